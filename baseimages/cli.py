@@ -1,0 +1,280 @@
+"""`python -m baseimages`: a thin layer that parses flags, calls the library and prints.
+
+Exit codes: 0 all good; 1 a build, smoke test or promotion failed; 2 bad input (catalog, settings,
+flags); 3 registry unreachable or refusing after retries; 4 no usable Docker engine; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from .catalog import Catalog, load_catalog
+from .config import Settings, load_settings, parse_platforms
+from .errors import BaseImagesError, ConfigError
+from .plan import Plan, make_plan
+from .report import ImageResult, ImageStatus, RunReport, Status
+
+if TYPE_CHECKING:
+    from .factory import Event, Factory
+
+
+@dataclass(frozen=True)
+class Options:
+    command: str
+    project: Path
+    registry: str | None
+    namespace: str | None
+    only: tuple[str, ...]
+    platforms: tuple[str, ...]
+    dry_run: bool
+    report: Path | None
+    json: bool
+    ref: str | None
+    wheelhouse: Path | None
+    ca_bundle: Path | None
+    jobs: int | None
+    force: bool
+    verbose: bool
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--project", type=Path, default=Path("."), help="project root holding pyproject.toml and images/"
+    )
+    common.add_argument("--registry", help="registry host[:port] (default from [tool.baseimages], else localhost:5000)")
+    common.add_argument("--namespace", help="repository namespace under the registry (default: baseimages)")
+    common.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this image and the parents it needs (repeatable)",
+    )
+    common.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="OS/ARCH",
+        help="only these platforms (repeatable or comma-separated)",
+    )
+    common.add_argument(
+        "--dry-run", action="store_true", help="print the exact docker commands instead of running them"
+    )
+    common.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report of the run to FILE")
+    common.add_argument(
+        "--wheelhouse",
+        type=Path,
+        metavar="DIR",
+        help="local wheel directory passed to builds as the `wheelhouse` build context "
+        "(default: auto-detected from PIP_FIND_LINKS / UV_FIND_LINKS)",
+    )
+    common.add_argument(
+        "--ca-bundle",
+        type=Path,
+        metavar="FILE",
+        help="CA bundle passed to builds as the `ca-bundle` secret (default: SSL_CERT_FILE / PIP_CERT)",
+    )
+    common.add_argument("--jobs", type=int, metavar="N", help="images built at once within a wave (default 2)")
+    common.add_argument("--force", action="store_true", help="overwrite an immutable tag that points elsewhere")
+    common.add_argument("-v", "--verbose", action="store_true", help="stream the buildx logs")
+
+    parser = argparse.ArgumentParser(
+        prog="python -m baseimages",
+        description="Build, smoke-test, push and promote a family of multi-arch base images.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("list", parents=[common], help="list the catalog")
+    plan = sub.add_parser("plan", parents=[common], help="show build waves and tags")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    sub.add_parser("build", parents=[common], help="build and smoke-test every platform, push nothing")
+    test = sub.add_parser("test", parents=[common], help="smoke-test existing images in the registry")
+    test.add_argument("ref", nargs="?", help="image reference (default: each selected image's latest tag)")
+    sub.add_parser("push", parents=[common], help="build, smoke-test, push, then move tags")
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> Options:
+    ns = _parser().parse_args(list(argv))
+    platforms: list[str] = []
+    for value in ns.platform:
+        platforms.extend(parse_platforms(value, "--platform", value))
+    if ns.jobs is not None and ns.jobs < 1:
+        raise ConfigError("--jobs", str(ns.jobs), "must be at least 1")
+    for flag, path, want_dir in (("--wheelhouse", ns.wheelhouse, True), ("--ca-bundle", ns.ca_bundle, False)):
+        if path is not None and not (path.is_dir() if want_dir else path.is_file()):
+            raise ConfigError(flag, str(path), "no such directory" if want_dir else "no such file")
+    return Options(
+        command=ns.command,
+        project=ns.project,
+        registry=ns.registry,
+        namespace=ns.namespace,
+        only=tuple(ns.only),
+        platforms=tuple(platforms),
+        dry_run=ns.dry_run,
+        report=ns.report,
+        json=getattr(ns, "json", False),
+        ref=getattr(ns, "ref", None),
+        wheelhouse=ns.wheelhouse.resolve() if ns.wheelhouse else None,
+        ca_bundle=ns.ca_bundle.resolve() if ns.ca_bundle else None,
+        jobs=ns.jobs,
+        force=ns.force,
+        verbose=ns.verbose,
+    )
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        options = parse_args(sys.argv[1:] if argv is None else argv)
+        return _dispatch(options, out, err)
+    except BaseImagesError as exc:
+        print(f"error: {exc}", file=err)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: no tags were moved for images that had not finished", file=err)
+        return 130
+
+
+def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
+    settings = load_settings(options.project).with_overrides(
+        registry=options.registry.rstrip("/") if options.registry else None,
+        namespace=options.namespace.strip("/") if options.namespace is not None else None,
+        wheelhouse=options.wheelhouse,
+        ca_bundle=options.ca_bundle,
+        jobs=options.jobs,
+    )
+    catalog = load_catalog(settings.catalog_dir, settings.platforms)
+    plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
+
+    if options.command == "list":
+        for image in plan.images:
+            spec = image.spec
+            print(f"{spec.name:<22} {spec.version:<10} FROM {spec.parent:<22} {','.join(image.platforms)}", file=out)
+        return 0
+    if options.command == "plan":
+        _print_plan(plan, settings, options.json, out)
+        return 0
+
+    from .engine import DockerEngine  # imported late: list/plan never load the Docker layer
+    from .factory import Factory
+
+    printer = _ProgressPrinter(err, verbose=options.verbose)
+    push = options.command == "push"
+    if options.dry_run and options.command in ("build", "push"):
+        for command in Factory(settings, catalog).dry_run(plan, push=push).commands:
+            print(shlex.join(command), file=out)
+        return 0
+
+    engine = DockerEngine()
+    if not options.dry_run:
+        engine.check(sorted({p for i in plan.images for p in i.platforms}))
+    factory = Factory(
+        settings, catalog, engine=engine, on_event=printer.event, on_build_line=printer.build_line, force=options.force
+    )
+    if options.command == "test":
+        return _test(factory, catalog, plan, settings, options, out, err)
+    report = factory.run(plan, push=push)
+    _print_summary(report, out, err)
+    if options.report is not None:
+        report.write(options.report)
+    return report.exit_code
+
+
+def _test(
+    factory: Factory, catalog: Catalog, plan: Plan, settings: Settings, options: Options, out: TextIO, err: TextIO
+) -> int:
+    if options.ref:
+        name = options.only[0] if options.only else options.ref.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
+        if name not in catalog.images:
+            raise ConfigError("REF", options.ref, f"no catalog image named {name!r}; name it with --only NAME")
+        targets = [(options.ref, catalog[name])]
+    else:
+        targets = [(f"{image.repository}:latest", image.spec) for image in plan.images]
+    if options.dry_run:
+        for ref, spec in targets:
+            print(f"smoke-test {ref} ({spec.name}) on every platform of its index", file=out)
+        return 0
+    report = RunReport(command="test", registry=settings.registry, started=dt.datetime.now(dt.UTC))
+    for ref, spec in targets:
+        try:
+            result = factory.test(ref, spec, options.platforms)
+        except BaseImagesError as exc:
+            result = ImageResult(spec.name, ref, status=ImageStatus.FAILED, error=str(exc), exit_code=exc.exit_code)
+        report.images.append(result)
+    report.finished = dt.datetime.now(dt.UTC)
+    _print_summary(report, out, err)
+    if options.report is not None:
+        report.write(options.report)
+    return report.exit_code
+
+
+def _print_plan(plan: Plan, settings: Settings, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(json.dumps(plan.to_dict(), indent=2), file=out)
+        return
+    print(f"registry: {settings.registry}  namespace: {settings.namespace}", file=out)
+    for number, wave in enumerate(plan.waves, 1):
+        print(f"wave {number}:", file=out)
+        for image in wave:
+            print(
+                f"  {image.name} {image.spec.version} FROM {image.spec.parent} [{', '.join(image.platforms)}]", file=out
+            )
+            print(f"    tags: {', '.join(image.tags.all)}", file=out)
+
+
+class _ProgressPrinter:
+    def __init__(self, stream: TextIO, verbose: bool) -> None:
+        self.stream = stream
+        self.verbose = verbose
+
+    def event(self, event: Event) -> None:
+        where = f" [{event.platform}]" if event.platform else ""
+        detail = f"  {event.detail}" if event.detail else ""
+        print(
+            f"[{event.elapsed:7.1f}s] {event.image:<22} {event.phase.value}{where}{detail}",
+            file=self.stream,
+            flush=True,
+        )
+
+    def build_line(self, image: str, line: str) -> None:
+        if self.verbose:
+            print(f"  {image} | {line}", file=self.stream, flush=True)
+
+
+def _print_summary(report: RunReport, out: TextIO, err: TextIO) -> None:
+    for image in report.images:
+        if image.log and image.status is ImageStatus.FAILED:
+            print(f"--- buildx log of {image.name} (last lines) ---", file=err)
+            print(image.log, file=err)
+            print("---", file=err)
+    print("", file=out)
+    for image in report.images:
+        print(f"{image.name:<22} {image.status.value:<9} {image.digest or '-'}", file=out)
+        for platform in image.platforms:
+            size = f" {platform.compressed_bytes / 1e6:.1f} MB" if platform.compressed_bytes else ""
+            skipped = [c for c in platform.checks if c.status is Status.SKIPPED]
+            print(
+                f"    {platform.platform:<14} {platform.status.value:<8} "
+                f"{sum(c.status is Status.PASSED for c in platform.checks)}/{len(platform.checks)} checks passed"
+                f"{size}",
+                file=out,
+            )
+            for check in platform.checks:
+                if check.status is Status.FAILED:
+                    print(f"      FAILED {check.name}: {check.detail}", file=out)
+            for check in skipped:
+                print(f"      skipped {check.name}: {check.detail}", file=out)
+        if image.tags:
+            print(f"    tags: {', '.join(image.tags)}", file=out)
+        if image.error and not any(p.status is Status.FAILED for p in image.platforms):
+            print(f"    error: {image.error}", file=out)

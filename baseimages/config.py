@@ -1,0 +1,184 @@
+"""Project-wide settings: `[tool.baseimages]` in pyproject.toml, then BASEIMAGES_* variables, then flags.
+
+Offline inputs are first-class settings and are auto-detected from the operator's environment:
+the CA bundle (BASEIMAGES_CA_BUNDLE, SSL_CERT_FILE, PIP_CERT, REQUESTS_CA_BUNDLE), a local
+wheelhouse (BASEIMAGES_WHEELHOUSE, PIP_FIND_LINKS, UV_FIND_LINKS) and a package index URL that
+may carry credentials (BASEIMAGES_INDEX_URL). None of them ever reaches a build argument or a layer:
+they are passed to builds as secrets or as a named build context.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .platforms import check_platform
+
+DEFAULT_REGISTRY = "localhost:5000"
+DEFAULT_NAMESPACE = "baseimages"
+DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
+
+_KEYS = {"registry", "namespace", "platforms", "images-dir", "source", "jobs", "wheelhouse", "ca-bundle"}
+INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs beyond the catalog. Immutable; use `with_overrides` to derive."""
+
+    root: Path
+    registry: str = DEFAULT_REGISTRY
+    namespace: str = DEFAULT_NAMESPACE
+    platforms: tuple[str, ...] = DEFAULT_PLATFORMS
+    images_dir: Path = Path("images")
+    source: str = ""
+    jobs: int = 2
+    ca_bundle: Path | None = None
+    wheelhouse: Path | None = None
+    index_url_env: str | None = None  # name of the env var holding the index URL, passed as a secret
+    base_mirrors: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def catalog_dir(self) -> Path:
+        return self.images_dir if self.images_dir.is_absolute() else self.root / self.images_dir
+
+    def repository(self, image: str) -> str:
+        parts = [p for p in (self.registry, self.namespace, image) if p]
+        return "/".join(parts)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Return a copy with the given fields replaced; None values are ignored."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = None) -> Settings:
+    """Read `[tool.baseimages]` from ROOT/pyproject.toml (optional) and the environment."""
+    root = Path(root).resolve()
+    env = os.environ if environ is None else environ
+    table = _read_tool_table(root / "pyproject.toml")
+    source_name = str(root / "pyproject.toml") + " [tool.baseimages]"
+
+    def get_str(key: str, default: str) -> str:
+        env_key = "BASEIMAGES_" + key.upper().replace("-", "_")
+        if env_key in env:
+            return env[env_key]
+        value = table.get(key, default)
+        if not isinstance(value, str):
+            raise ConfigError(source_name, key, f"must be a string, got {type(value).__name__}")
+        return value
+
+    registry = get_str("registry", DEFAULT_REGISTRY).rstrip("/")
+    namespace = get_str("namespace", DEFAULT_NAMESPACE).strip("/")
+    images_dir = Path(get_str("images-dir", "images"))
+    source = get_str("source", "")
+
+    platforms: tuple[str, ...]
+    if "BASEIMAGES_PLATFORMS" in env:
+        platforms = parse_platforms(env["BASEIMAGES_PLATFORMS"], "environment", "BASEIMAGES_PLATFORMS")
+    else:
+        raw = table.get("platforms", list(DEFAULT_PLATFORMS))
+        if not isinstance(raw, list) or not raw or not all(isinstance(p, str) for p in raw):
+            raise ConfigError(source_name, "platforms", "must be a non-empty list of strings like linux/amd64")
+        platforms = tuple(check_platform(p, source_name, "platforms") for p in raw)
+
+    jobs_raw: Any = env.get("BASEIMAGES_JOBS", table.get("jobs", 2))
+    try:
+        jobs = int(jobs_raw)
+    except (TypeError, ValueError):
+        raise ConfigError(source_name, "jobs", f"must be a whole number, got {jobs_raw!r}") from None
+    if jobs < 1:
+        raise ConfigError(source_name, "jobs", "must be at least 1")
+
+    ca_bundle = _first_file(
+        [
+            env.get("BASEIMAGES_CA_BUNDLE"),
+            _str_or_none(table.get("ca-bundle")),
+            env.get("SSL_CERT_FILE"),
+            env.get("PIP_CERT"),
+            env.get("REQUESTS_CA_BUNDLE"),
+        ]
+    )
+    wheelhouse = detect_wheelhouse(env, _str_or_none(table.get("wheelhouse")))
+    index_url_env = INDEX_URL_ENV if env.get(INDEX_URL_ENV) else None
+
+    return Settings(
+        root=root,
+        registry=registry,
+        namespace=namespace,
+        platforms=platforms,
+        images_dir=images_dir,
+        source=source,
+        jobs=jobs,
+        ca_bundle=ca_bundle,
+        wheelhouse=wheelhouse,
+        index_url_env=index_url_env,
+        base_mirrors=detect_registry_mirrors(),
+    )
+
+
+def parse_platforms(text: str, source: str, fieldname: str) -> tuple[str, ...]:
+    items = [p.strip() for p in text.split(",") if p.strip()]
+    if not items:
+        raise ConfigError(source, fieldname, "must name at least one platform, e.g. linux/amd64")
+    return tuple(check_platform(p, source, fieldname) for p in items)
+
+
+def detect_wheelhouse(env: Mapping[str, str], configured: str | None = None) -> Path | None:
+    """The first local directory among BASEIMAGES_WHEELHOUSE, the configured one, PIP_FIND_LINKS, UV_FIND_LINKS."""
+    candidates: list[str] = []
+    for value in (env.get("BASEIMAGES_WHEELHOUSE"), configured, env.get("PIP_FIND_LINKS"), env.get("UV_FIND_LINKS")):
+        if value:
+            candidates.extend(value.replace(",", " ").split())
+    for item in candidates:
+        path = item.removeprefix("file://")
+        if "://" in path:
+            continue  # a remote find-links URL is not a local wheelhouse
+        if Path(path).is_dir():
+            return Path(path).resolve()
+    return None
+
+
+def detect_registry_mirrors(daemon_json: Path = Path("/etc/docker/daemon.json")) -> tuple[str, ...]:
+    """Registry mirrors dockerd uses for Docker Hub; external bases are resolved through them too."""
+    import json
+
+    try:
+        data = json.loads(daemon_json.read_text())
+    except (OSError, ValueError):
+        return ()
+    mirrors = data.get("registry-mirrors", []) if isinstance(data, dict) else []
+    return tuple(str(m).rstrip("/") for m in mirrors if isinstance(m, str))
+
+
+def _read_tool_table(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    table = data.get("tool", {}).get("baseimages", {})
+    if not isinstance(table, dict):
+        raise ConfigError(str(path), "tool.baseimages", "must be a table")
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise ConfigError(
+            str(path) + " [tool.baseimages]", unknown[0], f"unknown key (known: {', '.join(sorted(_KEYS))})"
+        )
+    return table
+
+
+def _first_file(values: list[str | None]) -> Path | None:
+    for value in values:
+        if value and Path(value).is_file():
+            return Path(value).resolve()
+    return None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

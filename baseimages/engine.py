@@ -1,0 +1,249 @@
+"""The one place that runs Docker: buildx builds, containers and imagetools, through python-on-whales.
+
+Every call is described first as a typed request that can render its exact argv (what `--dry-run`
+prints) and is then executed with python-on-whales' own API. python-on-whales' DockerException is
+translated here, and only here, into our errors. Nothing else in baseimages imports python_on_whales,
+which keeps start-up cheap on paths that never touch Docker.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import BuildError, EngineError, RegistryError
+
+LineSink = Callable[[str], None]
+LOG_TAIL_LINES = 60
+
+# Words in buildx output that say a failure happened talking to a registry, not in a build step.
+_REGISTRY_FAILURE_HINTS = (
+    "failed to push",
+    "failed to do request",
+    "failed to authorize",
+    "unexpected status from push",
+    "connection refused",
+    "503 service unavailable",
+    "server message: insufficient_scope",
+)
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """One `docker buildx build` of one image for all its platforms."""
+
+    context: Path
+    dockerfile: Path
+    platforms: Sequence[str]
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    build_contexts: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    secrets: Sequence[str] = ()  # buildx --secret values: id=..,src=.. or id=..,env=..
+    output: Mapping[str, str] = field(default_factory=dict)
+    metadata_file: Path | None = None
+    builder: str | None = None
+
+    def argv(self) -> list[str]:
+        """The exact command python-on-whales runs for this request (flag order included)."""
+        cmd = ["docker", "buildx", "build", "--progress", "plain"]
+        cmd += _repeat("--build-arg", [f"{k}={v}" for k, v in self.build_args.items()])
+        cmd += _repeat("--build-context", [f"{k}={v}" for k, v in self.build_contexts.items()])
+        if self.builder:
+            cmd += ["--builder", self.builder]
+        cmd += _repeat("--label", [f"{k}={v}" for k, v in self.labels.items()])
+        if self.metadata_file is not None:
+            cmd += ["--metadata-file", str(self.metadata_file)]
+        cmd += ["--file", str(self.dockerfile)]
+        cmd += _repeat("--secret", list(self.secrets))
+        if self.output:
+            cmd += ["--output", ",".join(f"{k}={v}" for k, v in self.output.items())]
+        cmd += ["--platform", ",".join(self.platforms)]
+        cmd.append(str(self.context))
+        return cmd
+
+    def pow_kwargs(self) -> dict[str, Any]:
+        return {
+            "context_path": self.context,
+            "file": self.dockerfile,
+            "platforms": list(self.platforms),
+            "build_args": dict(self.build_args),
+            "build_contexts": dict(self.build_contexts),
+            "labels": dict(self.labels),
+            "secrets": list(self.secrets),
+            "output": dict(self.output),
+            "metadata_file": self.metadata_file,
+            "builder": self.builder,
+            "progress": "plain",
+            "stream_logs": True,
+        }
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One `docker run --rm` of a command in an image for one platform; entrypoint replaced."""
+
+    image: str
+    command: Sequence[str]
+    platform: str
+
+    def argv(self) -> list[str]:
+        return [
+            "docker",
+            "container",
+            "run",
+            "--entrypoint",
+            self.command[0],
+            "--platform",
+            self.platform,
+            "--rm",
+            self.image,
+            *self.command[1:],
+        ]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class ImagetoolsCreate:
+    """`docker buildx imagetools create`: point TAGS at the index SOURCE, without rebuilding."""
+
+    source: str
+    tags: Sequence[str]
+    builder: str | None = None
+
+    def argv(self) -> list[str]:
+        cmd = ["docker", "buildx", "imagetools", "create"]
+        cmd += _repeat("--tag", list(self.tags))
+        if self.builder:
+            cmd += ["--builder", self.builder]
+        cmd.append(self.source)
+        return cmd
+
+
+def _repeat(flag: str, values: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        out += [flag, value]
+    return out
+
+
+class Engine(Protocol):
+    """What the factory needs from Docker. `DockerEngine` is the real one; tests may pass another."""
+
+    def build(self, request: BuildRequest, image: str, on_line: LineSink | None = None) -> str: ...
+
+    def run(self, request: RunRequest) -> RunResult: ...
+
+    def imagetools_create(self, request: ImagetoolsCreate) -> None: ...
+
+
+class DockerEngine:
+    """The real engine: python-on-whales against the local Docker daemon and buildx."""
+
+    def __init__(self, host: str | None = None) -> None:
+        from python_on_whales import DockerClient
+
+        self._docker = DockerClient(host=host) if host else DockerClient()
+
+    def check(self, platforms: Sequence[str] = ()) -> None:
+        """Raise EngineError unless dockerd answers and buildx can build PLATFORMS."""
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            self._docker.version()
+            builder = self._docker.buildx.inspect()
+        except DockerException as exc:
+            raise EngineError(
+                "the Docker engine or buildx is not usable (on a bare Debian machine run `scripts/engine up`): "
+                + _first_line(exc.stderr or str(exc))
+            ) from None
+        available = {str(p) for node in builder.nodes for p in (node.platforms or [])}
+        missing = [p for p in platforms if available and p not in available]
+        if missing:
+            raise EngineError(
+                f"builder {builder.name!r} cannot build {', '.join(missing)} (it has {', '.join(sorted(available))}); "
+                "register QEMU binfmt handlers (`scripts/engine up` does)"
+            )
+
+    def build(self, request: BuildRequest, image: str, on_line: LineSink | None = None) -> str:
+        """Build; return the digest of the resulting image index (from buildx's metadata file)."""
+        from python_on_whales.exceptions import DockerException
+
+        tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+        with tempfile.TemporaryDirectory(prefix="baseimages-") as tmp:
+            metadata = request.metadata_file or Path(tmp) / "metadata.json"
+            kwargs = request.pow_kwargs() | {"metadata_file": metadata}
+            try:
+                for chunk in self._docker.buildx.build(**kwargs):
+                    for line in str(chunk).splitlines():
+                        tail.append(line)
+                        if on_line is not None:
+                            on_line(line)
+            except DockerException as exc:
+                log = "\n".join(tail)
+                lowered = log.lower()
+                if any(hint in lowered for hint in _REGISTRY_FAILURE_HINTS) and "pushing" in lowered:
+                    raise RegistryError(f"{image}: pushing to the registry failed: {_last_error(tail)}") from None
+                raise BuildError(
+                    image, f"docker buildx build failed (exit {exc.return_code}): {_last_error(tail)}", log=log
+                ) from None
+            try:
+                data = json.loads(metadata.read_text())
+                return str(data["containerimage.digest"])
+            except (OSError, ValueError, KeyError) as exc:
+                raise BuildError(image, f"buildx wrote no image digest to its metadata file ({exc})") from None
+
+    def run(self, request: RunRequest) -> RunResult:
+        from python_on_whales.exceptions import DockerException
+
+        out: list[bytes] = []
+        err: list[bytes] = []
+        try:
+            stream = self._docker.run(
+                request.image,
+                list(request.command[1:]),
+                entrypoint=request.command[0],
+                platform=request.platform,
+                remove=True,
+                stream=True,
+            )
+            for source, chunk in stream:
+                (out if source == "stdout" else err).append(chunk)
+            code = 0
+        except DockerException as exc:
+            code = exc.return_code
+        return RunResult(code, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace"))
+
+    def imagetools_create(self, request: ImagetoolsCreate) -> None:
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            self._docker.buildx.imagetools.create(
+                sources=[request.source], tags=list(request.tags), builder=request.builder
+            )
+        except DockerException as exc:
+            raise RegistryError(
+                f"moving tags to {request.source} failed: {_first_line(exc.stderr or exc.stdout or str(exc))}"
+            ) from None
+
+
+def _first_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+def _last_error(tail: Sequence[str]) -> str:
+    for line in reversed(tail):
+        if "ERROR" in line or "error" in line:
+            return line.strip()
+    return tail[-1].strip() if tail else "(no output)"

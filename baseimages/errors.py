@@ -1,0 +1,65 @@
+"""One error hierarchy. Each error carries the exit code the CLI turns it into."""
+
+from __future__ import annotations
+
+
+class BaseImagesError(Exception):
+    """Base of every error baseimages raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(BaseImagesError):
+    """Bad input: a catalog file, pyproject settings, a flag or an environment variable.
+
+    The message names the file and the field, so that the user can fix it.
+    """
+
+    exit_code = 2
+
+    def __init__(self, source: str, field: str, problem: str) -> None:
+        self.source = source
+        self.field = field
+        self.problem = problem
+        where = f"{source}: {field}" if field else source
+        super().__init__(f"{where}: {problem}")
+
+
+class EngineError(BaseImagesError):
+    """The Docker engine or buildx is not usable (not running, no multi-platform support)."""
+
+    exit_code = 4
+
+
+class BuildError(BaseImagesError):
+    """`docker buildx build` failed for an image. `log` holds the tail of the buildx output."""
+
+    def __init__(self, image: str, message: str, log: str = "") -> None:
+        self.image = image
+        self.log = log
+        super().__init__(f"{image}: {message}")
+
+
+class SmokeTestError(BaseImagesError):
+    """Smoke tests failed (or could not run) for an image."""
+
+
+class PromotionError(BaseImagesError):
+    """Tags could not be moved, e.g. an immutable tag already points at another digest."""
+
+
+class RegistryError(BaseImagesError):
+    """The registry could not be reached or refused an operation, after retries where they help."""
+
+    exit_code = 3
+
+
+__all__ = [
+    "BaseImagesError",
+    "BuildError",
+    "ConfigError",
+    "EngineError",
+    "PromotionError",
+    "RegistryError",
+    "SmokeTestError",
+]

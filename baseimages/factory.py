@@ -1,0 +1,436 @@
+"""The factory: build a planned family wave by wave, smoke-test every platform, push and promote.
+
+Push flow per image (the Docker docs' push-by-digest recipe, made safe):
+  1. build all platforms in one buildx build and push the index by digest only (no tag moves);
+  2. read the pushed index back from the registry and check it holds every planned platform;
+  3. run the smoke tests on every platform against that digest (arm64 under QEMU);
+  4. only when every check passed, point all tags at the tested digest with one `imagetools create`.
+A child builds FROM the exact digest its parent got in this run. A failed image leaves its own
+and its descendants' tags where they were; independent siblings still promote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog, ImageSpec
+from .config import Settings
+from .engine import BuildRequest, DockerEngine, Engine, ImagetoolsCreate, LineSink, RunRequest
+from .errors import BaseImagesError, ConfigError, PromotionError, RegistryError
+from .plan import Plan, PlannedImage
+from .reference import Reference, parse_reference
+from .registry import ImageIndex, RegistryClient
+from .report import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
+from .smoke import run_smoke
+
+MB = 1_000_000
+
+
+class Phase(StrEnum):
+    WAITING = "waiting"
+    RESOLVING = "resolving base"
+    BUILDING = "building"
+    PUSHING = "pushing"
+    SMOKE_TESTING = "smoke testing"
+    PROMOTING = "promoting"
+    PROMOTED = "promoted"
+    TESTED = "tested"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class Event:
+    image: str
+    phase: Phase
+    elapsed: float  # seconds since the run started
+    platform: str | None = None
+    detail: str = ""
+
+
+EventSink = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a run would do: every command, in order, with placeholders for digests not yet known."""
+
+    plan: Plan
+    commands: list[list[str]]
+
+
+class Factory:
+    """Builds, tests, pushes and promotes a planned family. Never prints; reports through callbacks."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        engine: Engine | None = None,
+        registry: RegistryClient | None = None,
+        on_event: EventSink | None = None,
+        on_build_line: Callable[[str, str], None] | None = None,
+        force: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self._engine = engine
+        self.registry = registry or RegistryClient(ca_bundle=settings.ca_bundle)
+        self._on_event = on_event
+        self._on_build_line = on_build_line
+        self.force = force
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = DockerEngine()
+        return self._engine
+
+    # ------------------------------------------------------------------ public API
+
+    def run(self, plan: Plan, push: bool) -> RunReport:
+        """Build every planned image wave by wave; with PUSH, push and promote each image that passed."""
+        self._started = time.monotonic()
+        report = RunReport(
+            command="push" if push else "build", registry=self.settings.registry, started=dt.datetime.now(dt.UTC)
+        )
+        results = {p.name: ImageResult(p.name, p.repository, version=p.spec.version) for p in plan.images}
+        report.images = [results[p.name] for p in plan.images]
+        pinned: dict[str, str] = {}  # image name -> reference pinned by digest, for its children
+        for image in plan.images:
+            self._emit(image.name, Phase.WAITING, detail=f"wave {image.wave + 1}")
+        for wave in plan.waves:
+            runnable = []
+            for image in wave:
+                parent = None if image.spec.parent_is_external else image.spec.parent
+                if parent is not None and parent not in pinned:
+                    result = results[image.name]
+                    result.status = ImageStatus.BLOCKED
+                    result.error = f"not built: parent {parent} failed"
+                    self._emit(image.name, Phase.BLOCKED, detail=result.error)
+                else:
+                    runnable.append(image)
+            with ThreadPoolExecutor(max_workers=max(1, min(self.settings.jobs, len(runnable)))) as pool:
+                futures = {
+                    image.name: pool.submit(self._run_one, image, results[image.name], pinned, push, plan)
+                    for image in runnable
+                }
+                for name, future in futures.items():
+                    ref = future.result()
+                    if ref is not None:
+                        pinned[name] = ref
+        report.finished = dt.datetime.now(dt.UTC)
+        return report
+
+    def dry_run(self, plan: Plan, push: bool) -> DryRun:
+        """The exact buildx / docker / imagetools commands a run would execute, without running any."""
+        commands: list[list[str]] = []
+        pinned: dict[str, str] = {}
+        for image in plan.images:
+            digest = f"<digest of {image.name}>"
+            parent_ref = (
+                pinned[image.spec.parent]
+                if not image.spec.parent_is_external
+                else f"{image.spec.parent}@<digest of {image.spec.parent}>"
+            )
+            request = self._build_request(image, parent_ref, plan, push, metadata_file=Path("<metadata.json>"))
+            commands.append(request.argv())
+            ref = f"{image.repository}@{digest}" if push else f"{image.repository}:{image.tags.immutable}"
+            pinned[image.name] = ref
+            for platform in image.platforms:
+                for test in image.spec.smoke.commands:
+                    if not test.platforms or platform in test.platforms:
+                        commands.append(RunRequest(ref, list(test.command), platform).argv())
+            if push:
+                commands.append(ImagetoolsCreate(ref, image.tag_refs(image.tags.all)).argv())
+        return DryRun(plan=plan, commands=commands)
+
+    def test(self, reference: str, spec: ImageSpec, platforms: Sequence[str] = ()) -> ImageResult:
+        """Smoke-test an existing image in a registry on every platform of its index (or PLATFORMS)."""
+        self._started = time.monotonic()
+        try:
+            ref = parse_reference(reference)
+        except ValueError:
+            raise ConfigError(
+                "REF", reference, "is not an image reference, e.g. localhost:5000/baseimages/x:1.0.0"
+            ) from None
+        index = self.registry.index(ref)
+        chosen = [p for p in index.platforms if not platforms or p in platforms]
+        missing = [p for p in platforms if p not in index.platforms]
+        if missing:
+            raise ConfigError("--platform", ",".join(missing), f"{reference} has only {', '.join(index.platforms)}")
+        result = ImageResult(spec.name, ref.repository, version=spec.version, digest=index.digest)
+        pinned = str(Reference(ref.domain, ref.path, None, index.digest))
+        result.platforms = self._smoke_all(spec, pinned, chosen, index, ref)
+        self._check_sizes(spec, index, result, parent_index=None)
+        result.status = ImageStatus.TESTED if result.smoke_passed else ImageStatus.FAILED
+        if not result.smoke_passed:
+            result.error = _smoke_failure(result)
+        self._emit(spec.name, Phase.TESTED if result.smoke_passed else Phase.FAILED, detail=result.error or "")
+        return result
+
+    # ------------------------------------------------------------------ one image
+
+    def _run_one(
+        self, image: PlannedImage, result: ImageResult, pinned: dict[str, str], push: bool, plan: Plan
+    ) -> str | None:
+        """Build, test and (with PUSH) promote IMAGE. Returns its pinned reference, None on failure."""
+        try:
+            return self._run_one_checked(image, result, pinned, push, plan)
+        except BaseImagesError as exc:
+            result.status = ImageStatus.FAILED
+            result.error = str(exc)
+            result.exit_code = exc.exit_code
+            result.log = getattr(exc, "log", "") or result.log
+            self._emit(image.name, Phase.FAILED, detail=str(exc))
+            return None
+
+    def _run_one_checked(
+        self, image: PlannedImage, result: ImageResult, pinned: dict[str, str], push: bool, plan: Plan
+    ) -> str | None:
+        spec = image.spec
+        started = time.monotonic()
+        if spec.parent_is_external:
+            self._emit(image.name, Phase.RESOLVING, detail=spec.parent)
+            parent_ref = self.resolve_external(spec.parent)
+        else:
+            parent_ref = pinned[spec.parent]
+        result.parent_ref = parent_ref
+        result.seconds["resolve"] = time.monotonic() - started
+
+        started = time.monotonic()
+        self._emit(image.name, Phase.BUILDING, detail=", ".join(image.platforms))
+        request = self._build_request(image, parent_ref, plan, push)
+        pushing_seen = threading.Event()
+
+        def on_line(line: str) -> None:
+            if push and not pushing_seen.is_set() and "pushing" in line:
+                pushing_seen.set()
+                self._emit(image.name, Phase.PUSHING, detail=image.repository)
+            if self._on_build_line is not None:
+                self._on_build_line(image.name, line)
+
+        digest = self.engine.build(request, image.name, on_line=on_line)
+        result.digest = digest
+        result.seconds["build"] = time.monotonic() - started
+
+        index: ImageIndex | None = None
+        if push:
+            ref = f"{image.repository}@{digest}"
+            index = self.registry.index(parse_reference(ref))
+            missing = [p for p in image.platforms if p not in index.platforms]
+            if missing:
+                raise RegistryError(f"{image.name}: pushed index {digest} lacks {', '.join(missing)}")
+        else:
+            ref = f"{image.repository}:{image.tags.immutable}"
+
+        started = time.monotonic()
+        result.platforms = self._smoke_all(spec, ref, image.platforms, index, parse_reference(ref) if push else None)
+        if index is not None:
+            parent_index = None
+            if spec.size_budget and spec.size_budget.max_mb_over_parent:
+                parent_index = self.registry.index(parse_reference(parent_ref))
+            self._check_sizes(spec, index, result, parent_index)
+        result.seconds["smoke"] = time.monotonic() - started
+        if not result.smoke_passed:
+            result.status = ImageStatus.FAILED
+            result.error = _smoke_failure(result)
+            result.exit_code = 1
+            self._emit(image.name, Phase.FAILED, detail=result.error)
+            return None
+
+        if not push:
+            result.status = ImageStatus.TESTED
+            self._emit(image.name, Phase.TESTED, detail=ref)
+            return f"{ref}@{digest}"
+
+        started = time.monotonic()
+        self._emit(image.name, Phase.PROMOTING, detail=", ".join(image.tags.all))
+        self._promote(image, digest)
+        result.tags = list(image.tags.all)
+        result.seconds["promote"] = time.monotonic() - started
+        result.status = ImageStatus.PROMOTED
+        self._emit(image.name, Phase.PROMOTED, detail=f"{image.repository}:{image.tags.rolling[0]} -> {digest}")
+        return ref
+
+    def _build_request(
+        self, image: PlannedImage, parent_ref: str, plan: Plan, push: bool, metadata_file: Path | None = None
+    ) -> BuildRequest:
+        spec = image.spec
+        base = parent_ref.split("@", 1)
+        labels = {
+            "org.opencontainers.image.title": spec.name,
+            "org.opencontainers.image.version": spec.version,
+            "org.opencontainers.image.created": plan.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "org.opencontainers.image.revision": self._revision,
+            "org.opencontainers.image.source": self.settings.source or self._source,
+            "org.opencontainers.image.base.name": base[0],
+            "org.opencontainers.image.base.digest": base[1] if len(base) > 1 else "",
+        }
+        if spec.description:
+            labels["org.opencontainers.image.description"] = spec.description
+        secrets = []
+        if self.settings.ca_bundle is not None:
+            secrets.append(f"id=ca-bundle,src={self.settings.ca_bundle}")
+        if self.settings.index_url_env:
+            secrets.append(f"id=index-url,env={self.settings.index_url_env}")
+        contexts = {"wheelhouse": str(self.settings.wheelhouse)} if self.settings.wheelhouse else {}
+        if push:
+            output = {
+                "type": "image",
+                "name": image.repository,
+                "push-by-digest": "true",
+                "name-canonical": "true",
+                "push": "true",
+            }
+        else:
+            output = {"type": "image", "name": f"{image.repository}:{image.tags.immutable}"}
+        return BuildRequest(
+            context=spec.directory,
+            dockerfile=spec.dockerfile,
+            platforms=image.platforms,
+            build_args={"BASE_IMAGE": parent_ref, **spec.build_args},
+            build_contexts=contexts,
+            labels={k: v for k, v in labels.items() if v},
+            secrets=secrets,
+            output=output,
+            metadata_file=metadata_file,
+        )
+
+    def _smoke_all(
+        self, spec: ImageSpec, ref: str, platforms: Sequence[str], index: ImageIndex | None, parsed: Reference | None
+    ) -> list[PlatformResult]:
+        def one(platform: str) -> PlatformResult:
+            self._emit(spec.name, Phase.SMOKE_TESTING, platform=platform)
+            config = None
+            if spec.smoke.metadata is not None:
+                config = self._config(index, parsed, platform)
+            result = run_smoke(self.engine, ref, spec.smoke, platform, config)
+            passed = sum(c.status is Status.PASSED for c in result.checks)
+            skipped = sum(c.status is Status.SKIPPED for c in result.checks)
+            self._emit(
+                spec.name,
+                Phase.SMOKE_TESTING,
+                platform=platform,
+                detail=f"{result.status.value}: {passed}/{len(result.checks)} passed, {skipped} skipped",
+            )
+            return result
+
+        with ThreadPoolExecutor(max_workers=max(1, len(platforms))) as pool:
+            return list(pool.map(one, platforms))
+
+    def _config(self, index: ImageIndex | None, ref: Reference | None, platform: str) -> dict[str, Any] | None:
+        if index is None or ref is None:
+            return None
+        manifest = index.for_platform(platform)
+        if manifest is None:
+            return None
+        blob = self.registry.blob_json(ref, manifest.config_digest)
+        config: dict[str, Any] = blob.get("config") or {}
+        return config
+
+    def _check_sizes(
+        self, spec: ImageSpec, index: ImageIndex, result: ImageResult, parent_index: ImageIndex | None
+    ) -> None:
+        for platform_result in result.platforms:
+            manifest = index.for_platform(platform_result.platform)
+            if manifest is None:
+                continue
+            platform_result.compressed_bytes = manifest.compressed_size
+            budget = spec.size_budget
+            if budget is None:
+                continue
+            size_mb = manifest.compressed_size / MB
+            if budget.max_mb is not None:
+                status = Status.PASSED if size_mb <= budget.max_mb else Status.FAILED
+                platform_result.checks.append(
+                    CheckResult(f"compressed size <= {budget.max_mb:g} MB", "size", status, f"{size_mb:.1f} MB")
+                )
+            parent_manifest = parent_index.for_platform(platform_result.platform) if parent_index else None
+            if budget.max_mb_over_parent is not None and parent_manifest is not None:
+                over = (manifest.compressed_size - parent_manifest.compressed_size) / MB
+                status = Status.PASSED if over <= budget.max_mb_over_parent else Status.FAILED
+                platform_result.checks.append(
+                    CheckResult(
+                        f"compressed size <= parent + {budget.max_mb_over_parent:g} MB",
+                        "size",
+                        status,
+                        f"{over:+.1f} MB over the parent",
+                    )
+                )
+
+    def _promote(self, image: PlannedImage, digest: str) -> None:
+        immutable = parse_reference(f"{image.repository}:{image.tags.immutable}")
+        existing = self.registry.digest(immutable)
+        if existing is not None and existing != digest and not self.force:
+            raise PromotionError(
+                f"{image.name}: immutable tag {image.tags.immutable} already points at {existing}; "
+                "bump the version in image.yaml or pass --force"
+            )
+        self.engine.imagetools_create(ImagetoolsCreate(f"{image.repository}@{digest}", image.tag_refs(image.tags.all)))
+
+    # ------------------------------------------------------------------ helpers
+
+    def resolve_external(self, parent: str) -> str:
+        """PARENT (e.g. python:3.11-slim) pinned to its current digest, through dockerd's mirrors first."""
+        ref = parse_reference(parent)
+        if ref.digest:
+            return parent
+        candidates: list[Reference] = []
+        if ref.domain == "docker.io":
+            candidates += [Reference(m, ref.path, ref.tag) for m in self.settings.base_mirrors]
+        candidates.append(ref)
+        errors = []
+        for candidate in candidates:
+            try:
+                digest = self.registry.digest(candidate)
+            except RegistryError as exc:
+                errors.append(str(exc))
+                continue
+            if digest:
+                return f"{parent}@{digest}"
+            errors.append(f"{candidate}: not found")
+        raise RegistryError(f"cannot resolve base image {parent} to a digest: {'; '.join(errors)}")
+
+    @functools.cached_property
+    def _revision(self) -> str:
+        return _git(self.settings.root, "rev-parse", "HEAD")
+
+    @functools.cached_property
+    def _source(self) -> str:
+        return _git(self.settings.root, "config", "--get", "remote.origin.url")
+
+    def _emit(self, image: str, phase: Phase, platform: str | None = None, detail: str = "") -> None:
+        if self._on_event is not None:
+            with self._lock:
+                self._on_event(Event(image, phase, time.monotonic() - self._started, platform, detail))
+
+
+def _smoke_failure(result: ImageResult) -> str:
+    failed = [
+        f"{p.platform}: {c.name} ({c.detail})" for p in result.platforms for c in p.checks if c.status is Status.FAILED
+    ]
+    return "smoke tests failed: " + "; ".join(failed[:5]) + (f" (+{len(failed) - 5} more)" if len(failed) > 5 else "")
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+__all__ = ["DryRun", "Event", "EventSink", "Factory", "LineSink", "Phase"]

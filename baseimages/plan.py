@@ -1,0 +1,99 @@
+"""The plan: which images build, in which wave, for which platforms, under which tags."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import Catalog, ImageSpec
+from .config import Settings
+from .errors import ConfigError
+from .graph import build_order, with_parents
+from .tags import TagSet, compute_tags
+
+
+@dataclass(frozen=True)
+class PlannedImage:
+    spec: ImageSpec
+    repository: str  # registry/namespace/name
+    platforms: tuple[str, ...]
+    tags: TagSet
+    wave: int
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def tag_refs(self, tags: Iterable[str]) -> list[str]:
+        return [f"{self.repository}:{tag}" for tag in tags]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.spec.version,
+            "parent": self.spec.parent,
+            "platforms": list(self.platforms),
+            "tags": list(self.tags.all),
+            "wave": self.wave,
+            "repository": self.repository,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    images: tuple[PlannedImage, ...]  # in build order
+    build_date: dt.datetime
+
+    @property
+    def waves(self) -> list[list[PlannedImage]]:
+        out: list[list[PlannedImage]] = []
+        for image in self.images:
+            while len(out) <= image.wave:
+                out.append([])
+            out[image.wave].append(image)
+        return [w for w in out if w]
+
+    def get(self, name: str) -> PlannedImage | None:
+        return next((i for i in self.images if i.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"images": [i.to_dict() for i in self.images]}
+
+
+def make_plan(
+    catalog: Catalog,
+    settings: Settings,
+    only: Sequence[str] = (),
+    platforms: Sequence[str] = (),
+    now: dt.datetime | None = None,
+) -> Plan:
+    """Resolve the graph into waves and compute every tag. ONLY selects images (with their parents);
+    PLATFORMS narrows each image's platforms (an image that has none of them is an error)."""
+    now = now or dt.datetime.now(dt.UTC)
+    selected = with_parents(catalog, only) if only else set(catalog.images)
+    planned: list[PlannedImage] = []
+    wave_index = 0
+    for wave in build_order(catalog):
+        names = [n for n in wave if n in selected]
+        if not names:
+            continue
+        for name in names:
+            spec = catalog[name]
+            chosen = tuple(p for p in spec.platforms if not platforms or p in platforms)
+            if not chosen:
+                raise ConfigError(
+                    "--platform", ",".join(platforms), f"image {name!r} builds only for {', '.join(spec.platforms)}"
+                )
+            planned.append(
+                PlannedImage(
+                    spec=spec,
+                    repository=settings.repository(name),
+                    platforms=chosen,
+                    tags=compute_tags(spec.version, now.date()),
+                    wave=wave_index,
+                )
+            )
+        wave_index += 1
+    return Plan(images=tuple(planned), build_date=now)

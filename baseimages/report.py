@@ -1,0 +1,128 @@
+"""Result objects of a run, and their JSON form (`--report FILE`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class ImageStatus(StrEnum):
+    PLANNED = "planned"  # --dry-run
+    TESTED = "tested"  # built and smoke-tested, not pushed (build, test)
+    PROMOTED = "promoted"  # pushed, tested on every platform, tags moved
+    FAILED = "failed"  # its build, smoke tests or promotion failed
+    BLOCKED = "blocked"  # not built: a parent failed
+
+
+@dataclass
+class CheckResult:
+    name: str
+    kind: str  # command | file | metadata | size
+    status: Status
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class PlatformResult:
+    platform: str
+    checks: list[CheckResult] = field(default_factory=list)
+    compressed_bytes: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> Status:
+        if any(c.status is Status.FAILED for c in self.checks):
+            return Status.FAILED
+        if self.checks and all(c.status is Status.SKIPPED for c in self.checks):
+            return Status.SKIPPED
+        return Status.PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+
+@dataclass
+class ImageResult:
+    name: str
+    repository: str
+    status: ImageStatus = ImageStatus.PLANNED
+    version: str = ""
+    digest: str | None = None
+    parent_ref: str | None = None  # what BASE_IMAGE was set to (pinned by digest)
+    platforms: list[PlatformResult] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # tags moved to DIGEST in this run
+    seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall time
+    error: str | None = None
+    exit_code: int = 0  # of the error that failed this image (1 build/smoke, 3 registry, ...)
+    log: str = ""  # tail of the buildx output of a failed build
+
+    @property
+    def smoke_passed(self) -> bool:
+        return bool(self.platforms) and all(p.status is not Status.FAILED for p in self.platforms)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "repository": self.repository,
+            "version": self.version,
+            "status": self.status.value,
+            "digest": self.digest,
+            "parent_ref": self.parent_ref,
+            "platforms": [p.to_dict() for p in self.platforms],
+            "tags": self.tags,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+            "error": self.error,
+            "exit_code": self.exit_code,
+            "log": self.log,
+        }
+
+
+@dataclass
+class RunReport:
+    command: str
+    registry: str
+    started: dt.datetime
+    finished: dt.datetime | None = None
+    images: list[ImageResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(i.status not in (ImageStatus.FAILED, ImageStatus.BLOCKED) for i in self.images)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every image passed; 3 when a registry failure stopped one; 1 for other failures."""
+        codes = {i.exit_code or 1 for i in self.images if i.status is ImageStatus.FAILED}
+        if not codes and self.ok:
+            return 0
+        return 3 if 3 in codes else (max(codes) if codes else 1)
+
+    def image(self, name: str) -> ImageResult | None:
+        return next((i for i in self.images if i.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "registry": self.registry,
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat() if self.finished else None,
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "images": [i.to_dict() for i in self.images],
+        }
+
+    def write(self, path: Path | str) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n")
