@@ -9,6 +9,7 @@ which keeps start-up cheap on paths that never touch Docker.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -21,16 +22,25 @@ from .errors import BuildError, EngineError, RegistryError
 LineSink = Callable[[str], None]
 LOG_TAIL_LINES = 60
 
-# Words in buildx output that say a failure happened talking to a registry, not in a build step.
-_REGISTRY_FAILURE_HINTS = (
-    "failed to push",
-    "failed to do request",
-    "failed to authorize",
-    "unexpected status from push",
-    "connection refused",
-    "503 service unavailable",
-    "server message: insufficient_scope",
+# An error line of buildx that names a registry request: the build itself succeeded, pushing failed.
+_PUSH_FAILURE = re.compile(
+    r"failed to push|unexpected status from (HEAD|GET|PUT|POST|PATCH) request|failed to do request|"
+    r"failed to authorize|pushing .* with docker|connection (refused|reset)",
+    re.IGNORECASE,
 )
+_TRANSIENT = re.compile(
+    r"\b(5\d\d|429)\b|Service Unavailable|Too Many Requests|connection (refused|reset)|timeout|"
+    r"i/o timeout|EOF|broken pipe|TLS handshake",
+    re.IGNORECASE,
+)
+
+
+def classify_push_failure(image: str, error_line: str) -> RegistryError | None:
+    """A RegistryError for a buildx error line that is about talking to a registry, else None."""
+    if not _PUSH_FAILURE.search(error_line):
+        return None
+    transient = bool(_TRANSIENT.search(error_line))
+    return RegistryError(f"{image}: pushing to the registry failed: {error_line}", transient=transient)
 
 
 @dataclass(frozen=True)
@@ -191,9 +201,9 @@ class DockerEngine:
                             on_line(line)
             except DockerException as exc:
                 log = "\n".join(tail)
-                lowered = log.lower()
-                if any(hint in lowered for hint in _REGISTRY_FAILURE_HINTS) and "pushing" in lowered:
-                    raise RegistryError(f"{image}: pushing to the registry failed: {_last_error(tail)}") from None
+                registry_error = classify_push_failure(image, _last_error(tail))
+                if registry_error is not None:
+                    raise registry_error from None
                 raise BuildError(
                     image, f"docker buildx build failed (exit {exc.return_code}): {_last_error(tail)}", log=log
                 ) from None
@@ -232,8 +242,9 @@ class DockerEngine:
                 sources=[request.source], tags=list(request.tags), builder=request.builder
             )
         except DockerException as exc:
+            reason = _first_line(exc.stderr or exc.stdout or str(exc))
             raise RegistryError(
-                f"moving tags to {request.source} failed: {_first_line(exc.stderr or exc.stdout or str(exc))}"
+                f"moving tags to {request.source} failed: {reason}", transient=bool(_TRANSIENT.search(reason))
             ) from None
 
 

@@ -49,9 +49,17 @@ class PromotionError(BaseImagesError):
 
 
 class RegistryError(BaseImagesError):
-    """The registry could not be reached or refused an operation, after retries where they help."""
+    """The registry could not be reached or refused an operation, after retries where they help.
+
+    `transient` says whether trying again may help (5xx, 429, resets, timeouts) or not (401/403, unknown
+    manifest, invalid reference).
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        self.transient = transient
+        super().__init__(message)
 
 
 __all__ = [

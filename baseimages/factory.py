@@ -1,7 +1,8 @@
 """The factory: build a planned family wave by wave, smoke-test every platform, push and promote.
 
 Push flow per image (the Docker docs' push-by-digest recipe, made safe):
-  1. build all platforms in one buildx build and push the index by digest only (no tag moves);
+  1. build all platforms in one buildx build and push the index to the image's candidate tag
+     (`candidate-X.Y.Z`; buildx's docker driver cannot push by digest alone), keeping its digest;
   2. read the pushed index back from the registry and check it holds every planned platform;
   3. run the smoke tests on every platform against that digest (arm64 under QEMU);
   4. only when every check passed, point all tags at the tested digest with one `imagetools create`.
@@ -21,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .catalog import Catalog, ImageSpec
 from .config import Settings
@@ -31,9 +32,11 @@ from .plan import Plan, PlannedImage
 from .reference import Reference, parse_reference
 from .registry import ImageIndex, RegistryClient
 from .report import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
+from .retry import call_with_retries
 from .smoke import run_smoke
 
 MB = 1_000_000
+T = TypeVar("T")
 
 
 class Phase(StrEnum):
@@ -43,6 +46,7 @@ class Phase(StrEnum):
     PUSHING = "pushing"
     SMOKE_TESTING = "smoke testing"
     PROMOTING = "promoting"
+    RETRYING = "retrying"
     PROMOTED = "promoted"
     TESTED = "tested"
     FAILED = "failed"
@@ -85,7 +89,9 @@ class Factory:
         self.settings = settings
         self.catalog = catalog
         self._engine = engine
-        self.registry = registry or RegistryClient(ca_bundle=settings.ca_bundle)
+        self.registry = registry or RegistryClient(ca_bundle=settings.ca_bundle, mirrors=settings.base_mirrors)
+        if self.registry.on_retry is None:
+            self.registry.on_retry = lambda reason: self._emit("registry", Phase.RETRYING, detail=reason)
         self._on_event = on_event
         self._on_build_line = on_build_line
         self.force = force
@@ -147,7 +153,7 @@ class Factory:
             )
             request = self._build_request(image, parent_ref, plan, push, metadata_file=Path("<metadata.json>"))
             commands.append(request.argv())
-            ref = f"{image.repository}@{digest}" if push else f"{image.repository}:{image.tags.immutable}"
+            ref = f"{image.repository}@{digest}" if push else f"{image.repository}:{image.tags.candidate}"
             pinned[image.name] = ref
             for platform in image.platforms:
                 for test in image.spec.smoke.commands:
@@ -222,7 +228,7 @@ class Factory:
             if self._on_build_line is not None:
                 self._on_build_line(image.name, line)
 
-        digest = self.engine.build(request, image.name, on_line=on_line)
+        digest = self._with_retries(image.name, lambda: self.engine.build(request, image.name, on_line=on_line))
         result.digest = digest
         result.seconds["build"] = time.monotonic() - started
 
@@ -234,7 +240,7 @@ class Factory:
             if missing:
                 raise RegistryError(f"{image.name}: pushed index {digest} lacks {', '.join(missing)}")
         else:
-            ref = f"{image.repository}:{image.tags.immutable}"
+            ref = f"{image.repository}:{image.tags.candidate}"
 
         started = time.monotonic()
         result.platforms = self._smoke_all(spec, ref, image.platforms, index, parse_reference(ref) if push else None)
@@ -287,16 +293,10 @@ class Factory:
         if self.settings.index_url_env:
             secrets.append(f"id=index-url,env={self.settings.index_url_env}")
         contexts = {"wheelhouse": str(self.settings.wheelhouse)} if self.settings.wheelhouse else {}
+        # The candidate tag, never a promoted one: with PUSH it is pushed, else it stays in the local image store.
+        output = {"type": "image", "name": f"{image.repository}:{image.tags.candidate}"}
         if push:
-            output = {
-                "type": "image",
-                "name": image.repository,
-                "push-by-digest": "true",
-                "name-canonical": "true",
-                "push": "true",
-            }
-        else:
-            output = {"type": "image", "name": f"{image.repository}:{image.tags.immutable}"}
+            output["push"] = "true"
         return BuildRequest(
             context=spec.directory,
             dockerfile=spec.dockerfile,
@@ -379,30 +379,26 @@ class Factory:
                 f"{image.name}: immutable tag {image.tags.immutable} already points at {existing}; "
                 "bump the version in image.yaml or pass --force"
             )
-        self.engine.imagetools_create(ImagetoolsCreate(f"{image.repository}@{digest}", image.tag_refs(image.tags.all)))
+        create = ImagetoolsCreate(f"{image.repository}@{digest}", image.tag_refs(image.tags.all))
+        self._with_retries(image.name, lambda: self.engine.imagetools_create(create))
+
+    def _with_retries(self, name: str, func: Callable[[], T]) -> T:
+        def on_retry(reason: str) -> None:
+            self._emit(name, Phase.RETRYING, detail=reason)
+
+        return call_with_retries(name, func, self.registry.retry, on_retry)
 
     # ------------------------------------------------------------------ helpers
 
     def resolve_external(self, parent: str) -> str:
-        """PARENT (e.g. python:3.11-slim) pinned to its current digest, through dockerd's mirrors first."""
+        """PARENT (e.g. python:3.11-slim) pinned to its current digest (through dockerd's mirrors first)."""
         ref = parse_reference(parent)
         if ref.digest:
             return parent
-        candidates: list[Reference] = []
-        if ref.domain == "docker.io":
-            candidates += [Reference(m, ref.path, ref.tag) for m in self.settings.base_mirrors]
-        candidates.append(ref)
-        errors = []
-        for candidate in candidates:
-            try:
-                digest = self.registry.digest(candidate)
-            except RegistryError as exc:
-                errors.append(str(exc))
-                continue
-            if digest:
-                return f"{parent}@{digest}"
-            errors.append(f"{candidate}: not found")
-        raise RegistryError(f"cannot resolve base image {parent} to a digest: {'; '.join(errors)}")
+        digest = self.registry.digest(ref)
+        if digest is None:
+            raise RegistryError(f"cannot resolve base image {parent}: {ref} not found")
+        return f"{parent}@{digest}"
 
     @functools.cached_property
     def _revision(self) -> str:

@@ -9,7 +9,6 @@ with exponential backoff and jitter; 401/403/404 and bad references fail at once
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -22,11 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
-from tenacity.wait import wait_exponential_jitter
-
 from .errors import RegistryError
-from .reference import Reference
+from .reference import DOCKER_HUB, Reference
+from .retry import RetryPolicy, call_with_retries
 
 INDEX_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -37,14 +34,6 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 _ACCEPT = ", ".join(INDEX_TYPES + MANIFEST_TYPES)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    max_seconds: float = 120.0
-    initial_wait: float = 0.5
-    max_wait: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -69,13 +58,10 @@ class ImageIndex:
         return next((m for m in self.manifests if m.platform == platform), None)
 
 
-class TransientRegistryError(Exception):
-    """A failure worth retrying."""
-
-
 @dataclass
 class RegistryClient:
     ca_bundle: Path | None = None
+    mirrors: tuple[str, ...] = ()  # tried first for Docker Hub references, like dockerd's registry-mirrors
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     on_retry: Callable[[str], None] | None = None
@@ -138,24 +124,27 @@ class RegistryClient:
         return result
 
     def _request(self, method: str, ref: Reference, kind: str, target: str) -> tuple[int, Mapping[str, str], bytes]:
-        retrying = Retrying(
-            retry=retry_if_exception(lambda e: isinstance(e, TransientRegistryError)),
-            stop=stop_after_attempt(self.retry.attempts) | stop_after_delay(self.retry.max_seconds),
-            wait=wait_exponential_jitter(initial=self.retry.initial_wait, max=self.retry.max_wait),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._request_once(method, ref, kind, target)
-        except TransientRegistryError as exc:
-            raise RegistryError(f"{ref.domain} unreachable after {self.retry.attempts} attempts: {exc}") from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        if ref.domain == DOCKER_HUB and self.mirrors:
+            for mirror in self.mirrors:
+                try:
+                    answer = self._request_retrying(
+                        method, Reference(mirror, ref.path, ref.tag, ref.digest), kind, target
+                    )
+                except RegistryError:
+                    continue
+                if answer[0] != 404:
+                    return answer
+        return self._request_retrying(method, ref, kind, target)
 
-    def _log_retry(self, state: RetryCallState) -> None:
-        if self.on_retry is not None and state.outcome is not None:
-            self.on_retry(f"retrying registry request (attempt {state.attempt_number}): {state.outcome.exception()}")
+    def _request_retrying(
+        self, method: str, ref: Reference, kind: str, target: str
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        return call_with_retries(
+            f"{method} {ref.repository} {kind}/{target}",
+            lambda: self._request_once(method, ref, kind, target),
+            self.retry,
+            self.on_retry,
+        )
 
     def _request_once(
         self, method: str, ref: Reference, kind: str, target: str
@@ -187,7 +176,7 @@ class RegistryClient:
                 if exc.code == 404:
                     return 404, {}, b""
                 if exc.code in (429,) or exc.code >= 500:
-                    raise TransientRegistryError(f"HTTP {exc.code} from {url}") from None
+                    raise RegistryError(f"{ref.domain}: HTTP {exc.code} from {url}", transient=True) from None
                 if exc.code in (401, 403):
                     raise RegistryError(
                         f"{ref.domain}: access denied (HTTP {exc.code}) to {ref.path}; "
@@ -195,7 +184,9 @@ class RegistryClient:
                     ) from None
                 raise RegistryError(f"{url}: HTTP {exc.code} {exc.reason}") from None
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-                raise TransientRegistryError(f"{url}: {getattr(exc, 'reason', exc)}") from None
+                raise RegistryError(
+                    f"{ref.domain} unreachable: {url}: {getattr(exc, 'reason', exc)}", transient=True
+                ) from None
         raise RegistryError(f"{ref.domain}: authentication failed for {ref.path}")
 
     def _ssl(self) -> ssl.SSLContext | None:
@@ -234,7 +225,7 @@ class RegistryClient:
             with urllib.request.urlopen(request, timeout=self.timeout, context=self._ssl()) as resp:
                 data = json.loads(resp.read())
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise TransientRegistryError(f"token request to {realm} failed: {exc}") from None
+            raise RegistryError(f"token request to {realm} failed: {exc}", transient=True) from None
         token = data.get("token") or data.get("access_token")
         if not token:
             return None
@@ -261,7 +252,3 @@ def _base_url(domain: str) -> str:
     if domain == "docker.io":
         return "https://registry-1.docker.io"
     return f"{'http' if is_local(domain) else 'https'}://{domain}"
-
-
-def basic_auth_header(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()

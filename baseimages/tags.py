@@ -4,6 +4,7 @@ For version X.Y.Z built on date D:
   immutable  X.Y.Z-YYYYMMDD          never overwritten with another digest
   rolling    X.Y.Z, X.Y, X, latest   (a pre-release gets only its own X.Y.Z-pre)
   monthly    YYYY.MM
+  candidate  candidate-X.Y.Z         where a build is pushed before it is tested (never promoted as is)
 Build metadata (`+meta`) is dropped: `+` is not allowed in Docker tags.
 """
 
@@ -21,6 +22,7 @@ from .reference import is_valid_tag
 class TagSet:
     immutable: str
     rolling: tuple[str, ...]
+    candidate: str
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -37,8 +39,8 @@ def compute_tags(version: str, build_date: dt.date) -> TagSet:
         rolling: tuple[str, ...] = (full,)
     else:
         rolling = (core, f"{v.major}.{v.minor}", f"{v.major}", "latest", f"{build_date:%Y.%m}")
-    tags = TagSet(immutable=immutable, rolling=rolling)
-    for tag in tags.all:
+    tags = TagSet(immutable=immutable, rolling=rolling, candidate=f"candidate-{full}")
+    for tag in (*tags.all, tags.candidate):
         if not is_valid_tag(tag):
             raise ValueError(f"{tag!r} is not a valid Docker tag")
     return tags
