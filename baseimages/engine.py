@@ -156,6 +156,8 @@ class Engine(Protocol):
 
     def imagetools_create(self, request: ImagetoolsCreate) -> None: ...
 
+    def image_config(self, reference: str) -> dict[str, Any] | None: ...
+
 
 class DockerEngine:
     """The real engine: python-on-whales against the local Docker daemon and buildx."""
@@ -246,6 +248,21 @@ class DockerEngine:
             raise RegistryError(
                 f"moving tags to {request.source} failed: {reason}", transient=bool(_TRANSIENT.search(reason))
             ) from None
+
+    def image_config(self, reference: str) -> dict[str, Any] | None:
+        """The config section (Env, Labels, User, WorkingDir) of a local image, None when absent."""
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            config = self._docker.image.inspect(reference).config
+        except DockerException:
+            return None
+        return {
+            "Env": list(config.env or []),
+            "Labels": dict(config.labels or {}),
+            "User": config.user or "",
+            "WorkingDir": str(config.working_dir or ""),
+        }
 
 
 def _first_line(text: str) -> str:

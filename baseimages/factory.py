@@ -316,7 +316,7 @@ class Factory:
             self._emit(spec.name, Phase.SMOKE_TESTING, platform=platform)
             config = None
             if spec.smoke.metadata is not None:
-                config = self._config(index, parsed, platform)
+                config = self._config(index, parsed, ref, platform)
             result = run_smoke(self.engine, ref, spec.smoke, platform, config)
             passed = sum(c.status is Status.PASSED for c in result.checks)
             skipped = sum(c.status is Status.SKIPPED for c in result.checks)
@@ -331,9 +331,13 @@ class Factory:
         with ThreadPoolExecutor(max_workers=max(1, len(platforms))) as pool:
             return list(pool.map(one, platforms))
 
-    def _config(self, index: ImageIndex | None, ref: Reference | None, platform: str) -> dict[str, Any] | None:
+    def _config(
+        self, index: ImageIndex | None, ref: Reference | None, local_ref: str, platform: str
+    ) -> dict[str, Any] | None:
+        """The image config of PLATFORM: from the registry when pushed, else the local image store's
+        (which docker 26 shows for the host platform only: buildx applies the same config to every platform)."""
         if index is None or ref is None:
-            return None
+            return self.engine.image_config(local_ref)
         manifest = index.for_platform(platform)
         if manifest is None:
             return None

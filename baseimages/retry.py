@@ -45,7 +45,7 @@ def call_with_retries(
     retrying = Retrying(
         retry=retry_if_exception(is_transient),
         stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.max_seconds),
-        wait=wait_exponential_jitter(initial=policy.initial_wait, max=policy.max_wait),
+        wait=wait_exponential_jitter(multiplier=policy.initial_wait, max=policy.max_wait),
         before_sleep=before_sleep,
         reraise=True,
     )

@@ -1,0 +1,112 @@
+"""Integration fixtures: a real Docker engine with buildx and QEMU, and a real registry.
+
+The engine (dockerd, buildx, QEMU binfmt, the local registry and the stand-in python:3.11-slim
+when Docker Hub is unreachable) is brought up by `scripts/engine up`, which the README's test
+command runs first. These fixtures fail loudly when it is missing. pytest-docker starts a
+throwaway registry per test session (tests/integration/docker-compose.yml), so tests never touch
+the registry a user pushes to.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from baseimages import Settings, load_settings
+from baseimages.engine import DockerEngine
+from baseimages.registry import RegistryClient
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session")
+def engine() -> DockerEngine:
+    status = subprocess.run([str(ROOT / "scripts" / "engine"), "status"], capture_output=True, text=True)
+    if status.returncode != 0:
+        pytest.fail(
+            "the Docker engine is not ready; run `scripts/engine up` (the README's test command does):\n"
+            + status.stdout
+            + status.stderr
+        )
+    real = DockerEngine()
+    real.check(["linux/amd64", "linux/arm64"])
+    return real
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file() -> str:
+    return str(HERE / "docker-compose.yml")
+
+
+@pytest.fixture(scope="session")
+def docker_compose_project_name() -> str:
+    return f"baseimages-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def docker_setup() -> list[str]:
+    return ["up --build -d"]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return bool(resp.status in (200, 401))
+    except urllib.error.HTTPError as exc:
+        return exc.code == 401
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def test_registry(engine: DockerEngine, docker_services: object) -> str:
+    """host:port of a fresh registry started by pytest-docker, named localhost:PORT for BuildKit."""
+    port = docker_services.port_for("registry", 5000)  # type: ignore[attr-defined]
+    address = f"localhost:{port}"
+    docker_services.wait_until_responsive(  # type: ignore[attr-defined]
+        check=lambda: _answers(f"http://127.0.0.1:{port}/v2/"), timeout=60.0, pause=0.5
+    )
+    return address
+
+
+@pytest.fixture(scope="session")
+def registry_client() -> RegistryClient:
+    return RegistryClient()
+
+
+def copy_catalog(dest: Path, names: list[str]) -> Path:
+    """A project in DEST whose catalog holds copies of the named images from this repository."""
+    images = dest / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copytree(ROOT / "images" / name, images / name)
+    return dest
+
+
+def settings_for(project_dir: Path, registry: str, namespace: str | None = None) -> Settings:
+    """Settings for PROJECT_DIR pushing to REGISTRY under a fresh namespace (no test sees another's tags)."""
+    return load_settings(project_dir).with_overrides(
+        registry=registry, namespace=namespace or f"t{uuid.uuid4().hex[:10]}"
+    )
+
+
+@pytest.fixture(scope="session")
+def catalog_copy() -> Callable[[Path, list[str]], Path]:
+    return copy_catalog
+
+
+@pytest.fixture(scope="session")
+def fresh_settings() -> Callable[..., Settings]:
+    return settings_for
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    yield copy_catalog(tmp_path / "project", ["python311-uv"])
