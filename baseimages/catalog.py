@@ -8,6 +8,7 @@ from a catalog that does not validate.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import yaml
 from .errors import ConfigError
 from .platforms import check_platform
 from .reference import parse_reference
+from .tags import compute_tags
 
 IMAGE_FILE = "image.yaml"
 _NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
@@ -274,6 +276,10 @@ def _load_image(spec_file: Path, default_platforms: Sequence[str]) -> ImageSpec:
         semver.Version.parse(version)
     except ValueError:
         raise fields.error("version", f"{version!r} is not a semantic version such as 1.2.3") from None
+    try:
+        compute_tags(version, dt.date(2000, 1, 1))
+    except ValueError as exc:
+        raise fields.error("version", f"{version!r} gives no valid Docker tag: {exc}") from None
 
     parent = fields.string("parent", required=True) or ""
     parent_is_external = any(c in parent for c in ":/@")
@@ -343,13 +349,13 @@ def _load_smoke(fields: _Fields | None, platforms: tuple[str, ...]) -> SmokeSpec
             CommandTest(
                 name=item.string("name") or f"command {i + 1}: {' '.join(command)[:60]}",
                 command=tuple(command),
-                exit_code=item.integer("exit_code", 0),
+                exit_code=_exit_code(item),
                 stdout=item.regex("stdout"),
                 stderr=item.regex("stderr"),
                 stdout_excludes=item.regex("stdout_excludes"),
                 stderr_excludes=item.regex("stderr_excludes"),
                 platforms=tuple(only),
-                skip_if_exists=item.string("skip_if_exists"),
+                skip_if_exists=_absolute(item, "skip_if_exists"),
             )
         )
     files = []
@@ -357,13 +363,18 @@ def _load_smoke(fields: _Fields | None, platforms: tuple[str, ...]) -> SmokeSpec
         path = item.string("path", required=True) or ""
         if not path.startswith("/"):
             raise item.error("path", f"{path!r} must be an absolute path")
-        mode_text = item.string("mode")
         mode = None
-        if mode_text is not None:
+        if "mode" in item.data:
+            mode_value = item.data["mode"]
+            if not isinstance(mode_value, str):
+                # YAML reads an unquoted 0755 as the number 493 and 755 as 755: only a string is unambiguous.
+                raise item.error("mode", f'{mode_value!r} must be quoted octal permission bits, e.g. mode: "0755"')
             try:
-                mode = int(mode_text, 8)
+                mode = int(mode_value, 8)
             except ValueError:
-                raise item.error("mode", f"{mode_text!r} is not octal permission bits like 0755") from None
+                raise item.error("mode", f'{mode_value!r} is not octal permission bits like "0755"') from None
+            if not 0 <= mode <= 0o7777:
+                raise item.error("mode", f"{mode_value!r} is out of range (0000-7777)")
         files.append(FileTest(path=path, exists=item.boolean("exists", True), mode=mode))
     meta_fields = fields.sub("metadata", _METADATA_KEYS)
     metadata = None
@@ -375,6 +386,20 @@ def _load_smoke(fields: _Fields | None, platforms: tuple[str, ...]) -> SmokeSpec
             workdir=meta_fields.string("workdir"),
         )
     return SmokeSpec(commands=tuple(commands), files=tuple(files), metadata=metadata)
+
+
+def _exit_code(item: _Fields) -> int:
+    code = item.integer("exit_code", 0)
+    if not 0 <= code <= 255:
+        raise item.error("exit_code", f"{code} is not an exit code (0-255)")
+    return code
+
+
+def _absolute(item: _Fields, key: str) -> str | None:
+    path = item.string(key)
+    if path is not None and not path.startswith("/"):
+        raise item.error(key, f"{path!r} must be an absolute path")
+    return path
 
 
 def _check_reference(ref: str, fields: _Fields) -> None:

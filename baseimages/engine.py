@@ -24,23 +24,29 @@ LOG_TAIL_LINES = 60
 
 # An error line of buildx that names a registry request: the build itself succeeded, pushing failed.
 _PUSH_FAILURE = re.compile(
-    r"failed to push|unexpected status from (HEAD|GET|PUT|POST|PATCH) request|failed to do request|"
-    r"failed to authorize|pushing .* with docker|connection (refused|reset)",
+    r"failed to push|failed to resolve source metadata|unexpected status from (HEAD|GET|PUT|POST|PATCH) request|"
+    r"failed to do request|failed to authorize|pushing .* with docker|connection (refused|reset)",
     re.IGNORECASE,
 )
+_PERMANENT = re.compile(r"\b(401|403)\b|unauthorized|denied|manifest unknown|invalid reference", re.IGNORECASE)
 _TRANSIENT = re.compile(
-    r"\b(5\d\d|429)\b|Service Unavailable|Too Many Requests|connection (refused|reset)|timeout|"
-    r"i/o timeout|EOF|broken pipe|TLS handshake",
+    r"(?<![\w.:-])(50[0-4]|429)(?![\w.-])|Service Unavailable|Too Many Requests|Bad Gateway|"
+    r"connection (refused|reset)|timeout|timed out|\bEOF\b|broken pipe|TLS handshake",
     re.IGNORECASE,
 )
+
+
+def is_transient_text(text: str) -> bool:
+    """Whether a registry error message describes a failure worth retrying."""
+    return not _PERMANENT.search(text) and bool(_TRANSIENT.search(text))
 
 
 def classify_push_failure(image: str, error_line: str) -> RegistryError | None:
     """A RegistryError for a buildx error line that is about talking to a registry, else None."""
     if not _PUSH_FAILURE.search(error_line):
         return None
-    transient = bool(_TRANSIENT.search(error_line))
-    return RegistryError(f"{image}: pushing to the registry failed: {error_line}", transient=transient)
+    action = "resolving an image in the registry" if "resolve" in error_line else "pushing to the registry"
+    return RegistryError(f"{image}: {action} failed: {error_line}", transient=is_transient_text(error_line))
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,23 @@ class BuildRequest:
 
 
 @dataclass(frozen=True)
+class PullRequest:
+    """`docker image pull` of one platform of an image from its registry."""
+
+    image: str
+    platform: str
+
+    def argv(self) -> list[str]:
+        return ["docker", "image", "pull", "--quiet", f"--platform={self.platform}", self.image]
+
+
+@dataclass(frozen=True)
 class RunRequest:
-    """One `docker run --rm` of a command in an image for one platform; entrypoint replaced."""
+    """One `docker run --rm` of a command in an image for one platform; entrypoint replaced.
+
+    The image must be in the local store already (pulled per platform first, or built locally):
+    `--pull never` keeps a run from fetching anything behind the factory's back.
+    """
 
     image: str
     command: Sequence[str]
@@ -110,6 +131,8 @@ class RunRequest:
             self.command[0],
             "--platform",
             self.platform,
+            "--pull",
+            "never",
             "--rm",
             self.image,
             *self.command[1:],
@@ -151,6 +174,8 @@ class Engine(Protocol):
     """What the factory needs from Docker. `DockerEngine` is the real one; tests may pass another."""
 
     def build(self, request: BuildRequest, image: str, on_line: LineSink | None = None) -> str: ...
+
+    def pull(self, request: PullRequest) -> None: ...
 
     def run(self, request: RunRequest) -> RunResult: ...
 
@@ -215,6 +240,17 @@ class DockerEngine:
             except (OSError, ValueError, KeyError) as exc:
                 raise BuildError(image, f"buildx wrote no image digest to its metadata file ({exc})") from None
 
+    def pull(self, request: PullRequest) -> None:
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            self._docker.image.pull(request.image, quiet=True, platform=request.platform)
+        except DockerException as exc:
+            reason = _first_line(exc.stderr or exc.stdout or str(exc))
+            raise RegistryError(
+                f"pulling {request.image} for {request.platform} failed: {reason}", transient=is_transient_text(reason)
+            ) from None
+
     def run(self, request: RunRequest) -> RunResult:
         from python_on_whales.exceptions import DockerException
 
@@ -226,6 +262,7 @@ class DockerEngine:
                 list(request.command[1:]),
                 entrypoint=request.command[0],
                 platform=request.platform,
+                pull="never",
                 remove=True,
                 stream=True,
             )
@@ -246,7 +283,7 @@ class DockerEngine:
         except DockerException as exc:
             reason = _first_line(exc.stderr or exc.stdout or str(exc))
             raise RegistryError(
-                f"moving tags to {request.source} failed: {reason}", transient=bool(_TRANSIENT.search(reason))
+                f"moving tags to {request.source} failed: {reason}", transient=is_transient_text(reason)
             ) from None
 
     def image_config(self, reference: str) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from .catalog import Catalog, ImageSpec
 from .config import Settings
-from .engine import BuildRequest, DockerEngine, Engine, ImagetoolsCreate, LineSink, RunRequest
+from .engine import BuildRequest, DockerEngine, Engine, ImagetoolsCreate, LineSink, PullRequest, RunRequest
 from .errors import BaseImagesError, ConfigError, PromotionError, RegistryError
 from .plan import Plan, PlannedImage
 from .reference import Reference, parse_reference
@@ -156,6 +156,8 @@ class Factory:
             ref = f"{image.repository}@{digest}" if push else f"{image.repository}:{image.tags.candidate}"
             pinned[image.name] = ref
             for platform in image.platforms:
+                if push:
+                    commands.append(PullRequest(ref, platform).argv())
                 for test in image.spec.smoke.commands:
                     if not test.platforms or platform in test.platforms:
                         commands.append(RunRequest(ref, list(test.command), platform).argv())
@@ -314,6 +316,8 @@ class Factory:
     ) -> list[PlatformResult]:
         def one(platform: str) -> PlatformResult:
             self._emit(spec.name, Phase.SMOKE_TESTING, platform=platform)
+            if index is not None:  # in a registry: fetch this platform's image once, runs never pull
+                self._with_retries(spec.name, lambda: self.engine.pull(PullRequest(ref, platform)))
             config = None
             if spec.smoke.metadata is not None:
                 config = self._config(index, parsed, ref, platform)

@@ -1,0 +1,95 @@
+"""Shared helpers of the unit tests: a small catalog writer and a clean environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from baseimages.catalog import Catalog, load_catalog
+from baseimages.errors import ConfigError
+
+DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
+
+# Variables load_settings reads from the environment; the developer's shell must not leak into tests.
+AMBIENT_VARIABLES = (
+    "BASEIMAGES_REGISTRY",
+    "BASEIMAGES_NAMESPACE",
+    "BASEIMAGES_PLATFORMS",
+    "BASEIMAGES_IMAGES_DIR",
+    "BASEIMAGES_SOURCE",
+    "BASEIMAGES_JOBS",
+    "BASEIMAGES_CA_BUNDLE",
+    "BASEIMAGES_WHEELHOUSE",
+    "BASEIMAGES_INDEX_URL",
+    "SSL_CERT_FILE",
+    "PIP_CERT",
+    "REQUESTS_CA_BUNDLE",
+    "PIP_FIND_LINKS",
+    "UV_FIND_LINKS",
+)
+
+
+class CatalogWriter:
+    """Writes images/<folder>/image.yaml (+ Dockerfile) below ROOT, one image per `add` call."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.images_dir = root / "images"
+        self.images_dir.mkdir(parents=True, exist_ok=True)
+
+    def add(
+        self,
+        name: str,
+        *,
+        folder: str | None = None,
+        dockerfile: bool = True,
+        raw: str | None = None,
+        **fields: Any,
+    ) -> Path:
+        """Write one image; FIELDS override the defaults (a value of None drops the key). Returns image.yaml."""
+        directory = self.images_dir / (folder or name)
+        directory.mkdir(parents=True, exist_ok=True)
+        data: dict[str, Any] = {"name": name, "version": "1.0.0", "parent": "python:3.11-slim"}
+        data.update(fields)
+        data = {k: v for k, v in data.items() if v is not None}
+        spec_file = directory / "image.yaml"
+        spec_file.write_text(raw if raw is not None else yaml.safe_dump(data, sort_keys=False))
+        if dockerfile:
+            (directory / "Dockerfile").write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n")
+        return spec_file
+
+    def load(self, platforms: tuple[str, ...] = DEFAULT_PLATFORMS) -> Catalog:
+        return load_catalog(self.images_dir, platforms)
+
+
+@pytest.fixture
+def catalog_writer(tmp_path: Path) -> CatalogWriter:
+    return CatalogWriter(tmp_path)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in AMBIENT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def _assert_config_error(error: BaseException, file: Path | str, field: str) -> None:
+    """ERROR is a ConfigError (exit code 2) whose message names FILE and FIELD."""
+    assert isinstance(error, ConfigError), f"expected ConfigError, got {type(error).__name__}: {error}"
+    assert error.exit_code == 2
+    assert error.field == field
+    message = str(error)
+    names = {str(file), str(Path(file).resolve())}
+    assert any(name in message for name in names), f"{message!r} does not name {file}"
+    if field:
+        assert f": {field}: " in message, f"{message!r} does not name the field {field!r}"
+
+
+@pytest.fixture
+def assert_config_error() -> Any:
+    """The check `_assert_config_error(error, file, field)`, as a fixture (no imports from conftest)."""
+    return _assert_config_error

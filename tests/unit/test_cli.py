@@ -1,0 +1,165 @@
+"""The CLI: main(argv, out, err) returns the exit code; list/plan/dry-run never touch Docker."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shlex
+
+import pytest
+
+from baseimages.cli import main
+
+PASSWORD = "s3cr3t-Pa55"
+INDEX_URL = f"https://build-bot:{PASSWORD}@pypi.corp.example/simple"
+
+
+@pytest.fixture
+def project(catalog_writer, clean_env):
+    """A project in tmp_path: uv FROM python:3.11-slim, ml and security FROM uv; no ambient settings."""
+    (catalog_writer.root / "pyproject.toml").write_text(
+        '[tool.baseimages]\nregistry = "registry.test:5000"\nnamespace = "team"\n'
+    )
+    catalog_writer.add(
+        "uv", smoke={"commands": [{"command": ["uv", "--version"]}, {"command": "true", "platforms": ["linux/arm64"]}]}
+    )
+    catalog_writer.add("ml", parent="uv", version="2.0.0")
+    catalog_writer.add("security", parent="uv", version="0.1.0")
+    return catalog_writer
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_plan_json_prints_documented_shape_in_build_order(project):
+    code, out, err = run("plan", "--json", "--project", str(project.root))
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert list(data) == ["images"]
+    assert [(i["name"], i["wave"]) for i in data["images"]] == [("uv", 0), ("ml", 1), ("security", 1)]
+    for item in data["images"]:
+        assert {"name", "version", "parent", "platforms", "tags", "wave"} <= set(item)
+        assert item["platforms"] == ["linux/amd64", "linux/arm64"]
+    ml = data["images"][1]
+    assert (ml["version"], ml["parent"]) == ("2.0.0", "uv")
+    assert {"2.0.0", "2.0", "2", "latest"} <= set(ml["tags"])
+
+
+def test_plan_json_with_only_and_platform_flags(project):
+    code, out, _ = run("plan", "--json", "--project", str(project.root), "--only", "ml", "--platform", "linux/arm64")
+    assert code == 0
+    images = json.loads(out)["images"]
+    assert [i["name"] for i in images] == ["uv", "ml"]
+    assert all(i["platforms"] == ["linux/arm64"] for i in images)
+
+
+def test_plan_text_lists_waves_and_tags(project):
+    code, out, _ = run("plan", "--project", str(project.root))
+    assert code == 0
+    assert "registry: registry.test:5000  namespace: team" in out
+    assert out.index("wave 1:") < out.index("  uv 1.0.0") < out.index("wave 2:") < out.index("  ml 2.0.0")
+
+
+def test_bad_catalog_returns_2_with_one_error_line_naming_file_and_field(project):
+    spec_file = project.add("security", parent="uv", colour="red")
+    code, out, err = run("plan", "--project", str(project.root))
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {spec_file}: colour: unknown key")
+
+
+def test_unknown_platform_flag_returns_2(project):
+    code, out, err = run("list", "--project", str(project.root), "--platform", "linux/amd65")
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: --platform: ")
+    assert "'linux/amd65'" in err
+
+
+def test_unknown_only_name_returns_2(project):
+    code, _, err = run("plan", "--project", str(project.root), "--only", "nope")
+    assert code == 2
+    assert err.startswith("error: --only: nope: unknown image")
+
+
+def test_bad_pyproject_setting_returns_2(project):
+    (project.root / "pyproject.toml").write_text('[tool.baseimages]\nregistyr = "x"\n')
+    code, _, err = run("list", "--project", str(project.root))
+    assert code == 2
+    assert ": registyr: unknown key" in err
+
+
+def test_list_names_each_image(project):
+    code, out, err = run("list", "--project", str(project.root))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == ["uv", "ml", "security"]
+    assert re.match(r"^ml\s+2\.0\.0\s+FROM uv\s+linux/amd64,linux/arm64$", lines[1])
+
+
+def _build_lines(out: str) -> list[list[str]]:
+    return [shlex.split(line) for line in out.splitlines() if line.startswith("docker buildx build")]
+
+
+def test_push_dry_run_passes_ca_bundle_and_index_url_as_secrets_without_leaking_the_url(project, tmp_path, monkeypatch):
+    bundle = tmp_path / "corp-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.setenv("BASEIMAGES_INDEX_URL", INDEX_URL)
+    code, out, err = run("push", "--dry-run", "--project", str(project.root))
+    assert code == 0
+    assert PASSWORD not in out and PASSWORD not in err
+    assert "pypi.corp.example" not in out
+    builds = _build_lines(out)
+    assert len(builds) == 3
+    for argv in builds:
+        assert f"--secret id=ca-bundle,src={bundle.resolve()}" in shlex.join(argv)
+        assert "id=index-url,env=BASEIMAGES_INDEX_URL" in argv
+    assert any(line.startswith("docker buildx imagetools create") for line in out.splitlines())
+
+
+def test_push_dry_run_without_offline_inputs_has_no_secrets(project):
+    code, out, _ = run("push", "--dry-run", "--project", str(project.root))
+    assert code == 0
+    assert "--secret" not in out
+    assert "--build-context" not in out
+
+
+def test_push_dry_run_pins_children_to_their_parent_digest_and_pushes_candidates(project):
+    code, out, _ = run("push", "--dry-run", "--project", str(project.root), "--only", "ml")
+    assert code == 0
+    uv, ml = _build_lines(out)
+    assert "BASE_IMAGE=python:3.11-slim@<digest of python:3.11-slim>" in uv
+    assert "BASE_IMAGE=registry.test:5000/team/uv@<digest of uv>" in ml
+    assert "type=image,name=registry.test:5000/team/ml:candidate-2.0.0,push=true" in ml
+    # The uv command tests run on their platforms only: `true` is restricted to linux/arm64.
+    runs = [shlex.split(line) for line in out.splitlines() if line.startswith("docker container run")]
+    assert sorted((argv[argv.index("--platform") + 1], argv[4]) for argv in runs) == [
+        ("linux/amd64", "uv"),
+        ("linux/arm64", "sh"),
+        ("linux/arm64", "uv"),
+    ]
+
+
+def test_build_dry_run_does_not_push(project):
+    code, out, _ = run("build", "--dry-run", "--project", str(project.root))
+    assert code == 0
+    assert "push=true" not in out
+    assert "imagetools" not in out
+    assert len(_build_lines(out)) == 3
+
+
+def test_dry_run_uses_the_wheelhouse_detected_from_pip_find_links(project, tmp_path, monkeypatch):
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    monkeypatch.setenv("PIP_FIND_LINKS", f"https://pypi.example/wheels {wheels}")
+    code, out, _ = run("build", "--dry-run", "--project", str(project.root), "--only", "uv")
+    assert code == 0
+    (argv,) = _build_lines(out)
+    assert f"wheelhouse={wheels.resolve()}" in argv

@@ -1,0 +1,125 @@
+"""The dependency graph (waves, --only closures, descendants) and the plan built from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from baseimages.config import Settings
+from baseimages.errors import ConfigError
+from baseimages.graph import build_order, descendants, with_parents
+from baseimages.plan import make_plan
+from baseimages.tags import compute_tags
+
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def family(catalog_writer):
+    """uv FROM python:3.11-slim; ml and security FROM uv."""
+    catalog_writer.add("uv", parent="python:3.11-slim", version="1.0.0")
+    catalog_writer.add("ml", parent="uv", version="2.1.0")
+    catalog_writer.add("security", parent="uv", version="0.3.4", platforms=["linux/amd64"])
+    return catalog_writer
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(root=tmp_path, registry="registry.test:5000", namespace="team")
+
+
+def test_waves_put_parents_before_children_and_siblings_together(family):
+    assert build_order(family.load()) == [["uv"], ["ml", "security"]]
+
+
+def test_waves_of_a_deeper_graph_with_two_roots(family):
+    family.add("ml-gpu", parent="ml")
+    family.add("tools", parent="debian:12")
+    assert build_order(family.load()) == [["tools", "uv"], ["ml", "security"], ["ml-gpu"]]
+
+
+def test_only_includes_every_catalog_ancestor(family):
+    family.add("ml-gpu", parent="ml")
+    catalog = family.load()
+    assert with_parents(catalog, ["ml-gpu"]) == {"ml-gpu", "ml", "uv"}
+    assert with_parents(catalog, ["security", "uv"]) == {"security", "uv"}
+    assert with_parents(catalog, ["uv"]) == {"uv"}
+
+
+def test_unknown_only_name_is_a_config_error_with_exit_code_2(family):
+    catalog = family.load()
+    with pytest.raises(ConfigError) as info:
+        with_parents(catalog, ["ml", "nope"])
+    assert info.value.exit_code == 2
+    assert (info.value.source, info.value.field) == ("--only", "nope")
+    assert "ml" in info.value.problem and "uv" in info.value.problem  # lists the known names
+
+
+def test_make_plan_rejects_unknown_only_name(family, settings):
+    with pytest.raises(ConfigError) as info:
+        make_plan(family.load(), settings, only=["nope"], now=NOW)
+    assert info.value.exit_code == 2
+
+
+def test_descendants_are_direct_and_indirect_children(family):
+    family.add("ml-gpu", parent="ml")
+    catalog = family.load()
+    assert descendants(catalog, "uv") == {"ml", "security", "ml-gpu"}
+    assert descendants(catalog, "ml") == {"ml-gpu"}
+    assert descendants(catalog, "security") == set()
+
+
+def test_plan_orders_images_by_wave_with_repository_and_tags(family, settings):
+    plan = make_plan(family.load(), settings, now=NOW)
+    assert [(i.name, i.wave) for i in plan.images] == [("uv", 0), ("ml", 1), ("security", 1)]
+    assert [[i.name for i in wave] for wave in plan.waves] == [["uv"], ["ml", "security"]]
+    ml = plan.get("ml")
+    assert ml is not None
+    assert ml.repository == "registry.test:5000/team/ml"
+    assert ml.tags == compute_tags("2.1.0", NOW.date())
+    assert ml.platforms == ("linux/amd64", "linux/arm64")
+    assert plan.get("absent") is None
+
+
+def test_plan_with_only_keeps_parents_and_renumbers_waves(family, settings):
+    family.add("ml-gpu", parent="ml")
+    plan = make_plan(family.load(), settings, only=["ml-gpu"], now=NOW)
+    assert [(i.name, i.wave) for i in plan.images] == [("uv", 0), ("ml", 1), ("ml-gpu", 2)]
+    plan = make_plan(family.load(), settings, only=["security"], now=NOW)
+    assert [(i.name, i.wave) for i in plan.images] == [("uv", 0), ("security", 1)]
+
+
+def test_plan_platform_flag_narrows_every_image(family, settings):
+    plan = make_plan(family.load(), settings, platforms=["linux/amd64"], now=NOW)
+    assert {i.name: i.platforms for i in plan.images} == {
+        "uv": ("linux/amd64",),
+        "ml": ("linux/amd64",),
+        "security": ("linux/amd64",),
+    }
+
+
+def test_plan_fails_when_an_image_has_none_of_the_requested_platforms(family, settings):
+    with pytest.raises(ConfigError) as info:
+        make_plan(family.load(), settings, platforms=["linux/arm64"], now=NOW)
+    assert info.value.exit_code == 2
+    assert info.value.source == "--platform"
+    assert "'security'" in info.value.problem
+    assert "linux/amd64" in info.value.problem
+
+
+def test_plan_to_dict_lists_images_in_build_order_in_documented_shape(family, settings):
+    plan = make_plan(family.load(), settings, now=NOW)
+    data = json.loads(json.dumps(plan.to_dict()))
+    assert list(data) == ["images"]
+    assert [i["name"] for i in data["images"]] == ["uv", "ml", "security"]
+    for item in data["images"]:
+        assert {"name", "version", "parent", "platforms", "tags", "wave"} <= set(item)
+    security = data["images"][2]
+    assert security["version"] == "0.3.4"
+    assert security["parent"] == "uv"
+    assert security["platforms"] == ["linux/amd64"]
+    assert security["wave"] == 1
+    assert security["tags"] == ["0.3.4-20261128", "0.3.4", "0.3", "0", "latest", "2026.11"]
+    assert data["images"][0]["parent"] == "python:3.11-slim"
