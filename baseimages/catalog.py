@@ -81,6 +81,17 @@ class SizeBudget:
 
 
 @dataclass(frozen=True)
+class ContractSpec:
+    """A tiny service built the way services use the image: `FROM <image> AS builder`, `uv pip sync`,
+    then the venv copied into RUNTIME. Its command tests run in that service on every platform."""
+
+    context: Path  # folder holding the service's Dockerfile (ARG BASE_IMAGE, ARG RUNTIME_IMAGE)
+    runtime: str
+    commands: tuple[CommandTest, ...]
+    skip_if_exists: str | None = None  # in the base image: the contract is skipped there, reason = content
+
+
+@dataclass(frozen=True)
 class ImageSpec:
     """One catalog entry, as validated from its image.yaml."""
 
@@ -94,6 +105,7 @@ class ImageSpec:
     build_args: Mapping[str, str] = field(default_factory=dict)
     smoke: SmokeSpec = field(default_factory=SmokeSpec)
     size_budget: SizeBudget | None = None
+    contract: ContractSpec | None = None
 
     @property
     def dockerfile(self) -> Path:
@@ -148,7 +160,18 @@ def load_catalog(directory: Path | str, default_platforms: Sequence[str]) -> Cat
 
 # --------------------------------------------------------------------------- parsing
 
-_IMAGE_KEYS = {"name", "version", "parent", "description", "platforms", "build_args", "smoke", "size_budget"}
+_IMAGE_KEYS = {
+    "name",
+    "version",
+    "parent",
+    "description",
+    "platforms",
+    "build_args",
+    "smoke",
+    "size_budget",
+    "contract",
+}
+_CONTRACT_KEYS = {"context", "runtime", "commands", "skip_if_exists"}
 _SMOKE_KEYS = {"commands", "files", "metadata"}
 _COMMAND_KEYS = {
     "name",
@@ -327,12 +350,11 @@ def _load_image(spec_file: Path, default_platforms: Sequence[str]) -> ImageSpec:
         build_args=build_args,
         smoke=_load_smoke(fields.sub("smoke", _SMOKE_KEYS), platforms),
         size_budget=budget,
+        contract=_load_contract(fields.sub("contract", _CONTRACT_KEYS), spec_file.parent, platforms),
     )
 
 
-def _load_smoke(fields: _Fields | None, platforms: tuple[str, ...]) -> SmokeSpec:
-    if fields is None:
-        return SmokeSpec()
+def _load_commands(fields: _Fields, platforms: tuple[str, ...]) -> tuple[CommandTest, ...]:
     commands = []
     for i, item in enumerate(fields.items("commands", _COMMAND_KEYS)):
         command = item.data.get("command")
@@ -358,6 +380,30 @@ def _load_smoke(fields: _Fields | None, platforms: tuple[str, ...]) -> SmokeSpec
                 skip_if_exists=_absolute(item, "skip_if_exists"),
             )
         )
+    return tuple(commands)
+
+
+def _load_contract(fields: _Fields | None, directory: Path, platforms: tuple[str, ...]) -> ContractSpec | None:
+    if fields is None:
+        return None
+    context_name = fields.string("context", required=True) or ""
+    context = (directory / context_name).resolve()
+    if not (context / "Dockerfile").is_file():
+        raise fields.error("context", f"{context_name!r} must be a folder beside image.yaml holding a Dockerfile")
+    runtime = fields.string("runtime", default="python:3.11-slim") or ""
+    _check_reference(runtime, fields, "runtime")
+    commands = _load_commands(fields, platforms)
+    if not commands:
+        raise fields.error("commands", "a contract needs at least one command test to run in the service")
+    return ContractSpec(
+        context=context, runtime=runtime, commands=commands, skip_if_exists=_absolute(fields, "skip_if_exists")
+    )
+
+
+def _load_smoke(fields: _Fields | None, platforms: tuple[str, ...]) -> SmokeSpec:
+    if fields is None:
+        return SmokeSpec()
+    commands = _load_commands(fields, platforms)
     files = []
     for item in fields.items("files", _FILE_KEYS):
         path = item.string("path", required=True) or ""
@@ -385,7 +431,7 @@ def _load_smoke(fields: _Fields | None, platforms: tuple[str, ...]) -> SmokeSpec
             user=meta_fields.string("user"),
             workdir=meta_fields.string("workdir"),
         )
-    return SmokeSpec(commands=tuple(commands), files=tuple(files), metadata=metadata)
+    return SmokeSpec(commands=commands, files=tuple(files), metadata=metadata)
 
 
 def _exit_code(item: _Fields) -> int:
@@ -402,10 +448,10 @@ def _absolute(item: _Fields, key: str) -> str | None:
     return path
 
 
-def _check_reference(ref: str, fields: _Fields) -> None:
+def _check_reference(ref: str, fields: _Fields, key: str = "parent") -> None:
     try:
         parsed = parse_reference(ref)
     except ValueError:
         parsed = None
     if parsed is None or not (parsed.tag or parsed.digest):
-        raise fields.error("parent", f"{ref!r} is not an image reference with a tag or digest, e.g. python:3.11-slim")
+        raise fields.error(key, f"{ref!r} is not an image reference with a tag or digest, e.g. python:3.11-slim")

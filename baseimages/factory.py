@@ -24,16 +24,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .catalog import Catalog, ImageSpec
+from .catalog import Catalog, ImageSpec, SmokeSpec
 from .config import Settings
-from .engine import BuildRequest, DockerEngine, Engine, ImagetoolsCreate, LineSink, PullRequest, RunRequest
+from .contract import contract_request, run_contract, service_tag
+from .engine import BuildRequest, DockerEngine, Engine, ImagetoolsCreate, LineSink, PullRequest
 from .errors import BaseImagesError, ConfigError, PromotionError, RegistryError
 from .plan import Plan, PlannedImage
 from .reference import Reference, parse_reference
 from .registry import ImageIndex, RegistryClient
 from .report import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
 from .retry import call_with_retries
-from .smoke import run_smoke
+from .smoke import command_runs, file_probe, run_smoke
 
 MB = 1_000_000
 T = TypeVar("T")
@@ -45,6 +46,7 @@ class Phase(StrEnum):
     BUILDING = "building"
     PUSHING = "pushing"
     SMOKE_TESTING = "smoke testing"
+    CONTRACT_TESTING = "contract testing"
     PROMOTING = "promoting"
     RETRYING = "retrying"
     PROMOTED = "promoted"
@@ -158,9 +160,18 @@ class Factory:
             for platform in image.platforms:
                 if push:
                     commands.append(PullRequest(ref, platform).argv())
-                for test in image.spec.smoke.commands:
-                    if not test.platforms or platform in test.platforms:
-                        commands.append(RunRequest(ref, list(test.command), platform).argv())
+                probe = file_probe(ref, image.spec.smoke, platform)
+                runs = ([probe] if probe else []) + command_runs(ref, image.spec.smoke, platform)
+                commands.extend(run.argv() for run in runs)
+            contract = image.spec.contract
+            if contract is not None:
+                runtime = f"{contract.runtime}@<digest of {contract.runtime}>"
+                service = contract_request(
+                    image.name, contract, ref, runtime, image.platforms, self._secrets(), self._build_contexts()
+                )
+                commands.append(service.argv())
+                for platform in image.platforms:
+                    commands.extend(run.argv() for run in command_runs(service_tag(image.name), SmokeSpec(commands=contract.commands), platform))
             if push:
                 commands.append(ImagetoolsCreate(ref, image.tag_refs(image.tags.all)).argv())
         return DryRun(plan=plan, commands=commands)
@@ -252,6 +263,10 @@ class Factory:
                 parent_index = self.registry.index(parse_reference(parent_ref))
             self._check_sizes(spec, index, result, parent_index)
         result.seconds["smoke"] = time.monotonic() - started
+        if spec.contract is not None and result.smoke_passed:
+            started = time.monotonic()
+            self._contract(image, ref if push else f"{ref}@{digest}", result)
+            result.seconds["contract"] = time.monotonic() - started
         if not result.smoke_passed:
             result.status = ImageStatus.FAILED
             result.error = _smoke_failure(result)
@@ -273,6 +288,42 @@ class Factory:
         self._emit(image.name, Phase.PROMOTED, detail=f"{image.repository}:{image.tags.rolling[0]} -> {digest}")
         return ref
 
+    def _contract(self, image: PlannedImage, base_ref: str, result: ImageResult) -> None:
+        contract = image.spec.contract
+        assert contract is not None
+        self._emit(image.name, Phase.CONTRACT_TESTING, detail=f"service FROM {image.name}, runtime {contract.runtime}")
+        checks = run_contract(
+            self.engine,
+            image.name,
+            contract,
+            base_ref,
+            self.resolve_external(contract.runtime),
+            image.platforms,
+            secrets=self._secrets(),
+            build_contexts=self._build_contexts(),
+            on_line=self._line_sink(image.name),
+        )
+        for platform_result in result.platforms:
+            platform_result.checks.extend(checks.get(platform_result.platform, []))
+
+    def _line_sink(self, name: str) -> LineSink | None:
+        sink = self._on_build_line
+        if sink is None:
+            return None
+        return lambda line: sink(name, line)
+
+    def _secrets(self) -> list[str]:
+        """Build secrets: the CA bundle and the index URL; never build args, never in a layer."""
+        secrets = []
+        if self.settings.ca_bundle is not None:
+            secrets.append(f"id=ca-bundle,src={self.settings.ca_bundle}")
+        if self.settings.index_url_env:
+            secrets.append(f"id=index-url,env={self.settings.index_url_env}")
+        return secrets
+
+    def _build_contexts(self) -> dict[str, str]:
+        return {"wheelhouse": str(self.settings.wheelhouse)} if self.settings.wheelhouse else {}
+
     def _build_request(
         self, image: PlannedImage, parent_ref: str, plan: Plan, push: bool, metadata_file: Path | None = None
     ) -> BuildRequest:
@@ -289,12 +340,6 @@ class Factory:
         }
         if spec.description:
             labels["org.opencontainers.image.description"] = spec.description
-        secrets = []
-        if self.settings.ca_bundle is not None:
-            secrets.append(f"id=ca-bundle,src={self.settings.ca_bundle}")
-        if self.settings.index_url_env:
-            secrets.append(f"id=index-url,env={self.settings.index_url_env}")
-        contexts = {"wheelhouse": str(self.settings.wheelhouse)} if self.settings.wheelhouse else {}
         # The candidate tag, never a promoted one: with PUSH it is pushed, else it stays in the local image store.
         output = {"type": "image", "name": f"{image.repository}:{image.tags.candidate}"}
         if push:
@@ -304,9 +349,9 @@ class Factory:
             dockerfile=spec.dockerfile,
             platforms=image.platforms,
             build_args={"BASE_IMAGE": parent_ref, **spec.build_args},
-            build_contexts=contexts,
+            build_contexts=self._build_contexts(),
             labels={k: v for k, v in labels.items() if v},
-            secrets=secrets,
+            secrets=self._secrets(),
             output=output,
             metadata_file=metadata_file,
         )

@@ -38,10 +38,10 @@ def run_smoke(
     """Run every check of SPEC that applies to PLATFORM against IMAGE (a reference, pinned by digest)."""
     started = time.monotonic()
     result = PlatformResult(platform=platform)
-    paths = sorted({f.path for f in spec.files} | {c.skip_if_exists for c in spec.commands if c.skip_if_exists})
     found: dict[str, int | None] = {}
-    if paths:
-        probe = engine.run(RunRequest(image, ["sh", "-c", _PROBE, "sh", *paths], platform))
+    probe_request = file_probe(image, spec, platform)
+    if probe_request is not None:
+        probe = engine.run(probe_request)
         if probe.exit_code != 0:
             result.checks.append(
                 CheckResult("file probe", "file", Status.FAILED, f"probe container failed: {_clip(probe.stderr)}")
@@ -82,6 +82,21 @@ def run_smoke(
         result.checks.extend(check_metadata(spec.metadata, config))
     result.seconds = time.monotonic() - started
     return result
+
+
+def file_probe(image: str, spec: SmokeSpec, platform: str) -> RunRequest | None:
+    """The one container run that checks every path the file tests and skip conditions name."""
+    paths = sorted({f.path for f in spec.files} | {c.skip_if_exists for c in spec.commands if c.skip_if_exists})
+    return RunRequest(image, ["sh", "-c", _PROBE, "sh", *paths], platform) if paths else None
+
+
+def command_runs(image: str, spec: SmokeSpec, platform: str) -> list[RunRequest]:
+    """The command-test runs on PLATFORM (before skips decided at run time)."""
+    return [
+        RunRequest(image, list(test.command), platform)
+        for test in spec.commands
+        if not test.platforms or platform in test.platforms
+    ]
 
 
 def _run_command(engine: Engine, image: str, test: CommandTest, platform: str) -> CheckResult:
