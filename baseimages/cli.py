@@ -42,6 +42,8 @@ class Options:
     ca_bundle: Path | None
     jobs: int | None
     force: bool
+    refresh: str | None
+    refresh_days: int | None
     verbose: bool
 
 
@@ -84,7 +86,18 @@ def _parser() -> argparse.ArgumentParser:
         help="CA bundle passed to builds as the `ca-bundle` secret (default: SSL_CERT_FILE / PIP_CERT)",
     )
     common.add_argument("--jobs", type=int, metavar="N", help="images built at once within a wave (default 2)")
-    common.add_argument("--force", action="store_true", help="overwrite an immutable tag that points elsewhere")
+    common.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild unchanged images and overwrite an immutable tag that points elsewhere",
+    )
+    common.add_argument(
+        "--refresh",
+        choices=["window", "monthly"],
+        help="rebuild an unchanged image when its last build is older than --refresh-days (window, the default) "
+        "or from before this month (monthly: the scheduled job's mode)",
+    )
+    common.add_argument("--refresh-days", type=int, metavar="N", help="the refresh window in days (default 30)")
     common.add_argument("-v", "--verbose", action="store_true", help="stream the buildx logs")
 
     parser = argparse.ArgumentParser(
@@ -109,6 +122,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         platforms.extend(parse_platforms(value, "--platform", value))
     if ns.jobs is not None and ns.jobs < 1:
         raise ConfigError("--jobs", str(ns.jobs), "must be at least 1")
+    if ns.refresh_days is not None and ns.refresh_days < 0:
+        raise ConfigError("--refresh-days", str(ns.refresh_days), "must be 0 or more")
     for flag, path, want_dir in (("--wheelhouse", ns.wheelhouse, True), ("--ca-bundle", ns.ca_bundle, False)):
         if path is not None and not (path.is_dir() if want_dir else path.is_file()):
             raise ConfigError(flag, str(path), "no such directory" if want_dir else "no such file")
@@ -127,6 +142,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         ca_bundle=ns.ca_bundle.resolve() if ns.ca_bundle else None,
         jobs=ns.jobs,
         force=ns.force,
+        refresh=ns.refresh,
+        refresh_days=ns.refresh_days,
         verbose=ns.verbose,
     )
 
@@ -152,6 +169,7 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         wheelhouse=options.wheelhouse,
         ca_bundle=options.ca_bundle,
         jobs=options.jobs,
+        refresh_days=options.refresh_days,
     )
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
@@ -161,26 +179,28 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
             spec = image.spec
             print(f"{spec.name:<22} {spec.version:<10} FROM {spec.parent:<22} {','.join(image.platforms)}", file=out)
         return 0
-    if options.command == "plan":
-        _print_plan(plan, settings, options.json, out)
-        return 0
 
-    from .engine import DockerEngine  # imported late: list/plan never load the Docker layer
-    from .factory import Factory
+    from .changes import RefreshPolicy
+    from .factory import Factory  # imports no Docker layer: python-on-whales loads only when Docker is used
 
     printer = _ProgressPrinter(err, verbose=options.verbose)
+    refresh = RefreshPolicy(mode=options.refresh or "window", days=settings.refresh_days, force=options.force)
+    factory = Factory(
+        settings,
+        catalog,
+        on_event=printer.event,
+        on_build_line=printer.build_line,
+        force=options.force,
+        refresh=refresh,
+    )
+    if options.command == "plan":
+        _print_plan(plan, settings, factory, options.json, out)
+        return 0
     push = options.command == "push"
     if options.dry_run and options.command in ("build", "push"):
-        for command in Factory(settings, catalog).dry_run(plan, push=push).commands:
+        for command in factory.dry_run(plan, push=push).commands:
             print(shlex.join(command), file=out)
         return 0
-
-    engine = DockerEngine()
-    if not options.dry_run:
-        engine.check(sorted({p for i in plan.images for p in i.platforms}))
-    factory = Factory(
-        settings, catalog, engine=engine, on_event=printer.event, on_build_line=printer.build_line, force=options.force
-    )
     if options.command == "test":
         return _test(factory, catalog, plan, settings, options, out, err)
     report = factory.run(plan, push=push)
@@ -218,18 +238,38 @@ def _test(
     return report.exit_code
 
 
-def _print_plan(plan: Plan, settings: Settings, as_json: bool, out: TextIO) -> None:
+def _print_plan(plan: Plan, settings: Settings, factory: Factory, as_json: bool, out: TextIO) -> None:
+    decisions = _decisions(factory, plan)
     if as_json:
-        print(json.dumps(plan.to_dict(), indent=2), file=out)
+        data = plan.to_dict()
+        for item in data["images"]:
+            action, reasons = decisions[item["name"]]
+            item["action"] = action
+            item["reasons"] = reasons
+        print(json.dumps(data, indent=2), file=out)
         return
     print(f"registry: {settings.registry}  namespace: {settings.namespace}", file=out)
     for number, wave in enumerate(plan.waves, 1):
         print(f"wave {number}:", file=out)
         for image in wave:
+            action, reasons = decisions[image.name]
             print(
                 f"  {image.name} {image.spec.version} FROM {image.spec.parent} [{', '.join(image.platforms)}]", file=out
             )
+            print(f"    {action}: {'; '.join(reasons)}", file=out)
             print(f"    tags: {', '.join(image.tags.all)}", file=out)
+
+
+def _decisions(factory: Factory, plan: Plan) -> dict[str, tuple[str, list[str]]]:
+    """What `push` would do per image; 'unknown' when the registry cannot be asked right now."""
+    from .retry import RetryPolicy
+
+    factory.registry.retry = RetryPolicy(attempts=1, max_seconds=5)
+    factory.registry.timeout = 5
+    try:
+        return {name: (d.action.value, list(d.reasons)) for name, d in factory.decide(plan).items()}
+    except BaseImagesError as exc:
+        return {image.name: ("unknown", [f"registry not asked: {exc}"]) for image in plan.images}
 
 
 class _ProgressPrinter:

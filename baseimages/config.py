@@ -23,7 +23,17 @@ DEFAULT_REGISTRY = "localhost:5000"
 DEFAULT_NAMESPACE = "baseimages"
 DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
 
-_KEYS = {"registry", "namespace", "platforms", "images-dir", "source", "jobs", "wheelhouse", "ca-bundle"}
+_KEYS = {
+    "registry",
+    "namespace",
+    "platforms",
+    "images-dir",
+    "source",
+    "jobs",
+    "wheelhouse",
+    "ca-bundle",
+    "refresh-days",
+}
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
 
 
@@ -38,6 +48,7 @@ class Settings:
     images_dir: Path = Path("images")
     source: str = ""
     jobs: int = 2
+    refresh_days: int = 30
     ca_bundle: Path | None = None
     wheelhouse: Path | None = None
     index_url_env: str | None = None  # name of the env var holding the index URL, passed as a secret
@@ -86,13 +97,10 @@ def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = No
             raise ConfigError(source_name, "platforms", "must be a non-empty list of strings like linux/amd64")
         platforms = tuple(check_platform(p, source_name, "platforms") for p in raw)
 
-    jobs_raw: Any = env.get("BASEIMAGES_JOBS", table.get("jobs", 2))
-    try:
-        jobs = int(jobs_raw)
-    except (TypeError, ValueError):
-        raise ConfigError(source_name, "jobs", f"must be a whole number, got {jobs_raw!r}") from None
-    if jobs < 1:
-        raise ConfigError(source_name, "jobs", "must be at least 1")
+    jobs = _whole_number(env.get("BASEIMAGES_JOBS", table.get("jobs", 2)), source_name, "jobs", minimum=1)
+    refresh_days = _whole_number(
+        env.get("BASEIMAGES_REFRESH_DAYS", table.get("refresh-days", 30)), source_name, "refresh-days", minimum=0
+    )
 
     ca_bundle = _first_file(
         [
@@ -114,6 +122,7 @@ def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = No
         images_dir=images_dir,
         source=source,
         jobs=jobs,
+        refresh_days=refresh_days,
         ca_bundle=ca_bundle,
         wheelhouse=wheelhouse,
         index_url_env=index_url_env,
@@ -171,6 +180,16 @@ def _read_tool_table(path: Path) -> dict[str, Any]:
             str(path) + " [tool.baseimages]", unknown[0], f"unknown key (known: {', '.join(sorted(_KEYS))})"
         )
     return table
+
+
+def _whole_number(raw: Any, source: str, key: str, minimum: int) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(source, key, f"must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(source, key, f"must be at least {minimum}")
+    return value
 
 
 def _first_file(values: list[str | None]) -> Path | None:

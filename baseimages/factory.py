@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .catalog import Catalog, ImageSpec, SmokeSpec
+from .changes import Action, Current, Decision, RefreshPolicy, decide
 from .config import Settings
 from .contract import contract_request, run_contract, service_tag
 from .engine import BuildRequest, DockerEngine, Engine, ImagetoolsCreate, LineSink, PullRequest
 from .errors import BaseImagesError, ConfigError, PromotionError, RegistryError
+from .fingerprint import BASE_DIGEST_KEY, CREATED_KEY, FINGERPRINT_KEY, INPUTS_KEY, Inputs, compute_inputs
 from .plan import Plan, PlannedImage
 from .reference import Reference, parse_reference
 from .registry import ImageIndex, RegistryClient
@@ -50,6 +52,7 @@ class Phase(StrEnum):
     PROMOTING = "promoting"
     RETRYING = "retrying"
     PROMOTED = "promoted"
+    UNCHANGED = "unchanged"
     TESTED = "tested"
     FAILED = "failed"
     BLOCKED = "blocked"
@@ -87,6 +90,7 @@ class Factory:
         on_event: EventSink | None = None,
         on_build_line: Callable[[str, str], None] | None = None,
         force: bool = False,
+        refresh: RefreshPolicy | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
@@ -97,13 +101,20 @@ class Factory:
         self._on_event = on_event
         self._on_build_line = on_build_line
         self.force = force
+        self.refresh = refresh or RefreshPolicy(force=force)
+        self._resolved: dict[str, str] = {}
+        self._platforms: set[str] = set()  # what the engine must be able to build and run
         self._started = time.monotonic()
         self._lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
+        """The Docker engine, created (and checked for every platform of the catalog) on first use only:
+        a run where every image is unchanged never starts a Docker process."""
         if self._engine is None:
-            self._engine = DockerEngine()
+            engine = DockerEngine()
+            engine.check(sorted(self._platforms))
+            self._engine = engine
         return self._engine
 
     # ------------------------------------------------------------------ public API
@@ -114,16 +125,32 @@ class Factory:
         report = RunReport(
             command="push" if push else "build", registry=self.settings.registry, started=dt.datetime.now(dt.UTC)
         )
+        self._platforms = {p for image in plan.images for p in image.platforms}
         results = {p.name: ImageResult(p.name, p.repository, version=p.spec.version) for p in plan.images}
         report.images = [results[p.name] for p in plan.images]
         pinned: dict[str, str] = {}  # image name -> reference pinned by digest, for its children
+        decisions = self.decide(plan) if push else {}
         for image in plan.images:
-            self._emit(image.name, Phase.WAITING, detail=f"wave {image.wave + 1}")
+            decision = decisions.get(image.name)
+            if decision is not None:
+                results[image.name].reasons = list(decision.reasons)
+                results[image.name].fingerprint = decision.inputs.fingerprint
+            detail = f"wave {image.wave + 1}" + (
+                f": {decision.action.value}, {'; '.join(decision.reasons)}" if decision else ""
+            )
+            self._emit(image.name, Phase.WAITING, detail=detail)
         for wave in plan.waves:
             runnable = []
             for image in wave:
                 parent = None if image.spec.parent_is_external else image.spec.parent
-                if parent is not None and parent not in pinned:
+                decision = decisions.get(image.name)
+                if decision is not None and decision.action is Action.SKIP and decision.current_digest:
+                    result = results[image.name]
+                    result.status = ImageStatus.UNCHANGED
+                    result.digest = decision.current_digest
+                    pinned[image.name] = f"{image.repository}@{decision.current_digest}"
+                    self._emit(image.name, Phase.UNCHANGED, detail=f"{image.repository}:{image.spec.version}")
+                elif parent is not None and parent not in pinned:
                     result = results[image.name]
                     result.status = ImageStatus.BLOCKED
                     result.error = f"not built: parent {parent} failed"
@@ -141,6 +168,27 @@ class Factory:
                         pinned[name] = ref
         report.finished = dt.datetime.now(dt.UTC)
         return report
+
+    def decide(self, plan: Plan) -> dict[str, Decision]:
+        """Per image: build or skip, and why (one registry request per image, one per external base)."""
+        now = dt.datetime.now(dt.UTC)
+        decisions: dict[str, Decision] = {}
+        for image in plan.images:
+            spec = image.spec
+            parent_rebuilt = False
+            if spec.parent_is_external:
+                parent_digest = self._resolve_digest(spec.parent)
+            else:
+                parent_decision = decisions.get(spec.parent)
+                parent_rebuilt = parent_decision is None or parent_decision.action is Action.BUILD
+                parent_digest = (parent_decision.current_digest if parent_decision else None) or ""
+            inputs = compute_inputs(spec, image.platforms, spec.build_args, parent_digest)
+            summary = self.registry.summary(parse_reference(f"{image.repository}:{spec.version}"))
+            current = Current(*summary) if summary else None
+            decisions[image.name] = decide(
+                inputs, current, spec.version, spec.parent, spec.parent_is_external, parent_rebuilt, self.refresh, now
+            )
+        return decisions
 
     def dry_run(self, plan: Plan, push: bool) -> DryRun:
         """The exact buildx / docker / imagetools commands a run would execute, without running any."""
@@ -171,7 +219,12 @@ class Factory:
                 )
                 commands.append(service.argv())
                 for platform in image.platforms:
-                    commands.extend(run.argv() for run in command_runs(service_tag(image.name), SmokeSpec(commands=contract.commands), platform))
+                    commands.extend(
+                        run.argv()
+                        for run in command_runs(
+                            service_tag(image.name), SmokeSpec(commands=contract.commands), platform
+                        )
+                    )
             if push:
                 commands.append(ImagetoolsCreate(ref, image.tag_refs(image.tags.all)).argv())
         return DryRun(plan=plan, commands=commands)
@@ -190,6 +243,7 @@ class Factory:
         missing = [p for p in platforms if p not in index.platforms]
         if missing:
             raise ConfigError("--platform", ",".join(missing), f"{reference} has only {', '.join(index.platforms)}")
+        self._platforms = set(chosen)
         result = ImageResult(spec.name, ref.repository, version=spec.version, digest=index.digest)
         pinned = str(Reference(ref.domain, ref.path, None, index.digest))
         result.platforms = self._smoke_all(spec, pinned, chosen, index, ref)
@@ -231,7 +285,9 @@ class Factory:
 
         started = time.monotonic()
         self._emit(image.name, Phase.BUILDING, detail=", ".join(image.platforms))
-        request = self._build_request(image, parent_ref, plan, push)
+        inputs = compute_inputs(spec, image.platforms, spec.build_args, parent_ref.partition("@")[2])
+        result.fingerprint = inputs.fingerprint
+        request = self._build_request(image, parent_ref, plan, push, inputs=inputs)
         pushing_seen = threading.Event()
 
         def on_line(line: str) -> None:
@@ -325,7 +381,13 @@ class Factory:
         return {"wheelhouse": str(self.settings.wheelhouse)} if self.settings.wheelhouse else {}
 
     def _build_request(
-        self, image: PlannedImage, parent_ref: str, plan: Plan, push: bool, metadata_file: Path | None = None
+        self,
+        image: PlannedImage,
+        parent_ref: str,
+        plan: Plan,
+        push: bool,
+        metadata_file: Path | None = None,
+        inputs: Inputs | None = None,
     ) -> BuildRequest:
         spec = image.spec
         base = parent_ref.split("@", 1)
@@ -340,10 +402,20 @@ class Factory:
         }
         if spec.description:
             labels["org.opencontainers.image.description"] = spec.description
+        if inputs is not None:
+            labels[FINGERPRINT_KEY] = inputs.fingerprint
         # The candidate tag, never a promoted one: with PUSH it is pushed, else it stays in the local image store.
         output = {"type": "image", "name": f"{image.repository}:{image.tags.candidate}"}
         if push:
             output["push"] = "true"
+            # On the index, where one registry request reads them back (change detection).
+            notes = {
+                CREATED_KEY: labels["org.opencontainers.image.created"],
+                BASE_DIGEST_KEY: labels["org.opencontainers.image.base.digest"],
+            }
+            if inputs is not None:
+                notes |= {FINGERPRINT_KEY: inputs.fingerprint, INPUTS_KEY: inputs.encoded()}
+            output |= {f"annotation-index.{key}": value for key, value in notes.items() if value}
         return BuildRequest(
             context=spec.directory,
             dockerfile=spec.dockerfile,
@@ -445,13 +517,21 @@ class Factory:
 
     def resolve_external(self, parent: str) -> str:
         """PARENT (e.g. python:3.11-slim) pinned to its current digest (through dockerd's mirrors first)."""
+        if parse_reference(parent).digest:
+            return parent
+        return f"{parent}@{self._resolve_digest(parent)}"
+
+    def _resolve_digest(self, parent: str) -> str:
+        """The digest PARENT resolves to, asked once per run so that every image of the run agrees."""
         ref = parse_reference(parent)
         if ref.digest:
-            return parent
-        digest = self.registry.digest(ref)
-        if digest is None:
-            raise RegistryError(f"cannot resolve base image {parent}: {ref} not found")
-        return f"{parent}@{digest}"
+            return ref.digest
+        if parent not in self._resolved:
+            digest = self.registry.digest(ref)
+            if digest is None:
+                raise RegistryError(f"cannot resolve base image {parent}: {ref} not found")
+            self._resolved[parent] = digest
+        return self._resolved[parent]
 
     @functools.cached_property
     def _revision(self) -> str:

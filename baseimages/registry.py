@@ -9,6 +9,7 @@ with exponential backoff and jitter; 401/403/404 and bad references fail at once
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -81,9 +82,17 @@ class RegistryClient:
         status, headers, body = self._request("GET", ref, "manifests", ref.digest or ref.tag or "latest")
         if status == 404:
             return None
-        import hashlib
-
         return "sha256:" + hashlib.sha256(body).hexdigest()
+
+    def summary(self, ref: Reference) -> tuple[str, dict[str, str]] | None:
+        """Digest and annotations of the manifest at REF in one request; None when REF does not exist."""
+        status, headers, body = self._request("GET", ref, "manifests", ref.digest or ref.tag or "latest")
+        if status == 404:
+            return None
+        digest = headers.get("docker-content-digest") or "sha256:" + hashlib.sha256(body).hexdigest()
+        data = json.loads(body)
+        annotations = data.get("annotations") or {}
+        return digest, {str(k): str(v) for k, v in annotations.items()}
 
     def index(self, ref: Reference) -> ImageIndex:
         """The index at REF with each platform's manifest digest and compressed size."""
@@ -92,8 +101,6 @@ class RegistryClient:
         if status == 404:
             raise RegistryError(f"{ref}: not found in the registry")
         data = json.loads(body)
-        import hashlib
-
         digest = headers.get("docker-content-digest") or "sha256:" + hashlib.sha256(body).hexdigest()
         media = data.get("mediaType") or headers.get("content-type", "")
         manifests: list[PlatformManifest] = []

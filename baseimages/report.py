@@ -20,6 +20,7 @@ class ImageStatus(StrEnum):
     PLANNED = "planned"  # --dry-run
     TESTED = "tested"  # built and smoke-tested, not pushed (build, test)
     PROMOTED = "promoted"  # pushed, tested on every platform, tags moved
+    UNCHANGED = "unchanged"  # skipped: its fingerprint is in the registry and fresh; nothing touched
     FAILED = "failed"  # its build, smoke tests or promotion failed
     BLOCKED = "blocked"  # not built: a parent failed
 
@@ -65,6 +66,8 @@ class ImageResult:
     platforms: list[PlatformResult] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)  # tags moved to DIGEST in this run
     seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall time
+    reasons: list[str] = field(default_factory=list)  # why it was built or skipped
+    fingerprint: str | None = None
     error: str | None = None
     exit_code: int = 0  # of the error that failed this image (1 build/smoke, 3 registry, ...)
     log: str = ""  # tail of the buildx output of a failed build
@@ -83,6 +86,8 @@ class ImageResult:
             "parent_ref": self.parent_ref,
             "platforms": [p.to_dict() for p in self.platforms],
             "tags": self.tags,
+            "reasons": self.reasons,
+            "fingerprint": self.fingerprint,
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
             "error": self.error,
             "exit_code": self.exit_code,

@@ -89,7 +89,9 @@ def test_ca_bundle_secret_is_absent_from_the_image(pushed_uv, engine: DockerEngi
     for pem in sorted(host_only)[:3]:
         needle = pem.splitlines()[2]  # a base64 line of the certificate body
         found = engine.run(
-            RunRequest(ref, ["grep", "-rlF", needle, "/etc", "/opt", "/usr/local", "/root", "/app", "/tmp"], "linux/amd64")
+            RunRequest(
+                ref, ["grep", "-rlF", needle, "/etc", "/opt", "/usr/local", "/root", "/app", "/tmp"], "linux/amd64"
+            )
         )
         assert found.stdout.strip() == "", f"host-only certificate found in {found.stdout}"
     parsed = parse_reference(ref)
@@ -164,9 +166,21 @@ def test_cli_push_only_writes_a_report_with_both_platforms_passed(
     report_file = tmp_path / "r.json"
     out, err = io.StringIO(), io.StringIO()
     code = main(
-        ["push", "--only", "python311-uv", "--project", str(project), "--registry", test_registry,
-         "--namespace", "cli", "--report", str(report_file)],
-        out=out, err=err,
+        [
+            "push",
+            "--only",
+            "python311-uv",
+            "--project",
+            str(project),
+            "--registry",
+            test_registry,
+            "--namespace",
+            "cli",
+            "--report",
+            str(report_file),
+        ],
+        out=out,
+        err=err,
     )
     assert code == 0, err.getvalue()
     data = json.loads(report_file.read_text())

@@ -137,7 +137,9 @@ def test_push_dry_run_pins_children_to_their_parent_digest_and_pushes_candidates
     uv, ml = _build_lines(out)
     assert "BASE_IMAGE=python:3.11-slim@<digest of python:3.11-slim>" in uv
     assert "BASE_IMAGE=registry.test:5000/team/uv@<digest of uv>" in ml
-    assert "type=image,name=registry.test:5000/team/ml:candidate-2.0.0,push=true" in ml
+    output = ml[ml.index("--output") + 1]
+    assert output.startswith("type=image,name=registry.test:5000/team/ml:candidate-2.0.0,push=true,")
+    assert "annotation-index.org.opencontainers.image.base.digest=<digest of uv>" in output
     # The uv command tests run on their platforms only: `true` is restricted to linux/arm64.
     runs = [shlex.split(line) for line in out.splitlines() if line.startswith("docker container run")]
     assert sorted((argv[argv.index("--platform") + 1], argv[4]) for argv in runs) == [

@@ -1,0 +1,118 @@
+"""Change detection and the refresh policy: does an image need building, and why.
+
+One registry request per image answers it: the index at `repo:X.Y.Z` carries the fingerprint of the
+inputs it was built from, their part hashes, the base digest and the build time as annotations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .fingerprint import BASE_DIGEST_KEY, CREATED_KEY, FINGERPRINT_KEY, INPUTS_KEY, Inputs, decode_inputs
+
+_PART_NAMES = {
+    "dockerfile": "Dockerfile",
+    "context": "context files",
+    "build_args": "build args",
+    "platforms": "platforms",
+}
+
+
+class Action(StrEnum):
+    BUILD = "build"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class RefreshPolicy:
+    """When an unchanged image is rebuilt anyway, to pick up security patches of its packages.
+
+    `window`: rebuild when the last build is older than `days`. `monthly`: rebuild when the last
+    build is from before the current calendar month (the scheduled job's mode). `force`: always.
+    """
+
+    mode: str = "window"
+    days: int = 30
+    force: bool = False
+
+    def stale(self, built: dt.datetime, now: dt.datetime) -> str | None:
+        """Why a build made at BUILT is too old at NOW, or None when it is fresh."""
+        if self.mode == "monthly":
+            if (built.year, built.month) != (now.year, now.month):
+                return f"built {built:%Y-%m-%d}, before this month (monthly refresh)"
+            return None
+        age = now - built
+        if age > dt.timedelta(days=self.days):
+            return f"older than {self.days} days (built {built:%Y-%m-%d})"
+        return None
+
+
+@dataclass(frozen=True)
+class Current:
+    """What the registry holds at an image's version tag."""
+
+    digest: str
+    annotations: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reasons: tuple[str, ...]
+    inputs: Inputs
+    current_digest: str | None = None  # what repo:X.Y.Z points at now
+
+
+def decide(
+    inputs: Inputs,
+    current: Current | None,
+    version: str,
+    parent: str,
+    parent_is_external: bool,
+    parent_rebuilt: bool,
+    policy: RefreshPolicy,
+    now: dt.datetime,
+) -> Decision:
+    """Build or skip, with the reasons a person reads in `plan`."""
+    digest = current.digest if current else None
+    if policy.force:
+        return Decision(Action.BUILD, ("forced (--force)",), inputs, digest)
+    if parent_rebuilt:
+        return Decision(Action.BUILD, (f"parent {parent} rebuilt",), inputs, digest)
+    if current is None:
+        return Decision(Action.BUILD, (f"new: {version} is not in the registry",), inputs, None)
+    notes = current.annotations
+    recorded = notes.get(FINGERPRINT_KEY)
+    if recorded is None:
+        return Decision(Action.BUILD, ("no fingerprint recorded on the pushed image",), inputs, digest)
+    if recorded != inputs.fingerprint:
+        reasons = []
+        old_parts = decode_inputs(notes.get(INPUTS_KEY, ""))
+        changed = [
+            label
+            for key, label in _PART_NAMES.items()
+            if old_parts.get(key) != inputs.parts()[key][: len(old_parts.get(key, "")) or None]
+        ]
+        if changed:
+            reasons.append("inputs changed: " + ", ".join(changed))
+        if notes.get(BASE_DIGEST_KEY) != inputs.parent_digest:
+            kind = "base" if parent_is_external else "parent"
+            reasons.append(f"{kind} {parent} has a new digest")
+        return Decision(Action.BUILD, tuple(reasons) or ("inputs changed",), inputs, digest)
+    created = _parse_time(notes.get(CREATED_KEY, ""))
+    if created is None:
+        return Decision(Action.BUILD, ("no build time recorded on the pushed image",), inputs, digest)
+    stale = policy.stale(created, now)
+    if stale:
+        return Decision(Action.BUILD, (stale,), inputs, digest)
+    return Decision(Action.SKIP, ("unchanged",), inputs, digest)
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
