@@ -1,0 +1,153 @@
+"""Release safety on a real registry: skip what is unchanged, promote only what passed, rerun what did not."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from baseimages import Factory, ImageStatus, load_catalog, make_plan
+from baseimages.engine import DockerEngine
+from baseimages.reference import parse_reference
+from baseimages.registry import RegistryClient
+
+CHILD_DOCKERFILE = """ARG BASE_IMAGE=python311-uv
+FROM ${BASE_IMAGE}
+COPY marker.txt /etc/marker.txt
+"""
+
+
+def _add_child(project: Path, name: str, smoke_stdout: str) -> None:
+    folder = project / "images" / name
+    folder.mkdir(parents=True)
+    (folder / "Dockerfile").write_text(CHILD_DOCKERFILE)
+    (folder / "marker.txt").write_text(f"{name}\n")
+    (folder / "image.yaml").write_text(
+        f"name: {name}\nversion: 1.0.0\nparent: python311-uv\n"
+        "smoke:\n  commands:\n"
+        "    - name: the marker is there\n"
+        "      command: [cat, /etc/marker.txt]\n"
+        f"      stdout: '{smoke_stdout}'\n"
+    )
+
+
+@pytest.fixture
+def family(tmp_path: Path, catalog_copy, fresh_settings, test_registry: str):
+    """uv plus two small children: sibling-ok passes, sibling-bad fails its smoke test on purpose."""
+    project = catalog_copy(tmp_path / "family", ["python311-uv"])
+    _add_child(project, "sibling-ok", "^sibling-ok$")
+    _add_child(project, "sibling-bad", "^something else$")
+    return project, fresh_settings(project, test_registry)
+
+
+def _run(settings, engine, **kwargs):
+    catalog = load_catalog(settings.catalog_dir, settings.platforms)
+    factory = Factory(settings, catalog, engine=engine, **kwargs)
+    return factory.run(make_plan(catalog, settings), push=True)
+
+
+def _tags(client: RegistryClient, repository: str, tags: list[str]) -> dict[str, str | None]:
+    return {tag: client.digest(parse_reference(f"{repository}:{tag}")) for tag in tags}
+
+
+def test_failed_image_blocks_nothing_but_itself_and_rerun_builds_only_what_did_not_promote(
+    family, engine: DockerEngine, registry_client: RegistryClient
+) -> None:
+    project, settings = family
+    first = _run(settings, engine)
+    statuses = {i.name: i.status for i in first.images}
+    assert statuses == {
+        "python311-uv": ImageStatus.PROMOTED,
+        "sibling-bad": ImageStatus.FAILED,
+        "sibling-ok": ImageStatus.PROMOTED,
+    }
+    assert first.exit_code == 1
+    bad = first.image("sibling-bad")
+    assert _tags(registry_client, bad.repository, ["latest", "1.0.0"]) == {"latest": None, "1.0.0": None}
+
+    # Fix the broken image; the rerun builds it alone and leaves the others' tags untouched.
+    spec = project / "images" / "sibling-bad" / "image.yaml"
+    spec.write_text(spec.read_text().replace("^something else$", "^sibling-bad$"))
+    promoted_before = {
+        name: _tags(registry_client, first.image(name).repository, ["latest", "1.0.0"])
+        for name in ("python311-uv", "sibling-ok")
+    }
+    second = _run(settings, engine)
+    statuses = {i.name: i.status for i in second.images}
+    assert statuses == {
+        "python311-uv": ImageStatus.UNCHANGED,
+        "sibling-bad": ImageStatus.PROMOTED,
+        "sibling-ok": ImageStatus.UNCHANGED,
+    }
+    assert second.image("sibling-bad").reasons == ["new: 1.0.0 is not in the registry"]
+    assert second.exit_code == 0
+    for name, tags in promoted_before.items():
+        assert _tags(registry_client, second.image(name).repository, ["latest", "1.0.0"]) == tags
+
+
+def test_failed_parent_blocks_its_children_and_moves_no_tags(
+    family, engine: DockerEngine, registry_client: RegistryClient
+) -> None:
+    project, settings = family
+    spec = project / "images" / "python311-uv" / "image.yaml"
+    spec.write_text(spec.read_text().replace("stdout: '^Python 3\\.11\\.'", "stdout: '^Python 2'"))
+    report = _run(settings, engine)
+    statuses = {i.name: i.status for i in report.images}
+    assert statuses == {
+        "python311-uv": ImageStatus.FAILED,
+        "sibling-bad": ImageStatus.BLOCKED,
+        "sibling-ok": ImageStatus.BLOCKED,
+    }
+    assert report.exit_code == 1
+    for image in report.images:
+        assert _tags(registry_client, image.repository, ["latest", "1.0.0"]) == {"latest": None, "1.0.0": None}
+
+
+def test_unchanged_family_is_a_no_op_that_touches_no_tags_and_starts_no_docker(
+    family, engine: DockerEngine, registry_client: RegistryClient
+) -> None:
+    project, settings = family
+    bad = project / "images" / "sibling-bad" / "image.yaml"
+    bad.write_text(bad.read_text().replace("^something else$", "^sibling-bad$"))
+    first = _run(settings, engine)
+    assert first.exit_code == 0, [i.error for i in first.images]
+    names = [i.name for i in first.images]
+    before = {i.name: _tags(registry_client, i.repository, list(i.tags) + ["candidate-1.0.0"]) for i in first.images}
+
+    class NoEngine:
+        def __getattr__(self, name: str):
+            raise AssertionError(f"the no-op path must not touch Docker (called {name})")
+
+    started = time.monotonic()
+    second = _run(settings, NoEngine())
+    seconds = time.monotonic() - started
+    print(f"no-op push of {len(names)} images: {seconds:.2f} s")
+    assert [i.status for i in second.images] == [ImageStatus.UNCHANGED] * len(names)
+    assert all(i.reasons == ["unchanged"] for i in second.images)
+    assert second.exit_code == 0
+    after = {i.name: _tags(registry_client, i.repository, list(before[i.name])) for i in second.images}
+    assert after == before
+
+
+def test_forced_rebuild_of_an_unchanged_image_refuses_to_move_its_immutable_tag_to_a_new_digest_without_force(
+    family, engine: DockerEngine, registry_client: RegistryClient
+) -> None:
+    from baseimages.changes import RefreshPolicy
+
+    _, settings = family
+    first = _run(settings, engine)
+    uv = first.image("python311-uv")
+    assert uv.status is ImageStatus.PROMOTED
+    immutable = next(t for t in uv.tags if t.count("-") == 1 and t.split("-")[1].isdigit())
+    # Rebuild without skipping (a new build time gives a new digest), but without --force for tags.
+    report = _run(settings, engine, refresh=RefreshPolicy(force=True), force=False)
+    rebuilt = report.image("python311-uv")
+    assert rebuilt.status is ImageStatus.FAILED
+    assert "immutable tag" in (rebuilt.error or "") and rebuilt.digest != uv.digest
+    assert registry_client.digest(parse_reference(f"{uv.repository}:{immutable}")) == uv.digest
+    assert registry_client.digest(parse_reference(f"{uv.repository}:latest")) == uv.digest
+    # With --force the operator may move it.
+    forced = _run(settings, engine, refresh=RefreshPolicy(force=True), force=True).image("python311-uv")
+    assert forced.status is ImageStatus.PROMOTED
+    assert registry_client.digest(parse_reference(f"{uv.repository}:{immutable}")) == forced.digest
