@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -198,8 +197,8 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         return 0
     push = options.command == "push"
     if options.dry_run and options.command in ("build", "push"):
-        for command in factory.dry_run(plan, push=push).commands:
-            print(shlex.join(command), file=out)
+        for line in factory.dry_run(plan, push=push).lines:
+            print(line, file=out)
         return 0
     if options.command == "test":
         return _test(factory, catalog, plan, settings, options, out, err)

@@ -1,4 +1,4 @@
-"""The one place that runs Docker: buildx builds, containers and imagetools, through python-on-whales.
+"""The one place that runs Docker: buildx builds, containers, pulls and saves, through python-on-whales.
 
 Every call is described first as a typed request that can render its exact argv (what `--dry-run`
 prints) and is then executed with python-on-whales' own API. python-on-whales' DockerException is
@@ -146,23 +146,6 @@ class RunResult:
     stderr: str
 
 
-@dataclass(frozen=True)
-class ImagetoolsCreate:
-    """`docker buildx imagetools create`: point TAGS at the index SOURCE, without rebuilding."""
-
-    source: str
-    tags: Sequence[str]
-    builder: str | None = None
-
-    def argv(self) -> list[str]:
-        cmd = ["docker", "buildx", "imagetools", "create"]
-        cmd += _repeat("--tag", list(self.tags))
-        if self.builder:
-            cmd += ["--builder", self.builder]
-        cmd.append(self.source)
-        return cmd
-
-
 def _repeat(flag: str, values: Sequence[str]) -> list[str]:
     out: list[str] = []
     for value in values:
@@ -179,9 +162,11 @@ class Engine(Protocol):
 
     def run(self, request: RunRequest) -> RunResult: ...
 
-    def imagetools_create(self, request: ImagetoolsCreate) -> None: ...
-
     def image_config(self, reference: str) -> dict[str, Any] | None: ...
+
+    def save(self, reference: str, output: Path) -> None: ...
+
+    def local_digest(self, reference: str) -> str | None: ...
 
 
 class DockerEngine:
@@ -273,19 +258,6 @@ class DockerEngine:
             code = exc.return_code
         return RunResult(code, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace"))
 
-    def imagetools_create(self, request: ImagetoolsCreate) -> None:
-        from python_on_whales.exceptions import DockerException
-
-        try:
-            self._docker.buildx.imagetools.create(
-                sources=[request.source], tags=list(request.tags), builder=request.builder
-            )
-        except DockerException as exc:
-            reason = _first_line(exc.stderr or exc.stdout or str(exc))
-            raise RegistryError(
-                f"moving tags to {request.source} failed: {reason}", transient=is_transient_text(reason)
-            ) from None
-
     def image_config(self, reference: str) -> dict[str, Any] | None:
         """The config section (Env, Labels, User, WorkingDir) of a local image, None when absent."""
         from python_on_whales.exceptions import DockerException
@@ -300,6 +272,24 @@ class DockerEngine:
             "User": config.user or "",
             "WorkingDir": str(config.working_dir or ""),
         }
+
+    def save(self, reference: str, output: Path) -> None:
+        """`docker image save`: an OCI archive of every platform of REFERENCE, digests unchanged."""
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            self._docker.image.save(reference, output=output)
+        except DockerException as exc:
+            raise BuildError(reference, f"docker image save failed: {_first_line(exc.stderr or str(exc))}") from None
+
+    def local_digest(self, reference: str) -> str | None:
+        """The digest (image index) REFERENCE names in the local image store, None when absent."""
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            return str(self._docker.image.inspect(reference).id)
+        except DockerException:
+            return None
 
 
 def _first_line(text: str) -> str:

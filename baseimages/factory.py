@@ -1,11 +1,12 @@
 """The factory: build a planned family wave by wave, smoke-test every platform, push and promote.
 
 Push flow per image (the Docker docs' push-by-digest recipe, made safe):
-  1. build all platforms in one buildx build and push the index to the image's candidate tag
-     (`candidate-X.Y.Z`; buildx's docker driver cannot push by digest alone), keeping its digest;
-  2. read the pushed index back from the registry and check it holds every planned platform;
-  3. run the smoke tests on every platform against that digest (arm64 under QEMU);
-  4. only when every check passed, point all tags at the tested digest with one `imagetools create`.
+  1. build all platforms in one buildx build into the local image store under the candidate tag
+     (`candidate-X.Y.Z`), keeping the index digest;
+  2. upload it to the registry's candidate tag from `docker image save`, every registry request
+     retried on its own, and check the registry holds that digest with every planned platform;
+  3. run the smoke tests and the contract on every platform against that digest (arm64 under QEMU);
+  4. only when every check passed, point all tags at the tested digest (one manifest PUT per tag).
 A child builds FROM the exact digest its parent got in this run. A failed image leaves its own
 and its descendants' tags where they were; independent siblings still promote.
 """
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import shlex
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,8 +31,8 @@ from .catalog import Catalog, ImageSpec, SmokeSpec
 from .changes import Action, Current, Decision, RefreshPolicy, decide
 from .config import Settings
 from .contract import contract_request, run_contract, service_tag
-from .engine import BuildRequest, DockerEngine, Engine, ImagetoolsCreate, LineSink, PullRequest
-from .errors import BaseImagesError, ConfigError, PromotionError, RegistryError
+from .engine import BuildRequest, DockerEngine, Engine, LineSink, PullRequest
+from .errors import BaseImagesError, BuildError, ConfigError, PromotionError, RegistryError
 from .fingerprint import BASE_DIGEST_KEY, CREATED_KEY, FINGERPRINT_KEY, INPUTS_KEY, Inputs, compute_inputs
 from .plan import Plan, PlannedImage
 from .reference import Reference, parse_reference
@@ -71,11 +74,34 @@ EventSink = Callable[[Event], None]
 
 
 @dataclass(frozen=True)
+class Pinned:
+    """An image as the next build uses it: REF (what BASE_IMAGE is set to) and the DIGEST it must be.
+
+    A parent built in this run is used from the local image store by its candidate tag (BuildKit's
+    docker driver resolves a local image by tag only; by digest it would ask the registry), checked
+    against its digest right before use. Others are pinned by digest in their registry.
+    """
+
+    ref: str
+    digest: str
+    local: bool
+
+    @property
+    def pinned_ref(self) -> str:
+        return f"{self.ref.split('@')[0]}@{self.digest}"
+
+    @property
+    def from_ref(self) -> str:
+        """What a child's BASE_IMAGE is set to."""
+        return self.ref if self.local else self.pinned_ref
+
+
+@dataclass(frozen=True)
 class DryRun:
     """What a run would do: every command, in order, with placeholders for digests not yet known."""
 
     plan: Plan
-    commands: list[list[str]]
+    lines: list[str]
 
 
 class Factory:
@@ -128,7 +154,7 @@ class Factory:
         self._platforms = {p for image in plan.images for p in image.platforms}
         results = {p.name: ImageResult(p.name, p.repository, version=p.spec.version) for p in plan.images}
         report.images = [results[p.name] for p in plan.images]
-        pinned: dict[str, str] = {}  # image name -> reference pinned by digest, for its children
+        pinned: dict[str, Pinned] = {}  # image name -> what its children build FROM
         decisions = self.decide(plan) if push else {}
         for image in plan.images:
             decision = decisions.get(image.name)
@@ -148,7 +174,9 @@ class Factory:
                     result = results[image.name]
                     result.status = ImageStatus.UNCHANGED
                     result.digest = decision.current_digest
-                    pinned[image.name] = f"{image.repository}@{decision.current_digest}"
+                    pinned[image.name] = Pinned(
+                        f"{image.repository}@{decision.current_digest}", decision.current_digest, local=False
+                    )
                     self._emit(image.name, Phase.UNCHANGED, detail=f"{image.repository}:{image.spec.version}")
                 elif parent is not None and parent not in pinned:
                     result = results[image.name]
@@ -191,43 +219,46 @@ class Factory:
         return decisions
 
     def dry_run(self, plan: Plan, push: bool) -> DryRun:
-        """The exact buildx / docker / imagetools commands a run would execute, without running any."""
-        commands: list[list[str]] = []
-        pinned: dict[str, str] = {}
+        """What a run would execute, in order, without running anything: the exact docker and buildx
+        command lines, and `#` lines for the registry API requests baseimages makes itself."""
+        lines: list[str] = []
+        pinned: dict[str, Pinned] = {}
         for image in plan.images:
-            digest = f"<digest of {image.name}>"
-            parent_ref = (
-                pinned[image.spec.parent]
-                if not image.spec.parent_is_external
-                else f"{image.spec.parent}@<digest of {image.spec.parent}>"
-            )
-            request = self._build_request(image, parent_ref, plan, push, metadata_file=Path("<metadata.json>"))
-            commands.append(request.argv())
-            ref = f"{image.repository}@{digest}" if push else f"{image.repository}:{image.tags.candidate}"
-            pinned[image.name] = ref
+            spec = image.spec
+            if spec.parent_is_external:
+                parent = Pinned(spec.parent, f"<digest of {spec.parent}>", local=False)
+            else:
+                parent = pinned[spec.parent]
+            request = self._build_request(image, parent, plan, push, metadata_file=Path("<metadata.json>"))
+            lines.append(shlex.join(request.argv()))
+            built = Pinned(f"{image.repository}:{image.tags.candidate}", f"<digest of {image.name}>", local=True)
+            pinned[image.name] = built
+            if push:
+                archive = f"<tmp>/{image.name}.tar"
+                lines.append(shlex.join(["docker", "image", "save", "--output", archive, built.ref]))
+                lines.append(f"# upload {archive} to {built.ref} (registry API: blobs, manifests, index)")
             for platform in image.platforms:
-                if push:
-                    commands.append(PullRequest(ref, platform).argv())
-                probe = file_probe(ref, image.spec.smoke, platform)
-                runs = ([probe] if probe else []) + command_runs(ref, image.spec.smoke, platform)
-                commands.extend(run.argv() for run in runs)
-            contract = image.spec.contract
+                probe = file_probe(built.ref, spec.smoke, platform)
+                runs = ([probe] if probe else []) + command_runs(built.ref, spec.smoke, platform)
+                lines.extend(shlex.join(run.argv()) for run in runs)
+            contract = spec.contract
             if contract is not None:
                 runtime = f"{contract.runtime}@<digest of {contract.runtime}>"
                 service = contract_request(
-                    image.name, contract, ref, runtime, image.platforms, self._secrets(), self._build_contexts()
+                    image.name, contract, built.ref, runtime, image.platforms, self._secrets(), self._build_contexts()
                 )
-                commands.append(service.argv())
+                lines.append(shlex.join(service.argv()))
+                checks = SmokeSpec(commands=contract.commands)
                 for platform in image.platforms:
-                    commands.extend(
-                        run.argv()
-                        for run in command_runs(
-                            service_tag(image.name), SmokeSpec(commands=contract.commands), platform
-                        )
+                    lines.extend(
+                        shlex.join(run.argv()) for run in command_runs(service_tag(image.name), checks, platform)
                     )
             if push:
-                commands.append(ImagetoolsCreate(ref, image.tag_refs(image.tags.all)).argv())
-        return DryRun(plan=plan, commands=commands)
+                lines.append(
+                    f"# tag {image.repository}@{built.digest} as {', '.join(image.tags.all)} "
+                    "(registry API: one manifest PUT per tag)"
+                )
+        return DryRun(plan=plan, lines=lines)
 
     def test(self, reference: str, spec: ImageSpec, platforms: Sequence[str] = ()) -> ImageResult:
         """Smoke-test an existing image in a registry on every platform of its index (or PLATFORMS)."""
@@ -246,7 +277,7 @@ class Factory:
         self._platforms = set(chosen)
         result = ImageResult(spec.name, ref.repository, version=spec.version, digest=index.digest)
         pinned = str(Reference(ref.domain, ref.path, None, index.digest))
-        result.platforms = self._smoke_all(spec, pinned, chosen, index, ref)
+        result.platforms = self._smoke_all(spec, pinned, chosen, index, pull=True)
         self._check_sizes(spec, index, result, parent_index=None)
         result.status = ImageStatus.TESTED if result.smoke_passed else ImageStatus.FAILED
         if not result.smoke_passed:
@@ -257,9 +288,9 @@ class Factory:
     # ------------------------------------------------------------------ one image
 
     def _run_one(
-        self, image: PlannedImage, result: ImageResult, pinned: dict[str, str], push: bool, plan: Plan
-    ) -> str | None:
-        """Build, test and (with PUSH) promote IMAGE. Returns its pinned reference, None on failure."""
+        self, image: PlannedImage, result: ImageResult, pinned: dict[str, Pinned], push: bool, plan: Plan
+    ) -> Pinned | None:
+        """Build, test and (with PUSH) promote IMAGE. Returns what its children build FROM, None on failure."""
         try:
             return self._run_one_checked(image, result, pinned, push, plan)
         except BaseImagesError as exc:
@@ -271,57 +302,50 @@ class Factory:
             return None
 
     def _run_one_checked(
-        self, image: PlannedImage, result: ImageResult, pinned: dict[str, str], push: bool, plan: Plan
-    ) -> str | None:
+        self, image: PlannedImage, result: ImageResult, pinned: dict[str, Pinned], push: bool, plan: Plan
+    ) -> Pinned | None:
         spec = image.spec
         started = time.monotonic()
         if spec.parent_is_external:
             self._emit(image.name, Phase.RESOLVING, detail=spec.parent)
-            parent_ref = self.resolve_external(spec.parent)
+            parent = Pinned(spec.parent, self._resolve_digest(spec.parent), local=False)
         else:
-            parent_ref = pinned[spec.parent]
-        result.parent_ref = parent_ref
+            parent = pinned[spec.parent]
+            if parent.local:
+                self._check_local(parent)
+        result.parent_ref = parent.pinned_ref
         result.seconds["resolve"] = time.monotonic() - started
 
         started = time.monotonic()
         self._emit(image.name, Phase.BUILDING, detail=", ".join(image.platforms))
-        inputs = compute_inputs(spec, image.platforms, spec.build_args, parent_ref.partition("@")[2])
+        inputs = compute_inputs(spec, image.platforms, spec.build_args, parent.digest)
         result.fingerprint = inputs.fingerprint
-        request = self._build_request(image, parent_ref, plan, push, inputs=inputs)
-        pushing_seen = threading.Event()
-
-        def on_line(line: str) -> None:
-            if push and not pushing_seen.is_set() and "pushing" in line:
-                pushing_seen.set()
-                self._emit(image.name, Phase.PUSHING, detail=image.repository)
-            if self._on_build_line is not None:
-                self._on_build_line(image.name, line)
-
-        digest = self._with_retries(image.name, lambda: self.engine.build(request, image.name, on_line=on_line))
+        request = self._build_request(image, parent, plan, push, inputs=inputs)
+        digest = self._with_retries(
+            image.name, lambda: self.engine.build(request, image.name, on_line=self._line_sink(image.name))
+        )
         result.digest = digest
         result.seconds["build"] = time.monotonic() - started
+        built = Pinned(f"{image.repository}:{image.tags.candidate}", digest, local=True)
 
         index: ImageIndex | None = None
         if push:
-            ref = f"{image.repository}@{digest}"
-            index = self.registry.index(parse_reference(ref))
-            missing = [p for p in image.platforms if p not in index.platforms]
-            if missing:
-                raise RegistryError(f"{image.name}: pushed index {digest} lacks {', '.join(missing)}")
-        else:
-            ref = f"{image.repository}:{image.tags.candidate}"
+            started = time.monotonic()
+            index = self._push_candidate(image, built, parent)
+            result.seconds["push"] = time.monotonic() - started
 
         started = time.monotonic()
-        result.platforms = self._smoke_all(spec, ref, image.platforms, index, parse_reference(ref) if push else None)
+        self._check_local(built)
+        result.platforms = self._smoke_all(spec, built.ref, image.platforms, index)
         if index is not None:
             parent_index = None
             if spec.size_budget and spec.size_budget.max_mb_over_parent:
-                parent_index = self.registry.index(parse_reference(parent_ref))
+                parent_index = self.registry.index(parse_reference(parent.pinned_ref))
             self._check_sizes(spec, index, result, parent_index)
         result.seconds["smoke"] = time.monotonic() - started
         if spec.contract is not None and result.smoke_passed:
             started = time.monotonic()
-            self._contract(image, ref if push else f"{ref}@{digest}", result)
+            self._contract(image, built, result)
             result.seconds["contract"] = time.monotonic() - started
         if not result.smoke_passed:
             result.status = ImageStatus.FAILED
@@ -332,8 +356,8 @@ class Factory:
 
         if not push:
             result.status = ImageStatus.TESTED
-            self._emit(image.name, Phase.TESTED, detail=ref)
-            return f"{ref}@{digest}"
+            self._emit(image.name, Phase.TESTED, detail=f"{built.ref} ({digest})")
+            return built
 
         started = time.monotonic()
         self._emit(image.name, Phase.PROMOTING, detail=", ".join(image.tags.all))
@@ -342,9 +366,45 @@ class Factory:
         result.seconds["promote"] = time.monotonic() - started
         result.status = ImageStatus.PROMOTED
         self._emit(image.name, Phase.PROMOTED, detail=f"{image.repository}:{image.tags.rolling[0]} -> {digest}")
-        return ref
+        return built
 
-    def _contract(self, image: PlannedImage, base_ref: str, result: ImageResult) -> None:
+    def _push_candidate(self, image: PlannedImage, built: Pinned, parent: Pinned) -> ImageIndex:
+        """Upload the local build to the candidate tag, every request retried on its own; return the index
+        the registry now holds at that digest (checked: same digest, every planned platform)."""
+        target = parse_reference(built.ref)
+        self._emit(image.name, Phase.PUSHING, detail=str(target))
+        mount_from: tuple[str, ...] = ()
+        if not image.spec.parent_is_external:
+            parent_repo = parse_reference(parent.ref.split("@")[0])
+            if parent_repo.domain == target.domain:
+                mount_from = (parent_repo.path,)
+        with tempfile.TemporaryDirectory(prefix="baseimages-") as tmp:
+            archive = Path(tmp) / f"{image.name}.tar"
+            self.engine.save(built.ref, archive)
+            upload = self.registry.upload_archive(archive, target, mount_from)
+        if upload.digest != built.digest:
+            raise RegistryError(f"{image.name}: the registry holds {upload.digest}, the build made {built.digest}")
+        self._emit(
+            image.name,
+            Phase.PUSHING,
+            detail=f"{upload.blobs_uploaded} blobs uploaded, {upload.blobs_mounted} mounted, "
+            f"{upload.blobs_present} already there",
+        )
+        index = self.registry.index(parse_reference(f"{image.repository}@{built.digest}"))
+        missing = [p for p in image.platforms if p not in index.platforms]
+        if missing:
+            raise RegistryError(f"{image.name}: pushed index {built.digest} lacks {', '.join(missing)}")
+        return index
+
+    def _check_local(self, image: Pinned) -> None:
+        """The local tag a build or test uses must still name the digest this run recorded for it."""
+        found = self.engine.local_digest(image.ref)
+        if found != image.digest:
+            raise BuildError(
+                image.ref, f"the local image now names {found or 'nothing'}, not {image.digest} (another run?)"
+            )
+
+    def _contract(self, image: PlannedImage, built: Pinned, result: ImageResult) -> None:
         contract = image.spec.contract
         assert contract is not None
         self._emit(image.name, Phase.CONTRACT_TESTING, detail=f"service FROM {image.name}, runtime {contract.runtime}")
@@ -352,7 +412,7 @@ class Factory:
             self.engine,
             image.name,
             contract,
-            base_ref,
+            built.from_ref,
             self.resolve_external(contract.runtime),
             image.platforms,
             secrets=self._secrets(),
@@ -383,31 +443,29 @@ class Factory:
     def _build_request(
         self,
         image: PlannedImage,
-        parent_ref: str,
+        parent: Pinned,
         plan: Plan,
         push: bool,
         metadata_file: Path | None = None,
         inputs: Inputs | None = None,
     ) -> BuildRequest:
         spec = image.spec
-        base = parent_ref.split("@", 1)
         labels = {
             "org.opencontainers.image.title": spec.name,
             "org.opencontainers.image.version": spec.version,
             "org.opencontainers.image.created": plan.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "org.opencontainers.image.revision": self._revision,
             "org.opencontainers.image.source": self.settings.source or self._source,
-            "org.opencontainers.image.base.name": base[0],
-            "org.opencontainers.image.base.digest": base[1] if len(base) > 1 else "",
+            "org.opencontainers.image.base.name": parent.ref.split("@")[0],
+            "org.opencontainers.image.base.digest": parent.digest,
         }
         if spec.description:
             labels["org.opencontainers.image.description"] = spec.description
         if inputs is not None:
             labels[FINGERPRINT_KEY] = inputs.fingerprint
-        # The candidate tag, never a promoted one: with PUSH it is pushed, else it stays in the local image store.
+        # Into the local image store under the candidate tag, never a promoted one; a push uploads it from there.
         output = {"type": "image", "name": f"{image.repository}:{image.tags.candidate}"}
         if push:
-            output["push"] = "true"
             # On the index, where one registry request reads them back (change detection).
             notes = {
                 CREATED_KEY: labels["org.opencontainers.image.created"],
@@ -420,7 +478,7 @@ class Factory:
             context=spec.directory,
             dockerfile=spec.dockerfile,
             platforms=image.platforms,
-            build_args={"BASE_IMAGE": parent_ref, **spec.build_args},
+            build_args={"BASE_IMAGE": parent.from_ref, **spec.build_args},
             build_contexts=self._build_contexts(),
             labels={k: v for k, v in labels.items() if v},
             secrets=self._secrets(),
@@ -429,15 +487,18 @@ class Factory:
         )
 
     def _smoke_all(
-        self, spec: ImageSpec, ref: str, platforms: Sequence[str], index: ImageIndex | None, parsed: Reference | None
+        self, spec: ImageSpec, ref: str, platforms: Sequence[str], index: ImageIndex | None, pull: bool = False
     ) -> list[PlatformResult]:
+        """Smoke-test REF on every platform at once. With PULL, each platform is fetched from the registry
+        first (runs themselves never pull); otherwise REF is in the local image store already."""
+
         def one(platform: str) -> PlatformResult:
             self._emit(spec.name, Phase.SMOKE_TESTING, platform=platform)
-            if index is not None:  # in a registry: fetch this platform's image once, runs never pull
+            if pull:
                 self._with_retries(spec.name, lambda: self.engine.pull(PullRequest(ref, platform)))
             config = None
             if spec.smoke.metadata is not None:
-                config = self._config(index, parsed, ref, platform)
+                config = self._config(index, ref, platform)
             result = run_smoke(self.engine, ref, spec.smoke, platform, config)
             passed = sum(c.status is Status.PASSED for c in result.checks)
             skipped = sum(c.status is Status.SKIPPED for c in result.checks)
@@ -452,13 +513,12 @@ class Factory:
         with ThreadPoolExecutor(max_workers=max(1, len(platforms))) as pool:
             return list(pool.map(one, platforms))
 
-    def _config(
-        self, index: ImageIndex | None, ref: Reference | None, local_ref: str, platform: str
-    ) -> dict[str, Any] | None:
+    def _config(self, index: ImageIndex | None, local_ref: str, platform: str) -> dict[str, Any] | None:
         """The image config of PLATFORM: from the registry when pushed, else the local image store's
         (which docker 26 shows for the host platform only: buildx applies the same config to every platform)."""
-        if index is None or ref is None:
+        if index is None:
             return self.engine.image_config(local_ref)
+        ref = parse_reference(index.reference)
         manifest = index.for_platform(platform)
         if manifest is None:
             return None
@@ -504,8 +564,7 @@ class Factory:
                 f"{image.name}: immutable tag {image.tags.immutable} already points at {existing}; "
                 "bump the version in image.yaml or pass --force"
             )
-        create = ImagetoolsCreate(f"{image.repository}@{digest}", image.tag_refs(image.tags.all))
-        self._with_retries(image.name, lambda: self.engine.imagetools_create(create))
+        self.registry.copy_tags(parse_reference(f"{image.repository}@{digest}"), list(image.tags.all))
 
     def _with_retries(self, name: str, func: Callable[[], T]) -> T:
         def on_retry(reason: str) -> None:

@@ -121,7 +121,7 @@ def test_push_dry_run_passes_ca_bundle_and_index_url_as_secrets_without_leaking_
     for argv in builds:
         assert f"--secret id=ca-bundle,src={bundle.resolve()}" in shlex.join(argv)
         assert "id=index-url,env=BASEIMAGES_INDEX_URL" in argv
-    assert any(line.startswith("docker buildx imagetools create") for line in out.splitlines())
+    assert any(line.startswith("# tag ") for line in out.splitlines())
 
 
 def test_push_dry_run_without_offline_inputs_has_no_secrets(project):
@@ -131,15 +131,20 @@ def test_push_dry_run_without_offline_inputs_has_no_secrets(project):
     assert "--build-context" not in out
 
 
-def test_push_dry_run_pins_children_to_their_parent_digest_and_pushes_candidates(project):
+def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_candidates(project):
     code, out, _ = run("push", "--dry-run", "--project", str(project.root), "--only", "ml")
     assert code == 0
     uv, ml = _build_lines(out)
     assert "BASE_IMAGE=python:3.11-slim@<digest of python:3.11-slim>" in uv
-    assert "BASE_IMAGE=registry.test:5000/team/uv@<digest of uv>" in ml
+    # The parent built in this run is used from the local store by its candidate tag, its digest recorded.
+    assert "BASE_IMAGE=registry.test:5000/team/uv:candidate-1.0.0" in ml
     output = ml[ml.index("--output") + 1]
-    assert output.startswith("type=image,name=registry.test:5000/team/ml:candidate-2.0.0,push=true,")
+    assert output.startswith("type=image,name=registry.test:5000/team/ml:candidate-2.0.0,")
+    assert "push=true" not in output
     assert "annotation-index.org.opencontainers.image.base.digest=<digest of uv>" in output
+    lines = out.splitlines()
+    assert "docker image save --output '<tmp>/ml.tar' registry.test:5000/team/ml:candidate-2.0.0" in lines
+    assert "# upload <tmp>/ml.tar to registry.test:5000/team/ml:candidate-2.0.0" in out
     # The uv command tests run on their platforms only: `true` is restricted to linux/arm64.
     runs = [shlex.split(line) for line in out.splitlines() if line.startswith("docker container run")]
     assert sorted((argv[argv.index("--platform") + 1], argv[4]) for argv in runs) == [
@@ -153,7 +158,7 @@ def test_build_dry_run_does_not_push(project):
     code, out, _ = run("build", "--dry-run", "--project", str(project.root))
     assert code == 0
     assert "push=true" not in out
-    assert "imagetools" not in out
+    assert "docker image save" not in out and "# upload" not in out and "# tag" not in out
     assert len(_build_lines(out)) == 3
 
 

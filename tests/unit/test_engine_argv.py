@@ -21,7 +21,6 @@ from python_on_whales.exceptions import DockerException
 from baseimages.engine import (
     BuildRequest,
     DockerEngine,
-    ImagetoolsCreate,
     PullRequest,
     RunRequest,
     classify_push_failure,
@@ -114,23 +113,6 @@ def test_run_request_argv_equals_python_on_whales_run(recorder, request_):
     assert recorder["run"] == request_.argv()
 
 
-@pytest.mark.parametrize(
-    "request_",
-    [
-        ImagetoolsCreate(f"localhost:5000/baseimages/uv@{DIGEST}", ["localhost:5000/baseimages/uv:1.0.0"]),
-        ImagetoolsCreate(
-            f"r.example/uv@{DIGEST}", ["r.example/uv:1.0.0-20261128", "r.example/uv:latest"], builder="multiarch"
-        ),
-    ],
-    ids=["one-tag", "tags-and-builder"],
-)
-def test_imagetools_create_argv_equals_python_on_whales_imagetools_create(recorder, request_):
-    DockerClient().buildx.imagetools.create(
-        sources=[request_.source], tags=list(request_.tags), builder=request_.builder
-    )
-    assert recorder["imagetools"] == request_.argv()
-
-
 # --------------------------------------------------------------------------- DockerEngine itself
 
 
@@ -195,12 +177,6 @@ def test_docker_engine_run_executes_request_argv_and_collects_output_and_exit_co
     result = DockerEngine().run(request)
     assert recorder["run"] == request.argv()
     assert (result.exit_code, result.stdout, result.stderr) == (3, "out\n", "err\n")
-
-
-def test_docker_engine_imagetools_create_executes_request_argv(recorder):
-    request = ImagetoolsCreate(f"r.example/uv@{DIGEST}", ["r.example/uv:1.0.0", "r.example/uv:latest"])
-    DockerEngine().imagetools_create(request)
-    assert recorder["imagetools"] == request.argv()
 
 
 # --------------------------------------------------------------------------- push failure classification
