@@ -1,7 +1,8 @@
 """`python -m baseimages`: a thin layer that parses flags, calls the library and prints.
 
 Exit codes: 0 all good; 1 a build, smoke test or promotion failed; 2 bad input (catalog, settings,
-flags); 3 registry unreachable or refusing after retries; 4 no usable Docker engine; 130 interrupted.
+flags); 3 registry unreachable or refusing after retries; 4 no usable Docker engine; 5 another run
+holds the lock for the same registry and namespace; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 from .catalog import Catalog, load_catalog
 from .config import Settings, load_settings, parse_platforms
 from .errors import BaseImagesError, ConfigError
+from .lock import RunLock
 from .plan import Plan, make_plan
 from .report import ImageResult, ImageStatus, RunReport, Status
 
@@ -43,6 +45,8 @@ class Options:
     force: bool
     refresh: str | None
     refresh_days: int | None
+    wait_lock: float
+    lock_dir: Path | None
     verbose: bool
 
 
@@ -97,6 +101,16 @@ def _parser() -> argparse.ArgumentParser:
         "or from before this month (monthly: the scheduled job's mode)",
     )
     common.add_argument("--refresh-days", type=int, metavar="N", help="the refresh window in days (default 30)")
+    common.add_argument(
+        "--wait-lock",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run on the same registry and namespace to finish (default: refuse at once)",
+    )
+    common.add_argument(
+        "--lock-dir", type=Path, metavar="DIR", help="where run locks live (default ~/.cache/baseimages/locks)"
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="stream the buildx logs")
 
     parser = argparse.ArgumentParser(
@@ -143,6 +157,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         force=ns.force,
         refresh=ns.refresh,
         refresh_days=ns.refresh_days,
+        wait_lock=ns.wait_lock,
+        lock_dir=ns.lock_dir,
         verbose=ns.verbose,
     )
 
@@ -157,7 +173,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         print(f"error: {exc}", file=err)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted: no tags were moved for images that had not finished", file=err)
+        print("interrupted: builds stopped; images that had not promoted kept their old tags", file=err)
         return 130
 
 
@@ -169,6 +185,7 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         ca_bundle=options.ca_bundle,
         jobs=options.jobs,
         refresh_days=options.refresh_days,
+        lock_dir=options.lock_dir,
     )
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
@@ -202,7 +219,8 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         return 0
     if options.command == "test":
         return _test(factory, catalog, plan, settings, options, out, err)
-    report = factory.run(plan, push=push)
+    with RunLock(settings.lock_dir, settings.registry, settings.namespace, options.wait_lock, options.command):
+        report = factory.run(plan, push=push)
     _print_summary(report, out, err)
     if options.report is not None:
         report.write(options.report)

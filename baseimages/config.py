@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .platforms import check_platform
+from .registry import Credentials
 
 DEFAULT_REGISTRY = "localhost:5000"
 DEFAULT_NAMESPACE = "baseimages"
@@ -49,6 +50,10 @@ class Settings:
     source: str = ""
     jobs: int = 2
     refresh_days: int = 30
+    retry_attempts: int = 8  # per registry request
+    retry_max_seconds: int = 300  # per registry request, waits included
+    credentials: Credentials | None = field(default=None, repr=False)  # login for `registry`
+    lock_dir: Path = field(default_factory=lambda: Path(os.path.expanduser("~/.cache/baseimages/locks")))
     ca_bundle: Path | None = None
     wheelhouse: Path | None = None
     index_url_env: str | None = None  # name of the env var holding the index URL, passed as a secret
@@ -101,6 +106,24 @@ def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = No
     refresh_days = _whole_number(
         env.get("BASEIMAGES_REFRESH_DAYS", table.get("refresh-days", 30)), source_name, "refresh-days", minimum=0
     )
+    retry_attempts = _whole_number(
+        env.get("BASEIMAGES_RETRY_ATTEMPTS", table.get("retry-attempts", 8)), source_name, "retry-attempts", minimum=1
+    )
+    retry_max_seconds = _whole_number(
+        env.get("BASEIMAGES_RETRY_MAX_SECONDS", table.get("retry-max-seconds", 300)),
+        source_name,
+        "retry-max-seconds",
+        minimum=1,
+    )
+    user, password = env.get("BASEIMAGES_REGISTRY_USER"), env.get("BASEIMAGES_REGISTRY_PASSWORD")
+    if bool(user) != bool(password):
+        raise ConfigError(
+            "environment",
+            "BASEIMAGES_REGISTRY_USER" if not user else "BASEIMAGES_REGISTRY_PASSWORD",
+            "is missing: set both BASEIMAGES_REGISTRY_USER and BASEIMAGES_REGISTRY_PASSWORD, or neither",
+        )
+    credentials = Credentials(user, password) if user and password else None
+    lock_dir = Path(get_str("lock-dir", "~/.cache/baseimages/locks")).expanduser()
 
     ca_bundle = _first_file(
         [
@@ -123,6 +146,10 @@ def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = No
         source=source,
         jobs=jobs,
         refresh_days=refresh_days,
+        retry_attempts=retry_attempts,
+        retry_max_seconds=retry_max_seconds,
+        credentials=credentials,
+        lock_dir=lock_dir,
         ca_bundle=ca_bundle,
         wheelhouse=wheelhouse,
         index_url_env=index_url_env,

@@ -8,8 +8,11 @@ which keeps start-up cheap on paths that never touch Docker.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import signal
 import tempfile
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import BuildError, EngineError, RegistryError
+from .registry import Credentials
 
 LineSink = Callable[[str], None]
 LOG_TAIL_LINES = 60
@@ -166,6 +170,8 @@ class Engine(Protocol):
 
     def save(self, reference: str, output: Path) -> None: ...
 
+    def login(self, server: str, credentials: Credentials) -> None: ...
+
     def local_digest(self, reference: str) -> str | None: ...
 
 
@@ -273,6 +279,16 @@ class DockerEngine:
             "WorkingDir": str(config.working_dir or ""),
         }
 
+    def login(self, server: str, credentials: Credentials) -> None:
+        """`docker login` (password on stdin, never on a command line), for BuildKit and pulls."""
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            self._docker.login(server=server, username=credentials.username, password=credentials.password)
+        except DockerException as exc:
+            reason = _first_line(exc.stderr or exc.stdout or "login failed").replace(credentials.password, "***")
+            raise RegistryError(f"docker login to {server} failed: {reason}") from None
+
     def save(self, reference: str, output: Path) -> None:
         """`docker image save`: an OCI archive of every platform of REFERENCE, digests unchanged."""
         from python_on_whales.exceptions import DockerException
@@ -290,6 +306,19 @@ class DockerEngine:
             return str(self._docker.image.inspect(reference).id)
         except DockerException:
             return None
+
+
+def interrupt_children() -> None:
+    """Send SIGINT to the processes this one started (docker, buildx): they stop their builds and runs."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:
+            with contextlib.suppress(OSError):
+                os.kill(int(stat.parent.name), signal.SIGINT)
 
 
 def _first_line(text: str) -> str:

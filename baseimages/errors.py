@@ -62,6 +62,12 @@ class RegistryError(BaseImagesError):
         super().__init__(message)
 
 
+class RunCancelled(BaseImagesError):
+    """The run was interrupted (Ctrl-C); what had not promoted keeps its old tags."""
+
+    exit_code = 130
+
+
 __all__ = [
     "BaseImagesError",
     "BuildError",
@@ -69,5 +75,6 @@ __all__ = [
     "EngineError",
     "PromotionError",
     "RegistryError",
+    "RunCancelled",
     "SmokeTestError",
 ]

@@ -31,14 +31,14 @@ from .catalog import Catalog, ImageSpec, SmokeSpec
 from .changes import Action, Current, Decision, RefreshPolicy, decide
 from .config import Settings
 from .contract import contract_request, run_contract, service_tag
-from .engine import BuildRequest, DockerEngine, Engine, LineSink, PullRequest
-from .errors import BaseImagesError, BuildError, ConfigError, PromotionError, RegistryError
+from .engine import BuildRequest, DockerEngine, Engine, LineSink, PullRequest, interrupt_children
+from .errors import BaseImagesError, BuildError, ConfigError, PromotionError, RegistryError, RunCancelled
 from .fingerprint import BASE_DIGEST_KEY, CREATED_KEY, FINGERPRINT_KEY, INPUTS_KEY, Inputs, compute_inputs
 from .plan import Plan, PlannedImage
 from .reference import Reference, parse_reference
 from .registry import ImageIndex, RegistryClient
 from .report import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
-from .retry import call_with_retries
+from .retry import RetryPolicy, call_with_retries
 from .smoke import command_runs, file_probe, run_smoke
 
 MB = 1_000_000
@@ -121,7 +121,14 @@ class Factory:
         self.settings = settings
         self.catalog = catalog
         self._engine = engine
-        self.registry = registry or RegistryClient(ca_bundle=settings.ca_bundle, mirrors=settings.base_mirrors)
+        self.registry = registry or RegistryClient(
+            ca_bundle=settings.ca_bundle,
+            mirrors=settings.base_mirrors,
+            retry=RetryPolicy(attempts=settings.retry_attempts, max_seconds=settings.retry_max_seconds),
+        )
+        if settings.credentials is not None:
+            self.registry.credentials[settings.registry] = settings.credentials
+        self._cancel = threading.Event()
         if self.registry.on_retry is None:
             self.registry.on_retry = lambda reason: self._emit("registry", Phase.RETRYING, detail=reason)
         self._on_event = on_event
@@ -140,6 +147,8 @@ class Factory:
         if self._engine is None:
             engine = DockerEngine()
             engine.check(sorted(self._platforms))
+            if self.settings.credentials is not None:  # so that BuildKit and pulls can read the registry too
+                engine.login(self.settings.registry, self.settings.credentials)
             self._engine = engine
         return self._engine
 
@@ -155,7 +164,14 @@ class Factory:
         results = {p.name: ImageResult(p.name, p.repository, version=p.spec.version) for p in plan.images}
         report.images = [results[p.name] for p in plan.images]
         pinned: dict[str, Pinned] = {}  # image name -> what its children build FROM
-        decisions = self.decide(plan) if push else {}
+        try:
+            decisions = self.decide(plan) if push else {}
+        except RegistryError as exc:  # registry unreachable or refusing: nothing was built, nothing moved
+            for result in report.images:
+                result.status, result.error, result.exit_code = ImageStatus.FAILED, str(exc), exc.exit_code
+                self._emit(result.name, Phase.FAILED, detail=str(exc))
+            report.finished = dt.datetime.now(dt.UTC)
+            return report
         for image in plan.images:
             decision = decisions.get(image.name)
             if decision is not None:
@@ -185,7 +201,8 @@ class Factory:
                     self._emit(image.name, Phase.BLOCKED, detail=result.error)
                 else:
                     runnable.append(image)
-            with ThreadPoolExecutor(max_workers=max(1, min(self.settings.jobs, len(runnable)))) as pool:
+            pool = ThreadPoolExecutor(max_workers=max(1, min(self.settings.jobs, len(runnable))))
+            try:
                 futures = {
                     image.name: pool.submit(self._run_one, image, results[image.name], pinned, push, plan)
                     for image in runnable
@@ -194,6 +211,13 @@ class Factory:
                     ref = future.result()
                     if ref is not None:
                         pinned[name] = ref
+            except KeyboardInterrupt:
+                # Ctrl-C: no phase starts any more (no tag moves), the docker children stop, then we leave.
+                self._cancel.set()
+                interrupt_children()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
         report.finished = dt.datetime.now(dt.UTC)
         return report
 
@@ -330,6 +354,7 @@ class Factory:
 
         index: ImageIndex | None = None
         if push:
+            self._check_cancel(image.name)
             started = time.monotonic()
             index = self._push_candidate(image, built, parent)
             result.seconds["push"] = time.monotonic() - started
@@ -359,6 +384,7 @@ class Factory:
             self._emit(image.name, Phase.TESTED, detail=f"{built.ref} ({digest})")
             return built
 
+        self._check_cancel(image.name)
         started = time.monotonic()
         self._emit(image.name, Phase.PROMOTING, detail=", ".join(image.tags.all))
         self._promote(image, digest)
@@ -395,6 +421,10 @@ class Factory:
         if missing:
             raise RegistryError(f"{image.name}: pushed index {built.digest} lacks {', '.join(missing)}")
         return index
+
+    def _check_cancel(self, name: str) -> None:
+        if self._cancel.is_set():
+            raise RunCancelled(f"{name}: interrupted; its tags did not move")
 
     def _check_local(self, image: Pinned) -> None:
         """The local tag a build or test uses must still name the digest this run recorded for it."""

@@ -49,4 +49,11 @@ def call_with_retries(
         before_sleep=before_sleep,
         reraise=True,
     )
-    return retrying(func)
+    try:
+        return retrying(func)
+    except RegistryError as exc:
+        attempts = retrying.statistics.get("attempt_number", 1)
+        if exc.transient and attempts > 1:
+            # Final now: callers further up must not retry it again.
+            raise RegistryError(f"{exc} (gave up after {attempts} attempts)", transient=False) from None
+        raise

