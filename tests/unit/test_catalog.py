@@ -308,3 +308,52 @@ def test_relative_skip_if_exists_path_is_rejected(catalog_writer, assert_config_
     with pytest.raises(ConfigError) as info:
         catalog_writer.load()
     assert_config_error(info.value, spec_file, "smoke.commands[0].skip_if_exists")
+
+
+def _contract_dir(catalog_writer, name="uv"):
+    folder = catalog_writer.images_dir / name / "contract"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Dockerfile").write_text("ARG BASE_IMAGE\nARG RUNTIME_IMAGE\nFROM ${RUNTIME_IMAGE}\n")
+    return folder
+
+
+def test_contract_is_parsed_with_its_runtime_commands_and_skip_condition(catalog_writer):
+    catalog_writer.add(
+        "uv",
+        contract={
+            "context": "contract",
+            "skip_if_exists": "/usr/share/x",
+            "commands": [{"command": ["python", "/srv/app.py"], "stdout": "^ok$"}],
+        },
+    )
+    folder = _contract_dir(catalog_writer)
+    contract = catalog_writer.load()["uv"].contract
+    assert contract.context == folder.resolve()
+    assert contract.runtime == "python:3.11-slim"
+    assert contract.skip_if_exists == "/usr/share/x"
+    assert contract.commands[0].command == ("python", "/srv/app.py")
+
+
+def test_contract_without_a_dockerfile_in_its_context_is_rejected(catalog_writer, assert_config_error):
+    spec_file = catalog_writer.add("uv", contract={"context": "missing", "commands": [{"command": ["true"]}]})
+    with pytest.raises(ConfigError) as info:
+        catalog_writer.load()
+    assert_config_error(info.value, spec_file, "contract.context")
+
+
+def test_contract_without_commands_is_rejected(catalog_writer, assert_config_error):
+    spec_file = catalog_writer.add("uv", contract={"context": "contract"})
+    _contract_dir(catalog_writer)
+    with pytest.raises(ConfigError) as info:
+        catalog_writer.load()
+    assert_config_error(info.value, spec_file, "contract.commands")
+
+
+def test_contract_runtime_must_be_an_image_reference(catalog_writer, assert_config_error):
+    spec_file = catalog_writer.add(
+        "uv", contract={"context": "contract", "runtime": "not a ref", "commands": [{"command": ["true"]}]}
+    )
+    _contract_dir(catalog_writer)
+    with pytest.raises(ConfigError) as info:
+        catalog_writer.load()
+    assert_config_error(info.value, spec_file, "contract.runtime")

@@ -1,0 +1,110 @@
+"""The whole family on a real engine and registry: uv, then ml and security, proven on every platform."""
+
+from __future__ import annotations
+
+import pytest
+
+from baseimages import Factory, ImageStatus, Status, load_catalog, make_plan
+from baseimages.engine import DockerEngine
+from baseimages.factory import Event, Phase
+
+FAMILY = ["python311-uv", "python311-ml", "python311-security"]
+PLATFORMS = ["linux/amd64", "linux/arm64"]
+
+
+@pytest.fixture(scope="module")
+def family(engine: DockerEngine, test_registry: str, tmp_path_factory, catalog_copy, fresh_settings):
+    project = catalog_copy(tmp_path_factory.mktemp("family"), FAMILY)
+    settings = fresh_settings(project, test_registry)
+    catalog = load_catalog(settings.catalog_dir, settings.platforms)
+    events: list[Event] = []
+    report = Factory(settings, catalog, engine=engine, on_event=events.append).run(
+        make_plan(catalog, settings), push=True
+    )
+    return report, events
+
+
+def _checks(report, image: str, platform: str) -> dict[str, tuple[Status, str]]:
+    result = next(p for p in report.image(image).platforms if p.platform == platform)
+    return {c.name: (c.status, c.detail) for c in result.checks}
+
+
+def test_whole_family_promotes_with_every_check_passed_or_explained(family) -> None:
+    report, _ = family
+    assert report.exit_code == 0, [(i.name, i.error) for i in report.images]
+    assert [i.name for i in report.images] == FAMILY
+    assert all(i.status is ImageStatus.PROMOTED for i in report.images)
+    for image in report.images:
+        assert [p.platform for p in image.platforms] == PLATFORMS
+        for platform in image.platforms:
+            for check in platform.checks:
+                assert check.status is not Status.FAILED, (image.name, platform.platform, check)
+                if check.status is Status.SKIPPED:
+                    # The one explained skip: no CPU torch for aarch64 on this network.
+                    assert (image.name, platform.platform) == ("python311-ml", "linux/arm64"), check
+                    assert "no CPU torch 2.13.0 wheel for aarch64" in check.detail
+                    assert "CUDA" in check.detail
+
+
+def test_ml_and_security_are_built_in_parallel_after_uv(family) -> None:
+    _, events = family
+    building = {e.image: e.elapsed for e in events if e.phase is Phase.BUILDING}
+    promoted = {e.image: e.elapsed for e in events if e.phase is Phase.PROMOTED}
+    assert promoted["python311-uv"] <= building["python311-ml"]
+    assert promoted["python311-uv"] <= building["python311-security"]
+    # Siblings overlap: each starts before the other is done.
+    assert building["python311-ml"] < promoted["python311-security"]
+    assert building["python311-security"] < promoted["python311-ml"]
+
+
+def test_children_are_built_from_the_digest_uv_got_in_this_run(family) -> None:
+    report, _ = family
+    uv = report.image("python311-uv")
+    for child in ("python311-ml", "python311-security"):
+        assert report.image(child).parent_ref == f"{uv.repository}:candidate-1.0.0@{uv.digest}"
+
+
+def test_ml_has_cpu_torch_on_amd64_and_says_why_not_on_arm64(family) -> None:
+    report, _ = family
+    amd64 = _checks(report, "python311-ml", "linux/amd64")
+    assert amd64["torch imports at the pinned version"] == (Status.PASSED, "2.13.0+cpu")
+    assert amd64["torch reports no CUDA, without error"][0] is Status.PASSED
+    assert amd64["torch is a CPU build"][0] is Status.PASSED
+    assert amd64["no CUDA (nvidia-*) distribution in /opt/venv"][0] is Status.PASSED
+    arm64 = _checks(report, "python311-ml", "linux/arm64")
+    assert arm64["torch imports at the pinned version"][0] is Status.SKIPPED
+    assert arm64["numpy imports at the pinned version and computes"][0] is Status.PASSED
+
+
+def test_security_scanners_and_hyperscan_work_on_both_platforms(family) -> None:
+    report, _ = family
+    for platform in PLATFORMS:
+        checks = _checks(report, "python311-security", platform)
+        assert checks["nmap runs"][0] is Status.PASSED
+        assert checks["masscan runs"][0] is Status.PASSED
+        status, detail = checks["hyperscan compiles two patterns and reports both ids"]
+        assert status is Status.PASSED and detail.endswith("matched ids: [11, 22]")
+        assert checks["/usr/bin/gcc is absent"][0] is Status.PASSED
+        assert checks["/usr/include/stdio.h is absent"][0] is Status.PASSED
+
+
+def test_contract_services_run_in_the_slim_runtime(family) -> None:
+    report, _ = family
+    for image in ("python311-uv", "python311-ml"):
+        checks = _checks(report, image, "linux/amd64")
+        contract = {name: status for name, (status, _) in checks.items() if name.startswith("service contract")}
+        assert contract and all(status is Status.PASSED for status in contract.values()), contract
+    ml_arm64 = _checks(report, "python311-ml", "linux/arm64")
+    assert ml_arm64["service contract"][0] is Status.SKIPPED
+    uv_arm64 = _checks(report, "python311-uv", "linux/arm64")
+    assert uv_arm64["service contract: the service runs in the slim runtime with its synced venv"][0] is Status.PASSED
+
+
+def test_every_image_is_held_to_its_size_budget_per_platform(family) -> None:
+    report, _ = family
+    for image in report.images:
+        for platform in image.platforms:
+            sizes = [c for c in platform.checks if c.kind == "size"]
+            assert sizes and all(c.status is Status.PASSED for c in sizes), (image.name, platform.platform, sizes)
+            assert platform.compressed_bytes and platform.compressed_bytes > 0
+            print(f"{image.name} {platform.platform}: {platform.compressed_bytes / 1e6:.1f} MB")
