@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .catalog import Catalog, load_catalog
-from .config import Settings, load_settings, parse_platforms
+from .config import Settings, check_repository_parts, load_settings, parse_platforms
 from .errors import BaseImagesError, ConfigError
 from .lock import RunLock
 from .plan import Plan, make_plan
@@ -125,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     test = sub.add_parser("test", parents=[common], help="smoke-test existing images in the registry")
     test.add_argument("ref", nargs="?", help="image reference (default: each selected image's latest tag)")
     sub.add_parser("push", parents=[common], help="build, smoke-test, push, then move tags")
+    sub.add_parser("bake-file", parents=[common], help="print the equivalent `docker buildx bake` definition (JSON)")
     return parser
 
 
@@ -135,6 +136,10 @@ def parse_args(argv: Sequence[str]) -> Options:
         platforms.extend(parse_platforms(value, "--platform", value))
     if ns.jobs is not None and ns.jobs < 1:
         raise ConfigError("--jobs", str(ns.jobs), "must be at least 1")
+    if ns.registry is not None:
+        check_repository_parts(ns.registry.rstrip("/"), "", "--registry", named_by_source=True)
+    if ns.namespace is not None:
+        check_repository_parts("localhost", ns.namespace.strip("/"), "--namespace", named_by_source=True)
     if ns.refresh_days is not None and ns.refresh_days < 0:
         raise ConfigError("--refresh-days", str(ns.refresh_days), "must be 0 or more")
     for flag, path, want_dir in (("--wheelhouse", ns.wheelhouse, True), ("--ca-bundle", ns.ca_bundle, False)):
@@ -190,6 +195,11 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
 
+    if options.command == "bake-file":
+        from .bake import bake_definition
+
+        print(json.dumps(bake_definition(plan, settings), indent=2), file=out)
+        return 0
     if options.command == "list":
         for image in plan.images:
             spec = image.spec

@@ -10,6 +10,7 @@ they are passed to builds as secrets or as a named build context.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -69,7 +70,9 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with the given fields replaced; None values are ignored."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        updated = replace(self, **{k: v for k, v in changes.items() if v is not None})
+        check_repository_parts(updated.registry, updated.namespace, "settings")
+        return updated
 
 
 def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +93,7 @@ def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = No
 
     registry = get_str("registry", DEFAULT_REGISTRY).rstrip("/")
     namespace = get_str("namespace", DEFAULT_NAMESPACE).strip("/")
+    check_repository_parts(registry, namespace, source_name)
     images_dir = Path(get_str("images-dir", "images"))
     source = get_str("source", "")
 
@@ -155,6 +159,23 @@ def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = No
         index_url_env=index_url_env,
         base_mirrors=detect_registry_mirrors(),
     )
+
+
+_NAMESPACE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+_REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]+)?$")
+
+
+def check_repository_parts(registry: str, namespace: str, source: str, named_by_source: bool = False) -> None:
+    """Registry host[:port] and namespace must make valid repository names (lowercase paths).
+    With NAMED_BY_SOURCE (a flag), SOURCE names the field itself."""
+    if not _REGISTRY.match(registry):
+        field = "" if named_by_source else "registry"
+        raise ConfigError(source, field, f"{registry!r} is not a registry host[:port], e.g. localhost:5000")
+    if namespace and not _NAMESPACE.match(namespace):
+        field = "" if named_by_source else "namespace"
+        raise ConfigError(
+            source, field, f"{namespace!r} is not a repository path (lowercase letters, digits, . _ - and /)"
+        )
 
 
 def parse_platforms(text: str, source: str, fieldname: str) -> tuple[str, ...]:

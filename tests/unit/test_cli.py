@@ -170,3 +170,31 @@ def test_dry_run_uses_the_wheelhouse_detected_from_pip_find_links(project, tmp_p
     assert code == 0
     (argv,) = _build_lines(out)
     assert f"wheelhouse={wheels.resolve()}" in argv
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--namespace", "Team"), ("--namespace", "a b"), ("--registry", "local host")]
+)
+def test_invalid_registry_or_namespace_flag_is_rejected_naming_the_flag(project, flag, value):
+    code, out, err = run("plan", "--project", str(project.root), flag, value)
+    assert code == 2
+    assert err.startswith(f"error: {flag}: ")
+
+
+def test_bake_file_chains_children_to_their_parent_target_with_the_same_tags_and_secrets(
+    project, tmp_path, monkeypatch
+):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("x")
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    code, out, _ = run("bake-file", "--project", str(project.root))
+    assert code == 0
+    bake = json.loads(out)
+    assert bake["group"]["default"]["targets"] == ["uv", "ml", "security"]
+    uv, ml = bake["target"]["uv"], bake["target"]["ml"]
+    assert uv["args"]["BASE_IMAGE"] == "python:3.11-slim"
+    assert ml["args"]["BASE_IMAGE"] == "baseimages-parent"
+    assert ml["contexts"]["baseimages-parent"] == "target:uv"
+    assert "registry.test:5000/team/ml:latest" in ml["tags"]
+    assert ml["secret"] == [f"id=ca-bundle,src={bundle.resolve()}"]
+    assert ml["platforms"] == ["linux/amd64", "linux/arm64"]
