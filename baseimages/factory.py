@@ -13,6 +13,7 @@ and its descendants' tags where they were; independent siblings still promote.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import shlex
@@ -20,7 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -329,49 +330,44 @@ class Factory:
         self, image: PlannedImage, result: ImageResult, pinned: dict[str, Pinned], push: bool, plan: Plan
     ) -> Pinned | None:
         spec = image.spec
-        started = time.monotonic()
-        if spec.parent_is_external:
-            self._emit(image.name, Phase.RESOLVING, detail=spec.parent)
-            parent = Pinned(spec.parent, self._resolve_digest(spec.parent), local=False)
-        else:
-            parent = pinned[spec.parent]
-            if parent.local:
-                self._check_local(parent)
-        result.parent_ref = parent.pinned_ref
-        result.seconds["resolve"] = time.monotonic() - started
+        with self._timed(result, "resolve"):
+            if spec.parent_is_external:
+                self._emit(image.name, Phase.RESOLVING, detail=spec.parent)
+                parent = Pinned(spec.parent, self._resolve_digest(spec.parent), local=False)
+            else:
+                parent = pinned[spec.parent]
+                if parent.local:
+                    self._check_local(parent)
+            result.parent_ref = parent.pinned_ref
 
-        started = time.monotonic()
-        self._emit(image.name, Phase.BUILDING, detail=", ".join(image.platforms))
-        inputs = compute_inputs(spec, image.platforms, spec.build_args, parent.digest)
-        result.fingerprint = inputs.fingerprint
-        request = self._build_request(image, parent, plan, push, inputs=inputs)
-        digest = self._with_retries(
-            image.name, lambda: self.engine.build(request, image.name, on_line=self._line_sink(image.name))
-        )
-        result.digest = digest
-        result.seconds["build"] = time.monotonic() - started
+        with self._timed(result, "build"):
+            self._emit(image.name, Phase.BUILDING, detail=", ".join(image.platforms))
+            inputs = compute_inputs(spec, image.platforms, spec.build_args, parent.digest)
+            result.fingerprint = inputs.fingerprint
+            request = self._build_request(image, parent, plan, push, inputs=inputs)
+            digest = self._with_retries(
+                image.name, lambda: self.engine.build(request, image.name, on_line=self._line_sink(image.name))
+            )
+            result.digest = digest
         built = Pinned(f"{image.repository}:{image.tags.candidate}", digest, local=True)
 
         index: ImageIndex | None = None
         if push:
             self._check_cancel(image.name)
-            started = time.monotonic()
-            index = self._push_candidate(image, built, parent)
-            result.seconds["push"] = time.monotonic() - started
+            with self._timed(result, "push"):
+                index = self._push_candidate(image, built, parent)
 
-        started = time.monotonic()
-        self._check_local(built)
-        result.platforms = self._smoke_all(spec, built.ref, image.platforms, index)
-        if index is not None:
-            parent_index = None
-            if spec.size_budget and spec.size_budget.max_mb_over_parent:
-                parent_index = self.registry.index(parse_reference(parent.pinned_ref))
-            self._check_sizes(spec, index, result, parent_index)
-        result.seconds["smoke"] = time.monotonic() - started
+        with self._timed(result, "smoke"):
+            self._check_local(built)
+            result.platforms = self._smoke_all(spec, built.ref, image.platforms, index)
+            if index is not None:
+                parent_index = None
+                if spec.size_budget and spec.size_budget.max_mb_over_parent:
+                    parent_index = self.registry.index(parse_reference(parent.pinned_ref))
+                self._check_sizes(spec, index, result, parent_index)
         if spec.contract is not None and result.smoke_passed:
-            started = time.monotonic()
-            self._contract(image, built, result)
-            result.seconds["contract"] = time.monotonic() - started
+            with self._timed(result, "contract"):
+                self._contract(image, built, result)
         if not result.smoke_passed:
             result.status = ImageStatus.FAILED
             result.error = _smoke_failure(result)
@@ -385,14 +381,24 @@ class Factory:
             return built
 
         self._check_cancel(image.name)
-        started = time.monotonic()
-        self._emit(image.name, Phase.PROMOTING, detail=", ".join(image.tags.all))
-        self._promote(image, digest)
-        result.tags = list(image.tags.all)
-        result.seconds["promote"] = time.monotonic() - started
+        with self._timed(result, "promote"):
+            self._emit(image.name, Phase.PROMOTING, detail=", ".join(image.tags.all))
+            self._promote(image, digest)
+            result.tags = list(image.tags.all)
         result.status = ImageStatus.PROMOTED
         self._emit(image.name, Phase.PROMOTED, detail=f"{image.repository}:{image.tags.rolling[0]} -> {digest}")
         return built
+
+    @contextlib.contextmanager
+    def _timed(self, result: ImageResult, phase: str) -> Iterator[None]:
+        """Record PHASE's wall time and its interval since the run started (the report's timeline)."""
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            end = time.monotonic()
+            result.seconds[phase] = end - start
+            result.timeline[phase] = (round(start - self._started, 3), round(end - self._started, 3))
 
     def _push_candidate(self, image: PlannedImage, built: Pinned, parent: Pinned) -> ImageIndex:
         """Upload the local build to the candidate tag, every request retried on its own; return the index

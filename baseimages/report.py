@@ -66,6 +66,7 @@ class ImageResult:
     platforms: list[PlatformResult] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)  # tags moved to DIGEST in this run
     seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall time
+    timeline: dict[str, tuple[float, float]] = field(default_factory=dict)  # phase -> (start, end) in the run
     reasons: list[str] = field(default_factory=list)  # why it was built or skipped
     fingerprint: str | None = None
     error: str | None = None
@@ -89,6 +90,7 @@ class ImageResult:
             "reasons": self.reasons,
             "fingerprint": self.fingerprint,
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+            "timeline": {k: list(v) for k, v in self.timeline.items()},
             "error": self.error,
             "exit_code": self.exit_code,
             "log": self.log,

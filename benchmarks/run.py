@@ -1,0 +1,343 @@
+"""baseimages against `docker buildx bake`, side by side, on this machine, in one run.
+
+Both tools build the same three Dockerfiles with the same build args, platforms, secrets, wheelhouse
+and registry (the engine's local one, a fresh namespace per tool and scenario). bake gets the bake
+file `python -m baseimages bake-file` writes; baseimages runs as its CLI. Runs alternate A B A B.
+
+    python benchmarks/run.py            every scenario, 3 rounds (cold builds take long: see --quick)
+    python benchmarks/run.py --quick    no cold builds, fewer parent-change rounds (under 15 minutes)
+
+Prints min / median / max wall time per tool and the median ratio baseimages/bake per scenario, and
+baseimages' own overhead (time outside buildx) as a share of its total, with smoke tests and contract
+services (work bake does not do) reported apart. Writes JSON and a Markdown table to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FAMILY = ["python311-uv", "python311-ml", "python311-security"]
+REGISTRY = "localhost:5000"
+
+
+@dataclass
+class Sample:
+    tool: str
+    seconds: float
+    buildx_seconds: float | None = None  # baseimages: wall time inside buildx builds (union of intervals)
+    test_seconds: float | None = None  # baseimages: smoke tests + contract services (union)
+    push_seconds: float | None = None  # baseimages: uploads and tag moves (union)
+    rebuilt: list[str] = field(default_factory=list)
+    failed_attempts: int = 0  # bake: runs that failed (it does not retry a flaky registry) and were repeated
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    samples: list[Sample] = field(default_factory=list)
+    skipped: str | None = None
+
+    def stats(self, tool: str) -> dict[str, float] | None:
+        values = [s.seconds for s in self.samples if s.tool == tool]
+        if not values:
+            return None
+        return {"min": min(values), "median": statistics.median(values), "max": max(values), "n": len(values)}
+
+
+class Bench:
+    def __init__(self, work: Path, verbose: bool) -> None:
+        self.work = work
+        self.verbose = verbose
+        self.project = work / "project"
+        shutil.copytree(ROOT / "images", self.project / "images")
+        self.run_id = uuid.uuid4().hex[:6]
+        self.bake_file = work / "bake.json"
+
+    # ------------------------------------------------------------------ the two tools
+
+    def baseimages(self, namespace: str) -> Sample:
+        report = self.work / f"report-{uuid.uuid4().hex[:6]}.json"
+        cmd = [
+            sys.executable,
+            "-m",
+            "baseimages",
+            "push",
+            "--project",
+            str(self.project),
+            "--registry",
+            REGISTRY,
+            "--namespace",
+            namespace,
+            "--report",
+            str(report),
+        ]
+        started = time.monotonic()
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        seconds = time.monotonic() - started
+        if done.returncode != 0:
+            raise SystemExit(f"baseimages failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+        data = json.loads(report.read_text())
+        images = data["images"]
+        return Sample(
+            "baseimages",
+            seconds,
+            buildx_seconds=_union(images, ["build"]),
+            test_seconds=_union(images, ["smoke", "contract"]),
+            push_seconds=_union(images, ["push", "promote"]),
+            rebuilt=[i["name"] for i in images if i["status"] == "promoted"],
+        )
+
+    def bake(self, namespace: str) -> Sample:
+        definition = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "baseimages",
+                "bake-file",
+                "--project",
+                str(self.project),
+                "--registry",
+                REGISTRY,
+                "--namespace",
+                namespace,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        self.bake_file.write_text(definition)
+        from python_on_whales import docker
+        from python_on_whales.exceptions import DockerException
+
+        for attempt in range(4):
+            started = time.monotonic()
+            try:
+                docker.buildx.bake(files=[str(self.bake_file)], progress=False)
+            except DockerException as exc:
+                if attempt == 3:
+                    raise
+                reason = (exc.stderr or "").strip().splitlines()[-1:] or ["?"]
+                print(f"    bake failed, repeating it: {reason[0][:160]}", flush=True)
+                continue
+            return Sample("bake", time.monotonic() - started, rebuilt=list(FAMILY), failed_attempts=attempt)
+        raise AssertionError("unreachable")
+
+    def run(self, tool: str, namespace: str) -> Sample:
+        sample = self.baseimages(namespace) if tool == "baseimages" else self.bake(namespace)
+        if self.verbose:
+            print(f"    {tool:<10} {sample.seconds:7.2f} s  {namespace}", flush=True)
+        return sample
+
+    # ------------------------------------------------------------------ state
+
+    def namespace(self, scenario: str, tool: str, round_: int | None = None) -> str:
+        suffix = f"-{round_}" if round_ is not None else ""
+        return f"bench-{self.run_id}-{scenario}-{'bi' if tool == 'baseimages' else 'bake'}{suffix}"
+
+    def cold_engine(self) -> None:
+        """Empty BuildKit cache (cache mounts included) and no local images of the family."""
+        from python_on_whales import docker
+
+        docker.buildx.prune(all=True)
+        for image in docker.image.list():
+            names = [t for t in image.repo_tags if "/bench-" in t or "baseimages-contract/" in t]
+            if names:
+                docker.image.remove(names, force=True)
+
+    def bump(self, name: str, text: str = "") -> None:
+        """A new release of NAME: patch version + 1, and TEXT appended to a context file (if any)."""
+        spec = self.project / "images" / name / "image.yaml"
+        lines = spec.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("version: "):
+                major, minor, patch = line.split(": ", 1)[1].split(".")
+                lines[i] = f"version: {major}.{minor}.{int(patch) + 1}"
+        spec.write_text("\n".join(lines) + "\n")
+        if text:
+            target = self.project / "images" / name / ("Dockerfile" if text.startswith("ENV") else "requirements.txt")
+            target.write_text(target.read_text() + text + "\n")
+
+
+def _union(images: list[dict[str, Any]], phases: list[str]) -> float:
+    intervals = sorted(tuple(i["timeline"][p]) for i in images for p in phases if p in i.get("timeline", {}))
+    total, end = 0.0, -1.0
+    for start, stop in intervals:
+        if start > end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total
+
+
+# ---------------------------------------------------------------------- scenarios
+
+
+def cold(bench: Bench, rounds: int) -> Scenario:
+    scenario = Scenario("cold", "1. cold family build and push (empty BuildKit cache, empty registry)")
+    for r in range(rounds):
+        for tool in ("baseimages", "bake"):
+            bench.cold_engine()
+            scenario.samples.append(bench.run(tool, bench.namespace("cold", tool, r)))
+    return scenario
+
+
+def noop(bench: Bench, rounds: int) -> Scenario:
+    scenario = Scenario("noop", "2. no-op: the family unchanged, run again")
+    for tool in ("baseimages", "bake"):
+        bench.run(tool, bench.namespace("noop", tool))  # warm-up: built and pushed
+    for _ in range(rounds):
+        for tool in ("baseimages", "bake"):
+            scenario.samples.append(bench.run(tool, bench.namespace("noop", tool)))
+    return scenario
+
+
+def one_change(bench: Bench, rounds: int) -> Scenario:
+    scenario = Scenario("change", "3. one change: a file in python311-security's context")
+    for tool in ("baseimages", "bake"):
+        bench.run(tool, bench.namespace("change", tool))
+    for _ in range(rounds):
+        for tool in ("baseimages", "bake"):
+            bench.bump("python311-security", f"# bench {uuid.uuid4().hex}")
+            scenario.samples.append(bench.run(tool, bench.namespace("change", tool)))
+    return scenario
+
+
+def parent_change(bench: Bench, rounds: int) -> Scenario:
+    scenario = Scenario("parent", "4. parent change: python311-uv's Dockerfile (all three rebuild)")
+    for tool in ("baseimages", "bake"):
+        bench.run(tool, bench.namespace("parent", tool))
+    for _ in range(rounds):
+        for tool in ("baseimages", "bake"):
+            bench.bump("python311-uv", f"ENV BENCH_MARK={uuid.uuid4().hex}")
+            bench.bump("python311-ml")
+            bench.bump("python311-security")
+            scenario.samples.append(bench.run(tool, bench.namespace("parent", tool)))
+    return scenario
+
+
+def registry_cache(bench: Bench, rounds: int) -> Scenario:
+    return Scenario(
+        "registry-cache",
+        "5. fresh engine with registry cache vs without",
+        skipped="not run: baseimages has no registry build cache yet (the scale-out work has not landed)",
+    )
+
+
+# ---------------------------------------------------------------------- report
+
+
+def machine() -> dict[str, Any]:
+    mem = 0
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) // 1024 // 1024
+    from python_on_whales import docker
+
+    server = docker.version().server
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "memory_gib": mem,
+        "kernel": platform.release(),
+        "docker": server.version if server else "?",
+        "buildx": str(docker.buildx.version()).split()[1],
+    }
+
+
+def markdown(scenarios: list[Scenario], info: dict[str, Any]) -> str:
+    lines = [
+        f"Measured {info['date']} on {info['cores']} cores, {info['memory_gib']} GiB, Docker {info['docker']}, "
+        f"buildx {info['buildx']}, both platforms (arm64 under QEMU), local registry.",
+        "",
+        "| scenario | tool | n | min s | median s | max s | median ratio baseimages/bake | baseimages outside buildx | "
+        "of which smoke + contract | ratio without tests |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for scenario in scenarios:
+        if scenario.skipped:
+            lines.append(f"| {scenario.title} | | | | | | {scenario.skipped} | | | |")
+            continue
+        bi, bk = scenario.stats("baseimages"), scenario.stats("bake")
+        assert bi and bk
+        ratio = bi["median"] / bk["median"]
+        samples = [s for s in scenario.samples if s.tool == "baseimages"]
+        outside = statistics.median(1 - (s.buildx_seconds or 0) / s.seconds for s in samples)
+        tests = statistics.median((s.test_seconds or 0) / s.seconds for s in samples)
+        no_tests = statistics.median(s.seconds - (s.test_seconds or 0) for s in samples) / bk["median"]
+        for tool, st in (("baseimages", bi), ("bake", bk)):
+            extra = f"{ratio:.2f} | {outside:.0%} | {tests:.0%} | {no_tests:.2f}" if tool == "baseimages" else " | | | "
+            lines.append(
+                f"| {scenario.title if tool == 'baseimages' else ''} | {tool} | {st['n']} | {st['min']:.2f} | "
+                f"{st['median']:.2f} | {st['max']:.2f} | {extra} |"
+            )
+    failures = sum(s.failed_attempts for sc in scenarios for s in sc.samples)
+    lines += [
+        "",
+        f"bake runs that failed on a registry error and were repeated (not timed): {failures}. "
+        "baseimages retries each registry request and needed no repeat.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="skip cold builds; one parent-change round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--only", action="append", default=[], help="scenario names: cold noop change parent")
+    parser.add_argument("-q", "--quiet", action="store_true")
+    args = parser.parse_args(argv)
+
+    status = subprocess.run([str(ROOT / "scripts" / "engine"), "status"], capture_output=True, text=True)
+    if status.returncode != 0:
+        raise SystemExit("the engine is not ready: run `scripts/engine up` first\n" + status.stdout)
+    plan = [("cold", cold), ("noop", noop), ("change", one_change), ("parent", parent_change)]
+    chosen = [(n, f) for n, f in plan if not args.only or n in args.only]
+    scenarios: list[Scenario] = []
+    with tempfile.TemporaryDirectory(prefix="baseimages-bench-") as tmp:
+        bench = Bench(Path(tmp), verbose=not args.quiet)
+        for name, func in chosen:
+            if args.quick and name == "cold":
+                scenarios.append(
+                    Scenario("cold", "1. cold family build and push", skipped="not run with --quick (minutes per run)")
+                )
+                continue
+            rounds = 1 if args.quick and name == "parent" else args.rounds
+            print(f"{name}: {rounds} round(s), baseimages and bake alternating", flush=True)
+            scenarios.append(func(bench, rounds))
+        scenarios.append(registry_cache(bench, args.rounds))
+    info = machine()
+    table = markdown(scenarios, info)
+    print()
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.md").write_text(table)
+    (args.out / "results.json").write_text(
+        json.dumps({"machine": info, "scenarios": [asdict(s) for s in scenarios]}, indent=2) + "\n"
+    )
+    print(f"written: {args.out / 'results.md'}, {args.out / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
