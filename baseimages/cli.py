@@ -119,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", parents=[common], help="list the catalog")
-    plan = sub.add_parser("plan", parents=[common], help="show build waves and tags")
+    plan = sub.add_parser("plan", parents=[common], help="show build waves, tags, and what push would rebuild and why")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     sub.add_parser("build", parents=[common], help="build and smoke-test every platform, push nothing")
     test = sub.add_parser("test", parents=[common], help="smoke-test existing images in the registry")

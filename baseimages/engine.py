@@ -308,17 +308,24 @@ class DockerEngine:
             return None
 
 
-def interrupt_children() -> None:
-    """Send SIGINT to the processes this one started (docker, buildx): they stop their builds and runs."""
-    me = str(os.getpid())
+def children_of(pid: int) -> list[int]:
+    """The process ids whose parent is PID (read from /proc)."""
+    out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if fields[1] == me:
-            with contextlib.suppress(OSError):
-                os.kill(int(stat.parent.name), signal.SIGINT)
+        if fields[1] == str(pid):
+            out.append(int(stat.parent.name))
+    return out
+
+
+def interrupt_children() -> None:
+    """Send SIGINT to the processes this one started (docker, buildx): they stop their builds and runs."""
+    for child in children_of(os.getpid()):
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGINT)
 
 
 def _first_line(text: str) -> str:

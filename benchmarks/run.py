@@ -26,12 +26,14 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]
+TOOLS = ("baseimages", "bake")
 REGISTRY = "localhost:5000"
 
 
@@ -191,47 +193,50 @@ def _union(images: list[dict[str, Any]], phases: list[str]) -> float:
 # ---------------------------------------------------------------------- scenarios
 
 
-def cold(bench: Bench, rounds: int) -> Scenario:
-    scenario = Scenario("cold", "1. cold family build and push (empty BuildKit cache, empty registry)")
+def alternate(
+    bench: Bench, name: str, title: str, rounds: int, before: Callable[[], None] | None = None, cold: bool = False
+) -> Scenario:
+    """ROUNDS rounds of baseimages then bake. Warm scenarios first build and push once per tool
+    (not timed); BEFORE runs before every timed run (the change under test); COLD empties the engine."""
+    scenario = Scenario(name, title)
+    if not cold:
+        for tool in TOOLS:
+            bench.run(tool, bench.namespace(name, tool))
     for r in range(rounds):
-        for tool in ("baseimages", "bake"):
-            bench.cold_engine()
-            scenario.samples.append(bench.run(tool, bench.namespace("cold", tool, r)))
+        for tool in TOOLS:
+            if cold:
+                bench.cold_engine()
+            if before is not None:
+                before()
+            namespace = bench.namespace(name, tool, r if cold else None)
+            scenario.samples.append(bench.run(tool, namespace))
     return scenario
+
+
+def cold(bench: Bench, rounds: int) -> Scenario:
+    title = "1. cold family build and push (empty BuildKit cache, empty registry)"
+    return alternate(bench, "cold", title, rounds, cold=True)
 
 
 def noop(bench: Bench, rounds: int) -> Scenario:
-    scenario = Scenario("noop", "2. no-op: the family unchanged, run again")
-    for tool in ("baseimages", "bake"):
-        bench.run(tool, bench.namespace("noop", tool))  # warm-up: built and pushed
-    for _ in range(rounds):
-        for tool in ("baseimages", "bake"):
-            scenario.samples.append(bench.run(tool, bench.namespace("noop", tool)))
-    return scenario
+    return alternate(bench, "noop", "2. no-op: the family unchanged, run again", rounds)
 
 
 def one_change(bench: Bench, rounds: int) -> Scenario:
-    scenario = Scenario("change", "3. one change: a file in python311-security's context")
-    for tool in ("baseimages", "bake"):
-        bench.run(tool, bench.namespace("change", tool))
-    for _ in range(rounds):
-        for tool in ("baseimages", "bake"):
-            bench.bump("python311-security", f"# bench {uuid.uuid4().hex}")
-            scenario.samples.append(bench.run(tool, bench.namespace("change", tool)))
-    return scenario
+    def change() -> None:
+        bench.bump("python311-security", f"# bench {uuid.uuid4().hex}")
+
+    return alternate(bench, "change", "3. one change: a file in python311-security's context", rounds, change)
 
 
 def parent_change(bench: Bench, rounds: int) -> Scenario:
-    scenario = Scenario("parent", "4. parent change: python311-uv's Dockerfile (all three rebuild)")
-    for tool in ("baseimages", "bake"):
-        bench.run(tool, bench.namespace("parent", tool))
-    for _ in range(rounds):
-        for tool in ("baseimages", "bake"):
-            bench.bump("python311-uv", f"ENV BENCH_MARK={uuid.uuid4().hex}")
-            bench.bump("python311-ml")
-            bench.bump("python311-security")
-            scenario.samples.append(bench.run(tool, bench.namespace("parent", tool)))
-    return scenario
+    def change() -> None:
+        bench.bump("python311-uv", f"ENV BENCH_MARK={uuid.uuid4().hex}")
+        bench.bump("python311-ml")
+        bench.bump("python311-security")
+
+    title = "4. parent change: python311-uv's Dockerfile (all three rebuild)"
+    return alternate(bench, "parent", title, rounds, change)
 
 
 def registry_cache(bench: Bench, rounds: int) -> Scenario:

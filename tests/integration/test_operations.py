@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from baseimages.cli import main
-from baseimages.engine import DockerEngine
+from baseimages.engine import DockerEngine, children_of
 from baseimages.lock import RunLock
 from baseimages.reference import parse_reference
 from baseimages.registry import Credentials, RegistryClient
@@ -150,35 +150,15 @@ def test_second_run_on_the_same_registry_and_namespace_refuses_then_waits_for_th
 ) -> None:
     project = _slow_project(tmp_path, seconds=15)
     first = _start_push(project, test_registry, "locked", tmp_path / "locks")
+    common = ["--project", str(project), "--registry", test_registry, "--namespace", "locked"]
+    common += ["--lock-dir", str(tmp_path / "locks")]
     try:
         _wait_for(first, "building")
-        code, out, err = _cli(
-            "push",
-            "--project",
-            str(project),
-            "--registry",
-            test_registry,
-            "--namespace",
-            "locked",
-            "--lock-dir",
-            str(tmp_path / "locks"),
-        )
+        code, out, err = _cli("push", *common)
         assert code == 5
         assert "another baseimages run holds" in err and f"pid {first.pid}" in err
         started = time.monotonic()
-        code, out, err = _cli(
-            "push",
-            "--project",
-            str(project),
-            "--registry",
-            test_registry,
-            "--namespace",
-            "locked",
-            "--lock-dir",
-            str(tmp_path / "locks"),
-            "--wait-lock",
-            "300",
-        )
+        code, out, err = _cli("push", *common, "--wait-lock", "300")
         waited = time.monotonic() - started
         assert first.wait(timeout=300) == 0
         assert code == 0, err
@@ -213,13 +193,10 @@ def test_ctrl_c_stops_the_buildx_children_releases_the_lock_and_moves_no_tags(
 
 def _children(pid: int) -> dict[int, str]:
     out = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for child in children_of(pid):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                child = int(stat.parent.name)
-                out[child] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, ValueError):
+            out[child] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
             continue
     return out
 
