@@ -19,17 +19,11 @@ PARENT_CONTEXT = "baseimages-parent"
 
 def bake_definition(plan: Plan, settings: Settings, push: bool = True) -> dict[str, Any]:
     """A bake file (JSON form) building every image of PLAN with the tags baseimages would give it."""
-    secrets = []
-    if settings.ca_bundle is not None:
-        secrets.append(f"id=ca-bundle,src={settings.ca_bundle}")
-    if settings.index_url_env:
-        secrets.append(f"id=index-url,env={settings.index_url_env}")
+    secrets = settings.build_secrets()
     targets: dict[str, Any] = {}
     for image in plan.images:
         spec = image.spec
-        contexts: dict[str, str] = {}
-        if settings.wheelhouse is not None:
-            contexts["wheelhouse"] = str(settings.wheelhouse)
+        contexts = settings.build_contexts()
         if spec.parent_is_external:
             base = spec.parent
         else:

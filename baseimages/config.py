@@ -68,6 +68,19 @@ class Settings:
         parts = [p for p in (self.registry, self.namespace, image) if p]
         return "/".join(parts)
 
+    def build_secrets(self) -> list[str]:
+        """buildx --secret values: the CA bundle and the index URL; never build args, never in a layer."""
+        secrets = []
+        if self.ca_bundle is not None:
+            secrets.append(f"id=ca-bundle,src={self.ca_bundle}")
+        if self.index_url_env:
+            secrets.append(f"id=index-url,env={self.index_url_env}")
+        return secrets
+
+    def build_contexts(self) -> dict[str, str]:
+        """Named build contexts every build gets: the operator's wheelhouse, when there is one."""
+        return {"wheelhouse": str(self.wheelhouse)} if self.wheelhouse else {}
+
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with the given fields replaced; None values are ignored."""
         updated = replace(self, **{k: v for k, v in changes.items() if v is not None})

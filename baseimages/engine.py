@@ -1,4 +1,5 @@
-"""The one place that runs Docker: buildx builds, containers, pulls and saves, through python-on-whales.
+"""The one place that runs processes: Docker (buildx builds, containers, pulls, saves) through
+python-on-whales, and git for the revision labels.
 
 Every call is described first as a typed request that can render its exact argv (what `--dry-run`
 prints) and is then executed with python-on-whales' own API. python-on-whales' DockerException is
@@ -13,6 +14,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import tempfile
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -306,6 +308,15 @@ class DockerEngine:
             return str(self._docker.image.inspect(reference).id)
         except DockerException:
             return None
+
+
+def git_output(root: Path, *args: str) -> str:
+    """`git -C ROOT ARGS` stdout, or "" outside a git checkout (labels are then left out)."""
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def children_of(pid: int) -> list[int]:

@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import functools
 import shlex
-import subprocess
 import tempfile
 import threading
 import time
@@ -32,7 +31,7 @@ from .catalog import Catalog, ImageSpec, SmokeSpec
 from .changes import Action, Current, Decision, RefreshPolicy, decide
 from .config import Settings
 from .contract import contract_request, run_contract, service_tag
-from .engine import BuildRequest, DockerEngine, Engine, LineSink, PullRequest, interrupt_children
+from .engine import BuildRequest, DockerEngine, Engine, LineSink, PullRequest, git_output, interrupt_children
 from .errors import BaseImagesError, BuildError, ConfigError, PromotionError, RegistryError, RunCancelled
 from .fingerprint import BASE_DIGEST_KEY, CREATED_KEY, FINGERPRINT_KEY, INPUTS_KEY, Inputs, compute_inputs
 from .plan import Plan, PlannedImage
@@ -270,7 +269,13 @@ class Factory:
             if contract is not None:
                 runtime = f"{contract.runtime}@<digest of {contract.runtime}>"
                 service = contract_request(
-                    image.name, contract, built.ref, runtime, image.platforms, self._secrets(), self._build_contexts()
+                    image.name,
+                    contract,
+                    built.ref,
+                    runtime,
+                    image.platforms,
+                    self.settings.build_secrets(),
+                    self.settings.build_contexts(),
                 )
                 lines.append(shlex.join(service.argv()))
                 checks = SmokeSpec(commands=contract.commands)
@@ -451,8 +456,8 @@ class Factory:
             built.from_ref,
             self.resolve_external(contract.runtime),
             image.platforms,
-            secrets=self._secrets(),
-            build_contexts=self._build_contexts(),
+            secrets=self.settings.build_secrets(),
+            build_contexts=self.settings.build_contexts(),
             on_line=self._line_sink(image.name),
         )
         for platform_result in result.platforms:
@@ -463,18 +468,6 @@ class Factory:
         if sink is None:
             return None
         return lambda line: sink(name, line)
-
-    def _secrets(self) -> list[str]:
-        """Build secrets: the CA bundle and the index URL; never build args, never in a layer."""
-        secrets = []
-        if self.settings.ca_bundle is not None:
-            secrets.append(f"id=ca-bundle,src={self.settings.ca_bundle}")
-        if self.settings.index_url_env:
-            secrets.append(f"id=index-url,env={self.settings.index_url_env}")
-        return secrets
-
-    def _build_contexts(self) -> dict[str, str]:
-        return {"wheelhouse": str(self.settings.wheelhouse)} if self.settings.wheelhouse else {}
 
     def _build_request(
         self,
@@ -515,9 +508,9 @@ class Factory:
             dockerfile=spec.dockerfile,
             platforms=image.platforms,
             build_args={"BASE_IMAGE": parent.from_ref, **spec.build_args},
-            build_contexts=self._build_contexts(),
+            build_contexts=self.settings.build_contexts(),
             labels={k: v for k, v in labels.items() if v},
-            secrets=self._secrets(),
+            secrets=self.settings.build_secrets(),
             output=output,
             metadata_file=metadata_file,
         )
@@ -630,11 +623,11 @@ class Factory:
 
     @functools.cached_property
     def _revision(self) -> str:
-        return _git(self.settings.root, "rev-parse", "HEAD")
+        return git_output(self.settings.root, "rev-parse", "HEAD")
 
     @functools.cached_property
     def _source(self) -> str:
-        return _git(self.settings.root, "config", "--get", "remote.origin.url")
+        return git_output(self.settings.root, "config", "--get", "remote.origin.url")
 
     def _emit(self, image: str, phase: Phase, platform: str | None = None, detail: str = "") -> None:
         if self._on_event is not None:
@@ -647,14 +640,3 @@ def _smoke_failure(result: ImageResult) -> str:
         f"{p.platform}: {c.name} ({c.detail})" for p in result.platforms for c in p.checks if c.status is Status.FAILED
     ]
     return "smoke tests failed: " + "; ".join(failed[:5]) + (f" (+{len(failed) - 5} more)" if len(failed) > 5 else "")
-
-
-def _git(root: Path, *args: str) -> str:
-    try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
-__all__ = ["DryRun", "Event", "EventSink", "Factory", "LineSink", "Phase"]
