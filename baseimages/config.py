@@ -149,6 +149,7 @@ def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = No
             env.get("SSL_CERT_FILE"),
             env.get("PIP_CERT"),
             env.get("REQUESTS_CA_BUNDLE"),
+            pip_setting("cert", env),
         ]
     )
     wheelhouse = detect_wheelhouse(env, _str_or_none(table.get("wheelhouse")))
@@ -198,10 +199,43 @@ def parse_platforms(text: str, source: str, fieldname: str) -> tuple[str, ...]:
     return tuple(check_platform(p, source, fieldname) for p in items)
 
 
+def pip_setting(key: str, env: Mapping[str, str]) -> str | None:
+    """KEY from pip's configuration files ([global] or [install]), as the operator's pip sees it."""
+    import configparser
+
+    if env.get("PIP_CONFIG_FILE") == os.devnull:  # pip's own switch: no configuration files at all
+        return None
+    files = [Path("/etc/pip.conf"), Path("/etc/xdg/pip/pip.conf")]
+    home = env.get("HOME")
+    if home:
+        files += [Path(home) / ".config" / "pip" / "pip.conf", Path(home) / ".pip" / "pip.conf"]
+    if env.get("PIP_CONFIG_FILE"):
+        files.append(Path(env["PIP_CONFIG_FILE"]))
+    value = None
+    for path in files:  # later files win, as in pip
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(path)
+        except (configparser.Error, OSError):
+            continue
+        for section in ("global", "install"):
+            if parser.has_option(section, key):
+                value = parser.get(section, key)
+    return value
+
+
 def detect_wheelhouse(env: Mapping[str, str], configured: str | None = None) -> Path | None:
-    """The first local directory among BASEIMAGES_WHEELHOUSE, the configured one, PIP_FIND_LINKS, UV_FIND_LINKS."""
+    """The first local directory among BASEIMAGES_WHEELHOUSE, the configured one, PIP_FIND_LINKS,
+    UV_FIND_LINKS and pip's own find-links setting."""
     candidates: list[str] = []
-    for value in (env.get("BASEIMAGES_WHEELHOUSE"), configured, env.get("PIP_FIND_LINKS"), env.get("UV_FIND_LINKS")):
+    sources = (
+        env.get("BASEIMAGES_WHEELHOUSE"),
+        configured,
+        env.get("PIP_FIND_LINKS"),
+        env.get("UV_FIND_LINKS"),
+        pip_setting("find-links", env),
+    )
+    for value in sources:
         if value:
             candidates.extend(value.replace(",", " ").split())
     for item in candidates:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ def catalog_writer(tmp_path: Path) -> CatalogWriter:
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in AMBIENT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # nor pip's configuration files (cert, find-links)
     return monkeypatch
 
 

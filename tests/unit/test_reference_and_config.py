@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,7 @@ def test_load_settings_reads_tool_baseimages_table(tmp_path):
 
 
 def test_load_settings_defaults_without_pyproject(tmp_path):
-    settings = load_settings(tmp_path, environ={})
+    settings = load_settings(tmp_path, environ={"PIP_CONFIG_FILE": os.devnull})
     assert settings.registry == "localhost:5000"
     assert settings.namespace == "baseimages"
     assert settings.platforms == ("linux/amd64", "linux/arm64")
@@ -146,6 +147,17 @@ def test_ca_bundle_is_auto_detected_from_ssl_cert_file(tmp_path):
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     settings = load_settings(tmp_path, environ={"SSL_CERT_FILE": str(bundle)})
     assert settings.ca_bundle == bundle.resolve()
+
+
+def test_ca_bundle_and_wheelhouse_fall_back_to_pip_configuration(tmp_path):
+    bundle, wheels = tmp_path / "pip-ca.pem", tmp_path / "wheels"
+    bundle.write_text("x")
+    wheels.mkdir()
+    conf = tmp_path / "pip.conf"
+    conf.write_text(f"[global]\ncert = {bundle}\nfind-links = {wheels}\n")
+    settings = load_settings(tmp_path, environ={"PIP_CONFIG_FILE": str(conf), "HOME": str(tmp_path)})
+    assert settings.ca_bundle == bundle.resolve()
+    assert settings.wheelhouse == wheels.resolve()
 
 
 def test_ca_bundle_skips_variables_naming_missing_files(tmp_path):
