@@ -7,8 +7,9 @@ Push flow per image (the Docker docs' push-by-digest recipe, made safe):
      retried on its own, and check the registry holds that digest with every planned platform;
   3. run the smoke tests and the contract on every platform against that digest (arm64 under QEMU);
   4. only when every check passed, point all tags at the tested digest (one manifest PUT per tag).
-A child builds FROM the exact digest its parent got in this run. A failed image leaves its own
-and its descendants' tags where they were; independent siblings still promote.
+A child builds FROM the exact digest its parent got in this run, and starts as soon as the parent
+is built (while the parent is tested); it promotes only after its parent did. A failed image leaves
+its own and its descendants' tags where they were; independent siblings still promote.
 """
 
 from __future__ import annotations
@@ -96,6 +97,21 @@ class Pinned:
         return self.ref if self.local else self.pinned_ref
 
 
+class _Stage:
+    """Where one image is in a run, for its children: `built` once its candidate exists (or it was
+    skipped, or it failed before building), `done` once it promoted or failed."""
+
+    def __init__(self) -> None:
+        self.built = threading.Event()
+        self.done = threading.Event()
+        self.pinned: Pinned | None = None  # what children build FROM
+        self.ok = False  # promoted (or unchanged, or tested in a build run)
+
+    def release(self) -> None:
+        self.built.set()
+        self.done.set()
+
+
 @dataclass(frozen=True)
 class DryRun:
     """What a run would do: every command, in order, with placeholders for digests not yet known."""
@@ -163,7 +179,6 @@ class Factory:
         self._platforms = {p for image in plan.images for p in image.platforms}
         results = {p.name: ImageResult(p.name, p.repository, version=p.spec.version) for p in plan.images}
         report.images = [results[p.name] for p in plan.images]
-        pinned: dict[str, Pinned] = {}  # image name -> what its children build FROM
         try:
             decisions = self.decide(plan) if push else {}
         except RegistryError as exc:  # registry unreachable or refusing: nothing was built, nothing moved
@@ -181,43 +196,25 @@ class Factory:
                 f": {decision.action.value}, {'; '.join(decision.reasons)}" if decision else ""
             )
             self._emit(image.name, Phase.WAITING, detail=detail)
-        for wave in plan.waves:
-            runnable = []
-            for image in wave:
-                parent = None if image.spec.parent_is_external else image.spec.parent
-                decision = decisions.get(image.name)
-                if decision is not None and decision.action is Action.SKIP and decision.current_digest:
-                    result = results[image.name]
-                    result.status = ImageStatus.UNCHANGED
-                    result.digest = decision.current_digest
-                    pinned[image.name] = Pinned(
-                        f"{image.repository}@{decision.current_digest}", decision.current_digest, local=False
-                    )
-                    self._emit(image.name, Phase.UNCHANGED, detail=f"{image.repository}:{image.spec.version}")
-                elif parent is not None and parent not in pinned:
-                    result = results[image.name]
-                    result.status = ImageStatus.BLOCKED
-                    result.error = f"not built: parent {parent} failed"
-                    self._emit(image.name, Phase.BLOCKED, detail=result.error)
-                else:
-                    runnable.append(image)
-            pool = ThreadPoolExecutor(max_workers=max(1, min(self.settings.jobs, len(runnable))))
-            try:
-                futures = {
-                    image.name: pool.submit(self._run_one, image, results[image.name], pinned, push, plan)
-                    for image in runnable
-                }
-                for name, future in futures.items():
-                    ref = future.result()
-                    if ref is not None:
-                        pinned[name] = ref
-            except KeyboardInterrupt:
-                # Ctrl-C: no phase starts any more (no tag moves), the docker children stop, then we leave.
-                self._cancel.set()
-                interrupt_children()
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-            pool.shutdown(wait=True)
+        stages = {image.name: _Stage() for image in plan.images}
+        permits = threading.BoundedSemaphore(self.settings.jobs)
+        pool = ThreadPoolExecutor(max_workers=max(1, len(plan.images)))
+        futures = [
+            pool.submit(self._pipeline, image, results[image.name], stages, permits, decisions, push, plan)
+            for image in plan.images
+        ]
+        try:
+            for future in futures:
+                future.result()
+        except KeyboardInterrupt:
+            # Ctrl-C: no phase starts any more (no tag moves), the docker children stop, then we leave.
+            self._cancel.set()
+            for stage in stages.values():
+                stage.release()
+            interrupt_children()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         report.finished = dt.datetime.now(dt.UTC)
         return report
 
@@ -317,32 +314,91 @@ class Factory:
 
     # ------------------------------------------------------------------ one image
 
-    def _run_one(
-        self, image: PlannedImage, result: ImageResult, pinned: dict[str, Pinned], push: bool, plan: Plan
-    ) -> Pinned | None:
-        """Build, test and (with PUSH) promote IMAGE. Returns what its children build FROM, None on failure."""
+    def _pipeline(
+        self,
+        image: PlannedImage,
+        result: ImageResult,
+        stages: dict[str, _Stage],
+        permits: threading.BoundedSemaphore,
+        decisions: dict[str, Decision],
+        push: bool,
+        plan: Plan,
+    ) -> None:
+        """One image, from waiting for its parent to promotion.
+
+        A child starts building as soon as its parent is built (FROM the parent's candidate, pinned
+        by digest), so that it builds while the parent is tested; it is promoted only after the
+        parent was. At most `jobs` images build and test at once.
+        """
+        stage = stages[image.name]
+        spec = image.spec
+        parent_stage = None if spec.parent_is_external else stages[spec.parent]
         try:
-            return self._run_one_checked(image, result, pinned, push, plan)
+            if parent_stage is not None:
+                parent_stage.built.wait()
+                if parent_stage.pinned is None:
+                    self._block(image, result, f"not built: parent {spec.parent} failed")
+                    return
+            decision = decisions.get(image.name)
+            if decision is not None and decision.action is Action.SKIP and decision.current_digest:
+                result.status = ImageStatus.UNCHANGED
+                result.digest = decision.current_digest
+                stage.pinned = Pinned(f"{image.repository}@{result.digest}", result.digest, local=False)
+                stage.ok = True
+                self._emit(image.name, Phase.UNCHANGED, detail=f"{image.repository}:{spec.version}")
+                return
+            parent = parent_stage.pinned if parent_stage is not None else None
+            with permits:
+                self._check_cancel(image.name)
+                built = self._build_and_test(image, result, parent, stage, push, plan)
+            if built is None:
+                return
+            if parent_stage is not None:
+                parent_stage.done.wait()
+                if not parent_stage.ok:
+                    self._block(image, result, f"built and tested, not promoted: parent {spec.parent} failed")
+                    return
+            if not push:
+                result.status = ImageStatus.TESTED
+                self._emit(image.name, Phase.TESTED, detail=f"{built.ref} ({built.digest})")
+                stage.ok = True
+                return
+            self._check_cancel(image.name)
+            with self._timed(result, "promote"):
+                self._emit(image.name, Phase.PROMOTING, detail=", ".join(image.tags.all))
+                self._promote(image, built.digest)
+                result.tags = list(image.tags.all)
+            result.status = ImageStatus.PROMOTED
+            stage.ok = True
+            self._emit(
+                image.name, Phase.PROMOTED, detail=f"{image.repository}:{image.tags.rolling[0]} -> {built.digest}"
+            )
         except BaseImagesError as exc:
             result.status = ImageStatus.FAILED
             result.error = str(exc)
             result.exit_code = exc.exit_code
             result.log = getattr(exc, "log", "") or result.log
             self._emit(image.name, Phase.FAILED, detail=str(exc))
-            return None
+        finally:
+            stage.release()
 
-    def _run_one_checked(
-        self, image: PlannedImage, result: ImageResult, pinned: dict[str, Pinned], push: bool, plan: Plan
+    def _block(self, image: PlannedImage, result: ImageResult, reason: str) -> None:
+        result.status = ImageStatus.BLOCKED
+        result.error = reason
+        self._emit(image.name, Phase.BLOCKED, detail=reason)
+
+    def _build_and_test(
+        self, image: PlannedImage, result: ImageResult, parent: Pinned | None, stage: _Stage, push: bool, plan: Plan
     ) -> Pinned | None:
+        """Build (then let children start), upload the candidate, smoke-test and contract-test IMAGE.
+        Returns the built image when every check passed, None when a check failed."""
         spec = image.spec
         with self._timed(result, "resolve"):
-            if spec.parent_is_external:
+            if parent is None:
                 self._emit(image.name, Phase.RESOLVING, detail=spec.parent)
                 parent = Pinned(spec.parent, self._resolve_digest(spec.parent), local=False)
-            else:
-                parent = pinned[spec.parent]
-                if parent.local:
-                    self._check_local(parent)
+            elif parent.local:
+                self._check_local(parent)
             result.parent_ref = parent.pinned_ref
 
         with self._timed(result, "build"):
@@ -355,6 +411,8 @@ class Factory:
             )
             result.digest = digest
         built = Pinned(f"{image.repository}:{image.tags.candidate}", digest, local=True)
+        stage.pinned = built
+        stage.built.set()  # children may build FROM it now
 
         index: ImageIndex | None = None
         if push:
@@ -379,19 +437,6 @@ class Factory:
             result.exit_code = 1
             self._emit(image.name, Phase.FAILED, detail=result.error)
             return None
-
-        if not push:
-            result.status = ImageStatus.TESTED
-            self._emit(image.name, Phase.TESTED, detail=f"{built.ref} ({digest})")
-            return built
-
-        self._check_cancel(image.name)
-        with self._timed(result, "promote"):
-            self._emit(image.name, Phase.PROMOTING, detail=", ".join(image.tags.all))
-            self._promote(image, digest)
-            result.tags = list(image.tags.all)
-        result.status = ImageStatus.PROMOTED
-        self._emit(image.name, Phase.PROMOTED, detail=f"{image.repository}:{image.tags.rolling[0]} -> {digest}")
         return built
 
     @contextlib.contextmanager
