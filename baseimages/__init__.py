@@ -21,7 +21,7 @@ from .errors import (
     EngineError,
     PromotionError,
     RegistryError,
-    SmokeTestError,
+    RunCancelled,
 )
 from .plan import Plan, PlannedImage, make_plan
 from .report import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
@@ -61,11 +61,11 @@ __all__ = [
     "PlatformResult",
     "PromotionError",
     "RegistryError",
+    "RunCancelled",
     "RunReport",
     "Settings",
     "SizeBudget",
     "SmokeSpec",
-    "SmokeTestError",
     "Status",
     "TagSet",
     "compute_tags",

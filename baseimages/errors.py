@@ -40,10 +40,6 @@ class BuildError(BaseImagesError):
         super().__init__(f"{image}: {message}")
 
 
-class SmokeTestError(BaseImagesError):
-    """Smoke tests failed (or could not run) for an image."""
-
-
 class PromotionError(BaseImagesError):
     """Tags could not be moved, e.g. an immutable tag already points at another digest."""
 
@@ -76,5 +72,4 @@ __all__ = [
     "PromotionError",
     "RegistryError",
     "RunCancelled",
-    "SmokeTestError",
 ]

@@ -1,4 +1,4 @@
-"""The dependency graph of the catalog: build waves, closures, descendants, cycle detection."""
+"""The dependency graph of the catalog: build waves, --only closures, cycle detection."""
 
 from __future__ import annotations
 
@@ -53,17 +53,3 @@ def with_parents(catalog: Catalog, names: Iterable[str], source: str = "--only")
             selected.add(current)
             current = catalog_parent(catalog, current)
     return selected
-
-
-def descendants(catalog: Catalog, name: str) -> set[str]:
-    """Every image that builds FROM NAME, directly or not."""
-    out: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for other in catalog.images:
-            parent = catalog_parent(catalog, other)
-            if other not in out and (parent == name or parent in out):
-                out.add(other)
-                changed = True
-    return out

@@ -1,4 +1,4 @@
-"""The dependency graph (waves, --only closures, descendants) and the plan built from it."""
+"""The dependency graph (waves, --only closures) and the plan built from it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from baseimages.config import Settings
 from baseimages.errors import ConfigError
-from baseimages.graph import build_order, descendants, with_parents
+from baseimages.graph import build_order, with_parents
 from baseimages.plan import make_plan
 from baseimages.tags import compute_tags
 
@@ -61,14 +61,6 @@ def test_make_plan_rejects_unknown_only_name(family, settings):
     with pytest.raises(ConfigError) as info:
         make_plan(family.load(), settings, only=["nope"], now=NOW)
     assert info.value.exit_code == 2
-
-
-def test_descendants_are_direct_and_indirect_children(family):
-    family.add("ml-gpu", parent="ml")
-    catalog = family.load()
-    assert descendants(catalog, "uv") == {"ml", "security", "ml-gpu"}
-    assert descendants(catalog, "ml") == {"ml-gpu"}
-    assert descendants(catalog, "security") == set()
 
 
 def test_plan_orders_images_by_wave_with_repository_and_tags(family, settings):
