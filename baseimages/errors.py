@@ -53,8 +53,9 @@ class RegistryError(BaseImagesError):
 
     exit_code = 3
 
-    def __init__(self, message: str, transient: bool = False) -> None:
+    def __init__(self, message: str, transient: bool = False, status: int | None = None) -> None:
         self.transient = transient
+        self.status = status  # the HTTP status, when the registry answered
         super().__init__(message)
 
 

@@ -256,7 +256,7 @@ class RegistryClient:
                 )
                 return "uploaded"
             except RegistryError as exc:
-                if "HTTP 404" not in str(exc) and "HTTP 400" not in str(exc):
+                if exc.status not in (400, 404):  # other than "that upload session is gone"
                     raise
         raise RegistryError(f"{repo.domain}: upload of {digest} kept failing")
 
@@ -398,13 +398,14 @@ class RegistryClient:
 
 def _http_error(ref: Reference, url: str, code: int, reason: object) -> RegistryError:
     if code == 429 or code >= 500:
-        return RegistryError(f"{ref.domain}: HTTP {code} {reason} from {url}", transient=True)
+        return RegistryError(f"{ref.domain}: HTTP {code} {reason} from {url}", transient=True, status=code)
     if code in (401, 403):
         return RegistryError(
             f"{ref.domain}: access denied (HTTP {code}) to {ref.path}; log in (BASEIMAGES_REGISTRY_USER and "
-            "BASEIMAGES_REGISTRY_PASSWORD, or `docker login`) or check the credentials"
+            "BASEIMAGES_REGISTRY_PASSWORD, or `docker login`) or check the credentials",
+            status=code,
         )
-    return RegistryError(f"{ref.domain}: HTTP {code} {reason} from {url}")
+    return RegistryError(f"{ref.domain}: HTTP {code} {reason} from {url}", status=code)
 
 
 def _must(handle: IO[bytes] | None) -> IO[bytes]:

@@ -55,5 +55,5 @@ def call_with_retries(
         attempts = retrying.statistics.get("attempt_number", 1)
         if exc.transient and attempts > 1:
             # Final now: callers further up must not retry it again.
-            raise RegistryError(f"{exc} (gave up after {attempts} attempts)", transient=False) from None
+            raise RegistryError(f"{exc} (gave up after {attempts} attempts)", status=exc.status) from None
         raise
