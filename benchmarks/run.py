@@ -73,22 +73,23 @@ class Bench:
 
     # ------------------------------------------------------------------ the two tools
 
-    def baseimages(self, namespace: str) -> Sample:
-        report = self.work / f"report-{uuid.uuid4().hex[:6]}.json"
-        cmd = [
+    def cli(self, command: str, namespace: str) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "baseimages",
-            "push",
+            command,
             "--project",
             str(self.project),
             "--registry",
             REGISTRY,
             "--namespace",
             namespace,
-            "--report",
-            str(report),
         ]
+
+    def baseimages(self, namespace: str) -> Sample:
+        report = self.work / f"report-{uuid.uuid4().hex[:6]}.json"
+        cmd = self.cli("push", namespace) + ["--report", str(report)]
         started = time.monotonic()
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         seconds = time.monotonic() - started
@@ -107,18 +108,7 @@ class Bench:
 
     def bake(self, namespace: str) -> Sample:
         definition = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "baseimages",
-                "bake-file",
-                "--project",
-                str(self.project),
-                "--registry",
-                REGISTRY,
-                "--namespace",
-                namespace,
-            ],
+            self.cli("bake-file", namespace),
             cwd=ROOT,
             capture_output=True,
             text=True,
