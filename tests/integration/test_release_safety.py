@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -128,6 +130,23 @@ def test_unchanged_family_is_a_no_op_that_touches_no_tags_and_starts_no_docker(
     assert second.exit_code == 0
     after = {i.name: _tags(registry_client, i.repository, list(before[i.name])) for i in second.images}
     assert after == before
+
+    # The CLI's no-op path imports no python-on-whales and starts no process at all.
+    probe = (
+        "import subprocess, sys\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise AssertionError(f'process started: {args[0] if args else kwargs}')\n"
+        "subprocess.Popen = refuse\n"
+        "from baseimages.cli import main\n"
+        f"code = main(['push', '--project', {str(project)!r}, '--registry', {settings.registry!r},"
+        f" '--namespace', {settings.namespace!r}, '--lock-dir', {str(project / 'locks')!r}])\n"
+        "assert code == 0, code\n"
+        "assert 'python_on_whales' not in sys.modules, 'python-on-whales was imported'\n"
+        "print('no-op ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no-op ok" in done.stdout and done.stdout.count("unchanged") == len(names)
 
 
 def test_forced_rebuild_of_an_unchanged_image_refuses_to_move_its_immutable_tag_to_a_new_digest_without_force(
