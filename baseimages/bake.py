@@ -34,7 +34,7 @@ def bake_definition(plan: Plan, settings: Settings, push: bool = True) -> dict[s
             "dockerfile": "Dockerfile",
             "platforms": list(image.platforms),
             "args": {"BASE_IMAGE": base, **spec.build_args},
-            "tags": image.tag_refs(image.tags.all),
+            "tags": image.tag_refs((image.tags.immutable(1), *image.tags.rolling)),
             "labels": {
                 "org.opencontainers.image.title": spec.name,
                 "org.opencontainers.image.version": spec.version,

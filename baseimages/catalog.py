@@ -106,6 +106,9 @@ class ImageSpec:
     smoke: SmokeSpec = field(default_factory=SmokeSpec)
     size_budget: SizeBudget | None = None
     contract: ContractSpec | None = None
+    # platform -> why a check may be skipped there (a `skip_if_exists` marker). A skip on any other
+    # platform fails that platform: a skip is the catalog's decision, never the network's.
+    skips_allowed: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def dockerfile(self) -> Path:
@@ -170,6 +173,7 @@ _IMAGE_KEYS = {
     "smoke",
     "size_budget",
     "contract",
+    "skips_allowed",
 }
 _CONTRACT_KEYS = {"context", "runtime", "commands", "skip_if_exists"}
 _SMOKE_KEYS = {"commands", "files", "metadata"}
@@ -333,6 +337,15 @@ def _load_image(spec_file: Path, default_platforms: Sequence[str]) -> ImageSpec:
     if not (spec_file.parent / "Dockerfile").is_file():
         raise ConfigError(str(spec_file.parent / "Dockerfile"), "", f"missing: image {name!r} needs a Dockerfile")
 
+    skips_allowed = fields.string_map("skips_allowed")
+    for platform, reason in skips_allowed.items():
+        if platform not in platforms:
+            raise fields.error(f"skips_allowed.{platform}", f"is not one of the image's platforms {list(platforms)}")
+        if not reason.strip():
+            raise fields.error(f"skips_allowed.{platform}", "needs the reason a skip is accepted there")
+    smoke = _load_smoke(fields.sub("smoke", _SMOKE_KEYS), platforms)
+    contract = _load_contract(fields.sub("contract", _CONTRACT_KEYS), spec_file.parent, platforms)
+    _check_skips(fields, platforms, smoke, contract, skips_allowed)
     budget_fields = fields.sub("size_budget", _BUDGET_KEYS)
     budget = (
         SizeBudget(budget_fields.number("max_mb"), budget_fields.number("max_mb_over_parent"))
@@ -348,10 +361,41 @@ def _load_image(spec_file: Path, default_platforms: Sequence[str]) -> ImageSpec:
         directory=spec_file.parent.resolve(),
         description=fields.string("description", default="") or "",
         build_args=build_args,
-        smoke=_load_smoke(fields.sub("smoke", _SMOKE_KEYS), platforms),
+        smoke=smoke,
         size_budget=budget,
-        contract=_load_contract(fields.sub("contract", _CONTRACT_KEYS), spec_file.parent, platforms),
+        contract=contract,
+        skips_allowed=skips_allowed,
     )
+
+
+def _check_skips(
+    fields: _Fields,
+    platforms: Sequence[str],
+    smoke: SmokeSpec,
+    contract: ContractSpec | None,
+    skips_allowed: Mapping[str, str],
+) -> None:
+    """Every platform has a command test; a `skip_if_exists` needs `skips_allowed` to say where it may skip."""
+    uncovered = [p for p in platforms if not any(not c.platforms or p in c.platforms for c in smoke.commands)]
+    if uncovered:
+        raise fields.error(
+            "smoke.commands",
+            f"no command test runs on {', '.join(uncovered)}: an image needs at least one command test per platform",
+        )
+    if skips_allowed:
+        return
+    for i, command in enumerate(smoke.commands):
+        if command.skip_if_exists:
+            raise fields.error(f"smoke.commands[{i}].skip_if_exists", _NO_SKIPS_ALLOWED)
+    if contract is not None and contract.skip_if_exists:
+        raise fields.error("contract.skip_if_exists", _NO_SKIPS_ALLOWED)
+    for i, command in enumerate(contract.commands if contract is not None else ()):
+        if command.skip_if_exists:
+            raise fields.error(f"contract.commands[{i}].skip_if_exists", _NO_SKIPS_ALLOWED)
+
+
+_NO_SKIPS_ALLOWED = "can never skip: name the platforms where a skip is accepted, and why, in `skips_allowed`"
+
 
 
 def _load_commands(fields: _Fields, platforms: tuple[str, ...]) -> tuple[CommandTest, ...]:

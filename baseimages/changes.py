@@ -63,6 +63,7 @@ class Decision:
     reasons: tuple[str, ...]
     inputs: Inputs
     current_digest: str | None = None  # what repo:X.Y.Z points at now
+    built: dt.datetime | None = None  # when that was built (its annotation)
 
 
 def decide(
@@ -106,8 +107,8 @@ def decide(
         return Decision(Action.BUILD, ("no build time recorded on the pushed image",), inputs, digest)
     stale = policy.stale(created, now)
     if stale:
-        return Decision(Action.BUILD, (stale,), inputs, digest)
-    return Decision(Action.SKIP, ("unchanged",), inputs, digest)
+        return Decision(Action.BUILD, (stale,), inputs, digest, created)
+    return Decision(Action.SKIP, ("unchanged",), inputs, digest, created)
 
 
 def _parse_time(text: str) -> dt.datetime | None:

@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--force",
         action="store_true",
-        help="rebuild unchanged images and overwrite an immutable tag that points elsewhere",
+        help="rebuild unchanged images (an existing immutable tag still never moves: a new build gets the next one)",
     )
     common.add_argument(
         "--refresh",
@@ -284,7 +284,7 @@ def _print_plan(plan: Plan, settings: Settings, factory: Factory, as_json: bool,
                 f"  {image.name} {image.spec.version} FROM {image.spec.parent} [{', '.join(image.platforms)}]", file=out
             )
             print(f"    {action}: {'; '.join(reasons)}", file=out)
-            print(f"    tags: {', '.join(image.tags.all)}", file=out)
+            print(f"    tags: {', '.join(image.tags.shown)}", file=out)
 
 
 def _decisions(factory: Factory, plan: Plan) -> dict[str, tuple[str, list[str]]]:
@@ -330,12 +330,14 @@ def _print_summary(report: RunReport, out: TextIO, err: TextIO) -> None:
         for platform in image.platforms:
             size = f" {platform.compressed_bytes / 1e6:.1f} MB" if platform.compressed_bytes else ""
             skipped = [c for c in platform.checks if c.status is Status.SKIPPED]
+            passed = sum(c.status is Status.PASSED for c in platform.checks)
             print(
                 f"    {platform.platform:<14} {platform.status.value:<8} "
-                f"{sum(c.status is Status.PASSED for c in platform.checks)}/{len(platform.checks)} checks passed"
-                f"{size}",
+                f"{passed}/{platform.executed} checks passed" + (f", {len(skipped)} skipped" if skipped else "") + size,
                 file=out,
             )
+            if platform.executed == 0:
+                print(f"      FAILED: {platform.problem}", file=out)
             for check in platform.checks:
                 if check.status is Status.FAILED:
                     print(f"      FAILED {check.name}: {check.detail}", file=out)

@@ -14,7 +14,7 @@ from .catalog import ContractSpec, SmokeSpec
 from .engine import BuildRequest, Engine, LineSink, RunRequest
 from .errors import BuildError
 from .report import CheckResult, Status
-from .smoke import run_smoke
+from .smoke import run_smoke, skip_check
 
 KIND = "contract"
 
@@ -54,16 +54,20 @@ def run_contract(
     secrets: Sequence[str] = (),
     build_contexts: Mapping[str, str] | None = None,
     on_line: LineSink | None = None,
+    skips_allowed: Mapping[str, str] | None = None,
 ) -> dict[str, list[CheckResult]]:
-    """Build the contract service on BASE_REF and run its command tests; checks per platform."""
+    """Build the contract service on BASE_REF and run its command tests; checks per platform.
+    SKIPS_ALLOWED (platform -> reason) says where the contract may be skipped by its marker."""
     checks: dict[str, list[CheckResult]] = {p: [] for p in platforms}
     runnable = []
     for platform in platforms:
-        reason = _skip_reason(engine, contract, base_ref, platform)
-        if reason is None:
+        marker = _skip_marker(engine, contract, base_ref, platform)
+        if marker is None:
             runnable.append(platform)
         else:
-            checks[platform].append(CheckResult("service contract", KIND, Status.SKIPPED, reason))
+            assert contract.skip_if_exists is not None
+            allowed = (skips_allowed or {}).get(platform)
+            checks[platform].append(skip_check("service contract", KIND, contract.skip_if_exists, marker, allowed))
     if not runnable:
         return checks
     request = contract_request(name, contract, base_ref, runtime_ref, runnable, secrets, build_contexts or {})
@@ -75,7 +79,9 @@ def run_contract(
         return checks
     for platform in runnable:
         checks[platform].append(CheckResult("service contract: build", KIND, Status.PASSED, service_tag(name)))
-        result = run_smoke(engine, service_tag(name), SmokeSpec(commands=contract.commands), platform)
+        checks_spec = SmokeSpec(commands=contract.commands)
+        allowed = (skips_allowed or {}).get(platform)
+        result = run_smoke(engine, service_tag(name), checks_spec, platform, allowed_skip=allowed)
         for check in result.checks:
             check.name = f"service contract: {check.name}"
             check.kind = KIND
@@ -83,10 +89,9 @@ def run_contract(
     return checks
 
 
-def _skip_reason(engine: Engine, contract: ContractSpec, base_ref: str, platform: str) -> str | None:
+def _skip_marker(engine: Engine, contract: ContractSpec, base_ref: str, platform: str) -> str | None:
+    """The content of the contract's skip marker in the base on PLATFORM, None when it is absent."""
     if not contract.skip_if_exists:
         return None
     probe = engine.run(RunRequest(base_ref, ["cat", contract.skip_if_exists], platform))
-    if probe.exit_code != 0:
-        return None
-    return probe.stdout.strip() or f"{contract.skip_if_exists} exists in the image"
+    return probe.stdout.strip() if probe.exit_code == 0 else None

@@ -33,7 +33,7 @@ from .changes import Action, Current, Decision, RefreshPolicy, decide
 from .config import Settings
 from .contract import contract_request, run_contract, service_tag
 from .engine import BuildRequest, DockerEngine, Engine, LineSink, PullRequest, git_output, interrupt_children
-from .errors import BaseImagesError, BuildError, ConfigError, PromotionError, RegistryError, RunCancelled
+from .errors import BaseImagesError, BuildError, ConfigError, RegistryError, RunCancelled
 from .fingerprint import BASE_DIGEST_KEY, CREATED_KEY, FINGERPRINT_KEY, INPUTS_KEY, Inputs, compute_inputs
 from .plan import Plan, PlannedImage
 from .reference import Reference, parse_reference
@@ -41,6 +41,7 @@ from .registry import ImageIndex, RegistryClient
 from .report import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
 from .retry import RetryPolicy, call_with_retries
 from .smoke import command_runs, file_probe, run_smoke
+from .tags import compute_tags
 
 MB = 1_000_000
 T = TypeVar("T")
@@ -149,7 +150,6 @@ class Factory:
             self.registry.on_retry = lambda reason: self._emit("registry", Phase.RETRYING, detail=reason)
         self._on_event = on_event
         self._on_build_line = on_build_line
-        self.force = force
         self.refresh = refresh or RefreshPolicy(force=force)
         self._resolved: dict[str, str] = {}
         self._platforms: set[str] = set()  # what the engine must be able to build and run
@@ -282,8 +282,8 @@ class Factory:
                     )
             if push:
                 lines.append(
-                    f"# tag {image.repository}@{built.digest} as {', '.join(image.tags.all)} "
-                    "(registry API: one manifest PUT per tag)"
+                    f"# tag {image.repository}@{built.digest} as {', '.join(image.tags.shown)} "
+                    "(registry API: one manifest PUT per tag; N: the day's next build number)"
                 )
         return DryRun(plan=plan, lines=lines)
 
@@ -343,6 +343,7 @@ class Factory:
             if decision is not None and decision.action is Action.SKIP and decision.current_digest:
                 result.status = ImageStatus.UNCHANGED
                 result.digest = decision.current_digest
+                result.tags = self.tags_at(image, decision.current_digest, decision.built)
                 stage.pinned = Pinned(f"{image.repository}@{result.digest}", result.digest, local=False)
                 stage.ok = True
                 self._emit(image.name, Phase.UNCHANGED, detail=f"{image.repository}:{spec.version}")
@@ -365,9 +366,8 @@ class Factory:
                 return
             self._check_cancel(image.name)
             with self._timed(result, "promote"):
-                self._emit(image.name, Phase.PROMOTING, detail=", ".join(image.tags.all))
-                self._promote(image, built.digest)
-                result.tags = list(image.tags.all)
+                self._emit(image.name, Phase.PROMOTING, detail=", ".join(image.tags.shown))
+                result.tags = self._promote(image, built.digest)
             result.status = ImageStatus.PROMOTED
             stage.ok = True
             self._emit(
@@ -504,6 +504,7 @@ class Factory:
             secrets=self.settings.build_secrets(),
             build_contexts=self.settings.build_contexts(),
             on_line=self._line_sink(image.name),
+            skips_allowed=image.spec.skips_allowed,
         )
         for platform_result in result.platforms:
             platform_result.checks.extend(checks.get(platform_result.platform, []))
@@ -573,7 +574,7 @@ class Factory:
             config = None
             if spec.smoke.metadata is not None:
                 config = self._config(index, ref, platform)
-            result = run_smoke(self.engine, ref, spec.smoke, platform, config)
+            result = run_smoke(self.engine, ref, spec.smoke, platform, config, spec.skips_allowed.get(platform))
             passed = sum(c.status is Status.PASSED for c in result.checks)
             skipped = sum(c.status is Status.SKIPPED for c in result.checks)
             self._emit(
@@ -630,15 +631,36 @@ class Factory:
                     )
                 )
 
-    def _promote(self, image: PlannedImage, digest: str) -> None:
-        immutable = parse_reference(f"{image.repository}:{image.tags.immutable}")
-        existing = self.registry.digest(immutable)
-        if existing is not None and existing != digest and not self.force:
-            raise PromotionError(
-                f"{image.name}: immutable tag {image.tags.immutable} already points at {existing}; "
-                "bump the version in image.yaml or pass --force"
-            )
-        self.registry.copy_tags(parse_reference(f"{image.repository}@{digest}"), list(image.tags.all))
+    def _promote(self, image: PlannedImage, digest: str) -> list[str]:
+        """Point the day's next immutable tag (or the one already naming DIGEST) and every rolling tag at
+        DIGEST. An immutable tag that exists never moves: a new build of the day gets the next number."""
+        build = 1
+        while True:
+            immutable = image.tags.immutable(build)
+            existing = self.registry.digest(parse_reference(f"{image.repository}:{immutable}"))
+            if existing is None or existing == digest:
+                break
+            build += 1
+        tags = [immutable, *image.tags.rolling]
+        self.registry.copy_tags(parse_reference(f"{image.repository}@{digest}"), tags)
+        return tags
+
+    def tags_at(self, image: PlannedImage, digest: str, built: dt.datetime | None) -> list[str]:
+        """The tags of IMAGE's repository that point at DIGEST now, among those a promotion on the day
+        BUILT (or today) would have set: how a consumer finds an unchanged image."""
+        tags = image.tags if built is None else compute_tags(image.spec.version, built.date())
+        candidates = [*tags.rolling, *(t for t in image.tags.rolling if t not in tags.rolling)]
+        found = []
+        build = 1
+        while (existing := self._digest_of(image, tags.immutable(build))) is not None:
+            if existing == digest:
+                found.append(tags.immutable(build))
+            build += 1
+        found += [tag for tag in candidates if self._digest_of(image, tag) == digest]
+        return found
+
+    def _digest_of(self, image: PlannedImage, tag: str) -> str | None:
+        return self.registry.digest(parse_reference(f"{image.repository}:{tag}"))
 
     def _with_retries(self, name: str, func: Callable[[], T]) -> T:
         def on_retry(reason: str) -> None:
@@ -681,7 +703,7 @@ class Factory:
 
 
 def _smoke_failure(result: ImageResult) -> str:
-    failed = [
+    failed = [f"{p.platform}: {p.problem}" for p in result.platforms if p.executed == 0] + [
         f"{p.platform}: {c.name} ({c.detail})" for p in result.platforms for c in p.checks if c.status is Status.FAILED
     ]
     return "smoke tests failed: " + "; ".join(failed[:5]) + (f" (+{len(failed) - 5} more)" if len(failed) > 5 else "")

@@ -35,7 +35,7 @@ class PlannedImage:
             "version": self.spec.version,
             "parent": self.spec.parent,
             "platforms": list(self.platforms),
-            "tags": list(self.tags.all),
+            "tags": list(self.tags.shown),
             "wave": self.wave,
             "repository": self.repository,
         }

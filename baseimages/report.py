@@ -13,7 +13,8 @@ from typing import Any
 class Status(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
-    SKIPPED = "skipped"
+    SKIPPED = "skipped"  # a check: skipped where the catalog's `skips_allowed` accepts it
+    DEGRADED = "degraded"  # a platform: every executed check passed, some were skipped (allowed, with reasons)
 
 
 class ImageStatus(StrEnum):
@@ -42,16 +43,33 @@ class PlatformResult:
     seconds: float = 0.0
 
     @property
+    def executed(self) -> int:
+        return sum(c.status is not Status.SKIPPED for c in self.checks)
+
+    @property
     def status(self) -> Status:
-        if any(c.status is Status.FAILED for c in self.checks):
+        """Failed on any failed check, and when no check ran at all (a platform is never passed empty);
+        degraded when checks were skipped; passed otherwise."""
+        if self.executed == 0 or any(c.status is Status.FAILED for c in self.checks):
             return Status.FAILED
-        if self.checks and all(c.status is Status.SKIPPED for c in self.checks):
-            return Status.SKIPPED
+        if any(c.status is Status.SKIPPED for c in self.checks):
+            return Status.DEGRADED
         return Status.PASSED
+
+    @property
+    def problem(self) -> str:
+        """Why the platform is not plainly passed: "" when it is."""
+        if self.executed == 0:
+            return "no check ran"
+        skipped = [c for c in self.checks if c.status is Status.SKIPPED]
+        if self.status is Status.DEGRADED:
+            return f"{len(skipped)} check(s) skipped: {skipped[0].detail}"
+        return ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = self.status.value
+        data["problem"] = self.problem
         return data
 
 

@@ -35,8 +35,12 @@ def run_smoke(
     spec: SmokeSpec,
     platform: str,
     config: Mapping[str, Any] | None = None,
+    allowed_skip: str | None = None,
 ) -> PlatformResult:
-    """Run every check of SPEC that applies to PLATFORM against IMAGE (a reference, pinned by digest)."""
+    """Run every check of SPEC that applies to PLATFORM against IMAGE (a reference, pinned by digest).
+
+    ALLOWED_SKIP is the catalog's reason why a check may be skipped on PLATFORM (`skips_allowed`); without
+    it, a command whose `skip_if_exists` marker is in the image fails instead of being skipped."""
     started = time.monotonic()
     result = PlatformResult(platform=platform)
     found: dict[str, int | None] = {}
@@ -70,12 +74,8 @@ def run_smoke(
         if command.platforms and platform not in command.platforms:
             continue
         if command.skip_if_exists and found.get(command.skip_if_exists) is not None:
-            reason = engine.run(RunRequest(image, ["cat", command.skip_if_exists], platform)).stdout.strip()
-            result.checks.append(
-                CheckResult(
-                    command.name, "command", Status.SKIPPED, reason or f"{command.skip_if_exists} exists in the image"
-                )
-            )
+            marker = engine.run(RunRequest(image, ["cat", command.skip_if_exists], platform)).stdout.strip()
+            result.checks.append(skip_check(command.name, "command", command.skip_if_exists, marker, allowed_skip))
             continue
         result.checks.append(_run_command(engine, image, command, platform))
 
@@ -83,6 +83,16 @@ def run_smoke(
         result.checks.extend(check_metadata(spec.metadata, config))
     result.seconds = time.monotonic() - started
     return result
+
+
+def skip_check(name: str, kind: str, path: str, marker: str, allowed_skip: str | None) -> CheckResult:
+    """The result of a check whose skip marker PATH (content MARKER) is in the image: skipped where the
+    catalog allows it (ALLOWED_SKIP is its reason), failed anywhere else."""
+    said = marker or f"{path} exists in the image"
+    if allowed_skip is not None:
+        return CheckResult(name, kind, Status.SKIPPED, f"{said} (allowed here: {allowed_skip})")
+    problem = f"would be skipped ({said}), but image.yaml's skips_allowed does not name this platform"
+    return CheckResult(name, kind, Status.FAILED, problem)
 
 
 def file_probe(image: str, spec: SmokeSpec, platform: str) -> RunRequest | None:

@@ -43,10 +43,10 @@ def family(tmp_path: Path, catalog_copy, fresh_settings, test_registry: str):
     return project, fresh_settings(project, test_registry)
 
 
-def _run(settings, engine, **kwargs):
+def _run(settings, engine, only=(), platforms=(), **kwargs):
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     factory = Factory(settings, catalog, engine=engine, **kwargs)
-    return factory.run(make_plan(catalog, settings), push=True)
+    return factory.run(make_plan(catalog, settings, only=only, platforms=platforms), push=True)
 
 
 def _tags(client: RegistryClient, repository: str, tags: list[str]) -> dict[str, str | None]:
@@ -149,24 +149,65 @@ def test_unchanged_family_is_a_no_op_that_touches_no_tags_and_starts_no_docker(
     assert "no-op ok" in done.stdout and done.stdout.count("unchanged") == len(names)
 
 
-def test_forced_rebuild_of_an_unchanged_image_refuses_to_move_its_immutable_tag_to_a_new_digest_without_force(
+def test_a_parent_rebuilt_the_same_day_gives_every_build_its_own_immutable_tag_and_the_family_stays_green(
     family, engine: DockerEngine, registry_client: RegistryClient
 ) -> None:
     from baseimages.changes import RefreshPolicy
 
-    _, settings = family
+    project, settings = family
+    bad = project / "images" / "sibling-bad" / "image.yaml"
+    bad.write_text(bad.read_text().replace("^something else$", "^sibling-bad$"))
     first = _run(settings, engine)
-    uv = first.image("python311-uv")
-    assert uv.status is ImageStatus.PROMOTED
-    immutable = next(t for t in uv.tags if t.count("-") == 1 and t.split("-")[1].isdigit())
-    # Rebuild without skipping (a new build time gives a new digest), but without --force for tags.
-    report = _run(settings, engine, refresh=RefreshPolicy(force=True), force=False)
-    rebuilt = report.image("python311-uv")
-    assert rebuilt.status is ImageStatus.FAILED
-    assert "immutable tag" in (rebuilt.error or "") and rebuilt.digest != uv.digest
-    assert registry_client.digest(parse_reference(f"{uv.repository}:{immutable}")) == uv.digest
-    assert registry_client.digest(parse_reference(f"{uv.repository}:latest")) == uv.digest
-    # With --force the operator may move it.
-    forced = _run(settings, engine, refresh=RefreshPolicy(force=True), force=True).image("python311-uv")
-    assert forced.status is ImageStatus.PROMOTED
-    assert registry_client.digest(parse_reference(f"{uv.repository}:{immutable}")) == forced.digest
+    assert first.exit_code == 0, [i.error for i in first.images]
+    immutable = {i.name: (i.repository, i.tags[0]) for i in first.images}
+    assert all(tag.endswith(".1") for _, tag in immutable.values()), immutable
+
+    # The parent alone, forced: same inputs, a new digest (the build is not reproducible yet).
+    forced = _run(settings, engine, refresh=RefreshPolicy(force=True), only=["python311-uv"])
+    uv = forced.image("python311-uv")
+    assert uv.status is ImageStatus.PROMOTED and uv.digest != first.image("python311-uv").digest
+    assert uv.tags[0] == immutable["python311-uv"][1][:-2] + ".2"
+
+    # The family again: the children rebuild on the moved parent and promote under their next build number.
+    third = _run(settings, engine)
+    assert third.exit_code == 0, [i.error for i in third.images]
+    assert third.image("python311-uv").status is ImageStatus.UNCHANGED
+    for child in ("sibling-ok", "sibling-bad"):
+        result = third.image(child)
+        assert result.status is ImageStatus.PROMOTED, result.error
+        assert result.reasons == ["parent python311-uv has a new digest"]
+        assert result.tags[0].endswith(".2")
+    # Every immutable tag of the first run still points where it pointed.
+    for name, (repository, tag) in immutable.items():
+        assert registry_client.digest(parse_reference(f"{repository}:{tag}")) == first.image(name).digest
+    # The unchanged parent's report says where it is: its digest and the tags that name it.
+    unchanged = third.image("python311-uv")
+    assert unchanged.digest == uv.digest
+    assert uv.tags[0] in unchanged.tags and "latest" in unchanged.tags
+    assert immutable["python311-uv"][1] not in unchanged.tags
+
+
+def test_ml_without_torch_on_amd64_fails_with_the_reason_and_moves_no_tag(
+    tmp_path: Path, catalog_copy, fresh_settings, test_registry: str, engine: DockerEngine, registry_client
+) -> None:
+    import dataclasses
+
+    project = catalog_copy(tmp_path / "ml", ["python311-uv", "python311-ml"])
+    spec_file = project / "images" / "python311-ml" / "image.yaml"
+    # No wheelhouse and a torch index that refuses connections: the Dockerfile writes its marker.
+    spec_file.write_text(
+        spec_file.read_text().replace(
+            'TORCH_VERSION: "2.13.0"', 'TORCH_VERSION: "2.13.0"\n  TORCH_INDEX_URL: "http://127.0.0.1:9/simple"'
+        )
+    )
+    settings = dataclasses.replace(fresh_settings(project, test_registry), wheelhouse=None)
+    report = _run(settings, engine, only=["python311-ml"], platforms=["linux/amd64"])
+    ml = report.image("python311-ml")
+    assert report.image("python311-uv").status is ImageStatus.PROMOTED
+    assert ml.status is ImageStatus.FAILED and report.exit_code == 1
+    amd64 = ml.platforms[0]
+    assert amd64.platform == "linux/amd64" and amd64.status.value == "failed"
+    torch = next(c for c in amd64.checks if c.name == "torch imports at the pinned version")
+    assert torch.status.value == "failed"
+    assert "127.0.0.1:9/simple is unreachable" in torch.detail and "skips_allowed" in torch.detail
+    assert _tags(registry_client, ml.repository, ["latest", "1.0.0"]) == {"latest": None, "1.0.0": None}

@@ -53,7 +53,12 @@ class CatalogWriter:
         """Write one image; FIELDS override the defaults (a value of None drops the key). Returns image.yaml."""
         directory = self.images_dir / (folder or name)
         directory.mkdir(parents=True, exist_ok=True)
-        data: dict[str, Any] = {"name": name, "version": "1.0.0", "parent": "python:3.11-slim"}
+        data: dict[str, Any] = {
+            "name": name,
+            "version": "1.0.0",
+            "parent": "python:3.11-slim",
+            "smoke": {"commands": [{"name": "python runs", "command": ["python", "--version"]}]},
+        }
         data.update(fields)
         data = {k: v for k, v in data.items() if v is not None}
         spec_file = directory / "image.yaml"

@@ -218,6 +218,8 @@ def test_smoke_and_build_fields_are_parsed_into_typed_specs(catalog_writer):
     catalog_writer.add(
         "a",
         description="demo",
+        platforms=["linux/amd64"],
+        skips_allowed={"linux/amd64": "demo reason"},
         build_args={"PYTHON": 3.11},
         size_budget={"max_mb": 100, "max_mb_over_parent": 12.5},
         smoke={
@@ -236,6 +238,7 @@ def test_smoke_and_build_fields_are_parsed_into_typed_specs(catalog_writer):
     )
     spec = catalog_writer.load()["a"]
     assert spec.description == "demo"
+    assert spec.skips_allowed == {"linux/amd64": "demo reason"}
     assert spec.build_args == {"PYTHON": "3.11"}
     assert spec.size_budget is not None
     assert (spec.size_budget.max_mb, spec.size_budget.max_mb_over_parent) == (100.0, 12.5)
@@ -285,7 +288,9 @@ def test_unquoted_file_mode_is_rejected_because_yaml_reads_it_as_a_number(
 
 
 def test_quoted_file_mode_is_read_as_octal(catalog_writer):
-    catalog_writer.add("uv", smoke={"files": [{"path": "/etc/passwd", "mode": "0644"}]})
+    catalog_writer.add(
+        "uv", smoke={"commands": [{"command": ["true"]}], "files": [{"path": "/etc/passwd", "mode": "0644"}]}
+    )
     assert catalog_writer.load()["uv"].smoke.files[0].mode == 0o644
 
 
@@ -320,6 +325,7 @@ def _contract_dir(catalog_writer, name="uv"):
 def test_contract_is_parsed_with_its_runtime_commands_and_skip_condition(catalog_writer):
     catalog_writer.add(
         "uv",
+        skips_allowed={"linux/arm64": "no x for arm64"},
         contract={
             "context": "contract",
             "skip_if_exists": "/usr/share/x",
@@ -357,3 +363,41 @@ def test_contract_runtime_must_be_an_image_reference(catalog_writer, assert_conf
     with pytest.raises(ConfigError) as info:
         catalog_writer.load()
     assert_config_error(info.value, spec_file, "contract.runtime")
+
+
+def test_image_without_a_command_test_is_a_catalog_error(catalog_writer, assert_config_error):
+    spec_file = catalog_writer.add("uv", smoke={"files": [{"path": "/etc/passwd"}]})
+    with pytest.raises(ConfigError) as info:
+        catalog_writer.load()
+    assert_config_error(info.value, spec_file, "smoke.commands")
+
+
+def test_platform_that_no_command_test_runs_on_is_a_catalog_error(catalog_writer, assert_config_error):
+    only_amd64 = {"command": ["true"], "platforms": ["linux/amd64"]}
+    spec_file = catalog_writer.add("uv", smoke={"commands": [only_amd64]})
+    with pytest.raises(ConfigError) as info:
+        catalog_writer.load()
+    assert_config_error(info.value, spec_file, "smoke.commands")
+    assert "linux/arm64" in str(info.value)
+
+
+def test_skip_if_exists_without_skips_allowed_is_a_catalog_error(catalog_writer, assert_config_error):
+    spec_file = catalog_writer.add("uv", smoke={"commands": [{"command": ["true"], "skip_if_exists": "/etc/x"}]})
+    with pytest.raises(ConfigError) as info:
+        catalog_writer.load()
+    assert_config_error(info.value, spec_file, "smoke.commands[0].skip_if_exists")
+    assert "skips_allowed" in str(info.value)
+
+
+def test_skips_allowed_on_a_platform_the_image_does_not_build_is_rejected(catalog_writer, assert_config_error):
+    spec_file = catalog_writer.add("uv", platforms=["linux/amd64"], skips_allowed={"linux/arm64": "why"})
+    with pytest.raises(ConfigError) as info:
+        catalog_writer.load()
+    assert_config_error(info.value, spec_file, "skips_allowed.linux/arm64")
+
+
+def test_skips_allowed_without_a_reason_is_rejected(catalog_writer, assert_config_error):
+    spec_file = catalog_writer.add("uv", skips_allowed={"linux/arm64": " "})
+    with pytest.raises(ConfigError) as info:
+        catalog_writer.load()
+    assert_config_error(info.value, spec_file, "skips_allowed.linux/arm64")

@@ -101,11 +101,23 @@ def test_write_produces_the_same_json(tmp_path):
     assert json.loads(path.read_text()) == json.loads(json.dumps(report.to_dict()))
 
 
-def test_platform_status_is_skipped_only_when_every_check_was_skipped():
+def test_platform_with_no_executed_check_fails_never_passes_empty():
     skipped = PlatformResult("linux/amd64", [CheckResult("a", "command", Status.SKIPPED)])
+    assert skipped.status is Status.FAILED
+    assert skipped.problem == "no check ran"
+    assert PlatformResult("linux/amd64").status is Status.FAILED
+    image = _image("uv", ImageStatus.TESTED)
+    image.platforms = [skipped]
+    assert image.smoke_passed is False
+
+
+def test_platform_with_allowed_skips_is_degraded_with_the_reason_not_passed():
     mixed = PlatformResult(
-        "linux/amd64", [CheckResult("a", "command", Status.SKIPPED), CheckResult("b", "command", Status.PASSED)]
+        "linux/arm64",
+        [CheckResult("a", "command", Status.SKIPPED, "no torch here"), CheckResult("b", "command", Status.PASSED)],
     )
-    assert skipped.status is Status.SKIPPED
-    assert mixed.status is Status.PASSED
-    assert PlatformResult("linux/amd64").status is Status.PASSED
+    assert mixed.status is Status.DEGRADED
+    assert mixed.problem == "1 check(s) skipped: no torch here"
+    assert mixed.to_dict()["status"] == "degraded"
+    passed = PlatformResult("linux/amd64", [CheckResult("b", "command", Status.PASSED)])
+    assert passed.status is Status.PASSED and passed.problem == ""

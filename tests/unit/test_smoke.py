@@ -143,19 +143,35 @@ def test_every_container_runs_the_tested_image_on_the_tested_platform():
     assert {(r.image, r.platform) for r in engine.requests} == {(IMAGE, "linux/arm64")}
 
 
-def test_skip_if_exists_with_file_present_skips_with_its_content_as_reason():
+def test_skip_marker_on_an_allowed_platform_skips_with_both_reasons_and_degrades_the_platform():
+    command = ("pytest", "--version")
+    engine = FakeEngine(
+        {command: RunResult(0, "pytest 8\n", ""), ("true",): RunResult(0, "", "")},
+        files={"/etc/skip-pytest": ("644", "pytest is not installed on arm64\n")},
+    )
+    spec = SmokeSpec(
+        commands=(CommandTest("pytest", command, skip_if_exists="/etc/skip-pytest"), CommandTest("true", ("true",)))
+    )
+    result = run_smoke(engine, IMAGE, spec, "linux/arm64", allowed_skip="no pytest wheel for arm64")
+    check = result.checks[0]
+    assert check.status is Status.SKIPPED
+    assert check.detail == "pytest is not installed on arm64 (allowed here: no pytest wheel for arm64)"
+    assert command not in engine.commands_run()
+    assert result.status is Status.DEGRADED
+
+
+def test_skip_marker_on_a_platform_the_catalog_does_not_allow_fails_the_check():
     command = ("pytest", "--version")
     engine = FakeEngine(
         {command: RunResult(0, "pytest 8\n", "")},
-        files={"/etc/skip-pytest": ("644", "pytest is not installed on arm64\n")},
+        files={"/etc/skip-pytest": ("644", "the index was unreachable\n")},
     )
     spec = SmokeSpec(commands=(CommandTest("pytest", command, skip_if_exists="/etc/skip-pytest"),))
-    result = run_smoke(engine, IMAGE, spec, "linux/arm64")
+    result = run_smoke(engine, IMAGE, spec, "linux/amd64", allowed_skip=None)
     check = _only_check(result)
-    assert check.status is Status.SKIPPED
-    assert check.detail == "pytest is not installed on arm64"
-    assert command not in engine.commands_run()
-    assert result.status is Status.SKIPPED
+    assert check.status is Status.FAILED
+    assert "the index was unreachable" in check.detail and "skips_allowed" in check.detail
+    assert result.status is Status.FAILED
 
 
 def test_skip_if_exists_with_file_absent_runs_the_command():
