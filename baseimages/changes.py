@@ -7,10 +7,23 @@ inputs it was built from, their part hashes, the base digest and the build time 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from .fingerprint import BASE_DIGEST_KEY, CREATED_KEY, FINGERPRINT_KEY, INPUTS_KEY, Inputs, decode_inputs
+from .fingerprint import (
+    BASE_DIGEST_KEY,
+    CREATED_KEY,
+    FINGERPRINT_KEY,
+    INPUTS_KEY,
+    Inputs,
+    compute_inputs,
+    decode_inputs,
+)
+
+if TYPE_CHECKING:
+    from .plan import Plan
 
 _PART_NAMES = {
     "dockerfile": "Dockerfile",
@@ -109,6 +122,33 @@ def decide(
     if stale:
         return Decision(Action.BUILD, (stale,), inputs, digest, created)
     return Decision(Action.SKIP, ("unchanged",), inputs, digest, created)
+
+
+def decide_plan(
+    plan: Plan,
+    current: Callable[[str], Current | None],
+    resolve: Callable[[str], str],
+    policy: RefreshPolicy,
+    now: dt.datetime,
+) -> dict[str, Decision]:
+    """Per image of PLAN, in build order: build or skip, and why. CURRENT gives what the registry holds
+    at a `repository:version` (one request per image); RESOLVE pins an external base to its digest."""
+    decisions: dict[str, Decision] = {}
+    for image in plan.images:
+        spec = image.spec
+        parent_rebuilt = False
+        if spec.parent_is_external:
+            parent_digest = resolve(spec.parent)
+        else:
+            parent_decision = decisions.get(spec.parent)
+            parent_rebuilt = parent_decision is None or parent_decision.action is Action.BUILD
+            parent_digest = (parent_decision.current_digest if parent_decision else None) or ""
+        inputs = compute_inputs(spec, image.platforms, spec.build_args, parent_digest)
+        found = current(f"{image.repository}:{spec.version}")
+        decisions[image.name] = decide(
+            inputs, found, spec.version, spec.parent, spec.parent_is_external, parent_rebuilt, policy, now
+        )
+    return decisions
 
 
 def _parse_time(text: str) -> dt.datetime | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .catalog import Catalog, load_catalog
+from .changes import RefreshPolicy
 from .config import Settings, check_repository_parts, load_settings, parse_platforms
 from .errors import BaseImagesError, ConfigError
 from .lock import RunLock
@@ -24,7 +25,8 @@ from .plan import Plan, make_plan
 from .report import ImageResult, ImageStatus, RunReport, Status
 
 if TYPE_CHECKING:
-    from .factory import Event, Factory
+    from .events import Event
+    from .factory import Factory
 
 
 @dataclass(frozen=True)
@@ -206,11 +208,13 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
             print(f"{spec.name:<22} {spec.version:<10} FROM {spec.parent:<22} {','.join(image.platforms)}", file=out)
         return 0
 
-    from .changes import RefreshPolicy
     from .factory import Factory  # imports no Docker layer: python-on-whales loads only when Docker is used
 
-    printer = _ProgressPrinter(err, verbose=options.verbose)
     refresh = RefreshPolicy(mode=options.refresh or "window", days=settings.refresh_days, force=options.force)
+    if options.command == "plan":
+        _print_plan(plan, settings, _decisions(settings, catalog, refresh, plan), options.json, out)
+        return 0
+    printer = _ProgressPrinter(err, verbose=options.verbose)
     factory = Factory(
         settings,
         catalog,
@@ -219,9 +223,6 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         force=options.force,
         refresh=refresh,
     )
-    if options.command == "plan":
-        _print_plan(plan, settings, factory, options.json, out)
-        return 0
     push = options.command == "push"
     if options.dry_run and options.command in ("build", "push"):
         for line in factory.dry_run(plan, push=push).lines:
@@ -265,8 +266,9 @@ def _test(
     return report.exit_code
 
 
-def _print_plan(plan: Plan, settings: Settings, factory: Factory, as_json: bool, out: TextIO) -> None:
-    decisions = _decisions(factory, plan)
+def _print_plan(
+    plan: Plan, settings: Settings, decisions: dict[str, tuple[str, list[str]]], as_json: bool, out: TextIO
+) -> None:
     if as_json:
         data = plan.to_dict()
         for item in data["images"]:
@@ -287,12 +289,16 @@ def _print_plan(plan: Plan, settings: Settings, factory: Factory, as_json: bool,
             print(f"    tags: {', '.join(image.tags.shown)}", file=out)
 
 
-def _decisions(factory: Factory, plan: Plan) -> dict[str, tuple[str, list[str]]]:
-    """What `push` would do per image; 'unknown' when the registry cannot be asked right now."""
+def _decisions(
+    settings: Settings, catalog: Catalog, refresh: RefreshPolicy, plan: Plan
+) -> dict[str, tuple[str, list[str]]]:
+    """What `push` would do per image; 'unknown' when the registry cannot be asked right now (one
+    attempt, 5 s: `plan` never hangs on a registry that is down)."""
+    from .factory import Factory, registry_client
     from .retry import RetryPolicy
 
-    factory.registry.retry = RetryPolicy(attempts=1, max_seconds=5)
-    factory.registry.timeout = 5
+    quick = registry_client(settings, retry=RetryPolicy(attempts=1, max_seconds=5), timeout=5)
+    factory = Factory(settings, catalog, registry=quick, refresh=refresh)
     try:
         return {name: (d.action.value, list(d.reasons)) for name, d in factory.decide(plan).items()}
     except BaseImagesError as exc:

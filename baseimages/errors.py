@@ -40,6 +40,10 @@ class BuildError(BaseImagesError):
         super().__init__(f"{image}: {message}")
 
 
+class CheckFailed(BaseImagesError):
+    """A smoke test, size budget or contract failed on a platform: the image is not promoted."""
+
+
 class PromotionError(BaseImagesError):
     """Tags could not be moved, e.g. an immutable tag already points at another digest."""
 
@@ -68,6 +72,7 @@ class RunCancelled(BaseImagesError):
 __all__ = [
     "BaseImagesError",
     "BuildError",
+    "CheckFailed",
     "ConfigError",
     "EngineError",
     "PromotionError",

@@ -55,9 +55,6 @@ class Plan:
             out[image.wave].append(image)
         return [w for w in out if w]
 
-    def get(self, name: str) -> PlannedImage | None:
-        return next((i for i in self.images if i.name == name), None)
-
     def to_dict(self) -> dict[str, Any]:
         return {"images": [i.to_dict() for i in self.images]}
 
@@ -72,10 +69,10 @@ def make_plan(
     """Resolve the graph into waves and compute every tag. ONLY selects images (with their parents);
     PLATFORMS narrows each image's platforms (an image that has none of them is an error)."""
     now = now or dt.datetime.now(dt.UTC)
-    selected = with_parents(catalog, only) if only else set(catalog.images)
+    selected = with_parents(catalog.parents, only) if only else set(catalog.images)
     planned: list[PlannedImage] = []
     wave_index = 0
-    for wave in build_order(catalog):
+    for wave in build_order(catalog.parents):
         names = [n for n in wave if n in selected]
         if not names:
             continue

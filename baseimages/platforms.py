@@ -19,6 +19,3 @@ def check_platform(text: str, source: str, field: str) -> str:
         )
     return text
 
-
-def platform_key(os_name: str, arch: str, variant: str | None = None) -> str:
-    return f"{os_name}/{arch}/{variant}" if variant else f"{os_name}/{arch}"

@@ -33,9 +33,6 @@ class Reference:
             out += f"@{self.digest}"
         return out
 
-    def with_digest(self, digest: str) -> Reference:
-        return Reference(self.domain, self.path, self.tag, digest)
-
 
 def parse_reference(text: str) -> Reference:
     """Parse TEXT; ValueError when it is not a reference. `python:3.11` -> docker.io/library/python:3.11."""

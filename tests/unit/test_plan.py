@@ -1,4 +1,4 @@
-"""The dependency graph (waves, --only closures) and the plan built from it."""
+"""The plan: waves, platforms and tags of the selected images."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 
 from baseimages.config import Settings
 from baseimages.errors import ConfigError
-from baseimages.graph import build_order, with_parents
 from baseimages.plan import make_plan
 from baseimages.tags import compute_tags
 
@@ -30,33 +29,6 @@ def settings(tmp_path):
     return Settings(root=tmp_path, registry="registry.test:5000", namespace="team")
 
 
-def test_waves_put_parents_before_children_and_siblings_together(family):
-    assert build_order(family.load()) == [["uv"], ["ml", "security"]]
-
-
-def test_waves_of_a_deeper_graph_with_two_roots(family):
-    family.add("ml-gpu", parent="ml")
-    family.add("tools", parent="debian:12")
-    assert build_order(family.load()) == [["tools", "uv"], ["ml", "security"], ["ml-gpu"]]
-
-
-def test_only_includes_every_catalog_ancestor(family):
-    family.add("ml-gpu", parent="ml")
-    catalog = family.load()
-    assert with_parents(catalog, ["ml-gpu"]) == {"ml-gpu", "ml", "uv"}
-    assert with_parents(catalog, ["security", "uv"]) == {"security", "uv"}
-    assert with_parents(catalog, ["uv"]) == {"uv"}
-
-
-def test_unknown_only_name_is_a_config_error_with_exit_code_2(family):
-    catalog = family.load()
-    with pytest.raises(ConfigError) as info:
-        with_parents(catalog, ["ml", "nope"])
-    assert info.value.exit_code == 2
-    assert (info.value.source, info.value.field) == ("--only", "nope")
-    assert "ml" in info.value.problem and "uv" in info.value.problem  # lists the known names
-
-
 def test_make_plan_rejects_unknown_only_name(family, settings):
     with pytest.raises(ConfigError) as info:
         make_plan(family.load(), settings, only=["nope"], now=NOW)
@@ -67,12 +39,11 @@ def test_plan_orders_images_by_wave_with_repository_and_tags(family, settings):
     plan = make_plan(family.load(), settings, now=NOW)
     assert [(i.name, i.wave) for i in plan.images] == [("uv", 0), ("ml", 1), ("security", 1)]
     assert [[i.name for i in wave] for wave in plan.waves] == [["uv"], ["ml", "security"]]
-    ml = plan.get("ml")
+    ml = next(i for i in plan.images if i.name == "ml")
     assert ml is not None
     assert ml.repository == "registry.test:5000/team/ml"
     assert ml.tags == compute_tags("2.1.0", NOW.date())
     assert ml.platforms == ("linux/amd64", "linux/arm64")
-    assert plan.get("absent") is None
 
 
 def test_plan_with_only_keeps_parents_and_renumbers_waves(family, settings):

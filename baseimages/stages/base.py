@@ -1,0 +1,172 @@
+"""What every stage shares: the image as children use it (`Pinned`), the per-image context a stage
+reads and fills in, the run's tools, and the `Stage` base class itself.
+
+A stage has one job. It knows how to run (`run`) and how to describe what it would run (`describe`,
+the exact command lines and `#` lines for registry requests, for `--dry-run`); it knows nothing about
+threads, events or other images. The scheduler decides when it runs and reports it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, TypeVar
+
+from ..config import Settings
+from ..engine import Engine, LineSink, git_output
+from ..errors import BuildError, RegistryError
+from ..events import Phase
+from ..plan import Plan, PlannedImage
+from ..reference import parse_reference
+from ..registry import ImageIndex, RegistryClient
+from ..report import ImageResult
+from ..retry import call_with_retries
+
+if TYPE_CHECKING:
+    from ..changes import Decision
+
+T = TypeVar("T")
+Note = Callable[[str, "str | None"], None]  # (detail, platform): progress of the stage that runs
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """An image as the next build uses it: REF (what BASE_IMAGE is set to) and the DIGEST it must be.
+
+    A parent built in this run is used from the local image store by its candidate tag (BuildKit's
+    docker driver resolves a local image by tag only; by digest it would ask the registry), checked
+    against its digest right before use. Others are pinned by digest in their registry.
+    """
+
+    ref: str
+    digest: str
+    local: bool
+
+    @property
+    def pinned_ref(self) -> str:
+        return f"{self.ref.split('@')[0]}@{self.digest}"
+
+    @property
+    def from_ref(self) -> str:
+        """What a child's BASE_IMAGE is set to."""
+        return self.ref if self.local else self.pinned_ref
+
+
+class Tools:
+    """What stages use, shared by every image of a run: settings, the registry client, the engine
+    (created on first use only, so that a run where nothing builds starts no Docker process), the
+    external bases each resolved once per run, and where build logs go."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: RegistryClient,
+        engine: Callable[[], Engine],
+        on_build_line: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self._engine = engine
+        self._on_build_line = on_build_line
+        self._resolved: dict[str, str] = {}
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine()
+
+    def line_sink(self, name: str) -> LineSink | None:
+        sink = self._on_build_line
+        return None if sink is None else (lambda line: sink(name, line))
+
+    def resolve_digest(self, reference: str) -> str:
+        """The digest REFERENCE resolves to, asked once per run so that every image of the run agrees."""
+        ref = parse_reference(reference)
+        if ref.digest:
+            return ref.digest
+        if reference not in self._resolved:
+            digest = self.registry.digest(ref)
+            if digest is None:
+                raise RegistryError(f"cannot resolve base image {reference}: {ref} not found")
+            self._resolved[reference] = digest
+        return self._resolved[reference]
+
+    def resolve_external(self, reference: str) -> str:
+        """REFERENCE (e.g. python:3.11-slim) pinned to its current digest (through dockerd's mirrors first)."""
+        if parse_reference(reference).digest:
+            return reference
+        return f"{reference}@{self.resolve_digest(reference)}"
+
+    def check_local(self, image: Pinned) -> None:
+        """The local tag a build or test uses must still name the digest this run recorded for it."""
+        found = self.engine.local_digest(image.ref)
+        if found != image.digest:
+            raise BuildError(
+                image.ref, f"the local image now names {found or 'nothing'}, not {image.digest} (another run?)"
+            )
+
+    @functools.cached_property
+    def revision(self) -> str:
+        return git_output(self.settings.root, "rev-parse", "HEAD")
+
+    @functools.cached_property
+    def source(self) -> str:
+        return self.settings.source or git_output(self.settings.root, "config", "--get", "remote.origin.url")
+
+
+@dataclass
+class ImageContext:
+    """One image in one run: what its stages read (the plan, the tools, the parent) and fill in (the
+    candidate they built, the index the registry holds, the result)."""
+
+    image: PlannedImage
+    plan: Plan
+    push: bool
+    tools: Tools
+    result: ImageResult
+    decision: Decision | None = None
+    parent: Pinned | None = None  # what it builds FROM: set by the scheduler (a catalog parent) or resolved
+    built: Pinned | None = None  # its candidate, once built
+    index: ImageIndex | None = None  # the candidate's index in the registry, once uploaded
+    note: Note = field(default=lambda detail, platform: None)
+
+    @property
+    def name(self) -> str:
+        return self.image.name
+
+    def with_retries(self, func: Callable[[], T]) -> T:
+        """FUNC, retried per the registry's policy while it fails transiently; each retry is noted."""
+        return call_with_retries(self.name, func, self.tools.registry.retry, lambda why: self.note(why, None))
+
+
+class Gate(Enum):
+    """What a stage waits for before it starts."""
+
+    PARENT_DONE = "parent done"  # the parent promoted (or, in a build, passed); blocked when it failed
+
+
+class Stage:
+    """One step an image goes through. Subclasses set the class attributes and override `run` and
+    `describe` (and `applies` / `detail` where needed)."""
+
+    key: str = ""  # the report's phase name (seconds, timeline)
+    phase: Phase = Phase.BUILDING  # the event it is announced with
+    heavy: bool = True  # holds one of the `jobs` permits while it runs
+    gate: Gate | None = None
+    publishes_candidate: bool = False  # children may build FROM ctx.built once it ran
+
+    def applies(self, ctx: ImageContext) -> bool:
+        return True
+
+    def detail(self, ctx: ImageContext) -> str:
+        """What the progress line says as the stage starts."""
+        return ""
+
+    def run(self, ctx: ImageContext) -> None:
+        raise NotImplementedError
+
+    def describe(self, ctx: ImageContext) -> list[str]:
+        """The commands `run` would execute, with placeholders for what only a run knows; fills in the
+        context's placeholders for the stages after it."""
+        raise NotImplementedError

@@ -1,0 +1,147 @@
+"""In-memory stand-ins for the engine and the registry client, for tests of the scheduler and the
+factory: no Docker, no network. They record what was asked of them and fail where a test says."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from baseimages.engine import BuildRequest, PullRequest, RunRequest, RunResult
+from baseimages.errors import BuildError, RegistryError
+from baseimages.reference import Reference
+from baseimages.registry import ImageIndex, PlatformManifest, UploadResult
+from baseimages.retry import RetryPolicy
+
+BASE_DIGEST = "sha256:" + "b" * 64
+
+
+def digest_of(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class FakeEngine:
+    """Builds succeed (a digest per build), runs answer `python --version` and anything in OUTPUTS.
+
+    fail_build: image names whose build raises BuildError; fail_runs: parts of image references whose runs
+    exit 1 (e.g. "/uv:");
+    interrupt_build: an image name whose build raises KeyboardInterrupt (Ctrl-C in the middle of a stage);
+    build_seconds: how long a build takes (to see parallelism); slow: image names whose build takes 0.5 s."""
+
+    fail_build: set[str] = field(default_factory=set)
+    fail_runs: set[str] = field(default_factory=set)
+    interrupt_build: str | None = None
+    build_seconds: float = 0.0
+    slow: set[str] = field(default_factory=set)
+    builds: list[str] = field(default_factory=list)
+    runs: list[RunRequest] = field(default_factory=list)
+    local: dict[str, str] = field(default_factory=dict)  # output name -> digest
+    platforms: dict[str, list[str]] = field(default_factory=dict)
+    concurrent: int = 0
+    most_concurrent: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def build(self, request: BuildRequest, image: str, on_line: Any = None) -> str:
+        name = image.split(" ")[0]
+        with self._lock:
+            self.builds.append(image)
+            self.concurrent += 1
+            self.most_concurrent = max(self.most_concurrent, self.concurrent)
+        try:
+            time.sleep(0.5 if name in self.slow else self.build_seconds)
+            if name == self.interrupt_build:
+                raise KeyboardInterrupt
+            if name in self.fail_build:
+                raise BuildError(image, "docker buildx build failed (exit 1): ERROR: boom", log="ERROR: boom")
+            output = request.output["name"]
+            digest = digest_of(f"{output}|{uuid.uuid4()}")  # every build a new digest, as without reproducibility
+            self.local[output] = digest
+            self.platforms[output] = list(request.platforms)
+            return digest
+        finally:
+            with self._lock:
+                self.concurrent -= 1
+
+    def pull(self, request: PullRequest) -> None:
+        return None
+
+    def run(self, request: RunRequest) -> RunResult:
+        with self._lock:
+            self.runs.append(request)
+        if any(part in request.image for part in self.fail_runs):
+            return RunResult(1, "", "it broke")
+        if tuple(request.command) == ("python", "--version"):
+            return RunResult(0, "Python 3.11.2\n", "")
+        return RunResult(0, "ok\n", "")
+
+    def image_config(self, reference: str) -> dict[str, Any] | None:
+        return {"Env": [], "Labels": {}, "User": "", "WorkingDir": ""}
+
+    def save(self, reference: str, output: Path) -> None:
+        output.write_text(json.dumps({"digest": self.local[reference], "platforms": self.platforms[reference]}))
+
+    def login(self, server: str, credentials: Any) -> None:
+        return None
+
+    def local_digest(self, reference: str) -> str | None:
+        return self.local.get(reference)
+
+
+@dataclass
+class MemoryRegistry:
+    """The registry client's surface, in memory: tags per repository, uploaded indexes.
+
+    fail_upload / fail_tags: repository names (the image name) whose upload or tag move raises."""
+
+    fail_upload: set[str] = field(default_factory=set)
+    fail_tags: set[str] = field(default_factory=set)
+    retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=1, max_seconds=1))
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)  # repository -> tag -> digest
+    indexes: dict[str, list[str]] = field(default_factory=dict)  # digest -> platforms
+    annotations: dict[str, dict[str, str]] = field(default_factory=dict)  # digest -> annotations
+    tag_moves: list[tuple[str, str, str]] = field(default_factory=list)  # (repository, tag, digest)
+
+    def digest(self, ref: Reference) -> str | None:
+        if ref.digest:
+            return ref.digest
+        if ref.path.endswith("python"):
+            return BASE_DIGEST
+        return self.tags.get(ref.repository, {}).get(ref.tag or "latest")
+
+    def summary(self, ref: Reference) -> tuple[str, dict[str, str]] | None:
+        digest = self.digest(ref)
+        return None if digest is None else (digest, self.annotations.get(digest, {}))
+
+    def index(self, ref: Reference) -> ImageIndex:
+        digest = self.digest(ref)
+        if digest is None or digest not in self.indexes:
+            raise RegistryError(f"{ref}: not found in the registry")
+        manifests = tuple(
+            PlatformManifest(p, digest_of(digest + p), 1_000_000, digest_of("config" + p)) for p in self.indexes[digest]
+        )
+        return ImageIndex(str(ref), digest, manifests)
+
+    def blob_json(self, ref: Reference, digest: str) -> dict[str, Any]:
+        return {"config": {}}
+
+    def upload_archive(self, archive: Path, target: Reference, mount_from: tuple[str, ...] = ()) -> UploadResult:
+        if target.path.rsplit("/", 1)[-1] in self.fail_upload:
+            raise RegistryError(f"{target.domain}: HTTP 500 Internal Server Error (gave up after 1 attempts)")
+        data = json.loads(archive.read_text())
+        self.indexes[data["digest"]] = data["platforms"]
+        self.tags.setdefault(target.repository, {})[target.tag or "latest"] = data["digest"]
+        return UploadResult(data["digest"], 2, 0, 0)
+
+    def copy_tags(self, source: Reference, tags: list[str]) -> None:
+        if source.path.rsplit("/", 1)[-1] in self.fail_tags:
+            raise RegistryError(f"{source.domain}: HTTP 403 Forbidden")
+        for tag in tags:
+            assert source.digest is not None
+            self.tags.setdefault(source.repository, {})[tag] = source.digest
+            self.tag_moves.append((source.repository, tag, source.digest))

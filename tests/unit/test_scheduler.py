@@ -1,0 +1,209 @@
+"""The scheduler and its stages, with a fake engine and an in-memory registry: no Docker, no network."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from fakes import FakeEngine, MemoryRegistry
+
+from baseimages.config import Settings
+from baseimages.events import Event, Phase
+from baseimages.factory import Factory
+from baseimages.plan import make_plan
+from baseimages.report import ImageStatus
+from baseimages.stages import ImageContext, Stage, default_stages
+
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+REGISTRY = "registry.test:5000"
+
+
+@pytest.fixture
+def family(catalog_writer):
+    """uv FROM python:3.11-slim with a contract; ml and security FROM uv; solo FROM python, independent."""
+    contract = catalog_writer.images_dir / "uv" / "contract"
+    contract.mkdir(parents=True)
+    (contract / "Dockerfile").write_text("ARG BASE_IMAGE\nARG RUNTIME_IMAGE\nFROM ${RUNTIME_IMAGE}\n")
+    catalog_writer.add("uv", contract={"context": "contract", "commands": [{"command": ["python", "/srv/app.py"]}]})
+    catalog_writer.add("ml", parent="uv")
+    catalog_writer.add("security", parent="uv")
+    catalog_writer.add("solo")
+    return catalog_writer
+
+
+def _run(family, engine=None, registry=None, push=True, stages=None, jobs=2):
+    settings = Settings(root=family.root, registry=REGISTRY, namespace="t", jobs=jobs)
+    catalog = family.load()
+    events: list[Event] = []
+    engine = engine or FakeEngine()
+    registry = registry or MemoryRegistry()
+    factory = Factory(settings, catalog, engine=engine, registry=registry, on_event=events.append, stages=stages)
+    report = factory.run(make_plan(catalog, settings, now=NOW), push=push)
+    return report, events, engine, registry
+
+
+def _status(report):
+    return {image.name: image.status for image in report.images}
+
+
+def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(family):
+    report, events, engine, registry = _run(family)
+    assert report.exit_code == 0, [i.error for i in report.images]
+    assert set(_status(report).values()) == {ImageStatus.PROMOTED}
+    uv = report.image("uv")
+    assert list(uv.seconds) == ["resolve", "build", "push", "smoke", "contract", "promote"]
+    assert list(report.image("ml").seconds) == ["resolve", "build", "push", "smoke", "promote"]
+    for start, end in uv.timeline.values():
+        assert 0 <= start <= end
+    phases = [e.phase for e in events if e.image == "uv" and e.platform is None]
+    assert phases == [
+        Phase.WAITING,
+        Phase.RESOLVING,
+        Phase.BUILDING,
+        Phase.PUSHING,
+        Phase.PUSHING,  # the upload's blob counts
+        Phase.SMOKE_TESTING,
+        Phase.CONTRACT_TESTING,
+        Phase.PROMOTING,
+        Phase.PROMOTED,
+    ]
+    assert {e.platform for e in events if e.image == "uv" and e.phase is Phase.SMOKE_TESTING} >= {
+        "linux/amd64",
+        "linux/arm64",
+    }
+    repository = f"{REGISTRY}/t/uv"
+    assert registry.tags[repository]["latest"] == uv.digest
+    assert registry.tags[repository]["1.0.0-20261129.1"] == uv.digest
+    assert uv.tags == ["1.0.0-20261129.1", "1.0.0", "1.0", "1", "latest", "2026.11"]
+
+
+def test_children_build_from_the_parent_candidate_and_promote_after_it(family):
+    report, events, _, _ = _run(family)
+    uv = report.image("uv")
+    assert report.image("ml").parent_ref == f"{REGISTRY}/t/uv:candidate-1.0.0@{uv.digest}"
+    at = {(e.image, e.phase): e.elapsed for e in events}
+    for child in ("ml", "security"):
+        assert at[("uv", Phase.PROMOTED)] <= at[(child, Phase.PROMOTING)]
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["build", "push", "smoke", "contract", "promote"],
+)
+def test_a_failure_in_any_stage_leaves_the_image_and_its_children_untagged_while_a_sibling_promotes(family, where):
+    fail_runs = {"smoke": {"/uv:"}, "contract": {"baseimages-contract/uv:"}}.get(where, set())
+    engine = FakeEngine(fail_build={"uv"} if where == "build" else set(), fail_runs=fail_runs)
+    registry = MemoryRegistry(
+        fail_upload={"uv"} if where == "push" else set(), fail_tags={"uv"} if where == "promote" else set()
+    )
+    report, events, _, registry = _run(family, engine, registry)
+    status = _status(report)
+    assert status["uv"] is ImageStatus.FAILED
+    assert status["ml"] is ImageStatus.BLOCKED and status["security"] is ImageStatus.BLOCKED
+    assert status["solo"] is ImageStatus.PROMOTED
+    moved = {repository.rsplit("/", 1)[-1] for repository, _, _ in registry.tag_moves}
+    assert moved == {"solo"}
+    assert report.exit_code == (3 if where in ("push", "promote") else 1)
+    assert report.image("uv").error
+
+
+def test_a_child_built_before_its_parent_failed_is_blocked_built_and_tested_not_promoted(family):
+    # uv is built (so its children build from it) and then fails its smoke tests.
+    engine = FakeEngine(fail_runs={"/uv:"}, build_seconds=0.05)
+    report, _, engine, registry = _run(family, engine)
+    ml = report.image("ml")
+    assert ml.status is ImageStatus.BLOCKED
+    assert "built and tested, not promoted" in (ml.error or "")
+    assert "ml" in engine.builds and ml.seconds.get("smoke") is not None
+    assert all(not r.endswith(("/uv", "/ml", "/security")) for r, _, _ in registry.tag_moves)
+
+
+def test_ctrl_c_in_the_middle_of_a_build_stops_the_run_and_moves_no_tag_of_any_image(family):
+    # uv is interrupted while solo is still building: solo's build ends, but no stage starts after it.
+    registry = MemoryRegistry()
+    engine = FakeEngine(interrupt_build="uv", build_seconds=0.05, slow={"solo"})
+    with pytest.raises(KeyboardInterrupt):
+        _run(family, engine, registry)
+    assert "solo" in engine.builds and "ml" not in engine.builds
+    assert registry.tag_moves == [] and registry.indexes == {}
+
+
+def test_jobs_bounds_how_many_images_build_at_once(family):
+    engine = FakeEngine(build_seconds=0.05)
+    _run(family, engine, jobs=1)
+    assert engine.most_concurrent == 1
+    engine = FakeEngine(build_seconds=0.05)
+    _run(family, engine, jobs=3)
+    assert engine.most_concurrent >= 2
+
+
+def test_build_run_tests_every_image_and_moves_no_tag(family):
+    report, _, _, registry = _run(family, push=False)
+    assert set(_status(report).values()) == {ImageStatus.TESTED}
+    assert registry.tag_moves == [] and registry.indexes == {}
+    assert "push" not in report.image("uv").seconds and "promote" not in report.image("uv").seconds
+
+
+class Attest(Stage):
+    """A stage a test adds: it runs after the smoke tests and describes itself."""
+
+    key = "attest"
+    phase = Phase.PROMOTING
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+
+    def run(self, ctx: ImageContext) -> None:
+        self.ran.append(ctx.name)
+
+    def describe(self, ctx: ImageContext) -> list[str]:
+        assert ctx.built is not None
+        return [f"# attest {ctx.built.ref}"]
+
+
+def test_a_stage_added_to_the_list_runs_is_timed_and_appears_in_the_dry_run(family):
+    stages = default_stages()
+    stages.insert(4, Attest())
+    report, _, _, _ = _run(family, stages=stages)
+    assert stages[4].ran and set(stages[4].ran) == {"uv", "ml", "security", "solo"}  # type: ignore[attr-defined]
+    assert "attest" in report.image("ml").seconds and "attest" in report.image("ml").timeline
+
+    settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
+    catalog = family.load()
+    factory = Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry(), stages=stages)
+    lines = factory.dry_run(make_plan(catalog, settings, now=NOW), push=True).lines
+    assert f"# attest {REGISTRY}/t/ml:candidate-1.0.0" in lines
+    build = next(i for i, line in enumerate(lines) if "t/ml:candidate-1.0.0" in line and "buildx build" in line)
+    tag = next(i for i, line in enumerate(lines) if line.startswith(f"# tag {REGISTRY}/t/ml@"))
+    assert build < lines.index(f"# attest {REGISTRY}/t/ml:candidate-1.0.0") < tag
+
+
+def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
+    engine = FakeEngine()
+    registry = MemoryRegistry()
+    settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
+    catalog = family.load()
+    lines = Factory(settings, catalog, engine=engine, registry=registry).dry_run(
+        make_plan(catalog, settings, now=NOW), push=True
+    ).lines
+    assert engine.builds == [] and engine.runs == [] and registry.tag_moves == []
+    for name in ("uv", "ml", "security", "solo"):
+        assert any(line.startswith("docker buildx build") and f"t/{name}:candidate" in line for line in lines)
+        assert any(line.startswith(f"# upload <tmp>/{name}.tar") for line in lines)
+        assert any(line.startswith(f"# tag {REGISTRY}/t/{name}@<digest of {name}>") for line in lines)
+    assert sum("baseimages-contract/uv" in line for line in lines) >= 2  # its service build and runs
+
+
+def test_a_second_build_of_the_day_gets_the_next_immutable_tag_and_the_first_never_moves(family):
+    registry = MemoryRegistry()
+    first, _, _, _ = _run(family, registry=registry)
+    from baseimages.changes import RefreshPolicy
+
+    settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
+    catalog = family.load()
+    factory = Factory(settings, catalog, engine=FakeEngine(), registry=registry, refresh=RefreshPolicy(force=True))
+    second = factory.run(make_plan(catalog, settings, now=NOW), push=True)
+    repository = f"{REGISTRY}/t/uv"
+    assert registry.tags[repository]["1.0.0-20261129.1"] == first.image("uv").digest
+    assert registry.tags[repository]["1.0.0-20261129.2"] == second.image("uv").digest
+    assert second.image("uv").tags[0] == "1.0.0-20261129.2"
