@@ -8,68 +8,82 @@ push by digest and move tags only when everything passed.
     catalog = baseimages.load_catalog(settings.catalog_dir, settings.platforms)
     plan = baseimages.make_plan(catalog, settings, only=["python311-uv"])
     report = baseimages.Factory(settings, catalog).run(plan, push=True)
+
+Importing it starts nothing and loads no Docker library: python-on-whales is imported only when a
+run first needs the engine.
 """
 
 from __future__ import annotations
 
 from .catalog import Catalog, CommandTest, FileTest, ImageSpec, MetadataTest, SizeBudget, SmokeSpec, load_catalog
+from .changes import RefreshPolicy
 from .config import Settings, load_settings
+from .engine import Engine
 from .errors import (
     BaseImagesError,
     BuildError,
+    CheckFailed,
     ConfigError,
     EngineError,
     PromotionError,
     RegistryError,
     RunCancelled,
 )
+from .events import Event, EventSink, Phase
+from .factory import DryRun, Factory, registry_client
+from .lock import LockedError, RunLock
 from .plan import Plan, PlannedImage, make_plan
+from .registry import RegistryClient
 from .report import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
+from .retry import RetryPolicy
+from .stages import ImageContext, Stage, default_stages
 from .tags import TagSet, compute_tags
 
 __version__ = "0.1.0"
-
-
-def __getattr__(name: str) -> object:
-    # The factory pulls in python-on-whales; load it only when asked for.
-    if name in ("Factory", "Event", "Phase", "DryRun"):
-        from . import factory
-
-        return getattr(factory, name)
-    raise AttributeError(name)
-
 
 __all__ = [
     "BaseImagesError",
     "BuildError",
     "Catalog",
+    "CheckFailed",
     "CheckResult",
     "CommandTest",
     "ConfigError",
     "DryRun",
+    "Engine",
     "EngineError",
     "Event",
+    "EventSink",
     "Factory",
     "FileTest",
+    "ImageContext",
     "ImageResult",
     "ImageSpec",
     "ImageStatus",
+    "LockedError",
     "MetadataTest",
     "Phase",
     "Plan",
     "PlannedImage",
     "PlatformResult",
     "PromotionError",
+    "RefreshPolicy",
+    "RegistryClient",
     "RegistryError",
+    "RetryPolicy",
     "RunCancelled",
+    "RunLock",
     "RunReport",
     "Settings",
     "SizeBudget",
     "SmokeSpec",
+    "Stage",
     "Status",
     "TagSet",
     "compute_tags",
+    "default_stages",
     "load_catalog",
     "load_settings",
     "make_plan",
+    "registry_client",
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 from .fields import Fields, check_reference
 from .platforms import check_platform
 
-_CONTRACT_KEYS = {"context", "runtime", "commands", "skip_if_exists"}
+_CONTRACT_KEYS = {"context", "dockerfile", "runtime", "commands", "skip_if_exists"}
 _SMOKE_KEYS = {"commands", "files", "metadata"}
 _COMMAND_KEYS = {
     "name",
@@ -73,10 +73,15 @@ class ContractSpec:
     """A tiny service built the way services use the image: `FROM <image> AS builder`, `uv pip sync`,
     then the venv copied into RUNTIME. Its command tests run in that service on every platform."""
 
-    context: Path  # folder holding the service's Dockerfile (ARG BASE_IMAGE, ARG RUNTIME_IMAGE)
+    context: Path  # folder holding the service's files (its requirements, its app)
     runtime: str
     commands: tuple[CommandTest, ...]
     skip_if_exists: str | None = None  # in the base image: the contract is skipped there, reason = content
+    dockerfile: Path | None = None  # the service recipe (ARG BASE_IMAGE, RUNTIME_IMAGE); default context/Dockerfile
+
+    @property
+    def recipe(self) -> Path:
+        return self.dockerfile or self.context / "Dockerfile"
 
 
 def load_skips_allowed(fields: Fields, platforms: Sequence[str]) -> dict[str, str]:
@@ -155,15 +160,24 @@ def load_contract(image: Fields, directory: Path, platforms: tuple[str, ...]) ->
         return None
     context_name = fields.string("context", required=True) or ""
     context = (directory / context_name).resolve()
-    if not (context / "Dockerfile").is_file():
-        raise fields.error("context", f"{context_name!r} must be a folder beside image.yaml holding a Dockerfile")
+    if not context.is_dir():
+        raise fields.error("context", f"{context_name!r} must be a folder beside image.yaml")
+    dockerfile_name = fields.string("dockerfile")
+    dockerfile = (directory / dockerfile_name).resolve() if dockerfile_name else None
+    if not (dockerfile or context / "Dockerfile").is_file():
+        key = "dockerfile" if dockerfile_name else "context"
+        raise fields.error(key, f"no service Dockerfile at {dockerfile or context / 'Dockerfile'}")
     runtime = fields.string("runtime", default="python:3.11-slim") or ""
     check_reference(runtime, fields, "runtime")
     commands = load_commands(fields, platforms)
     if not commands:
         raise fields.error("commands", "a contract needs at least one command test to run in the service")
     return ContractSpec(
-        context=context, runtime=runtime, commands=commands, skip_if_exists=_absolute(fields, "skip_if_exists")
+        context=context,
+        runtime=runtime,
+        commands=commands,
+        skip_if_exists=_absolute(fields, "skip_if_exists"),
+        dockerfile=dockerfile,
     )
 
 

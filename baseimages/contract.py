@@ -30,7 +30,7 @@ def contract_request(
 ) -> BuildRequest:
     return BuildRequest(
         context=contract.context,
-        dockerfile=contract.context / "Dockerfile",
+        dockerfile=contract.recipe,
         platforms=list(platforms),
         build_args={"BASE_IMAGE": base_ref, "RUNTIME_IMAGE": runtime_ref},
         build_contexts=build_contexts,

@@ -128,6 +128,8 @@ def copy_catalog(dest: Path, names: list[str]) -> Path:
     images.mkdir(parents=True, exist_ok=True)
     for name in names:
         shutil.copytree(ROOT / "images" / name, images / name)
+    for shared in (ROOT / "images").glob("*.Dockerfile"):  # recipes the images share (the contract service)
+        shutil.copy2(shared, images / shared.name)
     return dest
 
 

@@ -261,6 +261,7 @@ def test_smoke_and_build_fields_are_parsed_into_typed_specs(catalog_writer):
 def test_real_python311_uv_image_yaml_loads(tmp_path):
     # Copied alone: sibling folders of the real catalog may be work in progress.
     shutil.copytree(REAL_IMAGES / "python311-uv", tmp_path / "images" / "python311-uv")
+    shutil.copy2(REAL_IMAGES / "contract.Dockerfile", tmp_path / "images" / "contract.Dockerfile")
     catalog = load_catalog(tmp_path / "images", ["linux/amd64", "linux/arm64"])
     spec = catalog["python311-uv"]
     assert spec.parent == "python:3.11-slim"
@@ -401,3 +402,27 @@ def test_skips_allowed_without_a_reason_is_rejected(catalog_writer, assert_confi
     with pytest.raises(ConfigError) as info:
         catalog_writer.load()
     assert_config_error(info.value, spec_file, "skips_allowed.linux/arm64")
+
+
+def test_contract_may_use_a_shared_recipe_beside_the_images(catalog_writer):
+    (catalog_writer.images_dir / "service.Dockerfile").write_text("ARG BASE_IMAGE\nARG RUNTIME_IMAGE\n")
+    (catalog_writer.images_dir / "uv" / "contract").mkdir(parents=True)
+    catalog_writer.add(
+        "uv",
+        contract={"context": "contract", "dockerfile": "../service.Dockerfile", "commands": [{"command": ["true"]}]},
+    )
+    contract = catalog_writer.load()["uv"].contract
+    assert contract.recipe == (catalog_writer.images_dir / "service.Dockerfile").resolve()
+    assert contract.context == (catalog_writer.images_dir / "uv" / "contract").resolve()
+
+
+def test_contract_recipe_that_does_not_exist_is_rejected_naming_the_dockerfile_field(
+    catalog_writer, assert_config_error
+):
+    (catalog_writer.images_dir / "uv" / "contract").mkdir(parents=True)
+    spec_file = catalog_writer.add(
+        "uv", contract={"context": "contract", "dockerfile": "../nope.Dockerfile", "commands": [{"command": ["true"]}]}
+    )
+    with pytest.raises(ConfigError) as info:
+        catalog_writer.load()
+    assert_config_error(info.value, spec_file, "contract.dockerfile")

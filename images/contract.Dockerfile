@@ -1,7 +1,9 @@
-# Contract service for python311-uv: a tiny service built exactly the way the platform's services are
-# (see the seed guide): FROM the base AS builder, `uv pip sync` its requirements into /opt/venv, then
-# only the venv is copied into the slim runtime. baseimages builds it on every platform against the
-# candidate digest and runs the contract tests in it; a base that breaks this is not promoted.
+# The contract service recipe, shared by every image's contract (`contract.dockerfile` in image.yaml):
+# a tiny service built exactly the way the platform's services are (see the seed guide): FROM the base
+# AS builder, `uv pip sync` its lock into /opt/venv, then only the venv is copied into the slim
+# runtime. Each image's `contract/` folder holds only what differs: the service's requirements.txt
+# and app.py. baseimages builds it on every platform against the candidate digest and runs the
+# contract tests in it; a base that breaks this is not promoted.
 ARG BASE_IMAGE=localhost:5000/baseimages/python311-uv:latest
 ARG RUNTIME_IMAGE=python:3.11-slim
 

@@ -1,0 +1,45 @@
+"""The public API of `import baseimages`: typed names, the README's example type-checks, a cheap import."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import baseimages
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _readme_library_example() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## The library") :]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match, "the README's library section has no python example"
+    return match.group(1)
+
+
+def test_readme_library_example_type_checks_under_mypy_strict(tmp_path):
+    example = tmp_path / "example.py"
+    example.write_text(_readme_library_example())
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", str(example)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_exported_name_resolves_and_callers_of_factory_find_what_they_need():
+    for name in baseimages.__all__:
+        assert getattr(baseimages, name) is not None, name
+    for needed in ("RefreshPolicy", "Engine", "RegistryClient", "LockedError", "Stage", "default_stages"):
+        assert needed in baseimages.__all__
+
+
+def test_import_loads_no_docker_library():
+    probe = "import sys, baseimages; print('python_on_whales' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
