@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 from .catalog import Catalog, load_catalog
 from .changes import RefreshPolicy
 from .config import Settings, check_repository_parts, load_settings, parse_platforms
-from .errors import BaseImagesError, ConfigError
+from .errors import BaseImagesError, ConfigError, InternalError
 from .lock import RunLock
 from .plan import Plan, make_plan
 from .report import ImageResult, ImageStatus, RunReport, Status
@@ -182,6 +182,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except KeyboardInterrupt:
         print("interrupted: builds stopped; images that had not promoted kept their old tags", file=err)
         return 130
+    except Exception as exc:  # a bug: one line, never a traceback
+        error = InternalError("baseimages", exc)
+        print(f"error: {error}", file=err)
+        return error.exit_code
 
 
 def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:

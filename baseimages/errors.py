@@ -63,6 +63,15 @@ class RegistryError(BaseImagesError):
         super().__init__(message)
 
 
+class InternalError(BaseImagesError):
+    """Something baseimages did not expect (a bug): reported in one line, never as a traceback."""
+
+    exit_code = 70
+
+    def __init__(self, what: str, exc: BaseException) -> None:
+        super().__init__(f"{what}: internal error (please report it): {type(exc).__name__}: {exc}")
+
+
 class RunCancelled(BaseImagesError):
     """The run was interrupted (Ctrl-C); what had not promoted keeps its old tags."""
 
@@ -75,6 +84,7 @@ __all__ = [
     "CheckFailed",
     "ConfigError",
     "EngineError",
+    "InternalError",
     "PromotionError",
     "RegistryError",
     "RunCancelled",

@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from .changes import Action, Decision
 from .engine import interrupt_children
-from .errors import BaseImagesError, RunCancelled
+from .errors import BaseImagesError, InternalError, RunCancelled
 from .events import Event, EventSink, Phase
 from .plan import Plan
 from .report import ImageResult, ImageStatus
@@ -113,10 +113,9 @@ class Scheduler:
                 return None
             self._finish(ctx, state)
         except BaseImagesError as exc:
-            result = ctx.result
-            result.status, result.error, result.exit_code = ImageStatus.FAILED, str(exc), exc.exit_code
-            result.log = getattr(exc, "log", "") or result.log
-            self.emit(ctx.name, Phase.FAILED, detail=str(exc))
+            self._fail(ctx, exc)
+        except Exception as exc:  # a bug: this image fails, the others go on, the report is written
+            self._fail(ctx, InternalError(ctx.name, exc))
         finally:
             state.release()
         return None
@@ -183,6 +182,12 @@ class Scheduler:
         state.pinned = Pinned(f"{ctx.image.repository}@{result.digest}", result.digest, local=False)
         state.ok = True
         self.emit(ctx.name, Phase.UNCHANGED, detail=f"{ctx.image.repository}:{ctx.image.spec.version}")
+
+    def _fail(self, ctx: ImageContext, exc: BaseImagesError) -> None:
+        result = ctx.result
+        result.status, result.error, result.exit_code = ImageStatus.FAILED, str(exc), exc.exit_code
+        result.log = getattr(exc, "log", "") or result.log
+        self.emit(ctx.name, Phase.FAILED, detail=str(exc))
 
     def _block(self, ctx: ImageContext, reason: str) -> None:
         ctx.result.status = ImageStatus.BLOCKED

@@ -200,3 +200,16 @@ def test_bake_file_chains_children_to_their_parent_target_with_the_same_tags_and
     assert "registry.test:5000/team/ml:latest" in ml["tags"]
     assert ml["secret"] == [f"id=ca-bundle,src={bundle.resolve()}"]
     assert ml["platforms"] == ["linux/amd64", "linux/arm64"]
+
+
+def test_an_unexpected_error_is_one_line_and_exit_70_never_a_traceback(project, monkeypatch):
+    import baseimages.cli
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(baseimages.cli, "load_catalog", broken)
+    code, out, err = run("list", "--project", str(project.root))
+    assert code == 70
+    assert err == "error: baseimages: internal error (please report it): KeyError: 'boom'\n"
+    assert "Traceback" not in out + err

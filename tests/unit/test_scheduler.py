@@ -207,3 +207,29 @@ def test_a_second_build_of_the_day_gets_the_next_immutable_tag_and_the_first_nev
     assert registry.tags[repository]["1.0.0-20261129.1"] == first.image("uv").digest
     assert registry.tags[repository]["1.0.0-20261129.2"] == second.image("uv").digest
     assert second.image("uv").tags[0] == "1.0.0-20261129.2"
+
+
+class Broken(Stage):
+    key = "broken"
+    phase = Phase.SMOKE_TESTING
+
+    def applies(self, ctx: ImageContext) -> bool:
+        return ctx.name == "uv"
+
+    def run(self, ctx: ImageContext) -> None:
+        raise ValueError("not JSON")
+
+    def describe(self, ctx: ImageContext) -> list[str]:
+        return []
+
+
+def test_an_unexpected_error_in_a_stage_fails_that_image_in_one_line_and_the_run_goes_on(family):
+    stages = default_stages()
+    stages.insert(3, Broken())
+    report, _, _, registry = _run(family, stages=stages)
+    uv = report.image("uv")
+    assert uv.status is ImageStatus.FAILED
+    assert uv.error == "uv: internal error (please report it): ValueError: not JSON"
+    assert report.exit_code == 70
+    assert report.image("solo").status is ImageStatus.PROMOTED
+    assert {r.rsplit("/", 1)[-1] for r, _, _ in registry.tag_moves} == {"solo"}
