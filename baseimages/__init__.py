@@ -13,7 +13,7 @@ push by digest and move tags only when everything passed.
 from __future__ import annotations
 
 from .catalog import Catalog, CommandTest, FileTest, ImageSpec, MetadataTest, SizeBudget, SmokeSpec, load_catalog
-from .config import Credentials, Settings, load_settings
+from .config import Settings, load_settings
 from .errors import (
     BaseImagesError,
     BuildError,
@@ -46,7 +46,6 @@ __all__ = [
     "CheckResult",
     "CommandTest",
     "ConfigError",
-    "Credentials",
     "DryRun",
     "EngineError",
     "Event",

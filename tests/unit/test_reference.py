@@ -36,11 +36,10 @@ def test_docker_hub_aliases_are_normalised():
     assert parse_reference("registry-1.docker.io/user/repo:1").repository == "docker.io/user/repo"
 
 
-def test_digest_reference_and_with_digest():
+def test_digest_reference_keeps_tag_and_digest_and_prints_both():
     ref = parse_reference(f"ghcr.io/org/img:1.0@{DIGEST}")
     assert (ref.domain, ref.path, ref.tag, ref.digest) == ("ghcr.io", "org/img", "1.0", DIGEST)
-    pinned = parse_reference("python:3.11").with_digest(DIGEST)
-    assert str(pinned) == f"docker.io/library/python:3.11@{DIGEST}"
+    assert str(parse_reference(f"python:3.11@{DIGEST}")) == f"docker.io/library/python:3.11@{DIGEST}"
 
 
 @pytest.mark.parametrize("text", ["Python:3", "a b", "python:", "python:-x", "repo@sha256:short", ""])
