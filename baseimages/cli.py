@@ -11,14 +11,14 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .catalog import Catalog, load_catalog
 from .changes import RefreshPolicy
-from .config import Settings, check_repository_parts, load_settings, parse_platforms
+from .config import SETTINGS, Settings, load_settings, parse_platforms
 from .errors import BaseImagesError, ConfigError, InternalError
 from .lock import RunLock
 from .plan import Plan, make_plan
@@ -33,23 +33,21 @@ if TYPE_CHECKING:
 class Options:
     command: str
     project: Path
-    registry: str | None
-    namespace: str | None
+    overrides: Mapping[str, object]  # the settings given as flags, by Settings field, checked
     only: tuple[str, ...]
     platforms: tuple[str, ...]
     dry_run: bool
     report: Path | None
     json: bool
     ref: str | None
-    wheelhouse: Path | None
-    ca_bundle: Path | None
-    jobs: int | None
     force: bool
     refresh: str | None
-    refresh_days: int | None
     wait_lock: float
-    lock_dir: Path | None
     verbose: bool
+
+    def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
+        """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""
+        return load_settings(self.project, environ).with_overrides(**self.overrides)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,8 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--project", type=Path, default=Path("."), help="project root holding pyproject.toml and images/"
     )
-    common.add_argument("--registry", help="registry host[:port] (default from [tool.baseimages], else localhost:5000)")
-    common.add_argument("--namespace", help="repository namespace under the registry (default: baseimages)")
+    for setting in SETTINGS:  # a flag for each project setting that declares one
+        if setting.flag is not None:
+            common.add_argument(setting.flag, dest=setting.attr, metavar=setting.kind.metavar, help=setting.flag_help())
     common.add_argument(
         "--only",
         action="append",
@@ -78,20 +77,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report of the run to FILE")
     common.add_argument(
-        "--wheelhouse",
-        type=Path,
-        metavar="DIR",
-        help="local wheel directory passed to builds as the `wheelhouse` build context "
-        "(default: auto-detected from PIP_FIND_LINKS / UV_FIND_LINKS)",
-    )
-    common.add_argument(
-        "--ca-bundle",
-        type=Path,
-        metavar="FILE",
-        help="CA bundle passed to builds as the `ca-bundle` secret (default: SSL_CERT_FILE / PIP_CERT)",
-    )
-    common.add_argument("--jobs", type=int, metavar="N", help="images built at once within a wave (default 2)")
-    common.add_argument(
         "--force",
         action="store_true",
         help="rebuild unchanged images (an existing immutable tag still never moves: a new build gets the next one)",
@@ -102,16 +87,12 @@ def _parser() -> argparse.ArgumentParser:
         help="rebuild an unchanged image when its last build is older than --refresh-days (window, the default) "
         "or from before this month (monthly: the scheduled job's mode)",
     )
-    common.add_argument("--refresh-days", type=int, metavar="N", help="the refresh window in days (default 30)")
     common.add_argument(
         "--wait-lock",
         type=float,
         default=0.0,
         metavar="SECONDS",
         help="wait this long for another run on the same registry and namespace to finish (default: refuse at once)",
-    )
-    common.add_argument(
-        "--lock-dir", type=Path, metavar="DIR", help="where run locks live (default ~/.cache/baseimages/locks)"
     )
     common.add_argument("-v", "--verbose", action="store_true", help="stream the buildx logs")
 
@@ -136,36 +117,24 @@ def parse_args(argv: Sequence[str]) -> Options:
     platforms: list[str] = []
     for value in ns.platform:
         platforms.extend(parse_platforms(value, "--platform", value))
-    if ns.jobs is not None and ns.jobs < 1:
-        raise ConfigError("--jobs", str(ns.jobs), "must be at least 1")
-    if ns.registry is not None:
-        check_repository_parts(ns.registry.rstrip("/"), "", "--registry", named_by_source=True)
-    if ns.namespace is not None:
-        check_repository_parts("localhost", ns.namespace.strip("/"), "--namespace", named_by_source=True)
-    if ns.refresh_days is not None and ns.refresh_days < 0:
-        raise ConfigError("--refresh-days", str(ns.refresh_days), "must be 0 or more")
-    for flag, path, want_dir in (("--wheelhouse", ns.wheelhouse, True), ("--ca-bundle", ns.ca_bundle, False)):
-        if path is not None and not (path.is_dir() if want_dir else path.is_file()):
-            raise ConfigError(flag, str(path), "no such directory" if want_dir else "no such file")
+    overrides = {
+        setting.attr: setting.from_flag(text)
+        for setting in SETTINGS
+        if setting.flag is not None and (text := getattr(ns, setting.attr)) is not None
+    }
     return Options(
         command=ns.command,
         project=ns.project,
-        registry=ns.registry,
-        namespace=ns.namespace,
+        overrides=overrides,
         only=tuple(ns.only),
         platforms=tuple(platforms),
         dry_run=ns.dry_run,
         report=ns.report,
         json=getattr(ns, "json", False),
         ref=getattr(ns, "ref", None),
-        wheelhouse=ns.wheelhouse.resolve() if ns.wheelhouse else None,
-        ca_bundle=ns.ca_bundle.resolve() if ns.ca_bundle else None,
-        jobs=ns.jobs,
         force=ns.force,
         refresh=ns.refresh,
-        refresh_days=ns.refresh_days,
         wait_lock=ns.wait_lock,
-        lock_dir=ns.lock_dir,
         verbose=ns.verbose,
     )
 
@@ -189,15 +158,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 
 
 def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
-    settings = load_settings(options.project).with_overrides(
-        registry=options.registry.rstrip("/") if options.registry else None,
-        namespace=options.namespace.strip("/") if options.namespace is not None else None,
-        wheelhouse=options.wheelhouse,
-        ca_bundle=options.ca_bundle,
-        jobs=options.jobs,
-        refresh_days=options.refresh_days,
-        lock_dir=options.lock_dir,
-    )
+    settings = options.settings()
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
 

@@ -1,14 +1,20 @@
-"""Project-wide settings: `[tool.baseimages]` in pyproject.toml, then BASEIMAGES_* variables, then flags.
+"""Project-wide settings, each declared once in SETTINGS: its key in `[tool.baseimages]` of
+pyproject.toml, its BASEIMAGES_* environment variable, its CLI flag, its type and checks, its default and
+one line of help. The pyproject reader, the environment reader, the CLI's flags, `Settings.with_overrides`
+and the README's settings table all follow it (a unit test holds the README to it).
 
-Offline inputs are first-class settings and are auto-detected from the operator's environment:
-the CA bundle (BASEIMAGES_CA_BUNDLE, SSL_CERT_FILE, PIP_CERT, REQUESTS_CA_BUNDLE), a local
-wheelhouse (BASEIMAGES_WHEELHOUSE, PIP_FIND_LINKS, UV_FIND_LINKS) and a package index URL that
-may carry credentials (BASEIMAGES_INDEX_URL). None of them ever reaches a build argument or a layer:
-they are passed to builds as secrets or as a named build context.
+A setting's value comes from the first of: its flag, its environment variable, pyproject.toml, detection
+in the operator's environment (the CA bundle and the wheelhouse, see `offline`), its default.
+
+Two inputs are not settings, because they must never be written into a file: the registry login
+(BASEIMAGES_REGISTRY_USER and BASEIMAGES_REGISTRY_PASSWORD) and the package index URL, which may carry
+credentials (BASEIMAGES_INDEX_URL: only the variable's name is kept, and builds get it as a secret).
+None of the offline inputs ever reaches a build argument or a layer.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import tomllib
@@ -17,26 +23,82 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import offline
 from .errors import ConfigError
-from .platforms import check_platform
-from .registry import Credentials
+from .schema import AnyPath, ExistingPath, PlatformList, Setting, Text, WholeNumber, checked
 
-DEFAULT_REGISTRY = "localhost:5000"
-DEFAULT_NAMESPACE = "baseimages"
-DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
-
-_KEYS = {
-    "registry",
-    "namespace",
-    "platforms",
-    "images-dir",
-    "source",
-    "jobs",
-    "wheelhouse",
-    "ca-bundle",
-    "refresh-days",
-}
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
+USER_ENV = "BASEIMAGES_REGISTRY_USER"
+PASSWORD_ENV = "BASEIMAGES_REGISTRY_PASSWORD"
+
+_REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]+)?$")
+_NAMESPACE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+_REGISTRY_HOST = Text(
+    "registry host[:port]",
+    "HOST[:PORT]",
+    _REGISTRY,
+    "is not a registry host[:port], e.g. localhost:5000",
+    rstrip="/",
+    required=True,
+)
+_REPOSITORY_PATH = Text(
+    "repository path",
+    "PATH",
+    _NAMESPACE,
+    "is not a repository path (lowercase letters, digits, . _ - and /)",
+    strip="/",
+)
+_PLATFORMS = PlatformList()
+SETTINGS_TABLE_HEADER = "| key | environment variable | flag | type | default | meaning |"
+
+# fmt: off
+SETTINGS: tuple[Setting[Any], ...] = (
+    Setting("registry", "BASEIMAGES_REGISTRY", "--registry", _REGISTRY_HOST, "localhost:5000",
+            "where images are pushed"),
+    Setting("namespace", "BASEIMAGES_NAMESPACE", "--namespace", _REPOSITORY_PATH, "baseimages",
+            "repository path under the registry; empty for none"),
+    Setting("platforms", "BASEIMAGES_PLATFORMS", None, _PLATFORMS, ("linux/amd64", "linux/arm64"),
+            "the platforms of an image whose image.yaml names none"),
+    Setting("images-dir", "BASEIMAGES_IMAGES_DIR", None, AnyPath(), Path("images"),
+            "the catalog folder, relative to the project root"),
+    Setting("source", "BASEIMAGES_SOURCE", None, Text(), "",
+            "the images' org.opencontainers.image.source label; empty: the git remote's URL"),
+    Setting("jobs", "BASEIMAGES_JOBS", "--jobs", WholeNumber(1), 2,
+            "images built at once within a wave"),
+    Setting("refresh-days", "BASEIMAGES_REFRESH_DAYS", "--refresh-days", WholeNumber(0), 30,
+            "rebuild an unchanged image built more than this many days ago"),
+    Setting("retry-attempts", "BASEIMAGES_RETRY_ATTEMPTS", "--retry-attempts", WholeNumber(1), 8,
+            "attempts per registry request"),
+    Setting("retry-max-seconds", "BASEIMAGES_RETRY_MAX_SECONDS", "--retry-max-seconds", WholeNumber(1), 300,
+            "seconds per registry request, waits between attempts included"),
+    Setting("lock-dir", "BASEIMAGES_LOCK_DIR", "--lock-dir", AnyPath(), Path("~/.cache/baseimages/locks"),
+            "where run locks live"),
+    Setting("wheelhouse", "BASEIMAGES_WHEELHOUSE", "--wheelhouse", ExistingPath(directory=True), None,
+            "local wheels, given to builds as the `wheelhouse` build context", detect=offline.WHEELHOUSE),
+    Setting("ca-bundle", "BASEIMAGES_CA_BUNDLE", "--ca-bundle", ExistingPath(directory=False), None,
+            "CA certificates, given to builds as the `ca-bundle` secret", detect=offline.CA_BUNDLE),
+)
+# fmt: on
+_BY_ATTR = {setting.attr: setting for setting in SETTINGS}
+
+
+def _declared(attr: str) -> Any:
+    """The Settings field of a declared setting: its default is the table's, checked (`~` expanded)."""
+    return field(default_factory=_BY_ATTR[attr].default_value)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A registry login. Never shown: not in a repr, a log, a report or a command line."""
+
+    username: str
+    password: str
+
+    def header(self) -> str:
+        return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+
+    def __repr__(self) -> str:  # never show the password
+        return f"Credentials(username={self.username!r}, password='***')"
 
 
 @dataclass(frozen=True)
@@ -44,19 +106,19 @@ class Settings:
     """Everything a run needs beyond the catalog. Immutable; use `with_overrides` to derive."""
 
     root: Path
-    registry: str = DEFAULT_REGISTRY
-    namespace: str = DEFAULT_NAMESPACE
-    platforms: tuple[str, ...] = DEFAULT_PLATFORMS
-    images_dir: Path = Path("images")
-    source: str = ""
-    jobs: int = 2
-    refresh_days: int = 30
-    retry_attempts: int = 8  # per registry request
-    retry_max_seconds: int = 300  # per registry request, waits included
+    registry: str = _declared("registry")
+    namespace: str = _declared("namespace")
+    platforms: tuple[str, ...] = _declared("platforms")
+    images_dir: Path = _declared("images_dir")
+    source: str = _declared("source")
+    jobs: int = _declared("jobs")
+    refresh_days: int = _declared("refresh_days")
+    retry_attempts: int = _declared("retry_attempts")  # per registry request
+    retry_max_seconds: int = _declared("retry_max_seconds")  # per registry request, waits included
     credentials: Credentials | None = field(default=None, repr=False)  # login for `registry`
-    lock_dir: Path = field(default_factory=lambda: Path(os.path.expanduser("~/.cache/baseimages/locks")))
-    ca_bundle: Path | None = None
-    wheelhouse: Path | None = None
+    lock_dir: Path = _declared("lock_dir")
+    ca_bundle: Path | None = _declared("ca_bundle")
+    wheelhouse: Path | None = _declared("wheelhouse")
     index_url_env: str | None = None  # name of the env var holding the index URL, passed as a secret
     base_mirrors: tuple[str, ...] = field(default_factory=tuple)
 
@@ -82,181 +144,68 @@ class Settings:
         return {"wheelhouse": str(self.wheelhouse)} if self.wheelhouse else {}
 
     def with_overrides(self, **changes: Any) -> Settings:
-        """Return a copy with the given fields replaced; None values are ignored."""
-        updated = replace(self, **{k: v for k, v in changes.items() if v is not None})
-        check_repository_parts(updated.registry, updated.namespace, "settings")
-        return updated
+        """A copy with the given fields replaced; None values are ignored. The value of a declared
+        setting passes the table's checks (else a ConfigError naming `settings` and the field)."""
+        return replace(
+            self,
+            **{
+                name: _BY_ATTR[name].check(value) if name in _BY_ATTR else value
+                for name, value in changes.items()
+                if value is not None
+            },
+        )
 
 
 def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = None) -> Settings:
-    """Read `[tool.baseimages]` from ROOT/pyproject.toml (optional) and the environment."""
+    """The settings of the project at ROOT from the environment (ENVIRON, else os.environ),
+    `[tool.baseimages]` of ROOT/pyproject.toml (optional), detection and the defaults.
+    Flags are the caller's: `load_settings(root).with_overrides(...)`."""
     root = Path(root).resolve()
     env = os.environ if environ is None else environ
-    table = _read_tool_table(root / "pyproject.toml")
-    source_name = str(root / "pyproject.toml") + " [tool.baseimages]"
-
-    def get_str(key: str, default: str) -> str:
-        env_key = "BASEIMAGES_" + key.upper().replace("-", "_")
-        if env_key in env:
-            return env[env_key]
-        value = table.get(key, default)
-        if not isinstance(value, str):
-            raise ConfigError(source_name, key, f"must be a string, got {type(value).__name__}")
-        return value
-
-    registry = get_str("registry", DEFAULT_REGISTRY).rstrip("/")
-    namespace = get_str("namespace", DEFAULT_NAMESPACE).strip("/")
-    check_repository_parts(registry, namespace, source_name)
-    images_dir = Path(get_str("images-dir", "images"))
-    source = get_str("source", "")
-
-    platforms: tuple[str, ...]
-    if "BASEIMAGES_PLATFORMS" in env:
-        platforms = parse_platforms(env["BASEIMAGES_PLATFORMS"], "environment", "BASEIMAGES_PLATFORMS")
-    else:
-        raw = table.get("platforms", list(DEFAULT_PLATFORMS))
-        if not isinstance(raw, list) or not raw or not all(isinstance(p, str) for p in raw):
-            raise ConfigError(source_name, "platforms", "must be a non-empty list of strings like linux/amd64")
-        platforms = tuple(check_platform(p, source_name, "platforms") for p in raw)
-
-    jobs = _whole_number(env.get("BASEIMAGES_JOBS", table.get("jobs", 2)), source_name, "jobs", minimum=1)
-    refresh_days = _whole_number(
-        env.get("BASEIMAGES_REFRESH_DAYS", table.get("refresh-days", 30)), source_name, "refresh-days", minimum=0
-    )
-    retry_attempts = _whole_number(
-        env.get("BASEIMAGES_RETRY_ATTEMPTS", table.get("retry-attempts", 8)), source_name, "retry-attempts", minimum=1
-    )
-    retry_max_seconds = _whole_number(
-        env.get("BASEIMAGES_RETRY_MAX_SECONDS", table.get("retry-max-seconds", 300)),
-        source_name,
-        "retry-max-seconds",
-        minimum=1,
-    )
-    user, password = env.get("BASEIMAGES_REGISTRY_USER"), env.get("BASEIMAGES_REGISTRY_PASSWORD")
-    if bool(user) != bool(password):
-        raise ConfigError(
-            "environment",
-            "BASEIMAGES_REGISTRY_USER" if not user else "BASEIMAGES_REGISTRY_PASSWORD",
-            "is missing: set both BASEIMAGES_REGISTRY_USER and BASEIMAGES_REGISTRY_PASSWORD, or neither",
-        )
-    credentials = Credentials(user, password) if user and password else None
-    lock_dir = Path(get_str("lock-dir", "~/.cache/baseimages/locks")).expanduser()
-
-    ca_bundle = _first_file(
-        [
-            env.get("BASEIMAGES_CA_BUNDLE"),
-            _str_or_none(table.get("ca-bundle")),
-            env.get("SSL_CERT_FILE"),
-            env.get("PIP_CERT"),
-            env.get("REQUESTS_CA_BUNDLE"),
-            pip_setting("cert", env),
-        ]
-    )
-    wheelhouse = detect_wheelhouse(env, _str_or_none(table.get("wheelhouse")))
-    index_url_env = INDEX_URL_ENV if env.get(INDEX_URL_ENV) else None
-
+    pyproject = root / "pyproject.toml"
+    table = _read_tool_table(pyproject)
+    where = f"{pyproject} [tool.baseimages]"
     return Settings(
         root=root,
-        registry=registry,
-        namespace=namespace,
-        platforms=platforms,
-        images_dir=images_dir,
-        source=source,
-        jobs=jobs,
-        refresh_days=refresh_days,
-        retry_attempts=retry_attempts,
-        retry_max_seconds=retry_max_seconds,
-        credentials=credentials,
-        lock_dir=lock_dir,
-        ca_bundle=ca_bundle,
-        wheelhouse=wheelhouse,
-        index_url_env=index_url_env,
-        base_mirrors=detect_registry_mirrors(),
+        **{setting.attr: _value(setting, table, where, env) for setting in SETTINGS},
+        credentials=_credentials(env),
+        index_url_env=INDEX_URL_ENV if env.get(INDEX_URL_ENV) else None,
+        base_mirrors=offline.detect_registry_mirrors(),
     )
-
-
-_NAMESPACE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
-_REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]+)?$")
-
-
-def check_repository_parts(registry: str, namespace: str, source: str, named_by_source: bool = False) -> None:
-    """Registry host[:port] and namespace must make valid repository names (lowercase paths).
-    With NAMED_BY_SOURCE (a flag), SOURCE names the field itself."""
-    if not _REGISTRY.match(registry):
-        field = "" if named_by_source else "registry"
-        raise ConfigError(source, field, f"{registry!r} is not a registry host[:port], e.g. localhost:5000")
-    if namespace and not _NAMESPACE.match(namespace):
-        field = "" if named_by_source else "namespace"
-        raise ConfigError(
-            source, field, f"{namespace!r} is not a repository path (lowercase letters, digits, . _ - and /)"
-        )
 
 
 def parse_platforms(text: str, source: str, fieldname: str) -> tuple[str, ...]:
-    items = [p.strip() for p in text.split(",") if p.strip()]
-    if not items:
-        raise ConfigError(source, fieldname, "must name at least one platform, e.g. linux/amd64")
-    return tuple(check_platform(p, source, fieldname) for p in items)
+    """Comma-separated platforms (e.g. a `--platform` filter); a ConfigError names SOURCE and FIELDNAME."""
+    return checked(_PLATFORMS.from_text, text, source, fieldname)
 
 
-def pip_setting(key: str, env: Mapping[str, str]) -> str | None:
-    """KEY from pip's configuration files ([global] or [install]), as the operator's pip sees it."""
-    import configparser
-
-    if env.get("PIP_CONFIG_FILE") == os.devnull:  # pip's own switch: no configuration files at all
-        return None
-    files = [Path("/etc/pip.conf"), Path("/etc/xdg/pip/pip.conf")]
-    home = env.get("HOME")
-    if home:
-        files += [Path(home) / ".config" / "pip" / "pip.conf", Path(home) / ".pip" / "pip.conf"]
-    if env.get("PIP_CONFIG_FILE"):
-        files.append(Path(env["PIP_CONFIG_FILE"]))
-    value = None
-    for path in files:  # later files win, as in pip
-        parser = configparser.ConfigParser()
-        try:
-            parser.read(path)
-        except (configparser.Error, OSError):
-            continue
-        for section in ("global", "install"):
-            if parser.has_option(section, key):
-                value = parser.get(section, key)
-    return value
+def settings_table_markdown() -> str:
+    """The README's table of the settings, as SETTINGS declares them."""
+    rows = [SETTINGS_TABLE_HEADER, "|---|---|---|---|---|---|"]
+    rows += ["| " + " | ".join(setting.doc_row()) + " |" for setting in SETTINGS]
+    return "\n".join(rows)
 
 
-def detect_wheelhouse(env: Mapping[str, str], configured: str | None = None) -> Path | None:
-    """The first local directory among BASEIMAGES_WHEELHOUSE, the configured one, PIP_FIND_LINKS,
-    UV_FIND_LINKS and pip's own find-links setting."""
-    candidates: list[str] = []
-    sources = (
-        env.get("BASEIMAGES_WHEELHOUSE"),
-        configured,
-        env.get("PIP_FIND_LINKS"),
-        env.get("UV_FIND_LINKS"),
-        pip_setting("find-links", env),
-    )
-    for value in sources:
-        if value:
-            candidates.extend(value.replace(",", " ").split())
-    for item in candidates:
-        path = item.removeprefix("file://")
-        if "://" in path:
-            continue  # a remote find-links URL is not a local wheelhouse
-        if Path(path).is_dir():
-            return Path(path).resolve()
-    return None
+def _value(setting: Setting[Any], table: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Any:
+    """SETTING's value from the first place that sets it. Every place that names it is checked."""
+    from_file = setting.from_toml(table[setting.key], where) if setting.key in table else None
+    from_env = setting.from_env(env[setting.env]) if setting.env in env else None
+    for value in (from_env, from_file):
+        if value is not None:
+            return value
+    detected = setting.detect.find(env) if setting.detect is not None else None
+    return detected if detected is not None else setting.default_value()
 
 
-def detect_registry_mirrors(daemon_json: Path = Path("/etc/docker/daemon.json")) -> tuple[str, ...]:
-    """Registry mirrors dockerd uses for Docker Hub; external bases are resolved through them too."""
-    import json
-
-    try:
-        data = json.loads(daemon_json.read_text())
-    except (OSError, ValueError):
-        return ()
-    mirrors = data.get("registry-mirrors", []) if isinstance(data, dict) else []
-    return tuple(str(m).rstrip("/") for m in mirrors if isinstance(m, str))
+def _credentials(env: Mapping[str, str]) -> Credentials | None:
+    user, password = env.get(USER_ENV), env.get(PASSWORD_ENV)
+    if bool(user) != bool(password):
+        raise ConfigError(
+            "environment",
+            USER_ENV if not user else PASSWORD_ENV,
+            f"is missing: set both {USER_ENV} and {PASSWORD_ENV}, or neither",
+        )
+    return Credentials(user, password) if user and password else None
 
 
 def _read_tool_table(path: Path) -> dict[str, Any]:
@@ -269,30 +218,8 @@ def _read_tool_table(path: Path) -> dict[str, Any]:
     table = data.get("tool", {}).get("baseimages", {})
     if not isinstance(table, dict):
         raise ConfigError(str(path), "tool.baseimages", "must be a table")
-    unknown = sorted(set(table) - _KEYS)
+    known = sorted(setting.key for setting in SETTINGS)
+    unknown = sorted(set(table) - set(known))
     if unknown:
-        raise ConfigError(
-            str(path) + " [tool.baseimages]", unknown[0], f"unknown key (known: {', '.join(sorted(_KEYS))})"
-        )
+        raise ConfigError(f"{path} [tool.baseimages]", unknown[0], f"unknown key (known: {', '.join(known)})")
     return table
-
-
-def _whole_number(raw: Any, source: str, key: str, minimum: int) -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(source, key, f"must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(source, key, f"must be at least {minimum}")
-    return value
-
-
-def _first_file(values: list[str | None]) -> Path | None:
-    for value in values:
-        if value and Path(value).is_file():
-            return Path(value).resolve()
-    return None
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

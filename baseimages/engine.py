@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .config import Credentials
 from .errors import BuildError, EngineError, RegistryError
-from .registry import Credentials
 
 LineSink = Callable[[str], None]
 LOG_TAIL_LINES = 60

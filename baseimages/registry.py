@@ -13,7 +13,6 @@ bearer-token registries (Docker Hub's anonymous flow included) are supported.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from .config import Credentials
 from .errors import RegistryError
 from .reference import DOCKER_HUB, Reference
 from .retry import RetryPolicy, call_with_retries
@@ -76,18 +76,6 @@ class Response:
     @property
     def digest(self) -> str:
         return self.headers.get("docker-content-digest") or "sha256:" + hashlib.sha256(self.body).hexdigest()
-
-
-@dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str
-
-    def header(self) -> str:
-        return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-
-    def __repr__(self) -> str:  # never show the password
-        return f"Credentials(username={self.username!r}, password='***')"
 
 
 @dataclass(frozen=True)

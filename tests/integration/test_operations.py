@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from baseimages.cli import main
+from baseimages.config import Credentials
 from baseimages.engine import DockerEngine, children_of
 from baseimages.lock import RunLock
 from baseimages.reference import parse_reference
-from baseimages.registry import Credentials, RegistryClient
+from baseimages.registry import RegistryClient
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH_USER, AUTH_PASSWORD = "factory", "s3cret-Pa55word"  # as docker-compose.yml starts registry-auth

@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from baseimages import offline
 from baseimages.catalog import Catalog, load_catalog
+from baseimages.config import INDEX_URL_ENV, PASSWORD_ENV, SETTINGS, USER_ENV
 from baseimages.errors import ConfigError
 
 DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
 
 # Variables load_settings reads from the environment; the developer's shell must not leak into tests.
 AMBIENT_VARIABLES = (
-    "BASEIMAGES_REGISTRY",
-    "BASEIMAGES_NAMESPACE",
-    "BASEIMAGES_PLATFORMS",
-    "BASEIMAGES_IMAGES_DIR",
-    "BASEIMAGES_SOURCE",
-    "BASEIMAGES_JOBS",
-    "BASEIMAGES_CA_BUNDLE",
-    "BASEIMAGES_WHEELHOUSE",
-    "BASEIMAGES_INDEX_URL",
-    "SSL_CERT_FILE",
-    "PIP_CERT",
-    "REQUESTS_CA_BUNDLE",
-    "PIP_FIND_LINKS",
-    "UV_FIND_LINKS",
+    *(setting.env for setting in SETTINGS),
+    INDEX_URL_ENV,
+    USER_ENV,
+    PASSWORD_ENV,
+    *offline.CA_BUNDLE.variables,
+    *offline.WHEELHOUSE.variables,
 )
 
 
@@ -100,3 +95,69 @@ def _assert_config_error(error: BaseException, file: Path | str, field: str) -> 
 def assert_config_error() -> Any:
     """The check `_assert_config_error(error, file, field)`, as a fixture (no imports from conftest)."""
     return _assert_config_error
+
+
+@dataclass(frozen=True)
+class SettingSample:
+    """Values of one declared setting, for tests that go through every setting."""
+
+    toml: str  # a valid value in [tool.baseimages], as TOML
+    text: str  # another valid value, as an environment variable or a flag gives it
+    loaded: object  # what TEXT loads as
+    bad_toml: str  # a value [tool.baseimages] refuses, as TOML
+    bad_text: str | None  # a text the environment variable and the flag refuse; None: every text is valid
+
+
+@pytest.fixture
+def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
+    """A SettingSample per key of config.SETTINGS; the files and directories they name exist below tmp_path."""
+    for name in ("wheels-toml", "wheels-text"):
+        (tmp_path / name).mkdir()
+    for name in ("ca-toml.pem", "ca-text.pem"):
+        (tmp_path / name).write_text("-----BEGIN CERTIFICATE-----\n")
+    missing = str(tmp_path / "missing")
+    return {
+        "registry": SettingSample('"toml.example:5000"', "text.example:6000/", "text.example:6000", "5", "local host"),
+        "namespace": SettingSample('"from-toml"', "/team/sub/", "team/sub", '"Team"', "a b"),
+        "platforms": SettingSample(
+            '["linux/arm64"]', "linux/amd64, linux/s390x", ("linux/amd64", "linux/s390x"), '["linux/amd65"]', "linux/x"
+        ),
+        "images-dir": SettingSample('"catalog"', "other", Path("other"), "5", None),
+        "source": SettingSample(
+            '"https://toml.example/r"', "https://text.example/r", "https://text.example/r", "5", None
+        ),
+        "jobs": SettingSample("4", "3", 3, "0", "three"),
+        "refresh-days": SettingSample("10", "0", 0, "-1", "-1"),
+        "retry-attempts": SettingSample("5", "2", 2, "0", "0"),
+        "retry-max-seconds": SettingSample("100", "20", 20, "2.5", "twenty"),
+        "lock-dir": SettingSample(
+            f'"{tmp_path}/locks-toml"', f"{tmp_path}/locks-text", tmp_path / "locks-text", "5", None
+        ),
+        "wheelhouse": SettingSample(
+            f'"{tmp_path}/wheels-toml"',
+            f"{tmp_path}/wheels-text",
+            (tmp_path / "wheels-text").resolve(),
+            f'"{missing}"',
+            missing,
+        ),
+        "ca-bundle": SettingSample(
+            f'"{tmp_path}/ca-toml.pem"',
+            f"{tmp_path}/ca-text.pem",
+            (tmp_path / "ca-text.pem").resolve(),
+            f'"{missing}"',
+            missing,
+        ),
+    }
+
+
+def write_pyproject(root: Path, table: str) -> Path:
+    """ROOT/pyproject.toml with TABLE as its [tool.baseimages]."""
+    path = root / "pyproject.toml"
+    path.write_text('[project]\nname = "x"\n\n[tool.baseimages]\n' + table)
+    return path
+
+
+@pytest.fixture
+def pyproject() -> Any:
+    """The writer `write_pyproject(root, table)`, as a fixture (no imports from conftest)."""
+    return write_pyproject

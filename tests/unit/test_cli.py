@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shlex
+import tomllib
 
 import pytest
 
-from baseimages.cli import main
+from baseimages.cli import main, parse_args
+from baseimages.config import SETTINGS
 
 PASSWORD = "s3cr3t-Pa55"
 INDEX_URL = f"https://build-bot:{PASSWORD}@pypi.corp.example/simple"
+FLAGGED = [setting for setting in SETTINGS if setting.flag is not None]
 
 
 @pytest.fixture
@@ -213,3 +217,54 @@ def test_an_unexpected_error_is_one_line_and_exit_70_never_a_traceback(project, 
     assert code == 70
     assert err == "error: baseimages: internal error (please report it): KeyError: 'boom'\n"
     assert "Traceback" not in out + err
+
+
+# --------------------------------------------------------------------------- settings flags
+
+
+def test_retry_settings_have_flags():
+    assert {"--retry-attempts", "--retry-max-seconds"} <= {setting.flag for setting in FLAGGED}
+
+
+@pytest.mark.parametrize("place", ["pyproject", "environment"])
+@pytest.mark.parametrize("setting", FLAGGED, ids=lambda s: s.key)
+def test_every_setting_flag_overrides_the_value_set_elsewhere(setting, place, tmp_path, pyproject, setting_samples):
+    sample = setting_samples[setting.key]
+    env = {"PIP_CONFIG_FILE": os.devnull}
+    if place == "pyproject":
+        pyproject(tmp_path, f"{setting.key} = {sample.toml}\n")
+    else:
+        given = tomllib.loads(f"v = {sample.toml}")["v"]
+        env[setting.env] = ",".join(given) if isinstance(given, list) else str(given)
+    without_flag = parse_args(["plan", "--project", str(tmp_path)]).settings(environ=env)
+    with_flag = parse_args(["plan", "--project", str(tmp_path), str(setting.flag), sample.text]).settings(environ=env)
+    assert getattr(with_flag, setting.attr) == sample.loaded
+    assert getattr(without_flag, setting.attr) not in (sample.loaded, setting.default_value())
+
+
+@pytest.mark.parametrize("setting", [s for s in FLAGGED if s.key != "lock-dir"], ids=lambda s: s.key)
+def test_a_bad_flag_value_is_one_line_naming_the_flag_and_the_value(setting, project, setting_samples):
+    bad = setting_samples[setting.key].bad_text
+    assert bad is not None
+    code, out, err = run("plan", "--project", str(project.root), str(setting.flag), bad)
+    assert (code, out) == (2, "")
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"error: {setting.flag}: {bad}: ")
+
+
+def test_retry_flags_reach_the_settings_of_the_run(project):
+    options = parse_args(["push", "--project", str(project.root), "--retry-attempts", "2", "--retry-max-seconds", "9"])
+    settings = options.settings()
+    assert (settings.retry_attempts, settings.retry_max_seconds) == (2, 9)
+    assert (settings.registry, settings.namespace) == ("registry.test:5000", "team")  # the rest from pyproject.toml
+
+
+def test_help_lists_every_setting_flag_with_its_variable_and_default(project, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["plan", "--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for setting in FLAGGED:
+        assert f"{setting.flag} {setting.kind.metavar}" in text
+        assert setting.env in text
+    assert "default: 8)" in text and "default: 300)" in text
