@@ -1,21 +1,31 @@
-"""Shared helpers of the unit tests: a small catalog writer and a clean environment."""
+"""Shared helpers of the unit tests: a small catalog writer, a clean environment and a fake registry.
+
+tests/unit has no __init__.py, so pytest's default import mode (prepend) puts this folder on sys.path
+before it imports this file: helper modules next to it (fake_registry.py) import by their plain name,
+here and in test modules alike.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from fake_registry import FakeRegistry
 
 from baseimages import offline
 from baseimages.catalog import Catalog, load_catalog
 from baseimages.config import INDEX_URL_ENV, PASSWORD_ENV, SETTINGS, USER_ENV
 from baseimages.errors import ConfigError
+from baseimages.registry import RegistryClient
+from baseimages.retry import RetryPolicy
 
 DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
+FAST_RETRY = RetryPolicy(attempts=3, max_seconds=10, initial_wait=0.01, max_wait=0.02)
 
 # Variables load_settings reads from the environment; the developer's shell must not leak into tests.
 AMBIENT_VARIABLES = (
@@ -161,3 +171,30 @@ def write_pyproject(root: Path, table: str) -> Path:
 def pyproject() -> Any:
     """The writer `write_pyproject(root, table)`, as a fixture (no imports from conftest)."""
     return write_pyproject
+
+
+@pytest.fixture
+def fake_registry() -> Iterator[FakeRegistry]:
+    """A started FakeRegistry on 127.0.0.1 (plain HTTP), stopped after the test. See fake_registry.py."""
+    with FakeRegistry() as registry:
+        yield registry
+
+
+@pytest.fixture
+def retries() -> list[str]:
+    """The retry messages of the clients `make_client` made, in order."""
+    return []
+
+
+@pytest.fixture
+def make_client(tmp_path: Path, retries: list[str]) -> Any:
+    """`make_client(**fields)`: a RegistryClient retrying 3 times within milliseconds, reporting retries to
+    `retries`, and reading no ~/.docker/config.json (the developer's logins must not reach a test)."""
+
+    def make(**fields: Any) -> RegistryClient:
+        fields.setdefault("retry", FAST_RETRY)
+        fields.setdefault("on_retry", retries.append)
+        fields.setdefault("docker_config", tmp_path / "no-docker-config")
+        return RegistryClient(**fields)
+
+    return make

@@ -1,0 +1,113 @@
+"""A small multi-platform image as bytes, and its `docker image save` archive, for unit tests.
+
+`make_image()` builds an index of two image manifests (linux/amd64 and linux/arm64), each with a
+config and one layer; `image.write_archive(path)` writes it the way `docker image save` does with the
+containerd image store (oci-layout, index.json, blobs/sha256/...). The fake registry stores it
+(`FakeRegistry.preload`), and the uploader reads the archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
+MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
+CONFIG_TYPE = "application/vnd.oci.image.config.v1+json"
+LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
+
+
+def sha256(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def canonical_json(doc: Any) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
+
+
+@dataclass
+class FakeImage:
+    """An image index, its manifests and their blobs, as bytes."""
+
+    index: bytes
+    manifests: dict[str, bytes]  # digest -> image manifest (and attestation manifests)
+    blobs: dict[str, bytes]  # digest -> config or layer
+    platforms: tuple[str, ...]
+
+    @property
+    def digest(self) -> str:
+        return sha256(self.index)
+
+    def manifest_for(self, platform: str) -> str:
+        entry = next(m for m in json.loads(self.index)["manifests"] if _platform(m) == platform)
+        return str(entry["digest"])
+
+    def write_archive(self, path: Path, name: str = "fake/tiny:candidate") -> Path:
+        """Write the image as `docker image save` does (containerd image store): an OCI layout tar."""
+        top = {"mediaType": INDEX_TYPE, "digest": self.digest, "size": len(self.index)}
+        top["annotations"] = {"io.containerd.image.name": name, "org.opencontainers.image.ref.name": name}
+        files = {
+            "oci-layout": canonical_json({"imageLayoutVersion": "1.0.0"}),
+            "index.json": canonical_json({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": [top]}),
+            f"blobs/{self.digest.replace(':', '/')}": self.index,
+        }
+        for digest, body in {**self.manifests, **self.blobs}.items():
+            files[f"blobs/{digest.replace(':', '/')}"] = body
+        with tarfile.open(path, "w") as tar:
+            for directory in ("blobs", "blobs/sha256"):
+                info = tarfile.TarInfo(directory)
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            for member, body in files.items():
+                info = tarfile.TarInfo(member)
+                info.size = len(body)
+                tar.addfile(info, io.BytesIO(body))
+        return path
+
+
+def make_image(
+    seed: str = "tiny",
+    platforms: Iterable[str] = ("linux/amd64", "linux/arm64"),
+    annotations: dict[str, str] | None = None,
+    attestation: bool = False,
+) -> FakeImage:
+    """An index of one image manifest per platform, each with a config and one layer; SEED makes the
+    bytes differ between images. With ATTESTATION, an `unknown/unknown` entry as buildx adds one."""
+    platforms = tuple(platforms)
+    manifests: dict[str, bytes] = {}
+    blobs: dict[str, bytes] = {}
+    entries = []
+    for platform in [*platforms, *(["unknown/unknown"] if attestation else [])]:
+        os_name, arch = platform.split("/")[:2]
+        if platform == "unknown/unknown":
+            config, layers = canonical_json({"_type": "https://in-toto.io/Statement/v0.1", "seed": seed}), []
+        else:
+            config = canonical_json({"architecture": arch, "os": os_name, "config": {"Env": [f"SEED={seed}"]}})
+            layers = [f"layer of {seed} for {platform}\n".encode() * 8]
+        blobs.update({sha256(blob): blob for blob in [config, *layers]})
+        manifest = canonical_json(
+            {
+                "schemaVersion": 2,
+                "mediaType": MANIFEST_TYPE,
+                "config": {"mediaType": CONFIG_TYPE, "digest": sha256(config), "size": len(config)},
+                "layers": [{"mediaType": LAYER_TYPE, "digest": sha256(x), "size": len(x)} for x in layers],
+            }
+        )
+        manifests[sha256(manifest)] = manifest
+        entry = {"mediaType": MANIFEST_TYPE, "digest": sha256(manifest), "size": len(manifest)}
+        entries.append({**entry, "platform": {"os": os_name, "architecture": arch}})
+    index: dict[str, Any] = {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": entries}
+    if annotations:
+        index["annotations"] = annotations
+    return FakeImage(canonical_json(index), manifests, blobs, platforms)
+
+
+def _platform(entry: dict[str, Any]) -> str:
+    plat = entry.get("platform") or {}
+    return f"{plat.get('os')}/{plat.get('architecture')}"

@@ -1,0 +1,166 @@
+"""Uploading a `docker image save` archive to the in-process fake registry: blobs uploaded, skipped
+or mounted, upload sessions restarted, and the tag PUT last, so that a failure moves no tag."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import tarfile
+
+import pytest
+from fake_registry import INDEX_TYPE, make_image
+
+from baseimages.errors import RegistryError
+
+
+@pytest.fixture
+def image():
+    return make_image("upload")
+
+
+@pytest.fixture
+def archive(image, tmp_path):
+    return image.write_archive(tmp_path / "image.tar")
+
+
+def _upload(client, fake, archive, tag="team/tiny:candidate-1.0.0", mount_from=()):
+    return client.upload_archive(archive, fake.ref(tag), mount_from)
+
+
+def _blob_puts(fake):
+    return [r for r in fake.requests if r.method == "PUT" and r.kind == "upload"]
+
+
+def test_fresh_upload_sends_every_blob_then_the_manifests_then_the_index_at_the_tag(
+    fake_registry, image, archive, make_client
+):
+    result = _upload(make_client(), fake_registry, archive)
+    assert (result.digest, result.blobs_uploaded, result.blobs_present, result.blobs_mounted) == (image.digest, 4, 0, 0)
+    assert fake_registry.tag_digest("team/tiny", "candidate-1.0.0") == image.digest
+    assert {r.query["digest"] for r in _blob_puts(fake_registry)} == set(image.blobs)
+    puts = fake_registry.manifest_puts()
+    assert [p.reference for p in puts] == [*image.manifests, "candidate-1.0.0"]
+    assert puts[-1] is [r for r in fake_registry.requests if r.method == "PUT"][-1], "the tag moves last"
+    assert puts[-1].headers["content-type"] == INDEX_TYPE
+
+
+def test_second_upload_finds_every_blob_present_and_uploads_none(fake_registry, image, archive, make_client):
+    client = make_client()
+    _upload(client, fake_registry, archive)
+    before = len(_blob_puts(fake_registry))
+    result = _upload(client, fake_registry, archive, tag="team/tiny:candidate-1.0.1")
+    assert (result.blobs_uploaded, result.blobs_present, result.blobs_mounted) == (0, 4, 0)
+    assert len(_blob_puts(fake_registry)) == before
+
+
+def test_blobs_of_the_parent_repository_are_mounted_not_uploaded(fake_registry, image, archive, make_client):
+    fake_registry.preload("team/parent", image)
+    result = _upload(make_client(), fake_registry, archive, mount_from=("team/parent",))
+    assert (result.blobs_uploaded, result.blobs_present, result.blobs_mounted) == (0, 0, 4)
+    mounts = [r for r in fake_registry.requests if r.method == "POST"]
+    assert all(r.query["from"] == "team/parent" for r in mounts) and _blob_puts(fake_registry) == []
+
+
+def test_failed_mount_continues_in_the_upload_session_it_opened(fake_registry, image, archive, make_client):
+    result = _upload(make_client(), fake_registry, archive, mount_from=("team/empty",))
+    assert (result.blobs_uploaded, result.blobs_mounted) == (4, 0)
+    posts = [r for r in fake_registry.requests if r.method == "POST"]
+    assert len(posts) == 4 and all("mount" in r.query for r in posts), "one POST per blob, as the spec says"
+
+
+@pytest.mark.parametrize("status", ["404", "400"])
+def test_put_rejected_for_a_lost_upload_session_starts_a_new_session(fake_registry, archive, make_client, status):
+    fake_registry.fault(status, times=1, methods=["PUT"], path="/blobs/uploads/")
+    result = _upload(make_client(), fake_registry, archive)
+    assert result.blobs_uploaded == 4
+    assert fake_registry.count("POST") == 5 and len(_blob_puts(fake_registry)) == 5
+
+
+def test_upload_sessions_that_keep_failing_give_up_and_move_no_tag(fake_registry, archive, make_client):
+    fake_registry.fault("404", methods=["PUT"], path="/blobs/uploads/")
+    with pytest.raises(RegistryError, match="kept failing") as info:
+        _upload(make_client(), fake_registry, archive)
+    assert not info.value.transient
+    assert fake_registry.manifest_puts() == [] and fake_registry.tags == {}
+
+
+def test_dropped_blob_put_is_retried_with_the_whole_body_again(fake_registry, image, archive, make_client, retries):
+    fake_registry.fault("503", times=1, methods=["PUT"], path="/blobs/uploads/")
+    result = _upload(make_client(), fake_registry, archive)
+    assert result.blobs_uploaded == 4 and len(retries) == 1
+    assert fake_registry.blobs.keys() >= image.blobs.keys()  # every body arrived whole (the fake checks digests)
+
+
+def test_registry_that_stays_down_fails_the_upload_and_moves_no_tag(fake_registry, archive, make_client):
+    fake_registry.fault("503", methods=["PUT"], path="/manifests/")
+    with pytest.raises(RegistryError, match="gave up after 3 attempts"):
+        _upload(make_client(), fake_registry, archive)
+    assert fake_registry.tags == {}
+
+
+def test_blob_head_answering_200_for_another_blob_is_refused(fake_registry, archive, make_client, retries):
+    fake_registry.fault("html", methods=["HEAD"], path="/blobs/")
+    with pytest.raises(RegistryError, match="a proxy may be in the way") as info:
+        _upload(make_client(), fake_registry, archive)
+    assert not info.value.transient and retries == [] and fake_registry.manifest_puts() == []
+
+
+def test_registry_claiming_it_stored_another_digest_is_refused(fake_registry, archive, make_client):
+    fake_registry.fault("wrong-digest-header", methods=["PUT"], path="/manifests/")
+    with pytest.raises(RegistryError, match="answered that it stored") as info:
+        _upload(make_client(), fake_registry, archive)
+    assert not info.value.transient and fake_registry.tags == {}
+
+
+def test_archive_with_an_attestation_uploads_its_blobs_too(fake_registry, tmp_path, make_client):
+    attested = make_image("attested", attestation=True)
+    result = _upload(make_client(), fake_registry, attested.write_archive(tmp_path / "a.tar"))
+    assert result.blobs_uploaded == 5 and result.digest == attested.digest
+
+
+# ---------------------------------------------------------------------- broken archives
+
+
+def test_archive_missing_a_blob_is_an_error_naming_the_archive(fake_registry, image, tmp_path, make_client):
+    layer = next(d for d, body in image.blobs.items() if body.startswith(b"layer"))
+    broken = dataclasses.replace(image, blobs={d: b for d, b in image.blobs.items() if d != layer})
+    path = broken.write_archive(tmp_path / "broken.tar")
+    with pytest.raises(RegistryError, match=f"{path}: blob {layer} is missing from the archive"):
+        _upload(make_client(), fake_registry, path)
+    assert fake_registry.manifest_puts() == []
+
+
+def test_archive_whose_blob_has_another_size_than_its_manifest_says_is_refused(
+    fake_registry, image, tmp_path, make_client
+):
+    layer = next(d for d, body in image.blobs.items() if body.startswith(b"layer"))
+    broken = dataclasses.replace(image, blobs={**image.blobs, layer: image.blobs[layer] + b"!"})
+    with pytest.raises(RegistryError, match="bytes in the archive, not"):
+        _upload(make_client(), fake_registry, broken.write_archive(tmp_path / "broken.tar"))
+
+
+def test_file_that_is_not_a_tar_is_an_error_naming_it(fake_registry, tmp_path, make_client):
+    path = tmp_path / "not.tar"
+    path.write_text("hello")
+    with pytest.raises(RegistryError, match=f"{path}: cannot read the image archive"):
+        _upload(make_client(), fake_registry, path)
+
+
+def test_tar_without_index_json_is_not_an_image_archive(fake_registry, tmp_path, make_client):
+    path = tmp_path / "empty.tar"
+    with tarfile.open(path, "w"):
+        pass
+    with pytest.raises(RegistryError, match="no index.json; not an OCI image archive"):
+        _upload(make_client(), fake_registry, path)
+
+
+def test_index_json_without_manifests_is_refused_naming_the_field(fake_registry, tmp_path, make_client):
+    path = tmp_path / "odd.tar"
+    body = json.dumps({"schemaVersion": 2}).encode()
+    with tarfile.open(path, "w") as tar:
+        info = tarfile.TarInfo("index.json")
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+    with pytest.raises(RegistryError, match="index.json has no 'manifests'"):
+        _upload(make_client(), fake_registry, path)
