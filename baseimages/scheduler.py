@@ -150,7 +150,8 @@ class Scheduler:
         if self._cancel.is_set():
             raise RunCancelled(f"{ctx.name}: interrupted; its tags did not move")
         ctx.note = lambda detail, platform: self.emit(ctx.name, stage.phase, platform, detail)
-        self.emit(ctx.name, stage.phase, detail=stage.detail(ctx))
+        if not stage.per_platform:
+            self.emit(ctx.name, stage.phase, detail=stage.detail(ctx))
         with self._timed(ctx.result, stage.key):
             stage.run(ctx)
 

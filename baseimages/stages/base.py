@@ -155,6 +155,7 @@ class Stage:
     heavy: bool = True  # holds one of the `jobs` permits while it runs
     gate: Gate | None = None
     publishes_candidate: bool = False  # children may build FROM ctx.built once it ran
+    per_platform: bool = False  # announced per platform (by its notes), not once for the whole image
 
     def applies(self, ctx: ImageContext) -> bool:
         return True

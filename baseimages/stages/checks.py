@@ -24,6 +24,7 @@ MB = 1_000_000
 class SmokeTest(Stage):
     key = "smoke"
     phase = Phase.SMOKE_TESTING
+    per_platform = True
 
     def run(self, ctx: ImageContext) -> None:
         built = ctx.built

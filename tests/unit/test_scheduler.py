@@ -62,12 +62,12 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
         Phase.BUILDING,
         Phase.PUSHING,
         Phase.PUSHING,  # the upload's blob counts
-        Phase.SMOKE_TESTING,
         Phase.CONTRACT_TESTING,
         Phase.PROMOTING,
         Phase.PROMOTED,
     ]
-    assert {e.platform for e in events if e.image == "uv" and e.phase is Phase.SMOKE_TESTING} >= {
+    # The smoke tests announce themselves per platform, as they run.
+    assert {e.platform for e in events if e.image == "uv" and e.phase is Phase.SMOKE_TESTING} == {
         "linux/amd64",
         "linux/arm64",
     }

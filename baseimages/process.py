@@ -1,0 +1,49 @@
+"""The one place that starts a process other than Docker's (which python-on-whales runs): git for the
+revision labels, cosign for signatures and attestations. Secrets go through the environment or stdin,
+never on a command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Finished:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def last_line(self) -> str:
+        """The last non-empty line of stderr (else stdout): what a one-line error quotes."""
+        for text in (self.stderr, self.stdout):
+            lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+            if lines:
+                return lines[-1]
+        return f"exit {self.returncode}, no output"
+
+
+def run_process(
+    argv: Sequence[str], env: Mapping[str, str] | None = None, timeout: float = 300.0, stdin: str | None = None
+) -> Finished:
+    """Run ARGV to its end; ENV is added to this process's environment. A program that cannot be
+    started or does not finish in time is a Finished with returncode 127 or 124 and the reason."""
+    full_env = {**os.environ, **env} if env else None
+    try:
+        done = subprocess.run(
+            list(argv), env=full_env, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except FileNotFoundError:
+        return Finished(tuple(argv), 127, "", f"{argv[0]}: not installed (not on PATH)")
+    except subprocess.TimeoutExpired:
+        return Finished(tuple(argv), 124, "", f"{argv[0]}: did not finish within {timeout:g} s")
+    except OSError as exc:
+        return Finished(tuple(argv), 126, "", f"{argv[0]}: cannot run: {exc}")
+    return Finished(tuple(argv), done.returncode, done.stdout, done.stderr)
