@@ -44,6 +44,10 @@ class CheckFailed(BaseImagesError):
     """A smoke test, size budget or contract failed on a platform: the image is not promoted."""
 
 
+class SigningError(BaseImagesError):
+    """cosign could not sign or attest a digest: the image is not promoted (no tag points at an unsigned digest)."""
+
+
 class PromotionError(BaseImagesError):
     """Tags could not be moved, e.g. an immutable tag already points at another digest."""
 
@@ -88,4 +92,5 @@ __all__ = [
     "PromotionError",
     "RegistryError",
     "RunCancelled",
+    "SigningError",
 ]
