@@ -6,9 +6,10 @@ and the README's settings table all follow it (a unit test holds the README to i
 A setting's value comes from the first of: its flag, its environment variable, pyproject.toml, detection
 in the operator's environment (the CA bundle and the wheelhouse, see `offline`), its default.
 
-Two inputs are not settings, because they must never be written into a file: the registry login
-(BASEIMAGES_REGISTRY_USER and BASEIMAGES_REGISTRY_PASSWORD) and the package index URL, which may carry
-credentials (BASEIMAGES_INDEX_URL: only the variable's name is kept, and builds get it as a secret).
+Three inputs are not settings, because they must never be written into a file: the registry login
+(BASEIMAGES_REGISTRY_USER and BASEIMAGES_REGISTRY_PASSWORD), the signing key's password
+(BASEIMAGES_SIGN_PASSWORD) and the package index URL, which may carry credentials
+(BASEIMAGES_INDEX_URL: only the variable's name is kept, and builds get it as a secret).
 None of the offline inputs ever reaches a build argument or a layer.
 """
 
@@ -30,6 +31,7 @@ from .schema import AnyPath, ExistingPath, PlatformList, Setting, Text, WholeNum
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
 USER_ENV = "BASEIMAGES_REGISTRY_USER"
 PASSWORD_ENV = "BASEIMAGES_REGISTRY_PASSWORD"
+SIGN_PASSWORD_ENV = "BASEIMAGES_SIGN_PASSWORD"
 
 _REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]+)?$")
 _NAMESPACE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
@@ -77,6 +79,8 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "local wheels, given to builds as the `wheelhouse` build context", detect=offline.WHEELHOUSE),
     Setting("ca-bundle", "BASEIMAGES_CA_BUNDLE", "--ca-bundle", ExistingPath(directory=False), None,
             "CA certificates, given to builds as the `ca-bundle` secret", detect=offline.CA_BUNDLE),
+    Setting("sign-key", "BASEIMAGES_SIGN_KEY", "--sign-key", ExistingPath(directory=False), None,
+            "cosign private key that signs every pushed image and its test record; none: nothing is signed"),
 )
 # fmt: on
 _BY_ATTR = {setting.attr: setting for setting in SETTINGS}
@@ -119,6 +123,8 @@ class Settings:
     lock_dir: Path = _declared("lock_dir")
     ca_bundle: Path | None = _declared("ca_bundle")
     wheelhouse: Path | None = _declared("wheelhouse")
+    sign_key: Path | None = _declared("sign_key")
+    sign_password: str | None = field(default=None, repr=False)  # the sign key's password (environment only)
     index_url_env: str | None = None  # name of the env var holding the index URL, passed as a secret
     base_mirrors: tuple[str, ...] = field(default_factory=tuple)
 
@@ -169,6 +175,7 @@ def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = No
         root=root,
         **{setting.attr: _value(setting, table, where, env) for setting in SETTINGS},
         credentials=_credentials(env),
+        sign_password=env.get(SIGN_PASSWORD_ENV),
         index_url_env=INDEX_URL_ENV if env.get(INDEX_URL_ENV) else None,
         base_mirrors=offline.detect_registry_mirrors(),
     )

@@ -19,7 +19,7 @@ from fake_registry import FakeRegistry
 
 from baseimages import offline
 from baseimages.catalog import Catalog, load_catalog
-from baseimages.config import INDEX_URL_ENV, PASSWORD_ENV, SETTINGS, USER_ENV
+from baseimages.config import INDEX_URL_ENV, PASSWORD_ENV, SETTINGS, SIGN_PASSWORD_ENV, USER_ENV
 from baseimages.errors import ConfigError
 from baseimages.registry import RegistryClient
 from baseimages.retry import RetryPolicy
@@ -33,6 +33,7 @@ AMBIENT_VARIABLES = (
     INDEX_URL_ENV,
     USER_ENV,
     PASSWORD_ENV,
+    SIGN_PASSWORD_ENV,
     *offline.CA_BUNDLE.variables,
     *offline.WHEELHOUSE.variables,
 )
@@ -123,7 +124,7 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
     """A SettingSample per key of config.SETTINGS; the files and directories they name exist below tmp_path."""
     for name in ("wheels-toml", "wheels-text"):
         (tmp_path / name).mkdir()
-    for name in ("ca-toml.pem", "ca-text.pem"):
+    for name in ("ca-toml.pem", "ca-text.pem", "key-toml.key", "key-text.key"):
         (tmp_path / name).write_text("-----BEGIN CERTIFICATE-----\n")
     missing = str(tmp_path / "missing")
     return {
@@ -154,6 +155,13 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
             f'"{tmp_path}/ca-toml.pem"',
             f"{tmp_path}/ca-text.pem",
             (tmp_path / "ca-text.pem").resolve(),
+            f'"{missing}"',
+            missing,
+        ),
+        "sign-key": SettingSample(
+            f'"{tmp_path}/key-toml.key"',
+            f"{tmp_path}/key-text.key",
+            (tmp_path / "key-text.key").resolve(),
             f'"{missing}"',
             missing,
         ),
