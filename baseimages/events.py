@@ -18,6 +18,8 @@ class Phase(StrEnum):
     PUSHING = "pushing"
     SMOKE_TESTING = "smoke testing"
     CONTRACT_TESTING = "contract testing"
+    SIGNING = "signing"
+    ATTESTING = "attesting"
     PROMOTING = "promoting"
     RETRYING = "retrying"
     PROMOTED = "promoted"

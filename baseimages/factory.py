@@ -27,6 +27,7 @@ from .registry import RegistryClient
 from .report import ImageResult, ImageStatus, RunReport
 from .retry import RetryPolicy, call_with_retries
 from .scheduler import Scheduler
+from .signing import Cosign
 from .stages import Stage, Tools, default_stages
 from .stages.checks import check_failure, check_sizes, puller, smoke_all
 
@@ -77,6 +78,7 @@ class Factory:
         force: bool = False,
         refresh: RefreshPolicy | None = None,
         stages: Sequence[Stage] | None = None,
+        signer: Cosign | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
@@ -84,7 +86,7 @@ class Factory:
         self._platforms: set[str] = set()  # what the engine must be able to build and run
         self.refresh = refresh or RefreshPolicy(force=force)
         self.registry = registry or registry_client(settings, on_retry=self._registry_retry)
-        self.tools = Tools(settings, self.registry, lambda: self.engine, on_build_line)
+        self.tools = Tools(settings, self.registry, lambda: self.engine, on_build_line, signer)
         self.scheduler = Scheduler(default_stages() if stages is None else stages, self.tools, on_event)
 
     @property

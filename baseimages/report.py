@@ -90,6 +90,8 @@ class ImageResult:
     error: str | None = None
     exit_code: int = 0  # of the error that failed this image (1 build/smoke, 3 registry, ...)
     log: str = ""  # tail of the buildx output of a failed build
+    signed: bool | None = None  # pushed: whether its digest was signed (None: not pushed in this run)
+    attestations: list[str] = field(default_factory=list)  # predicate types attached in this run
 
     @property
     def smoke_passed(self) -> bool:
@@ -112,6 +114,8 @@ class ImageResult:
             "error": self.error,
             "exit_code": self.exit_code,
             "log": self.log,
+            "signed": self.signed,
+            "attestations": self.attestations,
         }
 
 

@@ -8,11 +8,21 @@ from .build import Build, ResolveBase
 from .checks import SmokeTest
 from .contract import ContractTest
 from .promote import Promote
+from .sign import RecordTests, Sign
 from .upload import UploadCandidate
 
 
 def default_stages() -> list[Stage]:
-    return [ResolveBase(), Build(), UploadCandidate(), SmokeTest(), ContractTest(), Promote()]
+    return [
+        ResolveBase(),
+        Build(),
+        UploadCandidate(),
+        SmokeTest(),
+        ContractTest(),
+        Sign(),
+        RecordTests(),
+        Promote(),
+    ]
 
 
 __all__ = [
@@ -22,7 +32,9 @@ __all__ = [
     "ImageContext",
     "Pinned",
     "Promote",
+    "RecordTests",
     "ResolveBase",
+    "Sign",
     "SmokeTest",
     "Stage",
     "Tools",

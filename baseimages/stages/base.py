@@ -23,6 +23,7 @@ from ..reference import parse_reference
 from ..registry import ImageIndex, RegistryClient
 from ..report import ImageResult
 from ..retry import call_with_retries
+from ..signing import Cosign
 
 if TYPE_CHECKING:
     from ..changes import Decision
@@ -65,9 +66,11 @@ class Tools:
         registry: RegistryClient,
         engine: Callable[[], Engine],
         on_build_line: Callable[[str, str], None] | None = None,
+        signer: Cosign | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
+        self.signer = signer or Cosign(settings.sign_key, settings.sign_password)
         self._engine = engine
         self._on_build_line = on_build_line
         self._resolved: dict[str, str] = {}

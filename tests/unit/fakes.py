@@ -14,6 +14,7 @@ from typing import Any
 
 from baseimages.engine import BuildRequest, PullRequest, RunRequest, RunResult
 from baseimages.errors import BuildError, RegistryError
+from baseimages.process import Finished
 from baseimages.reference import Reference
 from baseimages.registry import ImageIndex, PlatformManifest, UploadResult
 from baseimages.retry import RetryPolicy
@@ -145,3 +146,25 @@ class MemoryRegistry:
             assert source.digest is not None
             self.tags.setdefault(source.repository, {})[tag] = source.digest
             self.tag_moves.append((source.repository, tag, source.digest))
+
+
+@dataclass
+class CosignRunner:
+    """Stands in for the cosign binary: records each call (argv, env, the predicate it was given) and
+    fails the calls whose reference contains one of FAIL_ON."""
+
+    fail_on: set[str] = field(default_factory=set)
+    calls: list[tuple[list[str], dict[str, str] | None, Any]] = field(default_factory=list)
+
+    def __call__(self, argv: Any, env: Any) -> Finished:
+        argv = list(argv)
+        predicate = None
+        if "--predicate" in argv:
+            predicate = json.loads(Path(argv[argv.index("--predicate") + 1]).read_text())
+        self.calls.append((argv, dict(env) if env else None, predicate))
+        if any(part in argv[-1] for part in self.fail_on):
+            return Finished(tuple(argv), 1, "", "Error: signing: registry refused the signature")
+        return Finished(tuple(argv), 0, "", "")
+
+    def verbs(self) -> list[tuple[str, str]]:
+        return [(argv[1], argv[-1]) for argv, _, _ in self.calls]

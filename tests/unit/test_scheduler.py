@@ -51,8 +51,8 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
     assert report.exit_code == 0, [i.error for i in report.images]
     assert set(_status(report).values()) == {ImageStatus.PROMOTED}
     uv = report.image("uv")
-    assert list(uv.seconds) == ["resolve", "build", "push", "smoke", "contract", "promote"]
-    assert list(report.image("ml").seconds) == ["resolve", "build", "push", "smoke", "promote"]
+    assert list(uv.seconds) == ["resolve", "build", "push", "smoke", "contract", "sign", "promote"]
+    assert list(report.image("ml").seconds) == ["resolve", "build", "push", "smoke", "sign", "promote"]
     for start, end in uv.timeline.values():
         assert 0 <= start <= end
     phases = [e.phase for e in events if e.image == "uv" and e.platform is None]
@@ -63,6 +63,8 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
         Phase.PUSHING,
         Phase.PUSHING,  # the upload's blob counts
         Phase.CONTRACT_TESTING,
+        Phase.SIGNING,
+        Phase.SIGNING,  # no key: "not signed"
         Phase.PROMOTING,
         Phase.PROMOTED,
     ]
@@ -141,7 +143,7 @@ def test_build_run_tests_every_image_and_moves_no_tag(family):
     report, _, _, registry = _run(family, push=False)
     assert set(_status(report).values()) == {ImageStatus.TESTED}
     assert registry.tag_moves == [] and registry.indexes == {}
-    assert "push" not in report.image("uv").seconds and "promote" not in report.image("uv").seconds
+    assert not {"push", "sign", "promote"} & set(report.image("uv").seconds)
 
 
 class Attest(Stage):
@@ -233,3 +235,67 @@ def test_an_unexpected_error_in_a_stage_fails_that_image_in_one_line_and_the_run
     assert report.exit_code == 70
     assert report.image("solo").status is ImageStatus.PROMOTED
     assert {r.rsplit("/", 1)[-1] for r, _, _ in registry.tag_moves} == {"solo"}
+
+
+def _signed_run(family, runner, **kwargs):
+    from baseimages.signing import Cosign
+
+    settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
+    catalog = family.load()
+    registry = kwargs.pop("registry", MemoryRegistry())
+    signer = Cosign(family.root / "cosign.key", "pw", runner)
+    factory = Factory(settings, catalog, engine=FakeEngine(), registry=registry, signer=signer, **kwargs)
+    return factory.run(make_plan(catalog, settings, now=NOW), push=True), registry
+
+
+def test_with_a_key_every_index_is_signed_and_its_test_record_attested_before_any_tag_moves(family):
+    from fakes import CosignRunner
+
+    from baseimages.testrecord import TEST_RECORD_TYPE
+
+    runner = CosignRunner()
+    report, registry = _signed_run(family, runner)
+    assert report.exit_code == 0
+    uv = report.image("uv")
+    subject = f"{REGISTRY}/t/uv@{uv.digest}"
+    assert ("sign", subject) in runner.verbs() and ("attest", subject) in runner.verbs()
+    assert uv.signed is True and uv.attestations == [TEST_RECORD_TYPE]
+    assert list(uv.seconds)[-3:] == ["sign", "record", "promote"]
+    record = next(p for argv, _, p in runner.calls if argv[1] == "attest" and argv[-1] == subject)
+    assert record["digest"] == uv.digest and record["passed"] is True
+    assert [p["platform"] for p in record["platforms"]] == ["linux/amd64", "linux/arm64"]
+    assert all(p["digest"].startswith("sha256:") and p["status"] == "passed" for p in record["platforms"])
+    assert any(c["kind"] == "contract" for c in record["platforms"][0]["checks"])
+    assert all(env == {"COSIGN_PASSWORD": "pw"} for argv, env, _ in runner.calls)
+
+
+def test_a_signing_failure_fails_the_image_and_no_tag_points_at_an_unsigned_digest(family):
+    from fakes import CosignRunner
+
+    report, registry = _signed_run(family, CosignRunner(fail_on={"/t/uv@"}))
+    uv = report.image("uv")
+    assert uv.status is ImageStatus.FAILED and "registry refused the signature" in (uv.error or "")
+    assert {r.rsplit("/", 1)[-1] for r, _, _ in registry.tag_moves} == {"solo"}
+    assert report.image("ml").status is ImageStatus.BLOCKED
+
+
+def test_without_a_key_push_signs_nothing_and_the_report_says_so(family):
+    report, events, _, _ = _run(family)
+    assert all(image.signed is False and image.attestations == [] for image in report.images)
+    assert any(e.phase is Phase.SIGNING and e.detail.startswith("not signed: no signing key") for e in events)
+
+
+def test_dry_run_shows_the_cosign_commands_and_never_the_password(family):
+    from fakes import CosignRunner
+
+    from baseimages.signing import Cosign
+
+    settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
+    catalog = family.load()
+    signer = Cosign(family.root / "cosign.key", "pw-that-must-not-show", CosignRunner())
+    lines = Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry(), signer=signer).dry_run(
+        make_plan(catalog, settings, now=NOW), push=True
+    ).lines
+    assert any(line.startswith("cosign sign --key") and "t/uv@<digest of uv>" in line for line in lines)
+    assert any(line.startswith("cosign attest --key") and "t/uv@<digest of uv>" in line for line in lines)
+    assert not any("pw-that-must-not-show" in line for line in lines)
