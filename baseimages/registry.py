@@ -45,10 +45,27 @@ class PlatformManifest:
 
 
 @dataclass(frozen=True)
+class Attestation:
+    """An attestation manifest BuildKit put in an index: for which platform manifest, of which predicates."""
+
+    digest: str
+    subject: str  # the platform manifest it describes (vnd.docker.reference.digest)
+    predicate_types: tuple[str, ...]  # of its in-toto layers, e.g. https://slsa.dev/provenance/v0.2
+
+
+@dataclass(frozen=True)
 class ImageIndex:
     reference: str
     digest: str
     manifests: tuple[PlatformManifest, ...]
+    attestations: tuple[Attestation, ...] = ()
+
+    def predicates_for(self, platform: str) -> set[str]:
+        """The predicate types attested in the index for PLATFORM's manifest."""
+        manifest = self.for_platform(platform)
+        if manifest is None:
+            return set()
+        return {t for a in self.attestations if a.subject == manifest.digest for t in a.predicate_types}
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -88,12 +105,15 @@ class RegistryClient(HttpClient):
         """The index at REF with each platform's manifest digest and compressed size (a single image
         manifest at REF is an index of one platform, read from its config)."""
         answer = self._found(ref, self._manifest("GET", ref))
+        attestations: tuple[Attestation, ...] = ()
         if answer.is_index:
             entries = [self._platform_entry(ref, entry) for entry in answer.doc["manifests"]]
             manifests = tuple(entry for entry in entries if entry is not None)
+            found = [self._attestation_entry(ref, entry) for entry in answer.doc["manifests"]]
+            attestations = tuple(entry for entry in found if entry is not None)
         else:
             manifests = (_platform_manifest(self._config_platform(ref, answer.doc), answer.digest, answer.doc),)
-        return ImageIndex(reference=str(ref), digest=answer.digest, manifests=manifests)
+        return ImageIndex(str(ref), answer.digest, manifests, attestations)
 
     def blob_json(self, ref: Reference, digest: str, size: int | None = None) -> dict[str, Any]:
         """The blob DIGEST (of SIZE bytes, when known) of REF's repository, a JSON object: an image config."""
@@ -153,6 +173,21 @@ class RegistryClient(HttpClient):
             raise RegistryError(f"{entry_ref}: {key} is an index, expected an image manifest")
         return _platform_manifest(key, digest, manifest.doc)
 
+    def _attestation_entry(self, ref: Reference, entry: dict[str, Any]) -> Attestation | None:
+        """The attestation manifest an index entry names (BuildKit's provenance and SBOMs); None otherwise."""
+        notes = entry.get("annotations") or {}
+        if notes.get(ATTESTATION_TYPE_KEY) != "attestation-manifest" or not notes.get(ATTESTATION_SUBJECT_KEY):
+            return None
+        digest, size = descriptor(entry, str(ref), "an attestation entry")
+        entry_ref = Reference(ref.domain, ref.path, None, digest)
+        manifest = self._found(entry_ref, self._manifest("GET", entry_ref, size))
+        types = tuple(
+            str((layer.get("annotations") or {}).get(PREDICATE_TYPE_KEY, ""))
+            for layer in manifest.doc.get("layers") or []
+            if isinstance(layer, dict)
+        )
+        return Attestation(digest, str(notes[ATTESTATION_SUBJECT_KEY]), tuple(t for t in types if t))
+
     def _config_platform(self, ref: Reference, manifest: dict[str, Any]) -> str:
         """`os/architecture` of an image manifest, from its config blob."""
         digest, size = descriptor(manifest["config"], str(ref), "the config")
@@ -192,6 +227,11 @@ class RegistryClient(HttpClient):
         return answer, base_url(ref.domain) + path
 
 
+ATTESTATION_TYPE_KEY = "vnd.docker.reference.type"
+ATTESTATION_SUBJECT_KEY = "vnd.docker.reference.digest"
+PREDICATE_TYPE_KEY = "in-toto.io/predicate-type"
+
+
 def _platform_manifest(platform: str, digest: str, manifest: dict[str, Any]) -> PlatformManifest:
     """Checked MANIFEST's compressed size: its config and layers as stored."""
     size = manifest["config"]["size"] + sum(layer["size"] for layer in manifest["layers"])
@@ -200,6 +240,7 @@ def _platform_manifest(platform: str, digest: str, manifest: dict[str, Any]) -> 
 
 __all__ = [
     "INDEX_TYPES",
+    "Attestation",
     "MANIFEST_TYPES",
     "ImageIndex",
     "PlatformManifest",

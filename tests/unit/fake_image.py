@@ -71,41 +71,73 @@ class FakeImage:
         return path
 
 
+PROVENANCE = "https://slsa.dev/provenance/v0.2"
+
+
 def make_image(
     seed: str = "tiny",
     platforms: Iterable[str] = ("linux/amd64", "linux/arm64"),
     annotations: dict[str, str] | None = None,
     attestation: bool = False,
+    predicates: Iterable[str] = (PROVENANCE,),
+    attested: Iterable[str] | None = None,
 ) -> FakeImage:
     """An index of one image manifest per platform, each with a config and one layer; SEED makes the
-    bytes differ between images. With ATTESTATION, an `unknown/unknown` entry as buildx adds one."""
+    bytes differ between images. With ATTESTATION, an `unknown/unknown` attestation manifest per
+    platform (of ATTESTED platforms, default all) as BuildKit adds them: annotated with the platform
+    manifest it describes, one in-toto layer per predicate type of PREDICATES."""
     platforms = tuple(platforms)
     manifests: dict[str, bytes] = {}
     blobs: dict[str, bytes] = {}
     entries = []
-    for platform in [*platforms, *(["unknown/unknown"] if attestation else [])]:
+    for platform in platforms:
         os_name, arch = platform.split("/")[:2]
-        if platform == "unknown/unknown":
-            config, layers = canonical_json({"_type": "https://in-toto.io/Statement/v0.1", "seed": seed}), []
-        else:
-            config = canonical_json({"architecture": arch, "os": os_name, "config": {"Env": [f"SEED={seed}"]}})
-            layers = [f"layer of {seed} for {platform}\n".encode() * 8]
-        blobs.update({sha256(blob): blob for blob in [config, *layers]})
-        manifest = canonical_json(
-            {
-                "schemaVersion": 2,
-                "mediaType": MANIFEST_TYPE,
-                "config": {"mediaType": CONFIG_TYPE, "digest": sha256(config), "size": len(config)},
-                "layers": [{"mediaType": LAYER_TYPE, "digest": sha256(x), "size": len(x)} for x in layers],
-            }
-        )
-        manifests[sha256(manifest)] = manifest
-        entry = {"mediaType": MANIFEST_TYPE, "digest": sha256(manifest), "size": len(manifest)}
+        config = canonical_json({"architecture": arch, "os": os_name, "config": {"Env": [f"SEED={seed}"]}})
+        layers = [f"layer of {seed} for {platform}\n".encode() * 8]
+        entry = _add_manifest(manifests, blobs, config, [(x, LAYER_TYPE, {}) for x in layers])
         entries.append({**entry, "platform": {"os": os_name, "architecture": arch}})
+    if attestation:
+        for platform_entry in list(entries):
+            platform = _platform(platform_entry)
+            if attested is not None and platform not in attested:
+                continue
+            config = canonical_json({"architecture": "unknown", "os": "unknown", "config": {}})
+            layers = [
+                (canonical_json({"_type": "https://in-toto.io/Statement/v0.1", "predicateType": kind,
+                                 "subject": platform_entry["digest"], "seed": seed}),
+                 "application/vnd.in-toto+json", {"in-toto.io/predicate-type": kind})
+                for kind in predicates
+            ]  # fmt: skip
+            entry = _add_manifest(manifests, blobs, config, layers)
+            notes = {
+                "vnd.docker.reference.type": "attestation-manifest",
+                "vnd.docker.reference.digest": platform_entry["digest"],
+            }
+            entries.append({**entry, "platform": {"os": "unknown", "architecture": "unknown"}, "annotations": notes})
     index: dict[str, Any] = {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": entries}
     if annotations:
         index["annotations"] = annotations
     return FakeImage(canonical_json(index), manifests, blobs, platforms)
+
+
+def _add_manifest(
+    manifests: dict[str, bytes], blobs: dict[str, bytes], config: bytes, layers: list[tuple[bytes, str, dict[str, str]]]
+) -> dict[str, Any]:
+    """Store an image manifest of CONFIG and LAYERS (bytes, media type, annotations); its index entry."""
+    blobs.update({sha256(blob): blob for blob in [config, *(x for x, _, _ in layers)]})
+    manifest = canonical_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_TYPE,
+            "config": {"mediaType": CONFIG_TYPE, "digest": sha256(config), "size": len(config)},
+            "layers": [
+                {"mediaType": kind, "digest": sha256(x), "size": len(x), **({"annotations": notes} if notes else {})}
+                for x, kind, notes in layers
+            ],
+        }
+    )
+    manifests[sha256(manifest)] = manifest
+    return {"mediaType": MANIFEST_TYPE, "digest": sha256(manifest), "size": len(manifest)}
 
 
 def _platform(entry: dict[str, Any]) -> str:

@@ -273,3 +273,16 @@ def test_transient_fault_on_a_read_is_retried_and_the_read_succeeds(fake_registr
     fake_registry.fault(mode, times=2)
     assert make_client().index(fake_registry.ref("team/tiny:1.0.0")).digest == tiny.digest
     assert len(retries) == 2
+
+
+def test_index_lists_buildkit_attestations_per_platform_apart_from_the_platforms(fake_registry, make_client):
+    from fake_image import PROVENANCE
+
+    sbom = "https://spdx.dev/Document"
+    image = make_image("att", attestation=True, predicates=(PROVENANCE, sbom), attested=["linux/arm64"])
+    fake_registry.preload("team/att", image, tag="1.0.0")
+    index = make_client().index(fake_registry.ref("team/att:1.0.0"))
+    assert index.platforms == ("linux/amd64", "linux/arm64")
+    assert index.predicates_for("linux/arm64") == {PROVENANCE, sbom}
+    assert index.predicates_for("linux/amd64") == set()
+    assert [a.subject for a in index.attestations] == [index.for_platform("linux/arm64").digest]
