@@ -44,6 +44,7 @@ class Options:
     refresh: str | None
     wait_lock: float
     verbose: bool
+    key: Path | None = None
 
     def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
         """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""
@@ -109,6 +110,11 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("ref", nargs="?", help="image reference (default: each selected image's latest tag)")
     sub.add_parser("push", parents=[common], help="build, smoke-test, push, then move tags")
     sub.add_parser("bake-file", parents=[common], help="print the equivalent `docker buildx bake` definition (JSON)")
+    verify = sub.add_parser(
+        "verify", parents=[common], help="check an image's signature, provenance, SBOMs and signed test record"
+    )
+    verify.add_argument("ref", help="image reference in a registry, by tag or digest")
+    verify.add_argument("--key", type=Path, required=True, metavar="PUBLIC_KEY", help="the publisher's public key")
     return parser
 
 
@@ -136,6 +142,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         refresh=ns.refresh,
         wait_lock=ns.wait_lock,
         verbose=ns.verbose,
+        key=getattr(ns, "key", None),
     )
 
 
@@ -159,6 +166,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 
 def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
     settings = options.settings()
+    if options.command == "verify":
+        return _verify(settings, options, out)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
 
@@ -201,6 +210,22 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
     if options.report is not None:
         report.write(options.report)
     return report.exit_code
+
+
+def _verify(settings: Settings, options: Options, out: TextIO) -> int:
+    """One line per failure and exit 1, or one line and exit 0 when every check holds."""
+    from .factory import registry_client
+    from .signing import Cosign
+    from .verify import verify_image
+
+    assert options.ref is not None and options.key is not None
+    verdict = verify_image(options.ref, options.key, registry_client(settings), Cosign())
+    for failure in verdict.failures:
+        print(f"FAILED {failure}", file=out)
+    if verdict.ok:
+        print(f"verified {options.ref} ({verdict.digest}): signed, provenance and SBOM for "
+              f"{', '.join(verdict.platforms)}, test record passed", file=out)  # fmt: skip
+    return 0 if verdict.ok else 1
 
 
 def _test(

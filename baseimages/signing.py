@@ -41,11 +41,11 @@ class Cosign:
     """cosign against one registry. KEY and PASSWORD sign; `verify*` take a public key per call."""
 
     def __init__(
-        self, key: Path | None = None, password: str | None = None, runner: Runner = _run, binary: str = "cosign"
+        self, key: Path | None = None, password: str | None = None, runner: Runner | None = None, binary: str = "cosign"
     ) -> None:
         self.key = key
         self._password = password
-        self._runner = runner
+        self._given_runner = runner
         self._binary = binary
 
     def sign_argv(self, reference: str) -> list[str]:
@@ -86,6 +86,9 @@ class Cosign:
             return [_statement(line) for line in done.stdout.splitlines() if line.strip()]
         except (ValueError, KeyError, TypeError) as exc:
             return f"cosign printed an attestation that is not an in-toto statement: {exc}"
+
+    def _runner(self, argv: Sequence[str], env: Mapping[str, str] | None) -> Finished:
+        return (self._given_runner or _run)(argv, env)
 
     def _must(self, argv: list[str], what: str) -> None:
         if self.key is None:
