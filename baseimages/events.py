@@ -15,6 +15,7 @@ class Phase(StrEnum):
     WAITING = "waiting"
     RESOLVING = "resolving base"
     BUILDING = "building"
+    IDENTIFYING = "identifying"
     PUSHING = "pushing"
     SMOKE_TESTING = "smoke testing"
     CONTRACT_TESTING = "contract testing"

@@ -55,6 +55,18 @@ class Plan:
             out[image.wave].append(image)
         return [w for w in out if w]
 
+    @property
+    def source_date_epoch(self) -> int:
+        """SOURCE_DATE_EPOCH of every build of the plan: the build day, 00:00 UTC. Two builds of the same
+        inputs on the same day are byte for byte the same; `created` says the day."""
+        day = self.build_date.astimezone(dt.UTC).date()
+        return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+
+    @property
+    def created(self) -> str:
+        """org.opencontainers.image.created of the plan's builds (from SOURCE_DATE_EPOCH)."""
+        return dt.datetime.fromtimestamp(self.source_date_epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
     def to_dict(self) -> dict[str, Any]:
         return {"images": [i.to_dict() for i in self.images]}
 

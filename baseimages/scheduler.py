@@ -180,7 +180,8 @@ class Scheduler:
         result.status = ImageStatus.UNCHANGED
         result.digest = decision.current_digest
         result.tags = tags_at(self.tools.registry, ctx.image, decision.current_digest, decision.built)
-        state.pinned = Pinned(f"{ctx.image.repository}@{result.digest}", result.digest, local=False)
+        name = f"{ctx.image.repository}:{result.tags[0] if result.tags else ctx.image.spec.version}"
+        state.pinned = Pinned(f"{ctx.image.repository}@{result.digest}", result.digest, local=False, name=name)
         state.ok = True
         self.emit(ctx.name, Phase.UNCHANGED, detail=f"{ctx.image.repository}:{ctx.image.spec.version}")
 

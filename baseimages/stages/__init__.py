@@ -4,7 +4,7 @@ observer of the scheduler's events): it then runs, shows in progress, the timeli
 from __future__ import annotations
 
 from .base import Gate, ImageContext, Pinned, Stage, Tools
-from .build import Build, ResolveBase
+from .build import Build, Identify, ResolveBase
 from .checks import SmokeTest
 from .contract import ContractTest
 from .promote import Promote
@@ -16,6 +16,7 @@ def default_stages() -> list[Stage]:
     return [
         ResolveBase(),
         Build(),
+        Identify(),
         UploadCandidate(),
         SmokeTest(),
         ContractTest(),
@@ -29,6 +30,7 @@ __all__ = [
     "Build",
     "ContractTest",
     "Gate",
+    "Identify",
     "ImageContext",
     "Pinned",
     "Promote",

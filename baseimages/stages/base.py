@@ -18,6 +18,7 @@ from ..config import Settings
 from ..engine import Engine, LineSink, git_output
 from ..errors import BuildError, RegistryError
 from ..events import Phase
+from ..labels import repository_url
 from ..plan import Plan, PlannedImage
 from ..reference import parse_reference
 from ..registry import ImageIndex, RegistryClient
@@ -44,6 +45,11 @@ class Pinned:
     ref: str
     digest: str
     local: bool
+    name: str = ""  # what a consumer calls it (the `base.name` label): its immutable tag, or the catalog's name
+
+    @property
+    def label_name(self) -> str:
+        return self.name or self.ref.split("@")[0]
 
     @property
     def pinned_ref(self) -> str:
@@ -115,7 +121,9 @@ class Tools:
 
     @functools.cached_property
     def source(self) -> str:
-        return self.settings.source or git_output(self.settings.root, "config", "--get", "remote.origin.url")
+        """The images' source label: the setting, else the git remote's web URL, else none."""
+        remote = git_output(self.settings.root, "config", "--get", "remote.origin.url")
+        return self.settings.source or repository_url(remote)
 
 
 @dataclass
@@ -132,6 +140,7 @@ class ImageContext:
     parent: Pinned | None = None  # what it builds FROM: set by the scheduler (a catalog parent) or resolved
     built: Pinned | None = None  # its candidate, once built
     index: ImageIndex | None = None  # the candidate's index in the registry, once uploaded
+    immutable: str | None = None  # the immutable tag it will get when it promotes (once identified)
     note: Note = field(default=lambda detail, platform: None)
 
     @property

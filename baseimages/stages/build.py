@@ -10,8 +10,10 @@ from pathlib import Path
 
 from ..engine import BuildRequest
 from ..events import Phase
-from ..fingerprint import BASE_DIGEST_KEY, CREATED_KEY, FINGERPRINT_KEY, INPUTS_KEY, Inputs, compute_inputs
+from ..fingerprint import Inputs, compute_inputs
+from ..labels import image_labels, index_annotations
 from .base import ImageContext, Pinned, Stage
+from .promote import immutable_tag
 
 
 class ResolveBase(Stage):
@@ -42,7 +44,6 @@ class ResolveBase(Stage):
 class Build(Stage):
     key = "build"
     phase = Phase.BUILDING
-    publishes_candidate = True
 
     def detail(self, ctx: ImageContext) -> str:
         return ", ".join(ctx.image.platforms)
@@ -64,6 +65,35 @@ class Build(Stage):
         return [shlex.join(request.argv())]
 
 
+class Identify(Stage):
+    """Name the build before children use it: when pushing, the immutable tag it will have (the day's
+    tag that already names its digest, else the next free number); that is the `base.name` of its
+    children. Children may build FROM it from here on."""
+
+    key = "identify"
+    phase = Phase.IDENTIFYING
+    heavy = False
+    publishes_candidate = True
+
+    def run(self, ctx: ImageContext) -> None:
+        assert ctx.built is not None
+        image = ctx.image
+        if ctx.push:
+            ctx.immutable = immutable_tag(ctx.tools.registry, image, ctx.built.digest)
+            ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{ctx.immutable}")
+        else:
+            ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{image.spec.version}")
+
+    def describe(self, ctx: ImageContext) -> list[str]:
+        assert ctx.built is not None
+        image = ctx.image
+        ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{image.tags.dated}.<N>")
+        if not ctx.push:
+            return []
+        return [f"# find the immutable tag of {ctx.built.digest}: {image.repository}:{image.tags.dated}.N "
+                "(registry API: HEAD per build number of the day)"]  # fmt: skip
+
+
 def candidate_ref(ctx: ImageContext) -> str:
     return f"{ctx.image.repository}:{ctx.image.tags.candidate}"
 
@@ -82,36 +112,34 @@ def build_request(
 ) -> BuildRequest:
     spec = ctx.image.spec
     tools = ctx.tools
-    labels = {
-        "org.opencontainers.image.title": spec.name,
-        "org.opencontainers.image.version": spec.version,
-        "org.opencontainers.image.created": ctx.plan.build_date.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "org.opencontainers.image.revision": tools.revision,
-        "org.opencontainers.image.source": tools.source,
-        "org.opencontainers.image.base.name": parent.ref.split("@")[0],
-        "org.opencontainers.image.base.digest": parent.digest,
-    }
-    if spec.description:
-        labels["org.opencontainers.image.description"] = spec.description
-    if inputs is not None:
-        labels[FINGERPRINT_KEY] = inputs.fingerprint
+    created = ctx.plan.created
+    labels = image_labels(
+        title=spec.name,
+        version=spec.version,
+        description=spec.description,
+        created=created,
+        revision=tools.revision,
+        source=tools.source,
+        base_name=parent.label_name,
+        base_digest=parent.digest,
+        inputs=inputs,
+    )
+    # Into the local image store under the candidate tag, never a promoted one; a push uploads it from there.
     output = {"type": "image", "name": candidate_ref(ctx)}
     if ctx.push:
-        # On the index, where one registry request reads them back (change detection).
-        notes = {
-            CREATED_KEY: labels["org.opencontainers.image.created"],
-            BASE_DIGEST_KEY: labels["org.opencontainers.image.base.digest"],
-        }
-        if inputs is not None:
-            notes |= {FINGERPRINT_KEY: inputs.fingerprint, INPUTS_KEY: inputs.encoded()}
-        output |= {f"annotation-index.{key}": value for key, value in notes.items() if value}
+        notes = index_annotations(created, parent.digest, inputs)
+        output |= {f"annotation-index.{key}": value for key, value in notes.items()}
     return BuildRequest(
         context=spec.directory,
         dockerfile=spec.dockerfile,
         platforms=ctx.image.platforms,
-        build_args={"BASE_IMAGE": parent.from_ref, **spec.build_args},
+        build_args={
+            "BASE_IMAGE": parent.from_ref,
+            "SOURCE_DATE_EPOCH": str(ctx.plan.source_date_epoch),
+            **spec.build_args,
+        },
         build_contexts=tools.settings.build_contexts(),
-        labels={k: v for k, v in labels.items() if v},
+        labels=labels,
         secrets=tools.settings.build_secrets(),
         output=output,
         metadata_file=metadata_file,

@@ -27,7 +27,7 @@ class Promote(Stage):
 
     def run(self, ctx: ImageContext) -> None:
         assert ctx.built is not None
-        ctx.result.tags = promote(ctx.tools.registry, ctx.image, ctx.built.digest)
+        ctx.result.tags = promote(ctx.tools.registry, ctx.image, ctx.built.digest, ctx.immutable)
 
     def describe(self, ctx: ImageContext) -> list[str]:
         assert ctx.built is not None
@@ -37,17 +37,21 @@ class Promote(Stage):
         ]
 
 
-def promote(registry: RegistryClient, image: PlannedImage, digest: str) -> list[str]:
-    """Point the day's next immutable tag (or the one already naming DIGEST) and every rolling tag at
-    DIGEST. An immutable tag that exists never moves: a new build of the day gets the next number."""
+def immutable_tag(registry: RegistryClient, image: PlannedImage, digest: str) -> str:
+    """The day's immutable tag for DIGEST: the one that already names it, else the next free number.
+    An immutable tag that exists never moves: a new build of the day gets the next number."""
     build = 1
     while True:
-        immutable = image.tags.immutable(build)
-        existing = registry.digest(parse_reference(f"{image.repository}:{immutable}"))
+        tag = image.tags.immutable(build)
+        existing = registry.digest(parse_reference(f"{image.repository}:{tag}"))
         if existing is None or existing == digest:
-            break
+            return tag
         build += 1
-    tags = [immutable, *image.tags.rolling]
+
+
+def promote(registry: RegistryClient, image: PlannedImage, digest: str, immutable: str | None = None) -> list[str]:
+    """Point IMMUTABLE (default: the day's tag for DIGEST) and every rolling tag at DIGEST."""
+    tags = [immutable or immutable_tag(registry, image, digest), *image.tags.rolling]
     registry.copy_tags(parse_reference(f"{image.repository}@{digest}"), tags)
     return tags
 

@@ -41,6 +41,7 @@ class FakeEngine:
     build_seconds: float = 0.0
     slow: set[str] = field(default_factory=set)
     builds: list[str] = field(default_factory=list)
+    requests: dict[str, BuildRequest] = field(default_factory=dict)  # image name -> its last build request
     runs: list[RunRequest] = field(default_factory=list)
     local: dict[str, str] = field(default_factory=dict)  # output name -> digest
     platforms: dict[str, list[str]] = field(default_factory=dict)
@@ -52,6 +53,7 @@ class FakeEngine:
         name = image.split(" ")[0]
         with self._lock:
             self.builds.append(image)
+            self.requests[name] = request
             self.concurrent += 1
             self.most_concurrent = max(self.most_concurrent, self.concurrent)
         try:

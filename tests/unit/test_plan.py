@@ -86,3 +86,11 @@ def test_plan_to_dict_lists_images_in_build_order_in_documented_shape(family, se
     assert security["wave"] == 1
     assert security["tags"] == ["0.3.4-20261128.N", "0.3.4", "0.3", "0", "latest", "2026.11"]
     assert data["images"][0]["parent"] == "python:3.11-slim"
+
+
+def test_source_date_epoch_is_the_build_day_at_midnight_utc_and_created_says_that_day(family, settings):
+    plan = make_plan(family.load(), settings, now=dt.datetime(2026, 11, 28, 23, 59, 59, tzinfo=dt.UTC))
+    assert plan.source_date_epoch == int(dt.datetime(2026, 11, 28, tzinfo=dt.UTC).timestamp())
+    assert plan.created == "2026-11-28T00:00:00Z"
+    later = make_plan(family.load(), settings, now=dt.datetime(2026, 11, 28, 0, 0, 1, tzinfo=dt.UTC))
+    assert later.source_date_epoch == plan.source_date_epoch

@@ -51,8 +51,8 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
     assert report.exit_code == 0, [i.error for i in report.images]
     assert set(_status(report).values()) == {ImageStatus.PROMOTED}
     uv = report.image("uv")
-    assert list(uv.seconds) == ["resolve", "build", "push", "smoke", "contract", "sign", "promote"]
-    assert list(report.image("ml").seconds) == ["resolve", "build", "push", "smoke", "sign", "promote"]
+    assert list(uv.seconds) == ["resolve", "build", "identify", "push", "smoke", "contract", "sign", "promote"]
+    assert list(report.image("ml").seconds) == ["resolve", "build", "identify", "push", "smoke", "sign", "promote"]
     for start, end in uv.timeline.values():
         assert 0 <= start <= end
     phases = [e.phase for e in events if e.image == "uv" and e.platform is None]
@@ -60,6 +60,7 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
         Phase.WAITING,
         Phase.RESOLVING,
         Phase.BUILDING,
+        Phase.IDENTIFYING,
         Phase.PUSHING,
         Phase.PUSHING,  # the upload's blob counts
         Phase.CONTRACT_TESTING,
@@ -80,9 +81,15 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
 
 
 def test_children_build_from_the_parent_candidate_and_promote_after_it(family):
-    report, events, _, _ = _run(family)
+    report, events, engine, _ = _run(family)
     uv = report.image("uv")
     assert report.image("ml").parent_ref == f"{REGISTRY}/t/uv:candidate-1.0.0@{uv.digest}"
+    # Their base.name is the immutable tag the parent gets, never its candidate tag.
+    labels = engine.requests["ml"].labels
+    assert labels["org.opencontainers.image.base.name"] == f"{REGISTRY}/t/uv:1.0.0-20261129.1"
+    assert labels["org.opencontainers.image.base.digest"] == uv.digest
+    assert labels["org.opencontainers.image.created"] == "2026-11-29T00:00:00Z"
+    assert engine.requests["ml"].build_args["SOURCE_DATE_EPOCH"] == str(int(NOW.replace(hour=0).timestamp()))
     at = {(e.image, e.phase): e.elapsed for e in events}
     for child in ("ml", "security"):
         assert at[("uv", Phase.PROMOTED)] <= at[(child, Phase.PROMOTING)]
