@@ -261,7 +261,7 @@ class Factory:
             for platform in image.platforms:
                 probe = file_probe(built.ref, spec.smoke, platform)
                 runs = ([probe] if probe else []) + command_runs(built.ref, spec.smoke, platform)
-                lines.extend(shlex.join(run.argv()) for run in runs)
+                lines.extend(run.describe() for run in runs)
             contract = spec.contract
             if contract is not None:
                 runtime = f"{contract.runtime}@<digest of {contract.runtime}>"
@@ -277,9 +277,7 @@ class Factory:
                 lines.append(shlex.join(service.argv()))
                 checks = SmokeSpec(commands=contract.commands)
                 for platform in image.platforms:
-                    lines.extend(
-                        shlex.join(run.argv()) for run in command_runs(service_tag(image.name), checks, platform)
-                    )
+                    lines.extend(run.describe() for run in command_runs(service_tag(image.name), checks, platform))
             if push:
                 lines.append(
                     f"# tag {image.repository}@{built.digest} as {', '.join(image.tags.all)} "
