@@ -1,10 +1,10 @@
 """The one place that runs processes: Docker (buildx builds, containers, pulls, saves) through
 python-on-whales, and git for the revision labels.
 
-Every call is described first as a typed request that can render its exact argv (what `--dry-run`
-prints) and is then executed with python-on-whales' own API. python-on-whales' DockerException is
-translated here, and only here, into our errors. Nothing else in baseimages imports python_on_whales,
-which keeps start-up cheap on paths that never touch Docker.
+Every call is described first as a typed request (`baseimages.docker_requests`) that can render its
+exact argv (what `--dry-run` prints) and is then executed here with python-on-whales' own API.
+python-on-whales' DockerException is translated here, and only here, into our errors. Nothing else in
+baseimages imports python_on_whales, which keeps start-up cheap on paths that never touch Docker.
 """
 
 from __future__ import annotations
@@ -16,16 +16,34 @@ import re
 import signal
 import subprocess
 import tempfile
+import uuid
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import Credentials
+from .docker_requests import BuildRequest, LineSink, PullRequest, RunRequest, RunResult
 from .errors import BuildError, EngineError, RegistryError
 
-LineSink = Callable[[str], None]
+if TYPE_CHECKING:
+    from python_on_whales import DockerClient
+
+__all__ = [
+    "BuildRequest",
+    "DockerEngine",
+    "Engine",
+    "LineSink",
+    "PullRequest",
+    "RunRequest",
+    "RunResult",
+    "children_of",
+    "classify_push_failure",
+    "git_output",
+    "interrupt_children",
+    "is_transient_text",
+]
+
 LOG_TAIL_LINES = 60
 
 # An error line of buildx that names a registry request: the build itself succeeded, pushing failed.
@@ -55,110 +73,6 @@ def classify_push_failure(image: str, error_line: str) -> RegistryError | None:
     return RegistryError(f"{image}: {action} failed: {error_line}", transient=is_transient_text(error_line))
 
 
-@dataclass(frozen=True)
-class BuildRequest:
-    """One `docker buildx build` of one image for all its platforms."""
-
-    context: Path
-    dockerfile: Path
-    platforms: Sequence[str]
-    build_args: Mapping[str, str] = field(default_factory=dict)
-    build_contexts: Mapping[str, str] = field(default_factory=dict)
-    labels: Mapping[str, str] = field(default_factory=dict)
-    secrets: Sequence[str] = ()  # buildx --secret values: id=..,src=.. or id=..,env=..
-    output: Mapping[str, str] = field(default_factory=dict)
-    metadata_file: Path | None = None
-    builder: str | None = None
-
-    def argv(self) -> list[str]:
-        """The exact command python-on-whales runs for this request (flag order included)."""
-        cmd = ["docker", "buildx", "build", "--progress", "plain"]
-        cmd += _repeat("--build-arg", [f"{k}={v}" for k, v in self.build_args.items()])
-        cmd += _repeat("--build-context", [f"{k}={v}" for k, v in self.build_contexts.items()])
-        if self.builder:
-            cmd += ["--builder", self.builder]
-        cmd += _repeat("--label", [f"{k}={v}" for k, v in self.labels.items()])
-        if self.metadata_file is not None:
-            cmd += ["--metadata-file", str(self.metadata_file)]
-        cmd += ["--file", str(self.dockerfile)]
-        cmd += _repeat("--secret", list(self.secrets))
-        if self.output:
-            cmd += ["--output", ",".join(f"{k}={v}" for k, v in self.output.items())]
-        cmd += ["--platform", ",".join(self.platforms)]
-        cmd.append(str(self.context))
-        return cmd
-
-    def pow_kwargs(self) -> dict[str, Any]:
-        return {
-            "context_path": self.context,
-            "file": self.dockerfile,
-            "platforms": list(self.platforms),
-            "build_args": dict(self.build_args),
-            "build_contexts": dict(self.build_contexts),
-            "labels": dict(self.labels),
-            "secrets": list(self.secrets),
-            "output": dict(self.output),
-            "metadata_file": self.metadata_file,
-            "builder": self.builder,
-            "progress": "plain",
-            "stream_logs": True,
-        }
-
-
-@dataclass(frozen=True)
-class PullRequest:
-    """`docker image pull` of one platform of an image from its registry."""
-
-    image: str
-    platform: str
-
-    def argv(self) -> list[str]:
-        return ["docker", "image", "pull", "--quiet", f"--platform={self.platform}", self.image]
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """One `docker run --rm` of a command in an image for one platform; entrypoint replaced.
-
-    The image must be in the local store already (pulled per platform first, or built locally):
-    `--pull never` keeps a run from fetching anything behind the factory's back.
-    """
-
-    image: str
-    command: Sequence[str]
-    platform: str
-
-    def argv(self) -> list[str]:
-        return [
-            "docker",
-            "container",
-            "run",
-            "--entrypoint",
-            self.command[0],
-            "--platform",
-            self.platform,
-            "--pull",
-            "never",
-            "--rm",
-            self.image,
-            *self.command[1:],
-        ]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def _repeat(flag: str, values: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        out += [flag, value]
-    return out
-
-
 class Engine(Protocol):
     """What the factory needs from Docker. `DockerEngine` is the real one; tests may pass another."""
 
@@ -180,10 +94,13 @@ class Engine(Protocol):
 class DockerEngine:
     """The real engine: python-on-whales against the local Docker daemon and buildx."""
 
-    def __init__(self, host: str | None = None) -> None:
-        from python_on_whales import DockerClient
+    def __init__(self, host: str | None = None, client: DockerClient | None = None) -> None:
+        """Talk to the daemon at HOST (default: the current context), or through CLIENT when given."""
+        if client is None:
+            from python_on_whales import DockerClient
 
-        self._docker = DockerClient(host=host) if host else DockerClient()
+            client = DockerClient(host=host) if host else DockerClient()
+        self._docker = client
 
     def check(self, platforms: Sequence[str] = ()) -> None:
         """Raise EngineError unless dockerd answers and buildx can build PLATFORMS."""
@@ -245,26 +162,59 @@ class DockerEngine:
             ) from None
 
     def run(self, request: RunRequest) -> RunResult:
+        """Run REQUEST's command in a container of its own: create, start, wait for the exit code, then
+        read stdout and stderr from the logs. The container is removed however this ends (error or
+        Ctrl-C included). A non-zero exit of the command is the result's exit code; Docker failing is
+        a BuildError (the image cannot run, e.g. it is not in the local store) or an EngineError."""
         from python_on_whales.exceptions import DockerException
 
+        name = f"baseimages-run-{uuid.uuid4().hex[:12]}"  # known before create: removable even if create is cut short
+        try:
+            result = self._run_container(request, name)
+        except BaseException:
+            with contextlib.suppress(DockerException):
+                self._docker.container.remove(name, force=True, volumes=True)
+            raise
+        try:
+            self._docker.container.remove(name, force=True, volumes=True)
+        except DockerException as exc:
+            raise EngineError(
+                f"removing the container {name} (a run in {request.image}) failed: {_says(exc)}"
+            ) from None
+        return result
+
+    def _run_container(self, request: RunRequest, name: str) -> RunResult:
+        from python_on_whales.exceptions import DockerException
+
+        containers = self._docker.container
+        try:
+            containers.create(**request.create_kwargs(name))
+        except DockerException as exc:
+            if _engine_unreachable(exc):
+                raise EngineError(f"the Docker engine is not reachable: {_says(exc)}") from None
+            raise BuildError(request.image, f"cannot create a container for {request.platform}: {_says(exc)}") from None
+        start_failure = ""
+        try:
+            containers.start(name)
+        except DockerException as exc:
+            # The command cannot start (not found, not executable): the daemon records 127 or 126 as the
+            # container's exit code, which `wait` returns, as `docker run` would exit.
+            start_failure = _says(exc)
         out: list[bytes] = []
         err: list[bytes] = []
+        step = "wait"
         try:
-            stream = self._docker.run(
-                request.image,
-                list(request.command[1:]),
-                entrypoint=request.command[0],
-                platform=request.platform,
-                pull="never",
-                remove=True,
-                stream=True,
-            )
-            for source, chunk in stream:
+            exit_code = int(containers.wait(name))
+            step = "logs"
+            for source, chunk in containers.logs(name, stream=True):
                 (out if source == "stdout" else err).append(chunk)
-            code = 0
         except DockerException as exc:
-            code = exc.return_code
-        return RunResult(code, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace"))
+            raise EngineError(f"docker container {step} of a run in {request.image} failed: {_says(exc)}") from None
+        if start_failure:
+            if exit_code == 0:
+                raise EngineError(f"docker container start of a run in {request.image} failed: {start_failure}")
+            err.insert(0, start_failure.encode() + b"\n")
+        return RunResult(exit_code, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace"))
 
     def image_config(self, reference: str) -> dict[str, Any] | None:
         """The config section (Env, Labels, User, WorkingDir) of a local image, None when absent."""
@@ -337,6 +287,17 @@ def interrupt_children() -> None:
     for child in children_of(os.getpid()):
         with contextlib.suppress(OSError):
             os.kill(child, signal.SIGINT)
+
+
+def _says(exc: Any) -> str:
+    """What Docker said about a failed command, in one line: the first line of its stderr (a python-on-whales
+    DockerException; the daemon's answer comes first, the CLI's summary after it)."""
+    lines = [ln.strip() for ln in (exc.stderr or exc.stdout or "").splitlines() if ln.strip()]
+    return lines[0] if lines else f"exit code {exc.return_code}"
+
+
+def _engine_unreachable(exc: Any) -> bool:
+    return "cannot connect to the docker daemon" in (exc.stderr or "").lower()
 
 
 def _first_line(text: str) -> str:

@@ -3,7 +3,6 @@ size budget; the same checks serve `test` on an image that is already in a regis
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -48,7 +47,7 @@ class SmokeTest(Stage):
         for platform in ctx.image.platforms:
             probe = file_probe(ctx.built.ref, ctx.image.spec.smoke, platform)
             runs = ([probe] if probe else []) + command_runs(ctx.built.ref, ctx.image.spec.smoke, platform)
-            lines.extend(shlex.join(run.argv()) for run in runs)
+            lines.extend(run.describe() for run in runs)
         return lines
 
 

@@ -61,5 +61,5 @@ class ContractTest(Stage):
         lines = [shlex.join(service.argv())]
         checks = SmokeSpec(commands=contract.commands)
         for platform in ctx.image.platforms:
-            lines.extend(shlex.join(run.argv()) for run in command_runs(service_tag(ctx.name), checks, platform))
+            lines.extend(run.describe() for run in command_runs(service_tag(ctx.name), checks, platform))
         return lines

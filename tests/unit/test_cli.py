@@ -150,8 +150,8 @@ def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_cand
     assert "docker image save --output '<tmp>/ml.tar' registry.test:5000/team/ml:candidate-2.0.0" in lines
     assert "# upload <tmp>/ml.tar to registry.test:5000/team/ml:candidate-2.0.0" in out
     # The uv command tests run on their platforms only (`true` is restricted to linux/arm64); ml's on both.
-    runs = [shlex.split(line) for line in out.splitlines() if line.startswith("docker container run")]
-    assert sorted((argv[argv.index("--platform") + 1], argv[4]) for argv in runs) == [
+    runs = [shlex.split(line, comments=True) for line in out.splitlines() if line.startswith("docker create")]
+    assert sorted((argv[argv.index("--platform") + 1], argv[argv.index("--entrypoint") + 1]) for argv in runs) == [
         ("linux/amd64", "python"),
         ("linux/amd64", "uv"),
         ("linux/arm64", "python"),

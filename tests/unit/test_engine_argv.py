@@ -7,6 +7,7 @@ binary lookup is pinned to plain "docker" so that the comparison does not depend
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -56,9 +57,9 @@ def recorder(monkeypatch):
         calls["build"] = [str(x) for x in full_cmd]
         return iter([])
 
-    def container_stream(full_cmd, pass_fds=(), **kwargs):
-        calls["run"] = [str(x) for x in full_cmd]
-        return iter([])
+    def container_run(full_cmd, *args, **kwargs):
+        calls.setdefault("container", []).append([str(x) for x in full_cmd])
+        return "0123456789ab" * 5 + "cdef"  # `docker create` prints the new container's id
 
     def imagetools_run(full_cmd, *args, **kwargs):
         calls["imagetools"] = [str(x) for x in full_cmd]
@@ -68,7 +69,7 @@ def recorder(monkeypatch):
         calls["pull_if_necessary"] = [image]
 
     monkeypatch.setattr(buildx_wrapper, "stream_buildx_logs", buildx_logs)
-    monkeypatch.setattr(container_wrapper, "stream_stdout_and_stderr", container_stream)
+    monkeypatch.setattr(container_wrapper, "run", container_run)
     monkeypatch.setattr(imagetools_wrapper, "run", imagetools_run)
     monkeypatch.setattr(image_wrapper.ImageCLI, "_pull_if_necessary", no_pull)
     return calls
@@ -92,25 +93,25 @@ def test_build_request_argv_renders_every_input():
     assert ("--output", "type=image,name=localhost:5000/baseimages/uv:candidate-1.0.0,push=true") in pairs
 
 
-@pytest.mark.parametrize(
-    "request_",
-    [
-        RunRequest(f"localhost:5000/baseimages/uv@{DIGEST}", ["sh", "-c", "echo hi && exit 3"], "linux/arm64"),
-        RunRequest("python:3.11-slim", ["python"], "linux/amd64"),
-    ],
-    ids=["with-args", "no-args"],
-)
-def test_run_request_argv_equals_python_on_whales_run(recorder, request_):
-    DockerClient().run(
-        request_.image,
-        list(request_.command[1:]),
-        entrypoint=request_.command[0],
-        platform=request_.platform,
-        pull="never",
-        remove=True,
-        stream=True,
-    )
-    assert recorder["run"] == request_.argv()
+RUNS = [
+    RunRequest(f"localhost:5000/baseimages/uv@{DIGEST}", ["sh", "-c", "echo hi && exit 3"], "linux/arm64"),
+    RunRequest("python:3.11-slim", ["python"], "linux/amd64"),
+]
+
+
+@pytest.mark.parametrize("request_", RUNS, ids=["with-args", "no-args"])
+def test_run_request_argv_equals_python_on_whales_container_create(recorder, request_):
+    DockerClient().container.create(**request_.create_kwargs("baseimages-run-0a1b2c3d4e5f"))
+    assert recorder["container"] == [request_.argv("baseimages-run-0a1b2c3d4e5f")]
+
+
+def test_run_request_dry_run_line_is_the_create_command_then_the_steps_that_follow():
+    line = RUNS[0].describe()
+    create, _, steps = line.partition("  # ")
+    assert shlex.split(create) == RUNS[0].argv()
+    assert shlex.split(create)[:2] == ["docker", "create"]
+    assert ("--pull", "never") in zip(RUNS[0].argv(), RUNS[0].argv()[1:], strict=False)
+    assert steps == "then docker container start, wait, logs, rm --force --volumes baseimages-run-<id>"
 
 
 # --------------------------------------------------------------------------- DockerEngine itself
@@ -162,21 +163,40 @@ def test_docker_engine_build_turns_a_step_failure_into_a_build_error_with_log(mo
     assert info.value.log.splitlines() == ["#5 RUN false", line]
 
 
-def test_docker_engine_run_executes_request_argv_and_collects_output_and_exit_code(monkeypatch, recorder):
+def test_docker_engine_run_creates_starts_waits_reads_logs_and_removes_one_named_container(monkeypatch, recorder):
     request = RunRequest(
         f"localhost:5000/baseimages/uv@{DIGEST}", ["sh", "-c", "echo out; echo err >&2; exit 3"], "linux/arm64"
     )
+    commands: list[list[str]] = []
+
+    def container_run(full_cmd, *args, **kwargs):
+        cmd = [str(x) for x in full_cmd]
+        commands.append(cmd)
+        if cmd[1:3] == ["container", "wait"]:
+            return "3"
+        if cmd[1:3] == ["container", "inspect"]:
+            return json.dumps([{"Id": "c" * 64}])
+        return "c" * 64
 
     def container_stream(full_cmd, pass_fds=(), **kwargs):
-        recorder["run"] = [str(x) for x in full_cmd]
+        commands.append([str(x) for x in full_cmd])
         yield "stdout", b"out\n"
         yield "stderr", b"err\n"
-        raise DockerException([str(x) for x in full_cmd], 3)
 
+    monkeypatch.setattr(container_wrapper, "run", container_run)
     monkeypatch.setattr(container_wrapper, "stream_stdout_and_stderr", container_stream)
     result = DockerEngine().run(request)
-    assert recorder["run"] == request.argv()
     assert (result.exit_code, result.stdout, result.stderr) == (3, "out\n", "err\n")
+    name = commands[0][commands[0].index("--name") + 1]
+    assert name.startswith("baseimages-run-")
+    assert commands == [
+        request.argv(name),
+        ["docker", "container", "start", name],
+        ["docker", "container", "wait", name],
+        ["docker", "container", "inspect", name],  # python-on-whales checks the container exists before `logs`
+        ["docker", "container", "logs", name],
+        ["docker", "container", "rm", "--force", "--volumes", name],
+    ]
 
 
 # --------------------------------------------------------------------------- push failure classification

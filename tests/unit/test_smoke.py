@@ -276,22 +276,3 @@ def test_run_smoke_includes_metadata_checks_with_the_given_config():
     check = _only_check(result)
     assert (check.name, check.status) == ("workdir", Status.FAILED)
     assert result.status is Status.FAILED
-
-
-def test_a_run_that_lost_all_its_output_is_repeated_before_the_test_fails():
-    class LossyEngine:
-        def __init__(self, answers):
-            self.answers = list(answers)
-            self.calls = 0
-
-        def run(self, request):
-            self.calls += 1
-            return self.answers.pop(0)
-
-    spec = SmokeSpec(commands=(CommandTest("uv", ("uv", "--version"), stdout=r"^uv 0\.13"),))
-    flaky = LossyEngine([RunResult(0, "", ""), RunResult(0, "uv 0.13.9\n", "")])
-    result = run_smoke(flaky, "img", spec, "linux/amd64")
-    assert [c.status for c in result.checks] == [Status.PASSED] and flaky.calls == 2
-    broken = LossyEngine([RunResult(0, "", "")] * 3)
-    result = run_smoke(broken, "img", spec, "linux/amd64")
-    assert [c.status for c in result.checks] == [Status.FAILED] and broken.calls == 3

@@ -1,0 +1,191 @@
+"""DockerEngine.run on the real engine under load: no output is lost, on either platform.
+
+Hundreds of short-lived containers (linux/amd64 natively, linux/arm64 under QEMU) print a known line on
+stdout and on stderr and exit with a known code, eight at a time, while other containers and a small
+`docker buildx build` load the engine. baseimages' runs must all come back complete. Plain
+`docker run --rm` runs the same commands under the same load, interleaved with them; how many of those
+lose their output is measured, not asserted. Both figures go to benchmarks/results/run-output-stress.json.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import json
+import os
+import random
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from baseimages.engine import DockerEngine, PullRequest, RunRequest, RunResult
+from baseimages.errors import BaseImagesError
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "benchmarks" / "results" / "run-output-stress.json"
+IMAGE = "localhost:5000/library/python:3.11-slim"  # the stand-in `scripts/engine up` seeds, both platforms
+PLATFORMS = ("linux/amd64", "linux/arm64")
+RUNS_PER_METHOD = 300  # half per platform; about 3 minutes for both methods on 2 cores
+THREADS = 8
+BASEIMAGES, DOCKER_RUN = "baseimages DockerEngine.run", "docker run --rm"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    method: str
+    platform: str
+    lost: bool  # neither stdout nor stderr came back
+    wrong: bool  # something came back, but not exactly the expected output and exit code
+    seconds: float
+    detail: str
+
+
+def _command(i: int) -> list[str]:
+    return ["sh", "-c", f"echo out-{i}; echo err-{i} >&2; exit {i % 4}"]
+
+
+def _plain_docker_run(platform: str, command: list[str]) -> RunResult:
+    argv = ["docker", "run", "--rm", "--platform", platform, "--pull", "never", "--entrypoint", command[0]]
+    done = subprocess.run([*argv, IMAGE, *command[1:]], capture_output=True, text=True, timeout=300)
+    return RunResult(done.returncode, done.stdout, done.stderr)
+
+
+def _one(engine: DockerEngine, method: str, platform: str, i: int) -> Outcome:
+    command = _command(i)
+    started = time.monotonic()
+    try:
+        if method == BASEIMAGES:
+            result = engine.run(RunRequest(IMAGE, command, platform))
+        else:
+            result = _plain_docker_run(platform, command)
+    except (BaseImagesError, subprocess.TimeoutExpired) as exc:
+        return Outcome(method, platform, False, True, time.monotonic() - started, f"{platform} #{i}: {exc}")
+    seconds = time.monotonic() - started
+    expected = RunResult(i % 4, f"out-{i}\n", f"err-{i}\n")
+    lost = not result.stdout and not result.stderr
+    wrong = not lost and result != expected
+    detail = "" if result == expected else f"{platform} #{i}: got {result}, expected {expected}"
+    return Outcome(method, platform, lost, wrong, seconds, detail)
+
+
+class Load:
+    """Background work on the same engine while the runs go on: loops of other containers (an arm64
+    CPU burner under QEMU, an amd64 one that writes a lot of log output) and of a small multi-platform
+    `docker buildx build` without cache. Counts what completed.
+
+    On leaving, each loop finishes its current iteration (seconds). Nothing is signalled meanwhile: a
+    SIGTERM forwarded into a starting QEMU-emulated process once hung it here for good. What is still
+    running a minute later is removed by force (SIGKILL)."""
+
+    def __init__(self, build_context: Path) -> None:
+        self.stop = threading.Event()
+        self.completed = {"containers": 0, "builds": 0}
+        self._lock = threading.Lock()
+        self._running: dict[str, subprocess.Popen[bytes]] = {}  # container name (or "build") -> its CLI
+        build_context.mkdir(parents=True, exist_ok=True)
+        (build_context / "Dockerfile").write_text(f'FROM {IMAGE}\nRUN python3 -c "print(sum(range(8_000_000)))"\n')
+        self._build = [
+            *("docker", "buildx", "build", "--no-cache", "--progress", "quiet"),
+            *("--platform", ",".join(PLATFORMS), "--output", "type=cacheonly", str(build_context)),
+        ]
+        self._containers = [
+            ["--platform", "linux/arm64", IMAGE, "python3", "-c", "sum(range(6_000_000))"],
+            ["--platform", "linux/amd64", IMAGE, "sh", "-c", "yes load | head -n 200000"],
+        ]
+
+    def _loop(self, tail: list[str] | None) -> None:
+        """Run a load container with TAIL (its platform, image and command), or the build, until stopped."""
+        while not self.stop.is_set():
+            key = "build" if tail is None else f"baseimages-stress-load-{uuid.uuid4().hex[:8]}"
+            argv = self._build if tail is None else ["docker", "run", "--rm", "--pull", "never", "--name", key, *tail]
+            with self._lock:
+                self._running[key] = process = subprocess.Popen(
+                    argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            code = process.wait()
+            with self._lock:
+                del self._running[key]
+                if code == 0:
+                    self.completed["builds" if tail is None else "containers"] += 1
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        threads = [threading.Thread(target=self._loop, args=(tail,), daemon=True) for tail in [None, *self._containers]]
+        for thread in threads:
+            thread.start()
+        try:
+            yield
+        finally:
+            self.stop.set()
+            deadline = time.monotonic() + 60
+            for thread in threads:
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            with self._lock:
+                stuck = dict(self._running)
+            for key, process in stuck.items():
+                if key == "build":
+                    process.kill()
+                else:
+                    subprocess.run(["docker", "rm", "--force", key], capture_output=True, timeout=60)
+
+
+def _figures(outcomes: list[Outcome], method: str) -> dict[str, object]:
+    mine = [o for o in outcomes if o.method == method]
+    seconds = sorted(o.seconds for o in mine)
+    return {
+        "runs": len(mine),
+        "runs_per_platform": {p: sum(o.platform == p for o in mine) for p in PLATFORMS},
+        "lost": sum(o.lost for o in mine),
+        "lost_per_platform": {p: sum(o.lost for o in mine if o.platform == p) for p in PLATFORMS},
+        "wrong": sum(o.wrong for o in mine),
+        "mean_run_seconds": round(sum(seconds) / len(seconds), 3),
+        "max_run_seconds": round(seconds[-1], 3),
+        "examples": [o.detail for o in mine if o.detail][:5],
+    }
+
+
+def _interleaved(engine: DockerEngine) -> list[Callable[[], Outcome]]:
+    """Every run of both methods, half on each platform, in one shuffled order (the same every time)."""
+    tasks = [
+        functools.partial(_one, engine, method, PLATFORMS[i % 2], i)
+        for method in (BASEIMAGES, DOCKER_RUN)
+        for i in range(RUNS_PER_METHOD)
+    ]
+    random.Random(20261129).shuffle(tasks)
+    return tasks
+
+
+def test_docker_engine_run_loses_no_output_of_hundreds_of_concurrent_runs_under_load(
+    engine: DockerEngine, tmp_path: Path
+) -> None:
+    for platform in PLATFORMS:
+        engine.pull(PullRequest(IMAGE, platform))
+    load = Load(tmp_path / "load-build")
+    started = time.monotonic()
+    with load.running(), ThreadPoolExecutor(max_workers=THREADS) as pool:
+        outcomes = list(pool.map(lambda task: task(), _interleaved(engine)))
+    wall = time.monotonic() - started
+    figures = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "image": IMAGE,
+        "threads": THREADS,
+        "command": "sh -c 'echo out-N; echo err-N >&2; exit N%4'",
+        "wall_seconds": round(wall, 1),
+        "load_completed": dict(load.completed),
+        "methods": {method: _figures(outcomes, method) for method in (BASEIMAGES, DOCKER_RUN)},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+
+    assert load.completed["containers"] > 0 and load.completed["builds"] > 0, "the load did not run"
+    ours = figures["methods"][BASEIMAGES]
+    assert (ours["lost"], ours["wrong"]) == (0, 0), ours["examples"]
+    assert ours["runs_per_platform"] == {p: RUNS_PER_METHOD // 2 for p in PLATFORMS}
