@@ -35,15 +35,21 @@ class BuildRequest:
     output: Mapping[str, str] = field(default_factory=dict)
     metadata_file: Path | None = None
     builder: str | None = None
+    provenance: Mapping[str, str] | None = None  # e.g. {"mode": "max"}: BuildKit's provenance attestation
+    attest: Mapping[str, str] | None = None  # one more attestation, e.g. {"type": "sbom", "generator": IMAGE}
 
     def argv(self) -> list[str]:
         """The exact command python-on-whales runs for this request (flag order included)."""
         cmd = ["docker", "buildx", "build", "--progress", "plain"]
+        if self.attest:
+            cmd += ["--attest", _buildx_dict(self.attest)]
         cmd += _repeat("--build-arg", [f"{k}={v}" for k, v in self.build_args.items()])
         cmd += _repeat("--build-context", [f"{k}={v}" for k, v in self.build_contexts.items()])
         if self.builder:
             cmd += ["--builder", self.builder]
         cmd += _repeat("--label", [f"{k}={v}" for k, v in self.labels.items()])
+        if self.provenance:
+            cmd += ["--provenance", _buildx_dict(self.provenance)]
         if self.metadata_file is not None:
             cmd += ["--metadata-file", str(self.metadata_file)]
         cmd += ["--file", str(self.dockerfile)]
@@ -68,6 +74,8 @@ class BuildRequest:
             "builder": self.builder,
             "progress": "plain",
             "stream_logs": True,
+            "provenance": dict(self.provenance) if self.provenance else None,
+            "attest": dict(self.attest) if self.attest else None,
         }
 
 
@@ -143,6 +151,10 @@ class RunResult:
     exit_code: int
     stdout: str
     stderr: str
+
+
+def _buildx_dict(values: Mapping[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in values.items())
 
 
 def _repeat(flag: str, values: Sequence[str]) -> list[str]:

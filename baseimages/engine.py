@@ -84,7 +84,7 @@ class Engine(Protocol):
 
     def image_config(self, reference: str) -> dict[str, Any] | None: ...
 
-    def save(self, reference: str, output: Path) -> None: ...
+    def load(self, archive: Path) -> None: ...
 
     def login(self, server: str, credentials: Credentials) -> None: ...
 
@@ -241,14 +241,16 @@ class DockerEngine:
             reason = _first_line(exc.stderr or exc.stdout or "login failed").replace(credentials.password, "***")
             raise RegistryError(f"docker login to {server} failed: {reason}") from None
 
-    def save(self, reference: str, output: Path) -> None:
-        """`docker image save`: an OCI archive of every platform of REFERENCE, digests unchanged."""
+    def load(self, archive: Path) -> None:
+        """`docker image load`: an OCI archive (every platform, under the name its index carries) into the
+        local image store, digests unchanged (the containerd image store keeps the index as it is)."""
         from python_on_whales.exceptions import DockerException
 
         try:
-            self._docker.image.save(reference, output=output)
+            self._docker.image.load(archive, quiet=True)
         except DockerException as exc:
-            raise BuildError(reference, f"docker image save failed: {_first_line(exc.stderr or str(exc))}") from None
+            reason = _first_line(exc.stderr or str(exc))
+            raise BuildError(str(archive), f"docker image load failed: {reason}") from None
 
     def local_digest(self, reference: str) -> str | None:
         """The digest (image index) REFERENCE names in the local image store, None when absent."""

@@ -123,7 +123,10 @@ class Factory:
         for name, decision in decisions.items():
             results[name].reasons = list(decision.reasons)
             results[name].fingerprint = decision.inputs.fingerprint
-        self.scheduler.run(plan, push, decisions, results)
+        try:
+            self.scheduler.run(plan, push, decisions, results)
+        finally:
+            self.tools.close()
         report.finished = dt.datetime.now(dt.UTC)
         return report
 

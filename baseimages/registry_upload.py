@@ -1,4 +1,4 @@
-"""Uploading an OCI image archive (`docker image save`) over the distribution API, and manifest PUTs.
+"""Uploading an OCI image archive (buildx's OCI output) over the distribution API, and manifest PUTs.
 
 Every blob the archive's index reaches is uploaded once (POST then a monolithic PUT), skipped when
 the registry has it, or mounted from a repository of the same registry that has it; then each
@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from .errors import RegistryError
 from .reference import Reference
-from .registry_documents import descriptor, digest_of, field_of, parse_json
+from .registry_documents import descriptor, digest_of, field_of, parse_json, platform_of
 from .registry_http import HttpClient, Response
 
 
@@ -99,6 +99,23 @@ class _Archive:
         if handle is None:
             raise RegistryError(f"{self.path}: {member.name} is not a file")
         return handle
+
+
+def archive_index(archive: Path) -> tuple[str, dict[str, str]]:
+    """The digest of ARCHIVE's image index and its platform manifests by platform (attestations left out)."""
+    try:
+        with tarfile.open(archive) as tar:
+            image = _Archive(archive, tar)
+            top_digest, _, index_body, _ = image.image()
+            entries = field_of(image.json(top_digest, index_body), "manifests", list, str(archive), "index")
+    except (tarfile.TarError, OSError) as exc:
+        raise RegistryError(f"{archive}: cannot read the image archive: {exc}") from None
+    platforms = {}
+    for entry in entries:
+        platform = platform_of(entry, str(archive))
+        if platform is not None:
+            platforms[platform] = descriptor(entry, str(archive), "an index entry")[0]
+    return top_digest, platforms
 
 
 def upload_archive(http: HttpClient, archive: Path, target: Reference, mount_from: tuple[str, ...]) -> UploadResult:

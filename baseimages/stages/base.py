@@ -9,9 +9,12 @@ threads, events or other images. The scheduler decides when it runs and reports 
 from __future__ import annotations
 
 import functools
+import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..config import Settings
@@ -80,6 +83,21 @@ class Tools:
         self._engine = engine
         self._on_build_line = on_build_line
         self._resolved: dict[str, str] = {}
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        self._workdir_lock = threading.Lock()
+
+    @property
+    def workdir(self) -> Path:
+        """A folder for the run's build outputs (OCI archives), removed by `close`."""
+        with self._workdir_lock:
+            if self._workdir is None:
+                self._workdir = tempfile.TemporaryDirectory(prefix="baseimages-run-")
+            return Path(self._workdir.name)
+
+    def close(self) -> None:
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
 
     @property
     def engine(self) -> Engine:
@@ -139,6 +157,7 @@ class ImageContext:
     decision: Decision | None = None
     parent: Pinned | None = None  # what it builds FROM: set by the scheduler (a catalog parent) or resolved
     built: Pinned | None = None  # its candidate, once built
+    archive: Path | None = None  # the candidate as buildx wrote it: an OCI archive (what the upload sends)
     index: ImageIndex | None = None  # the candidate's index in the registry, once uploaded
     immutable: str | None = None  # the immutable tag it will get when it promotes (once identified)
     note: Note = field(default=lambda detail, platform: None)

@@ -52,17 +52,22 @@ class Build(Stage):
         assert ctx.parent is not None
         inputs = image_inputs(ctx, ctx.parent.digest)
         ctx.result.fingerprint = inputs.fingerprint
-        request = build_request(ctx, ctx.parent, inputs)
+        archive = ctx.tools.workdir / f"{ctx.name}.oci.tar"
+        request = build_request(ctx, ctx.parent, inputs, archive=archive)
         engine = ctx.tools.engine
         digest = ctx.with_retries(lambda: engine.build(request, ctx.name, on_line=ctx.tools.line_sink(ctx.name)))
+        engine.load(archive)  # into the local image store, for the smoke tests and the children's builds
         ctx.result.digest = digest
+        ctx.archive = archive
         ctx.built = Pinned(candidate_ref(ctx), digest, local=True)
 
     def describe(self, ctx: ImageContext) -> list[str]:
         assert ctx.parent is not None
-        request = build_request(ctx, ctx.parent, None, metadata_file=Path("<metadata.json>"))
+        archive = Path(f"<tmp>/{ctx.name}.oci.tar")
+        request = build_request(ctx, ctx.parent, None, archive=archive, metadata_file=Path("<metadata.json>"))
         ctx.built = Pinned(candidate_ref(ctx), f"<digest of {ctx.name}>", local=True)
-        return [shlex.join(request.argv())]
+        ctx.archive = archive
+        return [shlex.join(request.argv()), shlex.join(["docker", "image", "load", "--quiet", "--input", str(archive)])]
 
 
 class Identify(Stage):
@@ -108,8 +113,10 @@ def image_inputs(ctx: ImageContext, parent_digest: str) -> Inputs:
 
 
 def build_request(
-    ctx: ImageContext, parent: Pinned, inputs: Inputs | None, metadata_file: Path | None = None
+    ctx: ImageContext, parent: Pinned, inputs: Inputs | None, archive: Path, metadata_file: Path | None = None
 ) -> BuildRequest:
+    """The build of CTX's image FROM PARENT: every platform into one OCI archive with its timestamps
+    rewritten to SOURCE_DATE_EPOCH (reproducible), named with the candidate tag, with BuildKit's provenance."""
     spec = ctx.image.spec
     tools = ctx.tools
     created = ctx.plan.created
@@ -124,8 +131,7 @@ def build_request(
         base_digest=parent.digest,
         inputs=inputs,
     )
-    # Into the local image store under the candidate tag, never a promoted one; a push uploads it from there.
-    output = {"type": "image", "name": candidate_ref(ctx)}
+    output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
     if ctx.push:
         notes = index_annotations(created, parent.digest, inputs)
         output |= {f"annotation-index.{key}": value for key, value in notes.items()}
@@ -143,4 +149,5 @@ def build_request(
         secrets=tools.settings.build_secrets(),
         output=output,
         metadata_file=metadata_file,
+        provenance={"mode": "max"},
     )

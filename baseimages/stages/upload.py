@@ -3,10 +3,6 @@ check that the registry holds that digest with every planned platform."""
 
 from __future__ import annotations
 
-import shlex
-import tempfile
-from pathlib import Path
-
 from ..errors import RegistryError
 from ..events import Phase
 from ..reference import parse_reference
@@ -33,10 +29,8 @@ class UploadCandidate(Stage):
             if parent_repo.domain == target.domain:
                 mount_from = (parent_repo.path,)
         registry = ctx.tools.registry
-        with tempfile.TemporaryDirectory(prefix="baseimages-") as tmp:
-            archive = Path(tmp) / f"{ctx.name}.tar"
-            ctx.tools.engine.save(built.ref, archive)
-            upload = registry.upload_archive(archive, target, mount_from)
+        assert ctx.archive is not None
+        upload = registry.upload_archive(ctx.archive, target, mount_from)
         if upload.digest != built.digest:
             raise RegistryError(f"{ctx.name}: the registry holds {upload.digest}, the build made {built.digest}")
         ctx.note(
@@ -52,8 +46,4 @@ class UploadCandidate(Stage):
 
     def describe(self, ctx: ImageContext) -> list[str]:
         assert ctx.built is not None
-        archive = f"<tmp>/{ctx.name}.tar"
-        return [
-            shlex.join(["docker", "image", "save", "--output", archive, ctx.built.ref]),
-            f"# upload {archive} to {ctx.built.ref} (registry API: blobs, manifests, index)",
-        ]
+        return [f"# upload {ctx.archive} to {ctx.built.ref} (registry API: blobs, manifests, index)"]

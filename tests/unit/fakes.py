@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fake_image import make_image
+
 from baseimages.engine import BuildRequest, PullRequest, RunRequest, RunResult
 from baseimages.errors import BuildError, RegistryError
 from baseimages.process import Finished
 from baseimages.reference import Reference
 from baseimages.registry import ImageIndex, PlatformManifest, UploadResult
+from baseimages.registry_upload import archive_index
 from baseimages.retry import RetryPolicy
 
 BASE_DIGEST = "sha256:" + "b" * 64
@@ -41,6 +44,7 @@ class FakeEngine:
     build_seconds: float = 0.0
     slow: set[str] = field(default_factory=set)
     builds: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)  # archives `docker image load` was given
     requests: dict[str, BuildRequest] = field(default_factory=dict)  # image name -> its last build request
     runs: list[RunRequest] = field(default_factory=list)
     local: dict[str, str] = field(default_factory=dict)  # output name -> digest
@@ -63,10 +67,13 @@ class FakeEngine:
             if name in self.fail_build:
                 raise BuildError(image, "docker buildx build failed (exit 1): ERROR: boom", log="ERROR: boom")
             output = request.output["name"]
-            digest = digest_of(f"{output}|{uuid.uuid4()}")  # every build a new digest, as without reproducibility
-            self.local[output] = digest
+            # Every build a new digest (as if not reproducible), written where buildx writes its OCI archive.
+            image = make_image(f"{output}|{uuid.uuid4()}", platforms=request.platforms, attestation=True)
+            if "dest" in request.output:
+                image.write_archive(Path(request.output["dest"]))
+            self.local[output] = image.digest  # `docker image load` of it names it so
             self.platforms[output] = list(request.platforms)
-            return digest
+            return image.digest
         finally:
             with self._lock:
                 self.concurrent -= 1
@@ -86,8 +93,8 @@ class FakeEngine:
     def image_config(self, reference: str) -> dict[str, Any] | None:
         return {"Env": [], "Labels": {}, "User": "", "WorkingDir": ""}
 
-    def save(self, reference: str, output: Path) -> None:
-        output.write_text(json.dumps({"digest": self.local[reference], "platforms": self.platforms[reference]}))
+    def load(self, archive: Path) -> None:
+        self.loaded.append(archive.name)
 
     def login(self, server: str, credentials: Any) -> None:
         return None
@@ -107,6 +114,7 @@ class MemoryRegistry:
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=1, max_seconds=1))
     tags: dict[str, dict[str, str]] = field(default_factory=dict)  # repository -> tag -> digest
     indexes: dict[str, list[str]] = field(default_factory=dict)  # digest -> platforms
+    platform_digests: dict[str, dict[str, str]] = field(default_factory=dict)  # digest -> platform -> manifest
     annotations: dict[str, dict[str, str]] = field(default_factory=dict)  # digest -> annotations
     tag_moves: list[tuple[str, str, str]] = field(default_factory=list)  # (repository, tag, digest)
 
@@ -126,7 +134,7 @@ class MemoryRegistry:
         if digest is None or digest not in self.indexes:
             raise RegistryError(f"{ref}: not found in the registry")
         manifests = tuple(
-            PlatformManifest(p, digest_of(digest + p), 1_000_000, digest_of("config" + p)) for p in self.indexes[digest]
+            PlatformManifest(p, d, 1_000_000, digest_of("config" + p)) for p, d in self.platform_digests[digest].items()
         )
         return ImageIndex(str(ref), digest, manifests)
 
@@ -136,10 +144,11 @@ class MemoryRegistry:
     def upload_archive(self, archive: Path, target: Reference, mount_from: tuple[str, ...] = ()) -> UploadResult:
         if target.path.rsplit("/", 1)[-1] in self.fail_upload:
             raise RegistryError(f"{target.domain}: HTTP 500 Internal Server Error (gave up after 1 attempts)")
-        data = json.loads(archive.read_text())
-        self.indexes[data["digest"]] = data["platforms"]
-        self.tags.setdefault(target.repository, {})[target.tag or "latest"] = data["digest"]
-        return UploadResult(data["digest"], 2, 0, 0)
+        digest, platforms = archive_index(archive)
+        self.indexes[digest] = list(platforms)
+        self.platform_digests[digest] = platforms
+        self.tags.setdefault(target.repository, {})[target.tag or "latest"] = digest
+        return UploadResult(digest, 2, 0, 0)
 
     def copy_tags(self, source: Reference, tags: list[str]) -> None:
         if source.path.rsplit("/", 1)[-1] in self.fail_tags:

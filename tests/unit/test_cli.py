@@ -142,13 +142,18 @@ def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_cand
     assert "BASE_IMAGE=python:3.11-slim@<digest of python:3.11-slim>" in uv
     # The parent built in this run is used from the local store by its candidate tag, its digest recorded.
     assert "BASE_IMAGE=registry.test:5000/team/uv:candidate-1.0.0" in ml
+    # One OCI archive, timestamps rewritten (reproducible), with provenance; loaded into the local store.
     output = ml[ml.index("--output") + 1]
-    assert output.startswith("type=image,name=registry.test:5000/team/ml:candidate-2.0.0,")
+    assert output.startswith(
+        "type=oci,dest=<tmp>/ml.oci.tar,name=registry.test:5000/team/ml:candidate-2.0.0,rewrite-timestamp=true,"
+    )
     assert "push=true" not in output
     assert "annotation-index.org.opencontainers.image.base.digest=<digest of uv>" in output
+    assert ml[ml.index("--provenance") + 1] == "mode=max"
+    assert "SOURCE_DATE_EPOCH=" in " ".join(ml)
     lines = out.splitlines()
-    assert "docker image save --output '<tmp>/ml.tar' registry.test:5000/team/ml:candidate-2.0.0" in lines
-    assert "# upload <tmp>/ml.tar to registry.test:5000/team/ml:candidate-2.0.0" in out
+    assert "docker image load --quiet --input '<tmp>/ml.oci.tar'" in lines
+    assert "# upload <tmp>/ml.oci.tar to registry.test:5000/team/ml:candidate-2.0.0" in out
     # The uv command tests run on their platforms only (`true` is restricted to linux/arm64); ml's on both.
     runs = [shlex.split(line, comments=True) for line in out.splitlines() if line.startswith("docker create")]
     assert sorted((argv[argv.index("--platform") + 1], argv[argv.index("--entrypoint") + 1]) for argv in runs) == [

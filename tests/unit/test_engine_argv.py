@@ -41,6 +41,8 @@ FULL_BUILD = BuildRequest(
     output={"type": "image", "name": "localhost:5000/baseimages/uv:candidate-1.0.0", "push": "true"},
     metadata_file=Path("/tmp/metadata.json"),
     builder="multiarch",
+    provenance={"mode": "max"},
+    attest={"type": "sbom", "generator": "localhost:5000/tools/sbom:1"},
 )
 MINIMAL_BUILD = BuildRequest(
     context=Path("/work/images/uv"), dockerfile=Path("/work/images/uv/Dockerfile"), platforms=["linux/amd64"]
@@ -91,6 +93,8 @@ def test_build_request_argv_renders_every_input():
     assert ("--build-context", "wheelhouse=/opt/wheels") in pairs
     assert ("--platform", "linux/amd64,linux/arm64") in pairs
     assert ("--output", "type=image,name=localhost:5000/baseimages/uv:candidate-1.0.0,push=true") in pairs
+    assert ("--provenance", "mode=max") in pairs
+    assert ("--attest", "type=sbom,generator=localhost:5000/tools/sbom:1") in pairs
 
 
 RUNS = [

@@ -198,7 +198,7 @@ def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
     assert engine.builds == [] and engine.runs == [] and registry.tag_moves == []
     for name in ("uv", "ml", "security", "solo"):
         assert any(line.startswith("docker buildx build") and f"t/{name}:candidate" in line for line in lines)
-        assert any(line.startswith(f"# upload <tmp>/{name}.tar") for line in lines)
+        assert any(line.startswith(f"# upload <tmp>/{name}.oci.tar") for line in lines)
         assert any(line.startswith(f"# tag {REGISTRY}/t/{name}@<digest of {name}>") for line in lines)
     assert sum("baseimages-contract/uv" in line for line in lines) >= 2  # its service build and runs
 
