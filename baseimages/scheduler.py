@@ -14,6 +14,7 @@ It alone emits the events and records each stage's duration and interval (the re
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -107,10 +108,14 @@ class Scheduler:
                 if parent.pinned is None:
                     return self._block(ctx, f"not built: parent {spec.parent} failed")
                 ctx.parent = parent.pinned
-            if ctx.decision is not None and ctx.decision.action is Action.SKIP and ctx.decision.current_digest:
-                return self._unchanged(ctx, state, ctx.decision)
+            decision = ctx.decision
+            if decision is not None and decision.action is Action.SKIP and decision.current_digest:
+                return self._unchanged(ctx, state, decision.current_digest, decision.built)
             if not self._stages(ctx, state, parent, permits):
                 return None
+            if ctx.settled is not None:
+                ctx.result.reasons.append(ctx.settled.reason)
+                return self._unchanged(ctx, state, ctx.settled.digest, ctx.plan.build_date)
             self._finish(ctx, state)
         except BaseImagesError as exc:
             self._fail(ctx, exc)
@@ -138,6 +143,8 @@ class Scheduler:
                     permits.release()
                 held = stage.heavy
                 self._run_stage(stage, ctx)
+                if ctx.settled is not None:  # what it built is already published: nothing more to do
+                    return True
                 if stage.publishes_candidate:
                     state.pinned = ctx.built
                     state.built.set()  # children may build FROM it now
@@ -174,12 +181,12 @@ class Scheduler:
             ctx.result.status = ImageStatus.TESTED
             self.emit(ctx.name, Phase.TESTED, detail=f"{ctx.built.ref} ({ctx.built.digest})")
 
-    def _unchanged(self, ctx: ImageContext, state: _State, decision: Decision) -> None:
-        assert decision.current_digest is not None
+    def _unchanged(self, ctx: ImageContext, state: _State, digest: str, built: dt.datetime | None) -> None:
+        """The image is published already at DIGEST (built on BUILT): no tag moves; its children use it."""
         result = ctx.result
         result.status = ImageStatus.UNCHANGED
-        result.digest = decision.current_digest
-        result.tags = tags_at(self.tools.registry, ctx.image, decision.current_digest, decision.built)
+        result.digest = digest
+        result.tags = tags_at(self.tools.registry, ctx.image, digest, built)
         name = f"{ctx.image.repository}:{result.tags[0] if result.tags else ctx.image.spec.version}"
         state.pinned = Pinned(f"{ctx.image.repository}@{result.digest}", result.digest, local=False, name=name)
         state.ok = True

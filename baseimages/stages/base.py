@@ -144,6 +144,14 @@ class Tools:
         return self.settings.source or repository_url(remote)
 
 
+@dataclass(frozen=True)
+class Settled:
+    """A stage found the image already published (DIGEST): the rest of its stages do not run."""
+
+    digest: str
+    reason: str
+
+
 @dataclass
 class ImageContext:
     """One image in one run: what its stages read (the plan, the tools, the parent) and fill in (the
@@ -160,6 +168,7 @@ class ImageContext:
     archive: Path | None = None  # the candidate as buildx wrote it: an OCI archive (what the upload sends)
     index: ImageIndex | None = None  # the candidate's index in the registry, once uploaded
     immutable: str | None = None  # the immutable tag it will get when it promotes (once identified)
+    settled: Settled | None = None
     note: Note = field(default=lambda detail, platform: None)
 
     @property

@@ -12,7 +12,9 @@ from ..engine import BuildRequest
 from ..events import Phase
 from ..fingerprint import Inputs, compute_inputs
 from ..labels import image_labels, index_annotations
-from .base import ImageContext, Pinned, Stage
+from ..reference import parse_reference
+from ..registry_upload import archive_index
+from .base import ImageContext, Pinned, Settled, Stage
 from .promote import immutable_tag
 
 
@@ -71,8 +73,10 @@ class Build(Stage):
 
 
 class Identify(Stage):
-    """Name the build before children use it: when pushing, the immutable tag it will have (the day's
-    tag that already names its digest, else the next free number); that is the `base.name` of its
+    """Name the build before children use it. When pushing: a build whose platform manifests are the
+    ones already published for its version (a reproducible rebuild) is settled there, nothing moves and
+    its children build FROM the published index; otherwise its name is the immutable tag it will have
+    (the day's tag that already names its digest, else the next free number): the `base.name` of its
     children. Children may build FROM it from here on."""
 
     key = "identify"
@@ -84,6 +88,11 @@ class Identify(Stage):
         assert ctx.built is not None
         image = ctx.image
         if ctx.push:
+            published = _reproduces(ctx)
+            if published is not None:
+                reason = f"rebuilt byte for byte: the platform manifests of {published} (nothing moved)"
+                ctx.settled = Settled(published, reason)
+                return
             ctx.immutable = immutable_tag(ctx.tools.registry, image, ctx.built.digest)
             ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{ctx.immutable}")
         else:
@@ -97,6 +106,19 @@ class Identify(Stage):
             return []
         return [f"# find the immutable tag of {ctx.built.digest}: {image.repository}:{image.tags.dated}.N "
                 "(registry API: HEAD per build number of the day)"]  # fmt: skip
+
+
+def _reproduces(ctx: ImageContext) -> str | None:
+    """The digest published at the image's version when the build has exactly its platform manifests."""
+    assert ctx.archive is not None
+    registry = ctx.tools.registry
+    version = parse_reference(f"{ctx.image.repository}:{ctx.image.spec.version}")
+    published = registry.digest(version)
+    if published is None:
+        return None
+    _, built = archive_index(ctx.archive)
+    index = registry.index(parse_reference(f"{ctx.image.repository}@{published}"))
+    return published if {m.platform: m.digest for m in index.manifests} == built else None
 
 
 def candidate_ref(ctx: ImageContext) -> str:

@@ -81,11 +81,13 @@ def make_image(
     attestation: bool = False,
     predicates: Iterable[str] = (PROVENANCE,),
     attested: Iterable[str] | None = None,
+    run: str = "",
 ) -> FakeImage:
     """An index of one image manifest per platform, each with a config and one layer; SEED makes the
     bytes differ between images. With ATTESTATION, an `unknown/unknown` attestation manifest per
     platform (of ATTESTED platforms, default all) as BuildKit adds them: annotated with the platform
-    manifest it describes, one in-toto layer per predicate type of PREDICATES."""
+    manifest it describes, one in-toto layer per predicate type of PREDICATES; RUN goes into the statements
+    only (as BuildKit's provenance records its build's times: same images, another index)."""
     platforms = tuple(platforms)
     manifests: dict[str, bytes] = {}
     blobs: dict[str, bytes] = {}
@@ -104,7 +106,7 @@ def make_image(
             config = canonical_json({"architecture": "unknown", "os": "unknown", "config": {}})
             layers = [
                 (canonical_json({"_type": "https://in-toto.io/Statement/v0.1", "predicateType": kind,
-                                 "subject": platform_entry["digest"], "seed": seed}),
+                                 "subject": platform_entry["digest"], "seed": seed, "run": run}),
                  "application/vnd.in-toto+json", {"in-toto.io/predicate-type": kind})
                 for kind in predicates
             ]  # fmt: skip

@@ -42,6 +42,7 @@ class FakeEngine:
     fail_runs: set[str] = field(default_factory=set)
     interrupt_build: str | None = None
     build_seconds: float = 0.0
+    reproducible: bool = False  # the same image manifests for the same build request (the index still differs)
     slow: set[str] = field(default_factory=set)
     builds: list[str] = field(default_factory=list)
     loaded: list[str] = field(default_factory=list)  # archives `docker image load` was given
@@ -68,7 +69,10 @@ class FakeEngine:
                 raise BuildError(image, "docker buildx build failed (exit 1): ERROR: boom", log="ERROR: boom")
             output = request.output["name"]
             # Every build a new digest (as if not reproducible), written where buildx writes its OCI archive.
-            image = make_image(f"{output}|{uuid.uuid4()}", platforms=request.platforms, attestation=True)
+            # Reproducible: what goes into the image (its parent's digest, its args; not how BASE_IMAGE names it).
+            inputs = sorted((k, v) for k, v in {**request.build_args, **request.labels}.items() if k != "BASE_IMAGE")
+            seed = f"{output}|{inputs}" if self.reproducible else f"{output}|{uuid.uuid4()}"
+            image = make_image(seed, platforms=request.platforms, attestation=True, run=str(uuid.uuid4()))
             if "dest" in request.output:
                 image.write_archive(Path(request.output["dest"]))
             self.local[output] = image.digest  # `docker image load` of it names it so

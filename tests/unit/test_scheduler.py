@@ -306,3 +306,26 @@ def test_dry_run_shows_the_cosign_commands_and_never_the_password(family):
     assert any(line.startswith("cosign sign --key") and "t/uv@<digest of uv>" in line for line in lines)
     assert any(line.startswith("cosign attest --key") and "t/uv@<digest of uv>" in line for line in lines)
     assert not any("pw-that-must-not-show" in line for line in lines)
+
+
+def test_a_reproducible_rebuild_settles_on_the_published_image_and_moves_no_tag(family):
+    from baseimages.changes import RefreshPolicy
+
+    registry = MemoryRegistry()
+    first, _, _, _ = _run(family, FakeEngine(reproducible=True), registry)
+    moves = list(registry.tag_moves)
+    settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
+    catalog = family.load()
+    engine = FakeEngine(reproducible=True)
+    factory = Factory(settings, catalog, engine=engine, registry=registry, refresh=RefreshPolicy(force=True))
+    second = factory.run(make_plan(catalog, settings, now=NOW), push=True)
+    assert second.exit_code == 0
+    for image in second.images:
+        assert image.status is ImageStatus.UNCHANGED, (image.name, image.error)
+        assert image.digest == first.image(image.name).digest
+        assert image.reasons[-1].startswith("rebuilt byte for byte")
+        assert "1.0.0-20261129.1" in image.tags and "latest" in image.tags
+    assert registry.tag_moves == moves  # not one tag moved, not one added
+    # The children built FROM the published parent, which their base labels name.
+    assert engine.requests["ml"].build_args["BASE_IMAGE"] == f"{REGISTRY}/t/uv@{first.image('uv').digest}"
+    assert engine.requests["ml"].labels["org.opencontainers.image.base.name"] == f"{REGISTRY}/t/uv:1.0.0-20261129.1"
