@@ -45,6 +45,7 @@ class Options:
     wait_lock: float
     verbose: bool
     key: Path | None = None
+    no_cache: bool = False
 
     def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
         """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""
@@ -95,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for another run on the same registry and namespace to finish (default: refuse at once)",
     )
+    common.add_argument(
+        "--no-cache", action="store_true", help="build every step again (with --force: a rebuild that must be the same)"
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="stream the buildx logs")
 
     parser = argparse.ArgumentParser(
@@ -143,6 +147,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         wait_lock=ns.wait_lock,
         verbose=ns.verbose,
         key=getattr(ns, "key", None),
+        no_cache=ns.no_cache,
     )
 
 
@@ -196,6 +201,7 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         on_build_line=printer.build_line,
         force=options.force,
         refresh=refresh,
+        no_cache=options.no_cache,
     )
     push = options.command == "push"
     if options.dry_run and options.command in ("build", "push"):

@@ -37,6 +37,7 @@ class BuildRequest:
     builder: str | None = None
     provenance: Mapping[str, str] | None = None  # e.g. {"mode": "max"}: BuildKit's provenance attestation
     attest: Mapping[str, str] | None = None  # one more attestation, e.g. {"type": "sbom", "generator": IMAGE}
+    no_cache: bool = False  # every step runs again (a rebuild that checks reproducibility)
 
     def argv(self) -> list[str]:
         """The exact command python-on-whales runs for this request (flag order included)."""
@@ -57,6 +58,8 @@ class BuildRequest:
         if self.output:
             cmd += ["--output", ",".join(f"{k}={v}" for k, v in self.output.items())]
         cmd += ["--platform", ",".join(self.platforms)]
+        if self.no_cache:
+            cmd.append("--no-cache")
         cmd.append(str(self.context))
         return cmd
 
@@ -76,6 +79,7 @@ class BuildRequest:
             "stream_logs": True,
             "provenance": dict(self.provenance) if self.provenance else None,
             "attest": dict(self.attest) if self.attest else None,
+            "cache": not self.no_cache,
         }
 
 

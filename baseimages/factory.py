@@ -79,6 +79,7 @@ class Factory:
         refresh: RefreshPolicy | None = None,
         stages: Sequence[Stage] | None = None,
         signer: Cosign | None = None,
+        no_cache: bool = False,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
@@ -86,7 +87,7 @@ class Factory:
         self._platforms: set[str] = set()  # what the engine must be able to build and run
         self.refresh = refresh or RefreshPolicy(force=force)
         self.registry = registry or registry_client(settings, on_retry=self._registry_retry)
-        self.tools = Tools(settings, self.registry, lambda: self.engine, on_build_line, signer)
+        self.tools = Tools(settings, self.registry, lambda: self.engine, on_build_line, signer, no_cache)
         self.scheduler = Scheduler(default_stages() if stages is None else stages, self.tools, on_event)
 
     @property

@@ -76,8 +76,10 @@ class Tools:
         engine: Callable[[], Engine],
         on_build_line: Callable[[str, str], None] | None = None,
         signer: Cosign | None = None,
+        no_cache: bool = False,
     ) -> None:
         self.settings = settings
+        self.no_cache = no_cache  # builds run every step again (a reproducibility check)
         self.registry = registry
         self.signer = signer or Cosign(settings.sign_key, settings.sign_password)
         self._engine = engine

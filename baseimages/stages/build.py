@@ -172,4 +172,5 @@ def build_request(
         output=output,
         metadata_file=metadata_file,
         provenance={"mode": "max"},
+        no_cache=tools.no_cache,
     )

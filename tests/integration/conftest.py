@@ -9,7 +9,9 @@ the registry a user pushes to.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import urllib.request
@@ -20,11 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from baseimages import Settings, load_settings
+from baseimages import Event, Factory, RunReport, Settings, load_catalog, load_settings, make_plan
 from baseimages.engine import DockerEngine
 from baseimages.registry import RegistryClient
 
 ROOT = Path(__file__).resolve().parents[2]
+FAMILY = ["python311-uv", "python311-ml", "python311-security"]
 HERE = Path(__file__).resolve().parent
 
 
@@ -153,3 +156,47 @@ def fresh_settings() -> Callable[..., Settings]:
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
     yield copy_catalog(tmp_path / "project", ["python311-uv"])
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private: Path
+    public: Path
+    password: str
+
+
+def make_signing_key(folder: Path, password: str) -> SigningKey:
+    """A cosign key pair made by cosign itself (Debian's package, installed by scripts/engine)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["cosign", "generate-key-pair"],
+        cwd=folder,
+        env={**os.environ, "COSIGN_PASSWORD": password},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"cosign generate-key-pair failed (is cosign installed? scripts/engine up): {done.stderr}")
+    return SigningKey(folder / "cosign.key", folder / "cosign.pub", password)
+
+
+@pytest.fixture(scope="session")
+def signing_key(tmp_path_factory: pytest.TempPathFactory) -> SigningKey:
+    return make_signing_key(tmp_path_factory.mktemp("cosign"), "family-key-password")
+
+
+@pytest.fixture(scope="session")
+def family(
+    engine: DockerEngine, test_registry: str, tmp_path_factory: pytest.TempPathFactory, signing_key: SigningKey
+) -> tuple[RunReport, list[Event], Settings]:
+    """The whole catalog pushed once, signed with `signing_key`: (report, events, settings)."""
+    project = copy_catalog(tmp_path_factory.mktemp("family"), FAMILY)
+    settings = dataclasses.replace(
+        settings_for(project, test_registry), sign_key=signing_key.private, sign_password=signing_key.password
+    )
+    catalog = load_catalog(settings.catalog_dir, settings.platforms)
+    events: list[Event] = []
+    report = Factory(settings, catalog, engine=engine, on_event=events.append).run(
+        make_plan(catalog, settings), push=True
+    )
+    return report, events, settings

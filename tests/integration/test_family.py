@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
+from baseimages import ImageStatus, Status
+from baseimages.factory import Phase
 
-from baseimages import Factory, ImageStatus, Status, load_catalog, make_plan
-from baseimages.engine import DockerEngine
-from baseimages.factory import Event, Phase
-
-FAMILY = ["python311-uv", "python311-ml", "python311-security"]
+FAMILY = ["python311-uv", "python311-ml", "python311-security"]  # the order the conftest's `family` pushes
 PLATFORMS = ["linux/amd64", "linux/arm64"]
-
-
-@pytest.fixture(scope="module")
-def family(engine: DockerEngine, test_registry: str, tmp_path_factory, catalog_copy, fresh_settings):
-    project = catalog_copy(tmp_path_factory.mktemp("family"), FAMILY)
-    settings = fresh_settings(project, test_registry)
-    catalog = load_catalog(settings.catalog_dir, settings.platforms)
-    events: list[Event] = []
-    report = Factory(settings, catalog, engine=engine, on_event=events.append).run(
-        make_plan(catalog, settings), push=True
-    )
-    return report, events
 
 
 def _checks(report, image: str, platform: str) -> dict[str, tuple[Status, str]]:
@@ -30,7 +15,7 @@ def _checks(report, image: str, platform: str) -> dict[str, tuple[Status, str]]:
 
 
 def test_whole_family_promotes_with_every_check_passed_or_explained(family) -> None:
-    report, _ = family
+    report, _, _ = family
     assert report.exit_code == 0, [(i.name, i.error) for i in report.images]
     assert [i.name for i in report.images] == FAMILY
     assert all(i.status is ImageStatus.PROMOTED for i in report.images)
@@ -49,7 +34,7 @@ def test_whole_family_promotes_with_every_check_passed_or_explained(family) -> N
 
 
 def test_ml_and_security_build_in_parallel_once_uv_is_built_and_promote_after_it(family) -> None:
-    report, events = family
+    report, events, _ = family
     building = {e.image: e.elapsed for e in events if e.phase is Phase.BUILDING}
     promoted = {e.image: e.elapsed for e in events if e.phase is Phase.PROMOTED}
     uv_built = report.image("python311-uv").timeline["build"][1]
@@ -62,14 +47,14 @@ def test_ml_and_security_build_in_parallel_once_uv_is_built_and_promote_after_it
 
 
 def test_children_are_built_from_the_digest_uv_got_in_this_run(family) -> None:
-    report, _ = family
+    report, _, _ = family
     uv = report.image("python311-uv")
     for child in ("python311-ml", "python311-security"):
         assert report.image(child).parent_ref == f"{uv.repository}:candidate-1.0.0@{uv.digest}"
 
 
 def test_ml_has_cpu_torch_on_amd64_and_says_why_not_on_arm64(family) -> None:
-    report, _ = family
+    report, _, _ = family
     amd64 = _checks(report, "python311-ml", "linux/amd64")
     assert amd64["torch imports at the pinned version"] == (Status.PASSED, "2.13.0+cpu")
     assert amd64["torch reports no CUDA, without error"][0] is Status.PASSED
@@ -81,7 +66,7 @@ def test_ml_has_cpu_torch_on_amd64_and_says_why_not_on_arm64(family) -> None:
 
 
 def test_security_scanners_and_hyperscan_work_on_both_platforms(family) -> None:
-    report, _ = family
+    report, _, _ = family
     for platform in PLATFORMS:
         checks = _checks(report, "python311-security", platform)
         assert checks["nmap runs"][0] is Status.PASSED
@@ -93,7 +78,7 @@ def test_security_scanners_and_hyperscan_work_on_both_platforms(family) -> None:
 
 
 def test_contract_services_run_in_the_slim_runtime(family) -> None:
-    report, _ = family
+    report, _, _ = family
     for image in ("python311-uv", "python311-ml"):
         checks = _checks(report, image, "linux/amd64")
         contract = {name: status for name, (status, _) in checks.items() if name.startswith("service contract")}
@@ -105,7 +90,7 @@ def test_contract_services_run_in_the_slim_runtime(family) -> None:
 
 
 def test_every_image_is_held_to_its_size_budget_per_platform(family) -> None:
-    report, _ = family
+    report, _, _ = family
     for image in report.images:
         for platform in image.platforms:
             sizes = [c for c in platform.checks if c.kind == "size"]

@@ -43,6 +43,7 @@ FULL_BUILD = BuildRequest(
     builder="multiarch",
     provenance={"mode": "max"},
     attest={"type": "sbom", "generator": "localhost:5000/tools/sbom:1"},
+    no_cache=True,
 )
 MINIMAL_BUILD = BuildRequest(
     context=Path("/work/images/uv"), dockerfile=Path("/work/images/uv/Dockerfile"), platforms=["linux/amd64"]
@@ -95,6 +96,7 @@ def test_build_request_argv_renders_every_input():
     assert ("--output", "type=image,name=localhost:5000/baseimages/uv:candidate-1.0.0,push=true") in pairs
     assert ("--provenance", "mode=max") in pairs
     assert ("--attest", "type=sbom,generator=localhost:5000/tools/sbom:1") in pairs
+    assert "--no-cache" in argv
 
 
 RUNS = [
