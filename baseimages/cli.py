@@ -109,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("ref", nargs="?", help="image reference (default: each selected image's latest tag)")
     sub.add_parser("push", parents=[common], help="build, smoke-test, push, then move tags")
     sub.add_parser("bake-file", parents=[common], help="print the equivalent `docker buildx bake` definition (JSON)")
+    doctor = sub.add_parser("doctor", parents=[common], help="check the engine, registries and catalog; change nothing")
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
     return parser
 
 
@@ -167,6 +169,10 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
 
         print(json.dumps(bake_definition(plan, settings), indent=2), file=out)
         return 0
+    if options.command == "doctor":
+        from .cli_doctor import doctor
+
+        return doctor(settings, plan, as_json=options.json, out=out)
     if options.command == "list":
         for image in plan.images:
             spec = image.spec
