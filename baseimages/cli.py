@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .catalog import Catalog, load_catalog
 from .changes import RefreshPolicy
+from .cli_doctor import add_doctor_parser
 from .config import SETTINGS, Settings, load_settings, parse_platforms
 from .errors import BaseImagesError, ConfigError, InternalError
 from .lock import RunLock
@@ -109,8 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("ref", nargs="?", help="image reference (default: each selected image's latest tag)")
     sub.add_parser("push", parents=[common], help="build, smoke-test, push, then move tags")
     sub.add_parser("bake-file", parents=[common], help="print the equivalent `docker buildx bake` definition (JSON)")
-    doctor = sub.add_parser("doctor", parents=[common], help="check the engine, registries and catalog; change nothing")
-    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
+    add_doctor_parser(sub, common)
     return parser
 
 

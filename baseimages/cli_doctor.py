@@ -3,12 +3,19 @@ is made (or, with --json, all of them at the end). Exit code 0, or 1 when any fi
 
 from __future__ import annotations
 
+import argparse
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 from .config import Settings
 from .doctor import Finding, run_doctor
 from .plan import Plan
+
+
+def add_doctor_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Register `doctor` (the common flags, plus --json) in the CLI's subcommands SUB."""
+    parser = sub.add_parser("doctor", parents=[common], help="check the engine, registries and catalog; change nothing")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
 
 
 def doctor(settings: Settings, plan: Plan, *, as_json: bool, out: TextIO) -> int:
