@@ -106,11 +106,11 @@ def _parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", parents=[common], help="show build waves, tags, and what push would rebuild and why")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     sub.add_parser("build", parents=[common], help="build and smoke-test every platform, push nothing")
+    add_doctor_parser(sub, common)
     test = sub.add_parser("test", parents=[common], help="smoke-test existing images in the registry")
     test.add_argument("ref", nargs="?", help="image reference (default: each selected image's latest tag)")
     sub.add_parser("push", parents=[common], help="build, smoke-test, push, then move tags")
     sub.add_parser("bake-file", parents=[common], help="print the equivalent `docker buildx bake` definition (JSON)")
-    add_doctor_parser(sub, common)
     return parser
 
 

@@ -3,8 +3,8 @@ python-on-whales, and git for the revision labels.
 
 Every call is described first as a typed request that can render its exact argv (what `--dry-run`
 prints) and is then executed with python-on-whales' own API. python-on-whales' DockerException is
-translated here into our errors. Only engine_probe (doctor's read-only questions) also imports
-python_on_whales; both on first use, which keeps start-up cheap on paths that never touch Docker.
+translated here, and only here, into our errors. Nothing else in baseimages imports python_on_whales,
+which keeps start-up cheap on paths that never touch Docker.
 """
 
 from __future__ import annotations

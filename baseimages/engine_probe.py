@@ -1,8 +1,8 @@
 """Read-only questions to the Docker engine, for `doctor`: the buildx version, what dockerd says about
-itself, the builders and their platforms, the build cache's size. Part of the engine layer: like
-`engine`, it calls Docker only through python-on-whales (imported on first use) and translates its
-DockerException into EngineError here. Nothing here changes the engine: no pull, no build, no prune,
-no `buildx use`.
+itself, the builders and their platforms, the build cache's size. Part of the engine layer: besides
+`engine`, the one module that imports python_on_whales (on first use, so that start-up stays cheap);
+like `engine`, it translates python-on-whales' DockerException into EngineError here and only here.
+Nothing here changes the engine: no pull, no build, no prune, no `buildx use`.
 """
 
 from __future__ import annotations
