@@ -18,6 +18,7 @@ from __future__ import annotations
 from .catalog import Catalog, CommandTest, FileTest, ImageSpec, MetadataTest, SizeBudget, SmokeSpec, load_catalog
 from .changes import RefreshPolicy
 from .config import Settings, load_settings
+from .doctor import DoctorReport, Finding, Verdict, run_doctor
 from .engine import Engine
 from .errors import (
     BaseImagesError,
@@ -49,6 +50,7 @@ __all__ = [
     "CheckResult",
     "CommandTest",
     "ConfigError",
+    "DoctorReport",
     "DryRun",
     "Engine",
     "EngineError",
@@ -56,6 +58,7 @@ __all__ = [
     "EventSink",
     "Factory",
     "FileTest",
+    "Finding",
     "ImageContext",
     "ImageResult",
     "ImageSpec",
@@ -80,10 +83,12 @@ __all__ = [
     "Stage",
     "Status",
     "TagSet",
+    "Verdict",
     "compute_tags",
     "default_stages",
     "load_catalog",
     "load_settings",
     "make_plan",
     "registry_client",
+    "run_doctor",
 ]

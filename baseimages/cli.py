@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .catalog import Catalog, load_catalog
 from .changes import RefreshPolicy
+from .cli_doctor import add_doctor_parser
 from .config import SETTINGS, Settings, load_settings, parse_platforms
 from .errors import BaseImagesError, ConfigError, InternalError
 from .lock import RunLock
@@ -110,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", parents=[common], help="show build waves, tags, and what push would rebuild and why")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     sub.add_parser("build", parents=[common], help="build and smoke-test every platform, push nothing")
+    add_doctor_parser(sub, common)
     test = sub.add_parser("test", parents=[common], help="smoke-test existing images in the registry")
     test.add_argument("ref", nargs="?", help="image reference (default: each selected image's latest tag)")
     sub.add_parser("push", parents=[common], help="build, smoke-test, push, then move tags")
@@ -181,6 +183,10 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
 
         print(json.dumps(bake_definition(plan, settings), indent=2), file=out)
         return 0
+    if options.command == "doctor":
+        from .cli_doctor import doctor
+
+        return doctor(settings, plan, as_json=options.json, out=out)
     if options.command == "list":
         for image in plan.images:
             spec = image.spec

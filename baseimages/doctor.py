@@ -1,0 +1,214 @@
+"""`doctor`: checks that a machine can build, test and push the family, and changes nothing.
+
+Each check returns typed findings, ok / warn / fail, each with the fix when it is not ok:
+
+- the engine (`doctor_engine`): buildx and its version, dockerd, the containerd image store, the builders
+  and their platforms, the QEMU binfmt handlers, the BuildKit cache against the free disk;
+- the registries (`doctor_registry`): the target registry and its login, Docker Hub or a mirror serving
+  each external base;
+- each image (`doctor_context`, `doctor_dockerfile`): its build context after `.dockerignore` with the
+  largest files, and the known Dockerfile traps.
+
+Docker is asked through `engine_probe` (python-on-whales), registries through the project's
+RegistryClient; nothing is pulled, built, pruned, logged in or written. A check that raises is itself a
+failed finding, so one broken probe never hides the others.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import BaseImagesError, InternalError
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .engine_probe import EngineFacts, EngineProbe
+    from .plan import Plan
+    from .registry import RegistryClient
+
+BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
+
+
+class Verdict(enum.Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing doctor looked at. CHECK names the check (`buildx`, `context`, ...), SUBJECT what it looked
+    at (an image, a builder, a registry; "" for the machine), FIX what to do when it is not ok, DETAILS
+    supporting lines (the largest files, the other builders)."""
+
+    check: str
+    verdict: Verdict
+    summary: str
+    fix: str = ""
+    subject: str = ""
+    details: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        """The finding as a person reads it: a verdict column, the check, the summary, then its lines."""
+        label = "FAIL" if self.verdict is Verdict.FAIL else self.verdict.value
+        where = f"{self.check} {self.subject}".strip()
+        out = [f"{label:<5} {where:<32} {self.summary}"]
+        out += [f"{'':<6}{detail}" for detail in self.details]
+        if self.fix:
+            out.append(f"{'':<6}fix: {self.fix}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "subject": self.subject,
+            "verdict": self.verdict.value,
+            "summary": self.summary,
+            "fix": self.fix,
+            "details": list(self.details),
+        }
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    findings: tuple[Finding, ...]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed (warnings included), 1 on any fail."""
+        return 1 if any(f.verdict is Verdict.FAIL for f in self.findings) else 0
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(f.verdict is verdict for f in self.findings)
+
+    def summary(self) -> str:
+        return ", ".join(f"{self.count(v)} {v.value}" for v in Verdict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "findings": [f.to_dict() for f in self.findings],
+            "counts": {v.value: self.count(v) for v in Verdict},
+            "exit_code": self.exit_code,
+        }
+
+
+@dataclass
+class DoctorContext:
+    """What every check may use. ENGINE and REGISTRY are injectable (tests, other tooling); FACTS is filled
+    by the engine check (None: dockerd did not answer, and the checks that need it say so)."""
+
+    settings: Settings
+    plan: Plan
+    engine: EngineProbe
+    registry: Callable[[tuple[str, ...]], RegistryClient]  # a client trying these mirrors for Docker Hub
+    binfmt_dir: Path = BINFMT_DIR
+    host_arch: str = ""  # this machine's, as platform.machine() says it (x86_64, aarch64)
+    free_bytes: Callable[[Path], int | None] = field(default=lambda path: free_bytes(path))
+    facts: EngineFacts | None = None  # filled by the engine check
+    engine_error: str = ""
+    memo: dict[str, Any] = field(default_factory=dict)  # answers several checks use, asked once
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """Every platform a selected image builds for, in catalog order."""
+        seen: dict[str, None] = {}
+        for image in self.plan.images:
+            seen.update(dict.fromkeys(image.platforms))
+        return tuple(seen)
+
+
+def free_bytes(path: Path) -> int | None:
+    """Bytes free for an unprivileged writer on the filesystem holding PATH; None when PATH is not here."""
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return None
+    return stat.f_bavail * stat.f_frsize
+
+
+Check = Callable[[DoctorContext], Sequence[Finding]]
+FindingSink = Callable[[Finding], None]
+
+
+@dataclass
+class Doctor:
+    """Runs CHECKS (default: `default_checks()`) in order; each finding goes to ON_FINDING as it is made."""
+
+    context: DoctorContext
+    checks: Sequence[tuple[str, Check]] = field(default_factory=lambda: default_checks())
+    on_finding: FindingSink | None = None
+
+    def run(self) -> DoctorReport:
+        findings: list[Finding] = []
+        for name, check in self.checks:
+            for finding in _guarded(name, check, self.context):
+                findings.append(finding)
+                if self.on_finding is not None:
+                    self.on_finding(finding)
+        return DoctorReport(tuple(findings))
+
+
+def _guarded(name: str, check: Check, ctx: DoctorContext) -> Sequence[Finding]:
+    """CHECK's findings; an error it raises is a failed finding of its own, never the end of doctor."""
+    try:
+        return check(ctx)
+    except BaseImagesError as exc:
+        return [Finding(name, Verdict.FAIL, str(exc), fix="see the message; other checks went on")]
+    except Exception as exc:  # a bug in a check: said in one line, the others still run
+        return [Finding(name, Verdict.FAIL, str(InternalError(f"doctor check {name}", exc)))]
+
+
+def default_checks() -> list[tuple[str, Check]]:
+    from .doctor_context import check_contexts
+    from .doctor_dockerfile import check_dockerfiles
+    from .doctor_engine import check_builders, check_buildx, check_cache, check_engine
+    from .doctor_qemu import check_qemu
+    from .doctor_registry import check_bases, check_registry
+
+    return [
+        ("buildx", check_buildx),
+        ("engine", check_engine),
+        ("builder", check_builders),
+        ("qemu", check_qemu),
+        ("build cache", check_cache),
+        ("registry", check_registry),
+        ("base", check_bases),
+        ("context", check_contexts),
+        ("dockerfile", check_dockerfiles),
+    ]
+
+
+def run_doctor(
+    settings: Settings,
+    plan: Plan,
+    *,
+    engine: EngineProbe | None = None,
+    registry: Callable[[tuple[str, ...]], RegistryClient] | None = None,
+    binfmt_dir: Path | None = None,
+    host_arch: str | None = None,
+    on_finding: FindingSink | None = None,
+) -> DoctorReport:
+    """Every check of the machine and of PLAN's images; ENGINE (default: the local Docker through
+    python-on-whales, or DOCKER_HOST's) and REGISTRY (default: quick clients for SETTINGS) may be injected."""
+    import platform as host
+
+    from .doctor_registry import quick_client
+    from .engine_probe import DockerProbe
+
+    context = DoctorContext(
+        settings=settings,
+        plan=plan,
+        engine=engine or DockerProbe(),
+        registry=registry or (lambda mirrors: quick_client(settings, mirrors)),
+        binfmt_dir=binfmt_dir or BINFMT_DIR,
+        host_arch=host_arch if host_arch is not None else host.machine(),
+    )
+    return Doctor(context, on_finding=on_finding).run()
+
+
+__all__ = ["Doctor", "DoctorContext", "DoctorReport", "Finding", "Verdict", "default_checks", "run_doctor"]
