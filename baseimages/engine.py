@@ -1,10 +1,11 @@
-"""The one place that runs processes: Docker (buildx builds, containers, pulls, saves) through
-python-on-whales, and git for the revision labels.
+"""The one place that runs Docker for a run (buildx builds, containers, pulls, loads), through
+python-on-whales; other processes (git, cosign) go through `baseimages.process`.
 
 Every call is described first as a typed request (`baseimages.docker_requests`) that can render its
 exact argv (what `--dry-run` prints) and is then executed here with python-on-whales' own API.
-python-on-whales' DockerException is translated here, and only here, into our errors. Nothing else in
-baseimages imports python_on_whales, which keeps start-up cheap on paths that never touch Docker.
+python-on-whales' DockerException is translated here into our errors. Only this module and
+`engine_probe` (the read-only questions `doctor` asks) import python_on_whales, and only inside their
+functions, which keeps start-up cheap on paths that never touch Docker.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import tempfile
 import uuid
 from collections import deque
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .config import Credentials
 from .docker_requests import BuildRequest, LineSink, PullRequest, RunRequest, RunResult
 from .errors import BuildError, EngineError, RegistryError
+from .process import run_process
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
@@ -264,11 +265,8 @@ class DockerEngine:
 
 def git_output(root: Path, *args: str) -> str:
     """`git -C ROOT ARGS` stdout, or "" outside a git checkout (labels are then left out)."""
-    try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
+    done = run_process(["git", "-C", str(root), *args], timeout=10)
+    return done.stdout.strip() if done.ok else ""
 
 
 def children_of(pid: int) -> list[int]:
