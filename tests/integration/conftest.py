@@ -181,6 +181,11 @@ def make_signing_key(folder: Path, password: str) -> SigningKey:
 
 
 @pytest.fixture(scope="session")
+def signing_key_factory() -> Callable[[Path, str], SigningKey]:
+    return make_signing_key
+
+
+@pytest.fixture(scope="session")
 def signing_key(tmp_path_factory: pytest.TempPathFactory) -> SigningKey:
     return make_signing_key(tmp_path_factory.mktemp("cosign"), "family-key-password")
 

@@ -1,0 +1,186 @@
+"""Trust in what is published, with real cosign and a real registry: every image of the family is
+signed, attested and verifies; each tamper case fails `verify` with its own line; labels mean what
+they say."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import urllib.request
+
+import pytest
+
+from baseimages.cli import main
+from baseimages.reference import Reference, parse_reference
+from baseimages.registry import RegistryClient
+from baseimages.signing import Cosign
+from baseimages.testrecord import TEST_RECORD_TYPE
+from baseimages.verify import verify_image
+
+ACCEPT = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"
+
+
+def _get(ref: Reference) -> dict:
+    """A manifest as the registry holds it (the test registry speaks plain HTTP on localhost)."""
+    url = f"http://{ref.domain}/v2/{ref.path}/manifests/{ref.digest or ref.tag}"
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": ACCEPT}), timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def _put(client: RegistryClient, ref: Reference, doc: dict) -> tuple[str, int]:
+    body = json.dumps(doc).encode()
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    target = Reference(ref.domain, ref.path, ref.tag, None if ref.tag else digest)
+    return client.put_manifest(target, doc["mediaType"], body), len(body)
+
+
+def test_every_image_of_the_family_is_signed_attested_and_verifies(family, signing_key, registry_client, capsys):
+    report, _, _ = family
+    for image in report.images:
+        assert image.signed is True and image.attestations == [TEST_RECORD_TYPE], image.name
+        verdict = verify_image(f"{image.repository}:latest", signing_key.public, registry_client, Cosign())
+        assert verdict.failures == [], image.name
+        assert verdict.digest == image.digest and verdict.platforms == ("linux/amd64", "linux/arm64")
+    uv = report.image("python311-uv")
+    code = main(["verify", f"{uv.repository}:1.0.0", "--key", str(signing_key.public)])
+    assert code == 0
+    assert capsys.readouterr().out.startswith(f"verified {uv.repository}:1.0.0 ({uv.digest})")
+
+
+def test_children_name_their_parent_by_its_immutable_tag_and_carry_provenance(family, registry_client):
+    report, _, _ = family
+    uv = report.image("python311-uv")
+    immutable = next(tag for tag in uv.tags if tag.startswith("1.0.0-"))
+    for child in ("python311-ml", "python311-security"):
+        result = report.image(child)
+        ref = parse_reference(f"{result.repository}@{result.digest}")
+        index = registry_client.index(ref)
+        for manifest in index.manifests:
+            labels = registry_client.blob_json(ref, manifest.config_digest)["config"]["Labels"]
+            assert labels["org.opencontainers.image.base.name"] == f"{uv.repository}:{immutable}"
+            assert labels["org.opencontainers.image.base.digest"] == uv.digest
+            assert labels["org.opencontainers.image.created"].endswith("T00:00:00Z")
+            assert "org.opencontainers.image.source" not in labels  # a copy of the catalog has no git remote
+            assert "https://slsa.dev/provenance/v0.2" in index.predicates_for(manifest.platform)
+
+
+def _retag(client: RegistryClient, source: Reference, tag: str, note: str, drop_sbom_of: str | None = None) -> str:
+    """A new index at TAG with SOURCE's image manifests (another digest: an extra annotation); with
+    DROP_SBOM_OF, that platform's attestation manifest loses its SBOM layer. Returns the new digest."""
+    index = _get(source)
+    index.setdefault("annotations", {})["io.baseimages.test.tamper"] = note
+    if drop_sbom_of is not None:
+        subject = next(m["digest"] for m in index["manifests"] if _platform(m) == drop_sbom_of)
+        for entry in index["manifests"]:
+            if (entry.get("annotations") or {}).get("vnd.docker.reference.digest") != subject:
+                continue
+            doc = _get(Reference(source.domain, source.path, None, entry["digest"]))
+            doc["layers"] = [x for x in doc["layers"] if not _is_sbom(x)]
+            entry["digest"], entry["size"] = _put(client, Reference(source.domain, source.path), doc)
+    return _put(client, Reference(source.domain, source.path, tag), index)[0]
+
+
+def _is_sbom(layer: dict) -> bool:
+    kind = (layer.get("annotations") or {}).get("in-toto.io/predicate-type", "")
+    return "spdx" in kind or "cyclonedx" in kind
+
+
+def _platform(entry: dict) -> str:
+    plat = entry.get("platform") or {}
+    return f"{plat.get('os')}/{plat.get('architecture')}"
+
+
+@pytest.fixture(scope="module")
+def tampered(family, registry_client, signing_key, signing_key_factory, tmp_path_factory):
+    """Each tamper case as a tag of python311-security's repository: name -> reference."""
+    report, _, settings = family
+    security = report.image("python311-security")
+    source = parse_reference(f"{security.repository}@{security.digest}")
+    own = Cosign(signing_key.private, signing_key.password)
+    other_key = signing_key_factory(tmp_path_factory.mktemp("other-key"), "other")
+    other = Cosign(other_key.private, other_key.password)
+    repo = security.repository
+    cases: dict[str, str] = {}
+
+    def case(name: str, drop_sbom_of: str | None = None) -> tuple[str, str]:
+        digest = _retag(registry_client, source, f"tamper-{name}", name, drop_sbom_of)
+        cases[name] = f"{repo}:tamper-{name}"
+        return f"{repo}@{digest}", digest
+
+    index = registry_client.index(source)
+    good = _record(index)
+
+    case("unsigned")
+    subject, _ = case("other-key")
+    other.sign(subject)
+    subject, _ = case("record-of-another-digest")
+    own.sign(subject)
+    own.attest(subject, good, TEST_RECORD_TYPE)  # names security's digest, not this one
+    subject, digest = case("record-says-failed")
+    own.sign(subject)
+    failed = _record(index, digest)
+    failed["platforms"][1]["status"] = "failed"
+    own.attest(subject, failed, TEST_RECORD_TYPE)
+    subject, digest = case("no-sbom-for-arm64", drop_sbom_of="linux/arm64")
+    own.sign(subject)
+    own.attest(subject, _record(index, digest), TEST_RECORD_TYPE)
+    return cases
+
+
+def _record(index, digest: str | None = None) -> dict:
+    platforms = [{"platform": m.platform, "digest": m.digest, "status": "passed"} for m in index.manifests]
+    return {"digest": digest or index.digest, "passed": True, "platforms": platforms}
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("unsigned", ["signature: ", "test record: none signed by this key"]),
+        ("other-key", ["signature: ", "test record: none signed by this key"]),
+        ("record-of-another-digest", ["test record: the test record names "]),
+        ("record-says-failed", ["test record: the test record says linux/arm64 failed"]),
+        ("no-sbom-for-arm64", ["sbom: none attested for linux/arm64"]),
+    ],
+)
+def test_each_tamper_case_fails_verify_with_its_own_line(tampered, signing_key, registry_client, case, expected):
+    verdict = verify_image(tampered[case], signing_key.public, registry_client, Cosign())
+    assert len(verdict.failures) == len(expected), verdict.failures
+    for line, start in zip(verdict.failures, expected, strict=True):
+        assert line.startswith(start), (case, verdict.failures)
+
+
+def test_promotion_moved_every_tag_to_the_signed_digest(family, signing_key, registry_client):
+    report, _, _ = family
+    for image in report.images:
+        for tag in image.tags:
+            digest = registry_client.digest(parse_reference(f"{image.repository}:{tag}"))
+            assert digest == image.digest, (image.name, tag)
+        assert Cosign().verify(f"{image.repository}@{image.digest}", signing_key.public) is None
+
+
+def test_a_forced_rebuild_without_cache_is_byte_for_byte_the_same_and_moves_no_tag(
+    family, engine, registry_client, signing_key
+):
+    from baseimages import Factory, load_catalog, make_plan
+    from baseimages.changes import RefreshPolicy
+
+    report, _, settings = family
+    catalog = load_catalog(settings.catalog_dir, settings.platforms)
+    names = ["python311-uv", "python311-security"]  # ml's torch layer takes minutes to rebuild without cache
+    before = {n: _all_tags(registry_client, report.image(n)) for n in names}
+    factory = Factory(
+        dataclasses.replace(settings), catalog, engine=engine, refresh=RefreshPolicy(force=True), no_cache=True
+    )
+    again = factory.run(make_plan(catalog, settings, only=names), push=True)
+    assert again.exit_code == 0, [(i.name, i.error) for i in again.images]
+    for name in names:
+        result = again.image(name)
+        assert result.status.value == "unchanged", (name, result.reasons, result.error)
+        assert result.reasons[-1].startswith("rebuilt byte for byte"), result.reasons
+        assert result.digest == report.image(name).digest
+        assert _all_tags(registry_client, result) == before[name]
+
+
+def _all_tags(client: RegistryClient, image) -> dict[str, str | None]:
+    return {tag: client.digest(parse_reference(f"{image.repository}:{tag}")) for tag in image.tags}
