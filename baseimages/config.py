@@ -25,6 +25,7 @@ from typing import Any
 
 from . import offline
 from .errors import ConfigError
+from .metrics_kinds import OutputFile, PushgatewayUrl
 from .schema import AnyPath, ExistingPath, PlatformList, Setting, Text, WholeNumber, checked
 
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
@@ -77,6 +78,10 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "local wheels, given to builds as the `wheelhouse` build context", detect=offline.WHEELHOUSE),
     Setting("ca-bundle", "BASEIMAGES_CA_BUNDLE", "--ca-bundle", ExistingPath(directory=False), None,
             "CA certificates, given to builds as the `ca-bundle` secret", detect=offline.CA_BUNDLE),
+    Setting("metrics-file", "BASEIMAGES_METRICS_FILE", "--metrics-file", OutputFile(), "",
+            "write the run's metrics there (node_exporter textfile format, atomically)"),
+    Setting("pushgateway", "BASEIMAGES_PUSHGATEWAY", "--pushgateway", PushgatewayUrl(), "",
+            "push the run's metrics to this Prometheus Pushgateway, one group per image"),
 )
 # fmt: on
 _BY_ATTR = {setting.attr: setting for setting in SETTINGS}
@@ -119,6 +124,8 @@ class Settings:
     lock_dir: Path = _declared("lock_dir")
     ca_bundle: Path | None = _declared("ca_bundle")
     wheelhouse: Path | None = _declared("wheelhouse")
+    metrics_file: Path | None = _declared("metrics_file")  # see baseimages.metrics
+    pushgateway: str = _declared("pushgateway")
     index_url_env: str | None = None  # name of the env var holding the index URL, passed as a secret
     base_mirrors: tuple[str, ...] = field(default_factory=tuple)
 

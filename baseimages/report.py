@@ -41,6 +41,7 @@ class PlatformResult:
     checks: list[CheckResult] = field(default_factory=list)
     compressed_bytes: int | None = None
     seconds: float = 0.0
+    parent_compressed_bytes: int | None = None  # the parent's, where the size budget holds growth over it
 
     @property
     def executed(self) -> int:
@@ -90,6 +91,7 @@ class ImageResult:
     error: str | None = None
     exit_code: int = 0  # of the error that failed this image (1 build/smoke, 3 registry, ...)
     log: str = ""  # tail of the buildx output of a failed build
+    registry_build_time: dt.datetime | None = None  # when the build its version tag named before the run was made
 
     @property
     def smoke_passed(self) -> bool:
@@ -112,6 +114,7 @@ class ImageResult:
             "error": self.error,
             "exit_code": self.exit_code,
             "log": self.log,
+            "registry_build_time": self.registry_build_time.isoformat() if self.registry_build_time else None,
         }
 
 
@@ -122,6 +125,7 @@ class RunReport:
     started: dt.datetime
     finished: dt.datetime | None = None
     images: list[ImageResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what went wrong without failing the run (a Pushgateway down)
 
     @property
     def ok(self) -> bool:
@@ -147,6 +151,7 @@ class RunReport:
             "ok": self.ok,
             "exit_code": self.exit_code,
             "images": [i.to_dict() for i in self.images],
+            "warnings": self.warnings,
         }
 
     def write(self, path: Path | str) -> None:
