@@ -153,3 +153,7 @@ def fresh_settings() -> Callable[..., Settings]:
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
     yield copy_catalog(tmp_path / "project", ["python311-uv"])
+
+
+# A real Prometheus, Pushgateway and node_exporter fed by one run (tests/integration/monitoring_stack.py).
+from monitoring_stack import fed_stack  # noqa: E402, F401
