@@ -48,13 +48,12 @@ def get(url: str, timeout: float = 5.0) -> bytes:
 
 
 def _alive(pid: int) -> bool:
+    """PID runs (a zombie, killed and not yet reaped, does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
         return False
-    except PermissionError:
-        return True
-    return True
+    return "\nState:\tZ" not in status
 
 
 def clear_stale() -> None:
