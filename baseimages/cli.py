@@ -355,3 +355,5 @@ def _print_summary(report: RunReport, out: TextIO, err: TextIO) -> None:
             print(f"    tags: {', '.join(image.tags)}", file=out)
         if image.error and not any(p.status is Status.FAILED for p in image.platforms):
             print(f"    error: {image.error}", file=out)
+    for warning in report.warnings:  # e.g. a Pushgateway down: the build's verdict stands
+        print(f"warning: {warning}", file=err)

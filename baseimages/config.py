@@ -26,6 +26,7 @@ from typing import Any
 
 from . import offline
 from .errors import ConfigError
+from .metrics_kinds import OutputFile, PushgatewayUrl
 from .schema import AnyPath, ExistingPath, PlatformList, Setting, Text, WholeNumber, checked
 
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
@@ -81,6 +82,10 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "CA certificates, given to builds as the `ca-bundle` secret", detect=offline.CA_BUNDLE),
     Setting("sign-key", "BASEIMAGES_SIGN_KEY", "--sign-key", ExistingPath(directory=False), None,
             "cosign private key that signs every pushed image and its test record; none: nothing is signed"),
+    Setting("metrics-file", "BASEIMAGES_METRICS_FILE", "--metrics-file", OutputFile(), "",
+            "write the run's metrics there (node_exporter textfile format, atomically)"),
+    Setting("pushgateway", "BASEIMAGES_PUSHGATEWAY", "--pushgateway", PushgatewayUrl(), "",
+            "push the run's metrics to this Prometheus Pushgateway, one group per image"),
 )
 # fmt: on
 _BY_ATTR = {setting.attr: setting for setting in SETTINGS}
@@ -125,6 +130,8 @@ class Settings:
     wheelhouse: Path | None = _declared("wheelhouse")
     sign_key: Path | None = _declared("sign_key")
     sign_password: str | None = field(default=None, repr=False)  # the sign key's password (environment only)
+    metrics_file: Path | None = _declared("metrics_file")  # see baseimages.metrics
+    pushgateway: str = _declared("pushgateway")
     index_url_env: str | None = None  # name of the env var holding the index URL, passed as a secret
     base_mirrors: tuple[str, ...] = field(default_factory=tuple)
 

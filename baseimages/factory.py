@@ -21,6 +21,7 @@ from .config import Settings
 from .engine import DockerEngine, Engine
 from .errors import ConfigError, RegistryError
 from .events import Event, EventSink, Phase
+from .observers import Observers, RunObserver, default_observers
 from .plan import Plan
 from .reference import Reference, parse_reference
 from .registry import RegistryClient
@@ -80,6 +81,7 @@ class Factory:
         stages: Sequence[Stage] | None = None,
         signer: Cosign | None = None,
         no_cache: bool = False,
+        observers: Sequence[RunObserver] | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
@@ -88,7 +90,9 @@ class Factory:
         self.refresh = refresh or RefreshPolicy(force=force)
         self.registry = registry or registry_client(settings, on_retry=self._registry_retry)
         self.tools = Tools(settings, self.registry, lambda: self.engine, on_build_line, signer, no_cache)
-        self.scheduler = Scheduler(default_stages() if stages is None else stages, self.tools, on_event)
+        # Observers (default: what the settings ask for, e.g. metrics) see every event and the finished report.
+        self.observers = Observers(on_event, default_observers(settings, catalog) if observers is None else observers)
+        self.scheduler = Scheduler(default_stages() if stages is None else stages, self.tools, self.observers.event)
 
     @property
     def engine(self) -> Engine:
@@ -106,7 +110,13 @@ class Factory:
         self.scheduler.emit("registry", Phase.RETRYING, detail=reason)
 
     def run(self, plan: Plan, push: bool) -> RunReport:
-        """Build every planned image; with PUSH, push and promote each image that passed."""
+        """Build every planned image; with PUSH, push and promote each image that passed. The observers
+        then publish (metrics); what they could not do is a warning of the report, never a failure."""
+        report = self._run(plan, push)
+        report.warnings.extend(self.observers.finished(report))
+        return report
+
+    def _run(self, plan: Plan, push: bool) -> RunReport:
         self.scheduler.restart_clock()
         command = "push" if push else "build"
         report = RunReport(command=command, registry=self.settings.registry, started=dt.datetime.now(dt.UTC))
@@ -124,6 +134,7 @@ class Factory:
         for name, decision in decisions.items():
             results[name].reasons = list(decision.reasons)
             results[name].fingerprint = decision.inputs.fingerprint
+            results[name].registry_build_time = decision.built
         try:
             self.scheduler.run(plan, push, decisions, results)
         finally:

@@ -41,6 +41,7 @@ class PlatformResult:
     checks: list[CheckResult] = field(default_factory=list)
     compressed_bytes: int | None = None
     seconds: float = 0.0
+    parent_compressed_bytes: int | None = None  # the parent's, where the size budget holds growth over it
 
     @property
     def executed(self) -> int:
@@ -92,6 +93,7 @@ class ImageResult:
     log: str = ""  # tail of the buildx output of a failed build
     signed: bool | None = None  # pushed: whether its digest was signed (None: not pushed in this run)
     attestations: list[str] = field(default_factory=list)  # predicate types attached in this run
+    registry_build_time: dt.datetime | None = None  # when the build its version tag named before the run was made
 
     @property
     def smoke_passed(self) -> bool:
@@ -116,6 +118,7 @@ class ImageResult:
             "log": self.log,
             "signed": self.signed,
             "attestations": self.attestations,
+            "registry_build_time": self.registry_build_time.isoformat() if self.registry_build_time else None,
         }
 
 
@@ -126,6 +129,7 @@ class RunReport:
     started: dt.datetime
     finished: dt.datetime | None = None
     images: list[ImageResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what went wrong without failing the run (a Pushgateway down)
 
     @property
     def ok(self) -> bool:
@@ -151,6 +155,7 @@ class RunReport:
             "ok": self.ok,
             "exit_code": self.exit_code,
             "images": [i.to_dict() for i in self.images],
+            "warnings": self.warnings,
         }
 
     def write(self, path: Path | str) -> None:

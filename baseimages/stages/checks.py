@@ -117,6 +117,7 @@ def check_sizes(spec: ImageSpec, index: ImageIndex, result: ImageResult, parent_
             )
         parent_manifest = parent_index.for_platform(platform_result.platform) if parent_index else None
         if budget.max_mb_over_parent is not None and parent_manifest is not None:
+            platform_result.parent_compressed_bytes = parent_manifest.compressed_size
             over = (manifest.compressed_size - parent_manifest.compressed_size) / MB
             status = Status.PASSED if over <= budget.max_mb_over_parent else Status.FAILED
             name = f"compressed size <= parent + {budget.max_mb_over_parent:g} MB"

@@ -205,3 +205,7 @@ def family(
         make_plan(catalog, settings), push=True
     )
     return report, events, settings
+
+
+# A real Prometheus, Pushgateway and node_exporter fed by one run (tests/integration/monitoring_stack.py).
+from monitoring_stack import fed_stack  # noqa: E402, F401

@@ -165,6 +165,16 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
             f'"{missing}"',
             missing,
         ),
+        "metrics-file": SettingSample(
+            f'"{tmp_path}/toml.prom"',
+            f"{tmp_path}/text.prom",
+            tmp_path / "text.prom",
+            f'"{missing}/m.prom"',
+            f"{missing}/m.prom",
+        ),
+        "pushgateway": SettingSample(
+            '"http://toml.example:9091"', "http://text.example:9091/", "http://text.example:9091", '"ftp://x"', "x:9091"
+        ),
     }
 
 

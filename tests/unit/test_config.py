@@ -213,7 +213,9 @@ def test_unknown_key_in_tool_baseimages_is_a_config_error_naming_the_key(tmp_pat
     with pytest.raises(ConfigError) as info:
         load_settings(tmp_path, environ={})
     assert_config_error(info.value, path, "regsitry")
-    assert "(known: ca-bundle, images-dir, jobs, lock-dir, namespace, platforms, refresh-days," in str(info.value)
+    assert "(known: ca-bundle, images-dir, jobs, lock-dir, metrics-file, namespace, platforms, pushgateway, " in str(
+        info.value
+    )
 
 
 def test_invalid_toml_is_a_config_error(tmp_path):

@@ -1,0 +1,45 @@
+"""baseimages.metrics_kinds: the values `metrics-file` and `pushgateway` accept (their one-line errors per
+place, flag, variable and pyproject key, are tested for every setting in test_config and test_cli)."""
+
+from __future__ import annotations
+
+import pytest
+
+from baseimages.metrics_kinds import OutputFile, PushgatewayUrl
+from baseimages.schema import Invalid
+
+
+def test_an_output_file_is_made_absolute_from_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "textfiles").mkdir()
+    assert OutputFile().check("textfiles/m.prom") == tmp_path / "textfiles" / "m.prom"
+    assert OutputFile().check("m.prom") == tmp_path / "m.prom"
+    assert OutputFile().check("") is None
+
+
+def test_an_output_file_in_a_missing_directory_or_naming_a_directory_is_refused(tmp_path):
+    with pytest.raises(Invalid, match="no such directory: .*/missing$"):
+        OutputFile().check(str(tmp_path / "missing" / "m.prom"))
+    with pytest.raises(Invalid, match="is a directory, not a file"):
+        OutputFile().check(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        ("http://127.0.0.1:9091", "http://127.0.0.1:9091"),
+        ("https://push.example/prefix/", "https://push.example/prefix"),
+        (" http://[::1]:9091 ", "http://[::1]:9091"),
+        ("", ""),
+    ],
+)
+def test_a_pushgateway_url_is_http_or_https_with_a_host(text, url):
+    assert PushgatewayUrl().check(text) == url
+
+
+@pytest.mark.parametrize(
+    "text", ["localhost:9091", "ftp://push.example", "http://", "http://h:port", "http://h:9091/?x=1", "http://h#f"]
+)
+def test_anything_else_is_not_a_pushgateway_url(text):
+    with pytest.raises(Invalid, match="is not a Pushgateway URL, e.g. http://localhost:9091"):
+        PushgatewayUrl().check(text)
