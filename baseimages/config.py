@@ -25,7 +25,7 @@ from typing import Any
 
 from . import offline
 from .errors import ConfigError
-from .schema import AnyPath, ExistingPath, PlatformList, Setting, Text, WholeNumber, checked
+from .schema import AnyPath, ExistingPath, OutputPath, PlatformList, Setting, Text, WholeNumber, checked
 
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
 USER_ENV = "BASEIMAGES_REGISTRY_USER"
@@ -77,6 +77,12 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "local wheels, given to builds as the `wheelhouse` build context", detect=offline.WHEELHOUSE),
     Setting("ca-bundle", "BASEIMAGES_CA_BUNDLE", "--ca-bundle", ExistingPath(directory=False), None,
             "CA certificates, given to builds as the `ca-bundle` secret", detect=offline.CA_BUNDLE),
+    Setting("report-md", "BASEIMAGES_REPORT_MD", "--report-md", OutputPath(directory=False), None,
+            "write the run's Markdown report there (it is also appended to `$GITHUB_STEP_SUMMARY` when set)"),
+    Setting("report-html", "BASEIMAGES_REPORT_HTML", "--report-html", OutputPath(directory=False), None,
+            "write the run's self-contained HTML page there: timeline, table, failures"),
+    Setting("log-dir", "BASEIMAGES_LOG_DIR", "--log-dir", OutputPath(directory=True), None,
+            "write each image's buildx log to `<image>.log` there"),
 )
 # fmt: on
 _BY_ATTR = {setting.attr: setting for setting in SETTINGS}
@@ -119,6 +125,9 @@ class Settings:
     lock_dir: Path = _declared("lock_dir")
     ca_bundle: Path | None = _declared("ca_bundle")
     wheelhouse: Path | None = _declared("wheelhouse")
+    report_md: Path | None = _declared("report_md")  # see baseimages.report_outputs
+    report_html: Path | None = _declared("report_html")
+    log_dir: Path | None = _declared("log_dir")  # see baseimages.build_logs
     index_url_env: str | None = None  # name of the env var holding the index URL, passed as a secret
     base_mirrors: tuple[str, ...] = field(default_factory=tuple)
 

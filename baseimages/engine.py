@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .build_logs import error_excerpt
 from .config import Credentials
 from .errors import BuildError, EngineError, RegistryError
 
 LineSink = Callable[[str], None]
-LOG_TAIL_LINES = 60
+LOG_TAIL_LINES = 5000  # kept of a build's output, for the excerpt of a failure (build_logs.error_excerpt)
 
 # An error line of buildx that names a registry request: the build itself succeeded, pushing failed.
 _PUSH_FAILURE = re.compile(
@@ -220,7 +221,7 @@ class DockerEngine:
                         if on_line is not None:
                             on_line(line)
             except DockerException as exc:
-                log = "\n".join(tail)
+                log = error_excerpt(tail)
                 registry_error = classify_push_failure(image, _last_error(tail))
                 if registry_error is not None:
                     raise registry_error from None

@@ -18,6 +18,7 @@ class Phase(StrEnum):
     PUSHING = "pushing"
     SMOKE_TESTING = "smoke testing"
     CONTRACT_TESTING = "contract testing"
+    COMPARING_SIZES = "comparing sizes"
     PROMOTING = "promoting"
     RETRYING = "retrying"
     PROMOTED = "promoted"

@@ -8,15 +8,17 @@ from .build import Build, ResolveBase
 from .checks import SmokeTest
 from .contract import ContractTest
 from .promote import Promote
+from .sizes import CompareSizes
 from .upload import UploadCandidate
 
 
 def default_stages() -> list[Stage]:
-    return [ResolveBase(), Build(), UploadCandidate(), SmokeTest(), ContractTest(), Promote()]
+    return [ResolveBase(), Build(), UploadCandidate(), SmokeTest(), ContractTest(), CompareSizes(), Promote()]
 
 
 __all__ = [
     "Build",
+    "CompareSizes",
     "ContractTest",
     "Gate",
     "ImageContext",
