@@ -21,7 +21,7 @@ STEP_LINES = 20  # of the failing step's own output
 AROUND_LINES = 15  # before an ERROR line that names no step
 MAX_LINES = 80
 
-_STEP_ERROR = re.compile(r"^#(\d+) (ERROR|CANCELED)\b")
+_STEP_ERROR = re.compile(r"^#(\d+) ERROR\b")
 _STEP_LINE = re.compile(r"^#(\d+) ")
 
 
