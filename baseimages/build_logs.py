@@ -56,7 +56,8 @@ class BuildLogs:
     def __init__(self, directory: Path, flag: str = "--log-dir") -> None:
         self.directory = directory
         self._flag = flag
-        self._files: dict[str, TextIO] = {}
+        self._files: dict[str, TextIO] = {}  # open while the run goes
+        self._written: dict[str, Path] = {}
         self._lock = threading.Lock()
 
     def prepare(self) -> None:
@@ -74,13 +75,14 @@ class BuildLogs:
             handle = self._files.get(image)
             if handle is None:
                 handle = self._files[image] = self._open(image)
+                self._written[image] = self.path(image)
             handle.write(line.rstrip("\n") + "\n")
             handle.flush()
 
     def written(self) -> dict[str, Path]:
-        """The logs written so far, by image."""
+        """The logs written in this run, by image (closed or not)."""
         with self._lock:
-            return {image: self.path(image) for image in self._files}
+            return dict(self._written)
 
     def close(self) -> None:
         with self._lock:
