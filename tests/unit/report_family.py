@@ -148,10 +148,11 @@ def run_family(
     engine: FakeEngine | None = None,
     registry: MemoryRegistry | None = None,
     force: bool = False,
+    jobs: int = 2,
     **factory: Any,
 ) -> RunReport:
     """A push of the family (written by `write_family`) through a Factory with ENGINE and REGISTRY."""
-    settings = Settings(root=catalog_writer.root, registry=REGISTRY, namespace="t", jobs=2)
+    settings = Settings(root=catalog_writer.root, registry=REGISTRY, namespace="t", jobs=jobs)
     catalog = catalog_writer.load()
     factory_ = Factory(
         settings,

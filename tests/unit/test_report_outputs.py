@@ -28,9 +28,7 @@ def _push(root, tmp_path, *extra):
     return code, out.getvalue(), err.getvalue()
 
 
-def test_push_writes_markdown_html_and_a_log_per_image_with_the_json_reports_durations(
-    family, tmp_path, monkeypatch
-):
+def test_push_writes_markdown_html_and_a_log_per_image_with_the_json_reports_durations(family, tmp_path, monkeypatch):
     engine = TimedEngine(build_seconds=0.05, fail_on={"/ml:": "linux/arm64"})
     root = fake_cli(monkeypatch, family, engine, GrowingRegistry())
     md, html, logs = tmp_path / "report.md", tmp_path / "report.html", tmp_path / "logs"
