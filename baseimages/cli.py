@@ -28,6 +28,7 @@ from .report import ImageResult, ImageStatus, RunReport, Status
 if TYPE_CHECKING:
     from .events import Event
     from .factory import Factory
+    from .run_output import RunOutput
 
 
 @dataclass(frozen=True)
@@ -199,12 +200,14 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
     if options.command == "plan":
         _print_plan(plan, settings, _decisions(settings, catalog, refresh, plan), options.json, out)
         return 0
-    printer = _ProgressPrinter(err, verbose=options.verbose)
+    from .run_output import RunOutput  # the live view, build logs and reports for people
+
+    output = RunOutput(plan, settings, err, _ProgressPrinter(err, verbose=options.verbose), options.verbose)
     factory = Factory(
         settings,
         catalog,
-        on_event=printer.event,
-        on_build_line=printer.build_line,
+        on_event=output.event,
+        on_build_line=output.build_line,
         force=options.force,
         refresh=refresh,
         no_cache=options.no_cache,
@@ -215,12 +218,14 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
             print(line, file=out)
         return 0
     if options.command == "test":
-        return _test(factory, catalog, plan, settings, options, out, err)
-    with RunLock(settings.lock_dir, settings.registry, settings.namespace, options.wait_lock, options.command):
+        return _test(factory, catalog, plan, settings, options, out, err, output)
+    lock = RunLock(settings.lock_dir, settings.registry, settings.namespace, options.wait_lock, options.command)
+    with lock, output:
         report = factory.run(plan, push=push)
-    _print_summary(report, out, err)
+    _print_summary(report, out, err, output.log_files())
     if options.report is not None:
         report.write(options.report)
+    output.publish(report)
     return report.exit_code
 
 
@@ -241,7 +246,14 @@ def _verify(settings: Settings, options: Options, out: TextIO) -> int:
 
 
 def _test(
-    factory: Factory, catalog: Catalog, plan: Plan, settings: Settings, options: Options, out: TextIO, err: TextIO
+    factory: Factory,
+    catalog: Catalog,
+    plan: Plan,
+    settings: Settings,
+    options: Options,
+    out: TextIO,
+    err: TextIO,
+    output: RunOutput,
 ) -> int:
     if options.ref:
         name = options.only[0] if options.only else options.ref.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
@@ -255,16 +267,18 @@ def _test(
             print(f"smoke-test {ref} ({spec.name}) on every platform of its index", file=out)
         return 0
     report = RunReport(command="test", registry=settings.registry, started=dt.datetime.now(dt.UTC))
-    for ref, spec in targets:
-        try:
-            result = factory.test(ref, spec, options.platforms)
-        except BaseImagesError as exc:
-            result = ImageResult(spec.name, ref, status=ImageStatus.FAILED, error=str(exc), exit_code=exc.exit_code)
-        report.images.append(result)
+    with output:
+        for ref, spec in targets:
+            try:
+                result = factory.test(ref, spec, options.platforms)
+            except BaseImagesError as exc:
+                result = ImageResult(spec.name, ref, status=ImageStatus.FAILED, error=str(exc), exit_code=exc.exit_code)
+            report.images.append(result)
     report.finished = dt.datetime.now(dt.UTC)
-    _print_summary(report, out, err)
+    _print_summary(report, out, err, output.log_files())
     if options.report is not None:
         report.write(options.report)
+    output.publish(report)
     return report.exit_code
 
 
@@ -326,10 +340,11 @@ class _ProgressPrinter:
             print(f"  {image} | {line}", file=self.stream, flush=True)
 
 
-def _print_summary(report: RunReport, out: TextIO, err: TextIO) -> None:
+def _print_summary(report: RunReport, out: TextIO, err: TextIO, log_files: Mapping[str, Path]) -> None:
     for image in report.images:
         if image.log and image.status is ImageStatus.FAILED:
-            print(f"--- buildx log of {image.name} (last lines) ---", file=err)
+            whole = f"; the whole log: {log_files[image.name]}" if image.name in log_files else ""
+            print(f"--- buildx log of {image.name}, the lines around the error{whole} ---", file=err)
             print(image.log, file=err)
             print("---", file=err)
     print("", file=out)

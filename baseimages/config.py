@@ -27,7 +27,7 @@ from typing import Any
 from . import offline
 from .errors import ConfigError
 from .metrics_kinds import OutputFile, PushgatewayUrl
-from .schema import AnyPath, ExistingPath, PlatformList, Setting, Text, WholeNumber, checked
+from .schema import AnyPath, ExistingPath, OutputPath, PlatformList, Setting, Text, WholeNumber, checked
 
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
 USER_ENV = "BASEIMAGES_REGISTRY_USER"
@@ -86,6 +86,12 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "write the run's metrics there (node_exporter textfile format, atomically)"),
     Setting("pushgateway", "BASEIMAGES_PUSHGATEWAY", "--pushgateway", PushgatewayUrl(), "",
             "push the run's metrics to this Prometheus Pushgateway, one group per image"),
+    Setting("report-md", "BASEIMAGES_REPORT_MD", "--report-md", OutputPath(directory=False), None,
+            "write the run's Markdown report there (it is also appended to `$GITHUB_STEP_SUMMARY` when set)"),
+    Setting("report-html", "BASEIMAGES_REPORT_HTML", "--report-html", OutputPath(directory=False), None,
+            "write the run's self-contained HTML page there: timeline, table, failures"),
+    Setting("log-dir", "BASEIMAGES_LOG_DIR", "--log-dir", OutputPath(directory=True), None,
+            "write each image's buildx log to `<image>.log` there"),
 )
 # fmt: on
 _BY_ATTR = {setting.attr: setting for setting in SETTINGS}
@@ -132,6 +138,9 @@ class Settings:
     sign_password: str | None = field(default=None, repr=False)  # the sign key's password (environment only)
     metrics_file: Path | None = _declared("metrics_file")  # see baseimages.metrics
     pushgateway: str = _declared("pushgateway")
+    report_md: Path | None = _declared("report_md")  # see baseimages.report_outputs
+    report_html: Path | None = _declared("report_html")
+    log_dir: Path | None = _declared("log_dir")  # see baseimages.build_logs
     index_url_env: str | None = None  # name of the env var holding the index URL, passed as a secret
     base_mirrors: tuple[str, ...] = field(default_factory=tuple)
 

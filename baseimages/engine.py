@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .build_logs import error_excerpt
 from .config import Credentials
 from .docker_requests import BuildRequest, LineSink, PullRequest, RunRequest, RunResult
 from .errors import BuildError, EngineError, RegistryError
@@ -45,7 +46,7 @@ __all__ = [
     "is_transient_text",
 ]
 
-LOG_TAIL_LINES = 60
+LOG_TAIL_LINES = 5000  # kept of a build's output, for the excerpt of a failure (build_logs.error_excerpt)
 
 # An error line of buildx that names a registry request: the build itself succeeded, pushing failed.
 _PUSH_FAILURE = re.compile(
@@ -138,7 +139,7 @@ class DockerEngine:
                         if on_line is not None:
                             on_line(line)
             except DockerException as exc:
-                log = "\n".join(tail)
+                log = error_excerpt(tail)
                 registry_error = classify_push_failure(image, _last_error(tail))
                 if registry_error is not None:
                     raise registry_error from None

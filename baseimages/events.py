@@ -21,6 +21,7 @@ class Phase(StrEnum):
     CONTRACT_TESTING = "contract testing"
     SIGNING = "signing"
     ATTESTING = "attesting"
+    COMPARING_SIZES = "comparing sizes"
     PROMOTING = "promoting"
     RETRYING = "retrying"
     PROMOTED = "promoted"

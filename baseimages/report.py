@@ -42,6 +42,7 @@ class PlatformResult:
     compressed_bytes: int | None = None
     seconds: float = 0.0
     parent_compressed_bytes: int | None = None  # the parent's, where the size budget holds growth over it
+    previous_bytes: int | None = None  # this platform's compressed size in the previous build (see stages.sizes)
 
     @property
     def executed(self) -> int:
@@ -86,6 +87,9 @@ class ImageResult:
     tags: list[str] = field(default_factory=list)  # tags moved to DIGEST in this run
     seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall time
     timeline: dict[str, tuple[float, float]] = field(default_factory=dict)  # phase -> (start, end) in the run
+    # platform -> phase -> (start, end): a stage's per-platform work (smoke tests run every platform at once)
+    platform_timeline: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    previous_digest: str | None = None  # what `latest` named before this run (the sizes' comparison)
     reasons: list[str] = field(default_factory=list)  # why it was built or skipped
     fingerprint: str | None = None
     error: str | None = None
@@ -113,6 +117,8 @@ class ImageResult:
             "fingerprint": self.fingerprint,
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
             "timeline": {k: list(v) for k, v in self.timeline.items()},
+            "platform_timeline": {p: {k: list(v) for k, v in t.items()} for p, t in self.platform_timeline.items()},
+            "previous_digest": self.previous_digest,
             "error": self.error,
             "exit_code": self.exit_code,
             "log": self.log,

@@ -156,7 +156,13 @@ class Scheduler:
     def _run_stage(self, stage: Stage, ctx: ImageContext) -> None:
         if self._cancel.is_set():
             raise RunCancelled(f"{ctx.name}: interrupted; its tags did not move")
-        ctx.note = lambda detail, platform: self.emit(ctx.name, stage.phase, platform, detail)
+
+        def note(detail: str, platform: str | None) -> None:
+            if platform is not None:
+                self._mark(ctx.result, stage.key, platform)
+            self.emit(ctx.name, stage.phase, platform, detail)
+
+        ctx.note = note
         if not stage.per_platform:
             self.emit(ctx.name, stage.phase, detail=stage.detail(ctx))
         with self._timed(ctx.result, stage.key):
@@ -213,6 +219,13 @@ class Scheduler:
             end = time.monotonic()
             result.seconds[key] = end - start
             result.timeline[key] = (round(start - self._started, 3), round(end - self._started, 3))
+
+    def _mark(self, result: ImageResult, key: str, platform: str) -> None:
+        """A stage's interval on PLATFORM: from its first note for that platform to its latest."""
+        now = round(time.monotonic() - self._started, 3)
+        with self._lock:
+            phases = result.platform_timeline.setdefault(platform, {})
+            phases[key] = (phases.get(key, (now, now))[0], now)
 
     # ------------------------------------------------------------------ describe
 

@@ -159,6 +159,27 @@ class ExistingPath(Kind[Path | None]):
         return path.resolve()
 
 
+class OutputPath(Kind[Path | None]):
+    """Where a run writes: a file whose folder exists, or a directory (created when absent). Empty: none."""
+
+    def __init__(self, directory: bool) -> None:
+        self.directory = directory
+        self.name = "directory (created when absent)" if directory else "file to write (its folder must exist)"
+        self.metavar = "DIR" if directory else "FILE"
+
+    def check(self, value: object) -> Path | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str | Path):
+            raise Invalid(f"must be a path, got {type(value).__name__}")
+        path = Path(value).expanduser()
+        if self.directory and path.exists() and not path.is_dir():
+            raise Invalid(f"not a directory: {path.absolute()}")
+        if not self.directory and not path.absolute().parent.is_dir():
+            raise Invalid(f"no such directory: {path.absolute().parent}")
+        return path
+
+
 @dataclass(frozen=True)
 class Setting(Generic[T]):
     """One project setting, declared once: where it is read, what it accepts, its default, its help."""

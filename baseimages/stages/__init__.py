@@ -9,6 +9,7 @@ from .checks import SmokeTest
 from .contract import ContractTest
 from .promote import Promote
 from .sign import RecordTests, Sign
+from .sizes import CompareSizes
 from .upload import UploadCandidate
 
 
@@ -20,6 +21,7 @@ def default_stages() -> list[Stage]:
         UploadCandidate(),
         SmokeTest(),
         ContractTest(),
+        CompareSizes(),
         Sign(),
         RecordTests(),
         Promote(),
@@ -28,6 +30,7 @@ def default_stages() -> list[Stage]:
 
 __all__ = [
     "Build",
+    "CompareSizes",
     "ContractTest",
     "Gate",
     "Identify",

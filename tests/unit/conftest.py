@@ -36,6 +36,8 @@ AMBIENT_VARIABLES = (
     SIGN_PASSWORD_ENV,
     *offline.CA_BUNDLE.variables,
     *offline.WHEELHOUSE.variables,
+    "GITHUB_STEP_SUMMARY",  # where a run appends its Markdown report (baseimages.report_outputs)
+    "GITHUB_OUTPUT",
 )
 
 
@@ -150,6 +152,15 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
             (tmp_path / "wheels-text").resolve(),
             f'"{missing}"',
             missing,
+        ),
+        "report-md": SettingSample(
+            f'"{tmp_path}/toml.md"', f"{tmp_path}/text.md", tmp_path / "text.md", "5", f"{missing}/report.md"
+        ),
+        "report-html": SettingSample(
+            f'"{tmp_path}/toml.html"', f"{tmp_path}/text.html", tmp_path / "text.html", "true", f"{missing}/r.html"
+        ),
+        "log-dir": SettingSample(
+            f'"{tmp_path}/logs-toml"', f"{tmp_path}/logs-text", tmp_path / "logs-text", "[]", f"{tmp_path}/ca-toml.pem"
         ),
         "ca-bundle": SettingSample(
             f'"{tmp_path}/ca-toml.pem"',

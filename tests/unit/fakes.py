@@ -72,7 +72,11 @@ class FakeEngine:
             # Reproducible: what goes into the image (its parent's digest, its args; not how BASE_IMAGE names it).
             inputs = sorted((k, v) for k, v in {**request.build_args, **request.labels}.items() if k != "BASE_IMAGE")
             seed = f"{output}|{inputs}" if self.reproducible else f"{output}|{uuid.uuid4()}"
-            image = make_image(seed, platforms=request.platforms, attestation=True, run=str(uuid.uuid4()))
+            prefix = "annotation-index."
+            notes = {k[len(prefix) :]: v for k, v in request.output.items() if k.startswith(prefix)}
+            image = make_image(
+                seed, platforms=request.platforms, annotations=notes, attestation=True, run=str(uuid.uuid4())
+            )
             if "dest" in request.output:
                 image.write_archive(Path(request.output["dest"]))
             self.local[output] = image.digest  # `docker image load` of it names it so
@@ -149,6 +153,7 @@ class MemoryRegistry:
         if target.path.rsplit("/", 1)[-1] in self.fail_upload:
             raise RegistryError(f"{target.domain}: HTTP 500 Internal Server Error (gave up after 1 attempts)")
         digest, platforms = archive_index(archive)
+        self.annotations[digest] = _index_annotations(archive, digest)
         self.indexes[digest] = list(platforms)
         self.platform_digests[digest] = platforms
         self.tags.setdefault(target.repository, {})[target.tag or "latest"] = digest
@@ -183,3 +188,13 @@ class CosignRunner:
 
     def verbs(self) -> list[tuple[str, str]]:
         return [(argv[1], argv[-1]) for argv, _, _ in self.calls]
+
+
+def _index_annotations(archive: Path, digest: str) -> dict[str, str]:
+    """The annotations of the image index DIGEST in the OCI archive ARCHIVE."""
+    import tarfile
+
+    with tarfile.open(archive) as tar:
+        handle = tar.extractfile(f"blobs/sha256/{digest.split(':', 1)[1]}")
+        assert handle is not None
+        return dict(json.loads(handle.read()).get("annotations") or {})

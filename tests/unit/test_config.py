@@ -64,6 +64,8 @@ def test_every_key_the_readme_documents_loads_from_pyproject_toml(key, tmp_path,
     elif kind == "existing directory":
         (tmp_path / "given").mkdir()
         value = f'"{tmp_path / "given"}"'
+    elif kind in ("directory (created when absent)", "file to write (its folder must exist)"):
+        value = f'"{tmp_path / "given"}"'
     else:
         assert kind == "existing file", f"the test knows no valid value of type {kind!r}"
         (tmp_path / "given").write_text("x")
@@ -213,9 +215,7 @@ def test_unknown_key_in_tool_baseimages_is_a_config_error_naming_the_key(tmp_pat
     with pytest.raises(ConfigError) as info:
         load_settings(tmp_path, environ={})
     assert_config_error(info.value, path, "regsitry")
-    assert "(known: ca-bundle, images-dir, jobs, lock-dir, metrics-file, namespace, platforms, pushgateway, " in str(
-        info.value
-    )
+    assert f"(known: {', '.join(sorted(BY_KEY))})" in str(info.value)
 
 
 def test_invalid_toml_is_a_config_error(tmp_path):

@@ -51,8 +51,12 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
     assert report.exit_code == 0, [i.error for i in report.images]
     assert set(_status(report).values()) == {ImageStatus.PROMOTED}
     uv = report.image("uv")
-    assert list(uv.seconds) == ["resolve", "build", "identify", "push", "smoke", "contract", "sign", "promote"]
-    assert list(report.image("ml").seconds) == ["resolve", "build", "identify", "push", "smoke", "sign", "promote"]
+    assert list(uv.seconds) == [
+        "resolve", "build", "identify", "push", "smoke", "contract", "sizes", "sign", "promote"
+    ]  # fmt: skip
+    assert list(report.image("ml").seconds) == [
+        "resolve", "build", "identify", "push", "smoke", "sizes", "sign", "promote"
+    ]  # fmt: skip
     for start, end in uv.timeline.values():
         assert 0 <= start <= end
     phases = [e.phase for e in events if e.image == "uv" and e.platform is None]
@@ -64,6 +68,8 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
         Phase.PUSHING,
         Phase.PUSHING,  # the upload's blob counts
         Phase.CONTRACT_TESTING,
+        Phase.COMPARING_SIZES,
+        Phase.COMPARING_SIZES,  # no previous build yet
         Phase.SIGNING,
         Phase.SIGNING,  # no key: "not signed"
         Phase.PROMOTING,

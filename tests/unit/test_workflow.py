@@ -50,3 +50,18 @@ def test_workflow_runs_monthly_and_on_demand_and_uploads_the_report():
     assert upload["with"]["path"] == "report.json" and upload["if"] == "always()"
     env = data["jobs"]["rebuild"]["env"]
     assert env["BASEIMAGES_REGISTRY_PASSWORD"].startswith("${{ secrets.")
+
+
+def test_workflow_writes_the_reports_for_people_and_passes_each_images_digest_on():
+    data = yaml.safe_load(WORKFLOW.read_text())
+    job = data["jobs"]["rebuild"]
+    rebuild = next(step for step in job["steps"] if step.get("id") == "rebuild")
+    for flag in ("--report-md report.md", "--report-html report.html", "--log-dir logs"):
+        assert flag in rebuild["run"]
+    catalog = sorted(p.parent.name for p in (WORKFLOW.parents[2] / "images").glob("*/image.yaml"))
+    assert catalog, "no catalog images found"
+    assert job["outputs"] == {f"{name}-digest": f"${{{{ steps.rebuild.outputs.{name}-digest }}}}" for name in catalog}
+    uploads = [step for step in job["steps"] if step.get("uses", "").startswith("actions/upload-artifact")]
+    paths = "\n".join(step["with"]["path"] for step in uploads)
+    assert all(name in paths for name in ("report.md", "report.html", "logs/"))
+    assert all(step["if"] == "always()" for step in uploads)
