@@ -164,9 +164,17 @@ def test_a_parent_rebuilt_the_same_day_gives_every_build_its_own_immutable_tag_a
     immutable = {i.name: (i.repository, i.tags[0]) for i in first.images}
     assert all(tag.endswith(".1") for _, tag in immutable.values()), immutable
 
-    # The parent alone, forced: same inputs, a new digest (the build is not reproducible yet).
+    # The parent alone, forced, same inputs: the build is reproducible, so nothing moves.
     forced = _run(settings, engine, refresh=RefreshPolicy(force=True), only=["python311-uv"])
-    uv = forced.image("python311-uv")
+    reproduced = forced.image("python311-uv")
+    assert reproduced.status is ImageStatus.UNCHANGED and reproduced.digest == first.image("python311-uv").digest
+    assert reproduced.reasons[-1].startswith("rebuilt byte for byte")
+
+    # The parent changed the same day without a version bump (its description label): a new digest.
+    spec = project / "images" / "python311-uv" / "image.yaml"
+    spec.write_text(spec.read_text().replace("description: ", "description: (rebuilt) ", 1))
+    changed = _run(settings, engine, only=["python311-uv"])
+    uv = changed.image("python311-uv")
     assert uv.status is ImageStatus.PROMOTED and uv.digest != first.image("python311-uv").digest
     assert uv.tags[0] == immutable["python311-uv"][1][:-2] + ".2"
 
