@@ -88,6 +88,8 @@ class Engine(Protocol):
 
     def load(self, archive: Path) -> None: ...
 
+    def export_rootfs(self, image: str, platform: str, dest: Path) -> None: ...
+
     def login(self, server: str, credentials: Credentials) -> None: ...
 
     def local_digest(self, reference: str) -> str | None: ...
@@ -253,6 +255,32 @@ class DockerEngine:
         except DockerException as exc:
             reason = _first_line(exc.stderr or str(exc))
             raise BuildError(str(archive), f"docker image load failed: {reason}") from None
+
+    def export_rootfs(self, image: str, platform: str, dest: Path) -> None:
+        """Unpack PLATFORM's root filesystem of IMAGE (in the local store) into DEST: `docker create`, then
+        `docker export`; the container never starts and is always removed."""
+        import tarfile
+        import uuid
+
+        from python_on_whales.exceptions import DockerException
+
+        name = f"baseimages-export-{uuid.uuid4().hex[:12]}"
+        containers = self._docker.container
+        try:
+            containers.create(image, name=name, platform=platform, pull="never", entrypoint="/bin/true")
+            dest.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix="baseimages-export-") as tmp:
+                archive = Path(tmp) / "rootfs.tar"
+                containers.export(name, archive)
+                with tarfile.open(archive) as tar:
+                    tar.extractall(dest, filter="tar")
+        except DockerException as exc:
+            raise BuildError(image, f"cannot export the {platform} root filesystem: {_says(exc)}") from None
+        except (OSError, tarfile.TarError) as exc:
+            raise BuildError(image, f"cannot unpack the {platform} root filesystem: {exc}") from None
+        finally:
+            with contextlib.suppress(DockerException):
+                containers.remove(name, force=True, volumes=True)
 
     def local_digest(self, reference: str) -> str | None:
         """The digest (image index) REFERENCE names in the local image store, None when absent."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from .errors import ConfigError
 from .reference import Reference, parse_reference
 from .registry import ImageIndex, RegistryClient
+from .sbom import SBOM_TYPE
 from .signing import Cosign
 from .testrecord import TEST_RECORD_TYPE, record_problems
 
@@ -54,19 +55,31 @@ def verify_image(reference: str, public_key: Path, registry: RegistryClient, cos
     why = cosign.verify(subject, public_key)
     if why is not None:
         verdict.failures.append(f"signature: {subject} has no valid signature by this key ({why})")
-    verdict.failures += _attested(index)
+    verdict.failures += _provenance(index)
+    verdict.failures += _sboms(cosign, ref.repository, public_key, index)
     verdict.failures += _test_record(cosign, subject, public_key, index)
     return verdict
 
 
-def _attested(index: ImageIndex) -> list[str]:
+def _provenance(index: ImageIndex) -> list[str]:
+    """BuildKit's provenance, in the index, for every platform."""
+    return [
+        f"provenance: none attested for {platform}"
+        for platform in index.platforms
+        if not index.predicates_for(platform) & PROVENANCE_TYPES
+    ]
+
+
+def _sboms(cosign: Cosign, repository: str, public_key: Path, index: ImageIndex) -> list[str]:
+    """An SBOM for every platform: a CycloneDX attestation on its manifest signed by this key (or an SBOM
+    attestation BuildKit put in the index)."""
     failures = []
-    for platform in index.platforms:
-        predicates = index.predicates_for(platform)
-        if not predicates & PROVENANCE_TYPES:
-            failures.append(f"provenance: none attested for {platform}")
-        if not predicates & SBOM_TYPES:
-            failures.append(f"sbom: none attested for {platform}")
+    for manifest in index.manifests:
+        if index.predicates_for(manifest.platform) & SBOM_TYPES:
+            continue
+        found = cosign.attestations(f"{repository}@{manifest.digest}", public_key, SBOM_TYPE)
+        if isinstance(found, str) or not any(manifest.digest in s.subjects for s in found):
+            failures.append(f"sbom: none attested for {manifest.platform}")
     return failures
 
 

@@ -8,6 +8,7 @@ from .build import Build, Identify, ResolveBase
 from .checks import SmokeTest
 from .contract import ContractTest
 from .promote import Promote
+from .sbom import AttachSbom
 from .sign import RecordTests, Sign
 from .sizes import CompareSizes
 from .upload import UploadCandidate
@@ -23,12 +24,14 @@ def default_stages() -> list[Stage]:
         ContractTest(),
         CompareSizes(),
         Sign(),
+        AttachSbom(),
         RecordTests(),
         Promote(),
     ]
 
 
 __all__ = [
+    "AttachSbom",
     "Build",
     "CompareSizes",
     "ContractTest",

@@ -14,6 +14,7 @@ import pytest
 from baseimages.cli import main
 from baseimages.reference import Reference, parse_reference
 from baseimages.registry import RegistryClient
+from baseimages.sbom import SBOM_TYPE, packages
 from baseimages.signing import Cosign
 from baseimages.testrecord import TEST_RECORD_TYPE
 from baseimages.verify import verify_image
@@ -38,7 +39,7 @@ def _put(client: RegistryClient, ref: Reference, doc: dict) -> tuple[str, int]:
 def test_every_image_of_the_family_is_signed_attested_and_verifies(family, signing_key, registry_client, capsys):
     report, _, _ = family
     for image in report.images:
-        assert image.signed is True and image.attestations == [TEST_RECORD_TYPE], image.name
+        assert image.signed is True and image.attestations == [SBOM_TYPE, TEST_RECORD_TYPE], image.name
         verdict = verify_image(f"{image.repository}:latest", signing_key.public, registry_client, Cosign())
         assert verdict.failures == [], image.name
         assert verdict.digest == image.digest and verdict.platforms == ("linux/amd64", "linux/arm64")
@@ -184,3 +185,32 @@ def test_a_forced_rebuild_without_cache_is_byte_for_byte_the_same_and_moves_no_t
 
 def _all_tags(client: RegistryClient, image) -> dict[str, str | None]:
     return {tag: client.digest(parse_reference(f"{image.repository}:{tag}")) for tag in image.tags}
+
+
+def _sbom(image, platform: str, signing_key, registry_client) -> dict[str, str]:
+    index = registry_client.index(parse_reference(f"{image.repository}@{image.digest}"))
+    manifest = index.for_platform(platform)
+    statements = Cosign().attestations(f"{image.repository}@{manifest.digest}", signing_key.public, SBOM_TYPE)
+    assert not isinstance(statements, str), statements
+    return packages(dict(statements[0].predicate))
+
+
+def _smoke_detail(image, platform: str, check: str) -> str:
+    result = next(p for p in image.platforms if p.platform == platform)
+    return next(c.detail for c in result.checks if c.name == check)
+
+
+def test_each_platforms_sbom_lists_what_the_smoke_tests_see_at_their_versions(family, signing_key, registry_client):
+    report, _, _ = family
+    uv, ml, security = (report.image(n) for n in ("python311-uv", "python311-ml", "python311-security"))
+    for platform in ("linux/amd64", "linux/arm64"):
+        seen = _smoke_detail(uv, platform, "uv runs at the pinned version")  # "uv 0.13.9 ..."
+        assert _sbom(uv, platform, signing_key, registry_client)["uv"] == seen.split()[1]
+        found = _sbom(security, platform, signing_key, registry_client)
+        assert found["hyperscan"] == "0.9.1"
+        nmap = _smoke_detail(security, platform, "nmap runs").split("Nmap version ")[1].split()[0]
+        assert found["nmap"].startswith(nmap + "+") or found["nmap"].startswith(nmap + "-"), (found["nmap"], nmap)
+        assert found["masscan"].startswith("1.3.2"), found["masscan"]
+        assert "libc6" in found and ("python3.11" in found or "python3.11-minimal" in found)
+    torch = _sbom(ml, "linux/amd64", signing_key, registry_client)["torch"]
+    assert torch == _smoke_detail(ml, "linux/amd64", "torch imports at the pinned version") == "2.13.0+cpu"

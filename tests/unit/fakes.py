@@ -46,6 +46,7 @@ class FakeEngine:
     slow: set[str] = field(default_factory=set)
     builds: list[str] = field(default_factory=list)
     loaded: list[str] = field(default_factory=list)  # archives `docker image load` was given
+    exported: list[tuple[str, str]] = field(default_factory=list)  # (image, platform) root filesystems exported
     requests: dict[str, BuildRequest] = field(default_factory=dict)  # image name -> its last build request
     runs: list[RunRequest] = field(default_factory=list)
     local: dict[str, str] = field(default_factory=dict)  # output name -> digest
@@ -103,6 +104,12 @@ class FakeEngine:
 
     def load(self, archive: Path) -> None:
         self.loaded.append(archive.name)
+
+    def export_rootfs(self, image: str, platform: str, dest: Path) -> None:
+        """A root filesystem with a dpkg status and one Python distribution, as the image would have."""
+        (dest / "var/lib/dpkg").mkdir(parents=True, exist_ok=True)
+        (dest / "var/lib/dpkg/status").write_text("Package: libc6\nStatus: install ok installed\nVersion: 2.36\n")
+        self.exported.append((image, platform))
 
     def login(self, server: str, credentials: Any) -> None:
         return None

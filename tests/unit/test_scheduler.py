@@ -18,6 +18,19 @@ NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 REGISTRY = "registry.test:5000"
 
 
+@pytest.fixture(autouse=True)
+def fake_cdxgen(monkeypatch):
+    """cdxgen stands in: it checks it was given the exported root filesystem and names the platform."""
+    import baseimages.stages.sbom as sbom_stage
+
+    def generate(rootfs, output, image, platform):
+        assert (rootfs / "var/lib/dpkg/status").is_file()
+        purl = f"pkg:deb/debian/libc6@2.36?{platform}"
+        return {"bomFormat": "CycloneDX", "components": [{"name": "libc6", "purl": purl}]}
+
+    monkeypatch.setattr(sbom_stage, "generate_sbom", generate)
+
+
 @pytest.fixture
 def family(catalog_writer):
     """uv FROM python:3.11-slim with a contract; ml and security FROM uv; solo FROM python, independent."""
@@ -272,8 +285,8 @@ def test_with_a_key_every_index_is_signed_and_its_test_record_attested_before_an
     uv = report.image("uv")
     subject = f"{REGISTRY}/t/uv@{uv.digest}"
     assert ("sign", subject) in runner.verbs() and ("attest", subject) in runner.verbs()
-    assert uv.signed is True and uv.attestations == [TEST_RECORD_TYPE]
-    assert list(uv.seconds)[-3:] == ["sign", "record", "promote"]
+    assert uv.signed is True and uv.attestations == ["https://cyclonedx.org/bom", TEST_RECORD_TYPE]
+    assert list(uv.seconds)[-4:] == ["sign", "sbom", "record", "promote"]
     record = next(p for argv, _, p in runner.calls if argv[1] == "attest" and argv[-1] == subject)
     assert record["digest"] == uv.digest and record["passed"] is True
     assert [p["platform"] for p in record["platforms"]] == ["linux/amd64", "linux/arm64"]
@@ -335,3 +348,21 @@ def test_a_reproducible_rebuild_settles_on_the_published_image_and_moves_no_tag(
     # The children built FROM the published parent, which their base labels name.
     assert engine.requests["ml"].build_args["BASE_IMAGE"] == f"{REGISTRY}/t/uv@{first.image('uv').digest}"
     assert engine.requests["ml"].labels["org.opencontainers.image.base.name"] == f"{REGISTRY}/t/uv:1.0.0-20261129.1"
+
+
+def test_with_a_key_each_platform_gets_an_sbom_attested_on_its_own_manifest(family):
+    from fakes import CosignRunner
+
+    from baseimages.sbom import SBOM_TYPE
+
+    runner = CosignRunner()
+    registry = MemoryRegistry()
+    report, _ = _signed_run(family, runner, registry=registry)
+    uv = report.image("uv")
+    assert SBOM_TYPE in uv.attestations
+    platforms = registry.platform_digests[uv.digest]
+    sboms = [(argv[-1], predicate) for argv, _, predicate in runner.calls if SBOM_TYPE in argv]
+    for platform, digest in platforms.items():
+        subject = f"{REGISTRY}/t/uv@{digest}"
+        predicate = next(p for s, p in sboms if s == subject)
+        assert platform in predicate["components"][0]["purl"]

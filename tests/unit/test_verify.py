@@ -11,6 +11,7 @@ from fake_image import PROVENANCE, make_image
 from baseimages.cli import main
 from baseimages.errors import ConfigError
 from baseimages.process import Finished
+from baseimages.sbom import SBOM_TYPE
 from baseimages.signing import Cosign
 from baseimages.testrecord import TEST_RECORD_TYPE
 from baseimages.verify import verify_image
@@ -21,10 +22,13 @@ SPDX = "https://spdx.dev/Document"
 class Cosigned:
     """Answers `cosign verify` (signed or not) and `cosign verify-attestation` (the given records)."""
 
-    def __init__(self, signed: bool = True, records: list[dict] | None = None, subject: str | None = None) -> None:
+    def __init__(
+        self, signed: bool = True, records: list[dict] | None = None, subject: str | None = None, sboms=()
+    ) -> None:
         self.signed = signed
         self.records = records or []
         self.subject = subject
+        self.sboms = set(sboms)  # platform manifest digests with a signed CycloneDX attestation
 
     def __call__(self, argv, env):
         argv = list(argv)
@@ -32,6 +36,14 @@ class Cosigned:
             if self.signed:
                 return Finished(tuple(argv), 0, "[{}]", "")
             return Finished(tuple(argv), 1, "", "Error: no matching signatures: invalid signature")
+        if argv[argv.index("--type") + 1] == SBOM_TYPE:
+            digest = argv[-1].rsplit("@", 1)[1]
+            if digest not in self.sboms:
+                return Finished(tuple(argv), 1, "", "Error: no matching attestations")
+            statement = {"predicateType": SBOM_TYPE, "predicate": {"bomFormat": "CycloneDX"},
+                         "subject": [{"name": "x", "digest": {"sha256": digest.split(":")[1]}}]}  # fmt: skip
+            line = json.dumps({"payload": base64.b64encode(json.dumps(statement).encode()).decode()})
+            return Finished(tuple(argv), 0, line, "")
         if not self.records:
             return Finished(tuple(argv), 1, "", "Error: no matching attestations")
         subject = self.subject or argv[-1].rsplit("@", 1)[1]
@@ -130,3 +142,18 @@ def test_cli_verify_prints_one_line_per_failure_and_exits_1(published, fake_regi
     assert code == 1
     assert [line.split(":")[0] for line in lines] == ["FAILED signature", "FAILED test record"]
     assert "invalid signature" in lines[0] and "no matching attestations" in lines[1]
+
+
+def test_an_sbom_attested_with_cosign_on_each_platform_manifest_counts_and_a_missing_one_fails(
+    fake_registry, make_client, tmp_path
+):
+    image = make_image("cosigned", attestation=True, predicates=(PROVENANCE,))
+    fake_registry.preload("team/cos", image, tag="1.0.0")
+    key = tmp_path / "k.pub"
+    key.write_text("x")
+    amd64, arm64 = (digest for _, digest in _platform_digests(image))
+    both = Cosign(runner=Cosigned(records=[_record(image)], sboms={amd64, arm64}))
+    assert verify_image(f"{fake_registry.address}/team/cos:1.0.0", key, make_client(), both).failures == []
+    one = Cosign(runner=Cosigned(records=[_record(image)], sboms={amd64}))
+    failures = verify_image(f"{fake_registry.address}/team/cos:1.0.0", key, make_client(), one).failures
+    assert failures == ["sbom: none attested for linux/arm64"]
