@@ -66,25 +66,24 @@ def test_children_name_their_parent_by_its_immutable_tag_and_carry_provenance(fa
             assert "https://slsa.dev/provenance/v0.2" in index.predicates_for(manifest.platform)
 
 
-def _retag(client: RegistryClient, source: Reference, tag: str, note: str, drop_sbom_of: str | None = None) -> str:
-    """A new index at TAG with SOURCE's image manifests (another digest: an extra annotation); with
-    DROP_SBOM_OF, that platform's attestation manifest loses its SBOM layer. Returns the new digest."""
+def _retag(client: RegistryClient, source: Reference, tag: str, note: str, fresh_platform: str | None = None) -> str:
+    """A new index at TAG with SOURCE's image manifests (another digest: an extra annotation). With
+    FRESH_PLATFORM, that platform's manifest is replaced by a copy with an annotation (the same image,
+    another digest: nothing was ever attested on it) and its provenance entry follows it. Returns the
+    new index digest."""
     index = _get(source)
     index.setdefault("annotations", {})["io.baseimages.test.tamper"] = note
-    if drop_sbom_of is not None:
-        subject = next(m["digest"] for m in index["manifests"] if _platform(m) == drop_sbom_of)
-        for entry in index["manifests"]:
-            if (entry.get("annotations") or {}).get("vnd.docker.reference.digest") != subject:
-                continue
-            doc = _get(Reference(source.domain, source.path, None, entry["digest"]))
-            doc["layers"] = [x for x in doc["layers"] if not _is_sbom(x)]
-            entry["digest"], entry["size"] = _put(client, Reference(source.domain, source.path), doc)
+    if fresh_platform is not None:
+        entry = next(m for m in index["manifests"] if _platform(m) == fresh_platform)
+        manifest = _get(Reference(source.domain, source.path, None, entry["digest"]))
+        manifest.setdefault("annotations", {})["io.baseimages.test.tamper"] = note
+        old = entry["digest"]
+        entry["digest"], entry["size"] = _put(client, Reference(source.domain, source.path), manifest)
+        for other in index["manifests"]:
+            notes = other.get("annotations") or {}
+            if notes.get("vnd.docker.reference.digest") == old:
+                notes["vnd.docker.reference.digest"] = entry["digest"]
     return _put(client, Reference(source.domain, source.path, tag), index)[0]
-
-
-def _is_sbom(layer: dict) -> bool:
-    kind = (layer.get("annotations") or {}).get("in-toto.io/predicate-type", "")
-    return "spdx" in kind or "cyclonedx" in kind
 
 
 def _platform(entry: dict) -> str:
@@ -104,8 +103,8 @@ def tampered(family, registry_client, signing_key, signing_key_factory, tmp_path
     repo = security.repository
     cases: dict[str, str] = {}
 
-    def case(name: str, drop_sbom_of: str | None = None) -> tuple[str, str]:
-        digest = _retag(registry_client, source, f"tamper-{name}", name, drop_sbom_of)
+    def case(name: str, fresh_platform: str | None = None) -> tuple[str, str]:
+        digest = _retag(registry_client, source, f"tamper-{name}", name, fresh_platform)
         cases[name] = f"{repo}:tamper-{name}"
         return f"{repo}@{digest}", digest
 
@@ -123,9 +122,10 @@ def tampered(family, registry_client, signing_key, signing_key_factory, tmp_path
     failed = _record(index, digest)
     failed["platforms"][1]["status"] = "failed"
     own.attest(subject, failed, TEST_RECORD_TYPE)
-    subject, digest = case("no-sbom-for-arm64", drop_sbom_of="linux/arm64")
+    subject, digest = case("no-sbom-for-arm64", fresh_platform="linux/arm64")
     own.sign(subject)
-    own.attest(subject, _record(index, digest), TEST_RECORD_TYPE)
+    fresh = registry_client.index(parse_reference(subject))
+    own.attest(subject, _record(fresh, digest), TEST_RECORD_TYPE)
     return cases
 
 
