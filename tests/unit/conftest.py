@@ -157,6 +157,11 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
             f'"{missing}"',
             missing,
         ),
+        "retention.keep-dated": SettingSample("3", "0", 0, "-1", "three"),
+        "retention.keep-dated-months": SettingSample("2", "24", 24, '"2"', "-2"),
+        "retention.keep-monthly-months": SettingSample("3", "1", 1, "1.5", "a year"),
+        "retention.candidate-days": SettingSample("14", "0", 0, "-7", "7d"),
+        "retention.keep-storage": SettingSample('"2GB"', "512MB", "512MB", '"ten gigs"', "10 GB"),
     }
 
 
