@@ -89,7 +89,7 @@ def plan_repository(
 ) -> RepositoryPlan:
     """The verdict on each tag, and the changes that make them true without touching what a kept tag reaches."""
     verdicts = judge(state.tags, policy, now, in_catalog)
-    reached = reach(state, {v.digest: v.tag for v in verdicts if v.keep and v.kind is not TagKind.ARTIFACT}, verdicts)
+    reached = reach(state, _roots(verdicts), verdicts)
     known = state.known()
     verdicts = [_artifact(v, reached, known) if v.kind is TagKind.ARTIFACT else v for v in verdicts]
     plan = RepositoryPlan(str(state.repository), in_catalog, verdicts)
@@ -173,6 +173,19 @@ def _below(
             deleted.add(child)
             plan.changes.append(Change(ChangeKind.DELETE, plan.repository, child, what, (), f"part of removed {tag}"))
             stack.append(child)
+
+
+_NAMED_BY = (TagKind.ROLLING, TagKind.DATED, TagKind.MONTHLY, TagKind.CANDIDATE, TagKind.CACHE, TagKind.OTHER)
+
+
+def _roots(verdicts: Sequence[Verdict]) -> dict[str, str]:
+    """digest -> the kept tag a plan names as what keeps it: a rolling tag before a dated one before a
+    monthly one (and the longest, `latest` first, among rolling tags). Artifacts follow, they keep nothing."""
+    kept = [v for v in verdicts if v.keep and v.kind is not TagKind.ARTIFACT]
+    roots: dict[str, str] = {}
+    for verdict in sorted(kept, key=lambda v: (_NAMED_BY.index(v.kind), v.tag != "latest", -len(v.tag), v.tag)):
+        roots.setdefault(verdict.digest, verdict.tag)
+    return roots
 
 
 def _artifact(verdict: Verdict, reached: dict[str, str], known: set[str]) -> Verdict:
