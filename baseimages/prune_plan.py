@@ -121,7 +121,7 @@ def reach(state: RepositoryState, roots: dict[str, str], verdicts: Iterable[Verd
         if verdict.subject is not None:
             artifacts.setdefault(verdict.subject, []).append(verdict.digest)
     reached = dict(roots)
-    queue = list(roots)
+    queue = list(reversed(roots))  # depth first from the first root: what it reaches is named after it
     while queue:
         digest = queue.pop()
         for child in [c for c, _ in state.children(digest)] + artifacts.get(digest, []):

@@ -1,6 +1,7 @@
 """Talking to registries over the distribution HTTP API: reads and tag moves (this module), the HTTP
 transport with auth, tokens, TLS and retries (registry_http), the checks every answer passes before it
-is read (registry_documents), and uploads of image archives (registry_upload).
+is read (registry_documents), uploads of image archives (registry_upload), and tag and repository
+lists, referrers and manifest deletes (registry_listing).
 
 Plain urllib (no Docker subprocess) so that answering "what is at this tag?" costs one HTTP request,
 and so that every request is retried on its own. Docker's and buildx's registry clients retry
