@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fake_history import NOW, History
-from fake_image import INDEX_TYPE
+from fake_image import INDEX_TYPE, canonical_json
 
 from baseimages.config import Settings
 from baseimages.errors import RegistryError
@@ -247,3 +247,44 @@ def test_naming_some_images_prunes_only_their_repositories_and_says_cache_refs_w
     plan = pruner.plan(["uv"], now=NOW)
     assert [repo.repository.rsplit("/", 1)[-1] for repo in plan.repositories] == ["uv"]
     assert any("cache refs" in note and "not looked for" in note for note in plan.notes)
+
+
+def test_a_cache_index_that_lists_blobs_is_deleted_without_reading_them_as_manifests(
+    settings_for, make_client, catalog_writer, fake_registry
+):
+    catalog_writer.add("uv")
+    layer = fake_registry.add_blob("team/gone", b"cache layer")
+    config = fake_registry.add_blob("team/gone", b"{}")
+    entries = [
+        {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": 11},
+        {"mediaType": "application/vnd.buildkit.cacheconfig.v0", "digest": config, "size": 2},
+    ]
+    body = canonical_json({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": entries})
+    cache = fake_registry.add_manifest("team/gone", body, INDEX_TYPE, tag="cache")
+    pruner = _pruner(settings_for, make_client, catalog_writer)
+    plan = pruner.plan(now=NOW)
+    assert [(c.what, c.digest) for c in plan.changes] == [("cache ref", cache)]
+    pruner.apply(plan)
+    assert fake_registry.tags["team/gone"] == {} and cache not in fake_registry.manifests["team/gone"]
+
+
+def test_what_a_nested_index_lists_stays_with_a_kept_tag_and_goes_with_a_removed_one(
+    settings_for, make_client, catalog_writer, fake_registry
+):
+    catalog_writer.add("uv")
+    history = History(fake_registry, "team/uv")
+    inner_kept = history.build("2026-11-01", [])
+    inner_gone = history.build("2020-01-01", [])
+
+    def outer(inner: str, tag: str) -> str:
+        entry = {"mediaType": INDEX_TYPE, "digest": inner, "size": len(history.images[inner].index)}
+        body = canonical_json({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": [entry], "tag": tag})
+        return fake_registry.add_manifest("team/uv", body, INDEX_TYPE, tag=tag)
+
+    outer(inner_kept, "latest")
+    outer(inner_gone, "1.0.0-20200101.1")
+    policy = RetentionPolicy(keep_dated=0, keep_dated_months=1)
+    pruner = _pruner(settings_for, make_client, catalog_writer, policy)
+    pruner.apply(pruner.plan(now=NOW))
+    assert history.whole("latest") and all(history.has(c) for c in history.children(inner_kept))
+    assert not history.has(inner_gone) and not any(history.has(c) for c in history.children(inner_gone))
