@@ -7,6 +7,7 @@ every kept image whole, and a push that holds the run lock is waited for, not di
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -28,7 +29,7 @@ from baseimages.cli import main
 from baseimages.engine import DockerEngine, PullRequest
 from baseimages.fingerprint import CREATED_KEY
 from baseimages.prune import Pruner
-from baseimages.prune_local import DockerLocalStore, LocalKind
+from baseimages.prune_local import DockerLocalStore, LocalAction, LocalKind
 from baseimages.reference import Reference, parse_reference
 from baseimages.registry import RegistryClient
 from baseimages.registry_documents import digest_of
@@ -80,6 +81,20 @@ def whole(client: RegistryClient, repository: Reference, tag: str) -> bool:
     return True
 
 
+def remove_local_images(repository: str) -> None:
+    """Remove what these tests left in the shared engine's image store under REPOSITORY (a name only they
+    use): the candidates builds made, the tags and digests pulls made."""
+    from python_on_whales import DockerClient
+    from python_on_whales.exceptions import DockerException
+
+    docker = DockerClient()
+    for image in docker.image.list(repository):
+        with contextlib.suppress(DockerException):  # an image removed with an earlier reference is gone
+            for ref in [*image.repo_tags, *image.repo_digests]:
+                if ref.startswith((f"{repository}:", f"{repository}@")):
+                    docker.image.remove(ref)
+
+
 @dataclass
 class Year:
     """The registry, the project pruning it, and what the year of builds holds and prune must do."""
@@ -122,7 +137,7 @@ def deletable() -> Iterator[RegistryProcess]:
 
 
 @pytest.fixture(scope="module")
-def year(engine: DockerEngine, deletable: RegistryProcess, tmp_path_factory: pytest.TempPathFactory) -> Year:
+def year(engine: DockerEngine, deletable: RegistryProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Year]:
     name = f"prunetest-{uuid.uuid4().hex[:6]}"
     namespace = f"p{uuid.uuid4().hex[:8]}"
     project = write_tiny_project(tmp_path_factory.mktemp("prune"), name)
@@ -149,7 +164,8 @@ def year(engine: DockerEngine, deletable: RegistryProcess, tmp_path_factory: pyt
     )
     _make_history(year, RealHistory.of(client, repository, year.pushed))
     year.tags = year.current_tags()
-    return year
+    yield year
+    remove_local_images(str(repository))
 
 
 def _make_history(year: Year, history: RealHistory) -> None:
@@ -392,6 +408,17 @@ def test_prune_on_the_registry_the_suite_leaves_removes_the_candidates_and_keeps
     client = RegistryClient()
     mine = parse_reference(settings.repository(name))
     RealHistory.of(client, mine, pushed.digest or "").build(dt.date.today(), ["candidate-1.1.0"], unique=True)
+    try:
+        _prune_every_namespace(client, test_registry, tmp_path, engine)
+        result = factory.test(f"{mine}:latest", catalog[name])
+        assert result.status is ImageStatus.TESTED and all(p.status is Status.PASSED for p in result.platforms)
+    finally:
+        remove_local_images(str(mine))
+
+
+def _prune_every_namespace(client: RegistryClient, test_registry: str, tmp_path: Path, engine: DockerEngine) -> None:
+    """`prune --apply --candidate-days 0` of every namespace on the registry; then no candidate is left,
+    every tag is whole, and each image's latest pulls on each of its platforms."""
     namespaces: dict[str, set[str]] = {}
     for path in client.repositories(test_registry):
         namespace, _, image = path.partition("/")
@@ -413,7 +440,9 @@ def test_prune_on_the_registry_the_suite_leaves_removes_the_candidates_and_keeps
             assert all(whole(client, repository, tag) for tag in tags), repository
             if "latest" in tags and image not in sampled:  # a pull of each image, on each of its platforms
                 sampled.add(image)
-                for platform in client.index(replace(repository, tag="latest")).platforms:
-                    engine.pull(PullRequest(f"{repository}:latest", platform))
-    result = factory.test(f"{mine}:latest", catalog[name])
-    assert result.status is ImageStatus.TESTED and all(p.status is Status.PASSED for p in result.platforms)
+                latest = replace(repository, tag="latest")
+                had = str(latest) in DockerLocalStore().image_tags(str(repository))
+                for platform in client.index(latest).platforms:
+                    engine.pull(PullRequest(str(latest), platform))
+                if not had:  # the tag this pull made, and only that
+                    DockerLocalStore().run(LocalAction(LocalKind.REMOVE_IMAGE, str(latest), "pulled by this test"))
