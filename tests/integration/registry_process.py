@@ -9,6 +9,7 @@ serves) and stopped before new ones start; nothing else is ever stopped.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -116,9 +117,13 @@ class RegistryProcess:
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    def storage(self) -> dict[str, int]:
-        """Every file of the registry's storage (relative path -> size): what it holds, byte for byte."""
-        return {str(p.relative_to(self.root)): p.stat().st_size for p in self.root.rglob("*") if p.is_file()}
+    def storage(self) -> dict[str, str]:
+        """Every file of the registry's storage (relative path -> sha256 of its bytes): what it holds, byte for byte."""
+        return {
+            str(p.relative_to(self.root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in self.root.rglob("*")
+            if p.is_file()
+        }
 
     def manifests(self, repository: str) -> set[str]:
         """The digests of the manifests REPOSITORY holds, from the registry's own revision links."""
