@@ -34,6 +34,7 @@ from .events import Event, EventSink, Phase
 from .factory import DryRun, Factory, registry_client
 from .lock import LockedError, RunLock
 from .plan import Plan, PlannedImage, make_plan
+from .prune import PrunePlan, Pruner, PruneResult, RetentionPolicy
 from .registry import RegistryClient
 from .report import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
 from .retry import RetryPolicy
@@ -70,9 +71,13 @@ __all__ = [
     "PlannedImage",
     "PlatformResult",
     "PromotionError",
+    "PrunePlan",
+    "PruneResult",
+    "Pruner",
     "RefreshPolicy",
     "RegistryClient",
     "RegistryError",
+    "RetentionPolicy",
     "RetryPolicy",
     "RunCancelled",
     "RunLock",

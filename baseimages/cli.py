@@ -48,6 +48,8 @@ class Options:
     verbose: bool
     key: Path | None = None
     no_cache: bool = False
+    apply: bool = False  # prune: delete, not only say what would go
+    local: bool = False  # prune: the engine's BuildKit cache and local images too
 
     def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
         """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""
@@ -59,8 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--project", type=Path, default=Path("."), help="project root holding pyproject.toml and images/"
     )
-    for setting in SETTINGS:  # a flag for each project setting that declares one
-        if setting.flag is not None:
+    for setting in SETTINGS:  # a flag for each project setting that declares one (a sub-table's: its command's)
+        if setting.flag is not None and not setting.table:
             common.add_argument(setting.flag, dest=setting.attr, metavar=setting.kind.metavar, help=setting.flag_help())
     common.add_argument(
         "--only",
@@ -122,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("ref", help="image reference in a registry, by tag or digest")
     verify.add_argument("--key", type=Path, required=True, metavar="PUBLIC_KEY", help="the publisher's public key")
+    from .prune_cli import add_prune_parser
+
+    add_prune_parser(sub, common)
     return parser
 
 
@@ -133,7 +138,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     overrides = {
         setting.attr: setting.from_flag(text)
         for setting in SETTINGS
-        if setting.flag is not None and (text := getattr(ns, setting.attr)) is not None
+        if setting.flag is not None and (text := getattr(ns, setting.attr, None)) is not None
     }
     return Options(
         command=ns.command,
@@ -151,6 +156,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         verbose=ns.verbose,
         key=getattr(ns, "key", None),
         no_cache=ns.no_cache,
+        apply=getattr(ns, "apply", False),
+        local=getattr(ns, "local", False),
     )
 
 
@@ -193,6 +200,11 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
             spec = image.spec
             print(f"{spec.name:<22} {spec.version:<10} FROM {spec.parent:<22} {','.join(image.platforms)}", file=out)
         return 0
+
+    if options.command == "prune":
+        from .prune_cli import prune_command
+
+        return prune_command(settings, catalog, plan, options, out, err)
 
     from .factory import Factory  # imports no Docker layer: python-on-whales loads only when Docker is used
 

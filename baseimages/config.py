@@ -52,6 +52,15 @@ _REPOSITORY_PATH = Text(
     strip="/",
 )
 _PLATFORMS = PlatformList()
+_SIZE = Text(
+    "size (a number and B, kB, MB, GB or TB)",
+    "SIZE",
+    re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:[kKMGT]i?)?B$"),
+    "is not a size such as 10GB or 512MB",
+    strip=" ",
+    required=True,
+)
+TABLES = ("retention",)  # sub-tables of [tool.baseimages]: their settings' keys are `table.key`
 SETTINGS_TABLE_HEADER = "| key | environment variable | flag | type | default | meaning |"
 
 # fmt: off
@@ -92,6 +101,17 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "write the run's self-contained HTML page there: timeline, table, failures"),
     Setting("log-dir", "BASEIMAGES_LOG_DIR", "--log-dir", OutputPath(directory=True), None,
             "write each image's buildx log to `<image>.log` there"),
+    # [tool.baseimages.retention]: what `prune` keeps (flags on `prune` only)
+    Setting("retention.keep-dated", "BASEIMAGES_RETENTION_KEEP_DATED", "--keep-dated", WholeNumber(0), 6,
+            "`prune` keeps the newest N dated immutable tags (X.Y.Z-YYYYMMDD.N) of each image"),
+    Setting("retention.keep-dated-months", "BASEIMAGES_RETENTION_KEEP_DATED_MONTHS", "--keep-dated-months",
+            WholeNumber(0), 6, "`prune` also keeps every dated tag of the last M months"),
+    Setting("retention.keep-monthly-months", "BASEIMAGES_RETENTION_KEEP_MONTHLY_MONTHS", "--keep-monthly-months",
+            WholeNumber(0), 12, "`prune` keeps the monthly YYYY.MM tags of the last K months, this one included"),
+    Setting("retention.candidate-days", "BASEIMAGES_RETENTION_CANDIDATE_DAYS", "--candidate-days", WholeNumber(0), 7,
+            "`prune` removes a candidate tag once its build promoted, or this many days after its build"),
+    Setting("retention.keep-storage", "BASEIMAGES_RETENTION_KEEP_STORAGE", "--keep-storage", _SIZE, "10GB",
+            "`prune --local` leaves this much BuildKit cache (`docker builder prune --keep-storage`)"),
 )
 # fmt: on
 _BY_ATTR = {setting.attr: setting for setting in SETTINGS}
@@ -141,6 +161,11 @@ class Settings:
     report_md: Path | None = _declared("report_md")  # see baseimages.report_outputs
     report_html: Path | None = _declared("report_html")
     log_dir: Path | None = _declared("log_dir")  # see baseimages.build_logs
+    retention_keep_dated: int = _declared("retention_keep_dated")
+    retention_keep_dated_months: int = _declared("retention_keep_dated_months")
+    retention_keep_monthly_months: int = _declared("retention_keep_monthly_months")
+    retention_candidate_days: int = _declared("retention_candidate_days")
+    retention_keep_storage: str = _declared("retention_keep_storage")
     index_url_env: str | None = None  # name of the env var holding the index URL, passed as a secret
     base_mirrors: tuple[str, ...] = field(default_factory=tuple)
 
@@ -241,8 +266,14 @@ def _read_tool_table(path: Path) -> dict[str, Any]:
     table = data.get("tool", {}).get("baseimages", {})
     if not isinstance(table, dict):
         raise ConfigError(str(path), "tool.baseimages", "must be a table")
+    flat = {key: value for key, value in table.items() if key not in TABLES}
+    for name in TABLES:  # [tool.baseimages.retention] keep-dated = 3 is the setting `retention.keep-dated`
+        sub = table.get(name, {})
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{path} [tool.baseimages]", name, "must be a table")
+        flat |= {f"{name}.{key}": value for key, value in sub.items()}
     known = sorted(setting.key for setting in SETTINGS)
-    unknown = sorted(set(table) - set(known))
+    unknown = sorted(set(flat) - set(known))
     if unknown:
         raise ConfigError(f"{path} [tool.baseimages]", unknown[0], f"unknown key (known: {', '.join(known)})")
-    return table
+    return flat

@@ -1,6 +1,7 @@
 """Talking to registries over the distribution HTTP API: reads and tag moves (this module), the HTTP
 transport with auth, tokens, TLS and retries (registry_http), the checks every answer passes before it
-is read (registry_documents), and uploads of image archives (registry_upload).
+is read (registry_documents), uploads of image archives (registry_upload), and tag and repository
+lists, referrers and manifest deletes (registry_listing).
 
 Plain urllib (no Docker subprocess) so that answering "what is at this tag?" costs one HTTP request,
 and so that every request is retried on its own. Docker's and buildx's registry clients retry
@@ -33,6 +34,7 @@ from .registry_documents import (
     platform_of,
 )
 from .registry_http import HttpClient, Response, base_url, is_local
+from .registry_listing import check_deletes, delete_manifest, list_repositories, list_tags, referrers
 from .registry_upload import UploadResult, put_manifest, upload_archive
 
 
@@ -123,6 +125,23 @@ class RegistryClient(HttpClient):
         check_blob(answer, url, digest, size)
         return parse_json(answer, url, "an image config")
 
+    def manifest(self, ref: Reference) -> Manifest | None:
+        """The manifest at REF (a tag or a digest), checked: its digest, media type, bytes and document;
+        None when it does not exist."""
+        return self._manifest("GET", ref)
+
+    def tags(self, repository: Reference) -> list[str]:
+        """The tags of REPOSITORY, sorted (every page of the tag list); [] when it does not exist."""
+        return list_tags(self, repository)
+
+    def repositories(self, domain: str) -> list[str]:
+        """The repositories of the registry at DOMAIN (every page of `/v2/_catalog`)."""
+        return list_repositories(self, domain)
+
+    def referrers(self, ref: Reference) -> list[tuple[str, str]] | None:
+        """(digest, media type) of the manifests whose subject is REF (by digest); None without the API."""
+        return referrers(self, ref)
+
     # ------------------------------------------------------------------ writes
 
     def put_manifest(self, ref: Reference, media_type: str, body: bytes) -> str:
@@ -137,6 +156,14 @@ class RegistryClient(HttpClient):
         answer = self._found(source, self._manifest("GET", source))
         for tag in tags:
             self.put_manifest(Reference(source.domain, source.path, tag), answer.media_type, answer.body)
+
+    def delete_manifest(self, ref: Reference) -> bool:
+        """DELETE the manifest REF names by digest (its tags go with it); False when it was gone already."""
+        return delete_manifest(self, ref)
+
+    def check_deletes(self, repository: Reference) -> None:
+        """RegistryError (exit code 3) unless REPOSITORY's registry allows manifest deletes; changes nothing."""
+        check_deletes(self, repository)
 
     def upload_archive(self, archive: Path, target: Reference, mount_from: tuple[str, ...] = ()) -> UploadResult:
         """Upload an OCI image archive (`docker save`) to TARGET (repository:tag): every blob the archive's
@@ -243,6 +270,7 @@ __all__ = [
     "Attestation",
     "MANIFEST_TYPES",
     "ImageIndex",
+    "Manifest",
     "PlatformManifest",
     "RegistryClient",
     "Response",

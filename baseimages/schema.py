@@ -184,7 +184,7 @@ class OutputPath(Kind[Path | None]):
 class Setting(Generic[T]):
     """One project setting, declared once: where it is read, what it accepts, its default, its help."""
 
-    key: str  # in [tool.baseimages]; the field of Settings is the key with `_` for `-`
+    key: str  # in [tool.baseimages] (`table.key`: in [tool.baseimages.table]); the Settings field: `_` for `-` and `.`
     env: str  # the BASEIMAGES_* environment variable
     flag: str | None  # the CLI flag, or None
     kind: Kind[T]  # the type and its checks
@@ -195,7 +195,13 @@ class Setting(Generic[T]):
     @property
     def attr(self) -> str:
         """The field of Settings that holds the value."""
-        return self.key.replace("-", "_")
+        return self.key.replace("-", "_").replace(".", "_")
+
+    @property
+    def table(self) -> str:
+        """The sub-table of [tool.baseimages] the setting lives in ("" for the table itself); its flag is
+        then one of the command the table is for (`retention`: `prune`)."""
+        return self.key.partition(".")[0] if "." in self.key else ""
 
     def from_toml(self, value: object, source: str) -> T:
         return checked(self.kind.from_toml, value, source, self.key)

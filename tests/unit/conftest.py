@@ -186,6 +186,11 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
         "pushgateway": SettingSample(
             '"http://toml.example:9091"', "http://text.example:9091/", "http://text.example:9091", '"ftp://x"', "x:9091"
         ),
+        "retention.keep-dated": SettingSample("3", "0", 0, "-1", "three"),
+        "retention.keep-dated-months": SettingSample("2", "24", 24, '"2"', "-2"),
+        "retention.keep-monthly-months": SettingSample("3", "1", 1, "1.5", "a year"),
+        "retention.candidate-days": SettingSample("14", "0", 0, "-7", "7d"),
+        "retention.keep-storage": SettingSample('"2GB"', "512MB", "512MB", '"ten gigs"', "10 GB"),
     }
 
 

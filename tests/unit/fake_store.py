@@ -1,6 +1,9 @@
 """What the fake registry stores, and how it answers the distribution API: manifests by tag and digest,
-blobs linked into repositories, upload sessions and cross-repository mounts. Like a real registry it
-checks digests and refuses a manifest whose blobs or manifests it does not hold."""
+blobs linked into repositories, upload sessions and cross-repository mounts, tag and repository lists
+(paginated with a Link header when `page_size` is set), manifest DELETE by digest (405 UNSUPPORTED unless
+`delete_enabled`, as distribution without storage.delete.enabled) and, with `referrers_api`, the OCI
+referrers API. Like a real registry it checks digests and refuses a manifest whose blobs or manifests it
+does not hold."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from fake_faults import Answer
 from fake_image import INDEX_TYPE, MANIFEST_TYPE, FakeImage, sha256
@@ -20,6 +24,9 @@ class RegistryStore:
     repo_blobs: dict[str, set[str]] = field(default_factory=dict)  # repository -> digests linked into it
     manifests: dict[str, dict[str, tuple[str, bytes]]] = field(default_factory=dict)  # repo -> digest -> type, body
     tags: dict[str, dict[str, str]] = field(default_factory=dict)  # repository -> tag -> digest
+    page_size: int | None = None  # tags/list and _catalog answer pages of this many, with a Link to the next
+    delete_enabled: bool = True
+    referrers_api: bool = False  # answer GET /v2/<repo>/referrers/<digest> (else 404, as distribution 2.8)
     _uploads: dict[str, str] = field(default_factory=dict)  # upload session -> repository
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -67,6 +74,15 @@ class RegistryStore:
         """Answer one request of the distribution API."""
         if re.fullmatch(r"/v2/?", path):
             answer.send(200, b"{}", {"Content-Type": "application/json"})
+        elif path == "/v2/_catalog" and method == "GET":
+            self._listing(answer, path, query, "repositories", sorted(r for r, m in self.manifests.items() if m))
+        elif (match := re.fullmatch(r"/v2/(.+)/tags/list", path)) and method == "GET":
+            if match[1] not in self.manifests:
+                answer.error(404, "NAME_UNKNOWN", f"repository name not known to registry: {match[1]}")
+            else:
+                self._listing(answer, path, query, "tags", sorted(self.tags.get(match[1], {})), {"name": match[1]})
+        elif (match := re.fullmatch(r"/v2/(.+)/referrers/([^/]+)", path)) and self.referrers_api:
+            self._referrers(answer, match[1], match[2])
         elif match := re.fullmatch(r"/v2/(.+)/manifests/([^/]+)", path):
             self._manifest(answer, method, match[1], match[2], content_type, body)
         elif match := re.fullmatch(r"/v2/(.+)/blobs/uploads/([^/]*)", path):
@@ -76,9 +92,56 @@ class RegistryStore:
         else:
             answer.error(404, "NOT_FOUND", f"no route for {method} {path}")
 
+    def _listing(
+        self,
+        answer: Answer,
+        path: str,
+        query: dict[str, str],
+        key: str,
+        items: list[str],
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        """One page of ITEMS after `last`, of `n` (or page_size) items, with a Link to the next page."""
+        items = [item for item in items if item > query.get("last", "")]
+        size = int(query["n"]) if "n" in query else self.page_size
+        page, rest = (items[:size], items[size:]) if size else (items, [])
+        headers = {"Content-Type": "application/json"}
+        if rest:
+            headers["Link"] = f'<{path}?{urlencode({"last": page[-1], "n": size})}>; rel="next"'
+        answer.send(200, json.dumps({**(extra or {}), key: page}).encode(), headers)
+
+    def _referrers(self, answer: Answer, repo: str, digest: str) -> None:
+        entries = []
+        for ref_digest, (media_type, body) in sorted(self.manifests.get(repo, {}).items()):
+            doc = json.loads(body)
+            if (doc.get("subject") or {}).get("digest") == digest:
+                entry = {"mediaType": media_type, "digest": ref_digest, "size": len(body)}
+                entries.append(entry | ({"artifactType": doc["artifactType"]} if "artifactType" in doc else {}))
+        index = {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": entries}
+        answer.send(200, json.dumps(index).encode(), {"Content-Type": INDEX_TYPE})
+
+    def _delete_manifest(self, answer: Answer, repo: str, ref: str) -> None:
+        """DELETE by digest, as distribution does: the manifest and every tag pointing at it go."""
+        if not self.delete_enabled:
+            answer.error(405, "UNSUPPORTED", "The operation is unsupported.")
+        elif ":" not in ref:
+            answer.error(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
+        elif ref not in self.manifests.get(repo, {}):
+            answer.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+        else:
+            with self._lock:
+                del self.manifests[repo][ref]
+                tags = self.tags.get(repo, {})
+                for tag in [t for t, d in tags.items() if d == ref]:
+                    del tags[tag]
+            answer.send(202, b"", {})
+
     def _manifest(self, answer: Answer, method: str, repo: str, ref: str, content_type: str, body: bytes) -> None:
         if method == "PUT":
             self._put_manifest(answer, repo, ref, content_type, body)
+            return
+        if method == "DELETE":
+            self._delete_manifest(answer, repo, ref)
             return
         digest = ref if ":" in ref else self.tags.get(repo, {}).get(ref, "")
         stored = self.manifests.get(repo, {}).get(digest)

@@ -73,7 +73,7 @@ def test_every_key_the_readme_documents_loads_from_pyproject_toml(key, tmp_path,
     pyproject(tmp_path, f"{key} = {value}\n")
     settings = load_settings(tmp_path, environ=NO_PIP_CONFIG)
     expected = BY_KEY[key].check(tomllib.loads(f"v = {value}")["v"])
-    assert getattr(settings, key.replace("-", "_")) == expected
+    assert getattr(settings, BY_KEY[key].attr) == expected
 
 
 def test_the_readme_documents_every_declared_setting_as_declared():
@@ -115,9 +115,9 @@ def test_a_settings_field_defaults_to_the_declared_default_for_every_setting(tmp
 
 
 def test_every_declared_environment_variable_is_baseimages_and_the_key():
-    for setting in SETTINGS:
-        assert setting.env == "BASEIMAGES_" + setting.key.upper().replace("-", "_")
-        assert setting.flag in (None, f"--{setting.key}")
+    for setting in SETTINGS:  # a sub-table's key is `table.key`: BASEIMAGES_TABLE_KEY, and the flag --key
+        assert setting.env == "BASEIMAGES_" + setting.key.upper().replace("-", "_").replace(".", "_")
+        assert setting.flag in (None, f"--{setting.key.rpartition('.')[2]}")
 
 
 # --------------------------------------------------------------------------- where a value comes from
