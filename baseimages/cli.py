@@ -56,7 +56,8 @@ class Options:
         return load_settings(self.project, environ).with_overrides(**self.overrides)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common_flags() -> argparse.ArgumentParser:
+    """The flags every command takes: the declared settings' flags, the selection, the run's options."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--project", type=Path, default=Path("."), help="project root holding pyproject.toml and images/"
@@ -104,7 +105,11 @@ def _parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="build every step again (with --force: a rebuild that must be the same)"
     )
     common.add_argument("-v", "--verbose", action="store_true", help="stream the buildx logs")
+    return common
 
+
+def _parser() -> argparse.ArgumentParser:
+    common = _common_flags()
     parser = argparse.ArgumentParser(
         prog="python -m baseimages",
         description="Build, smoke-test, push and promote a family of multi-arch base images.",
