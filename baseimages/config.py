@@ -26,7 +26,7 @@ from typing import Any
 
 from . import offline
 from .errors import ConfigError
-from .metrics_kinds import OutputFile, PushgatewayUrl
+from .metrics_kinds import PushgatewayUrl
 from .schema import AnyPath, ExistingPath, OutputPath, PlatformList, Setting, Text, WholeNumber, checked
 
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
@@ -91,7 +91,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "CA certificates, given to builds as the `ca-bundle` secret", detect=offline.CA_BUNDLE),
     Setting("sign-key", "BASEIMAGES_SIGN_KEY", "--sign-key", ExistingPath(directory=False), None,
             "cosign private key that signs every pushed image and its test record; none: nothing is signed"),
-    Setting("metrics-file", "BASEIMAGES_METRICS_FILE", "--metrics-file", OutputFile(), "",
+    Setting("metrics-file", "BASEIMAGES_METRICS_FILE", "--metrics-file", OutputPath(directory=False), None,
             "write the run's metrics there (node_exporter textfile format, atomically)"),
     Setting("pushgateway", "BASEIMAGES_PUSHGATEWAY", "--pushgateway", PushgatewayUrl(), "",
             "push the run's metrics to this Prometheus Pushgateway, one group per image"),

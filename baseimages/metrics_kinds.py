@@ -1,33 +1,12 @@
-"""The value types of the metrics settings (`metrics-file`, `pushgateway`), as `config.SETTINGS` declares
-them: checked when the settings load, so that a bad path or URL is a one-line ConfigError before anything
-is built, never a failure at the end of a run."""
+"""The value type of the `pushgateway` setting, as `config.SETTINGS` declares it: checked when the settings
+load, so that a bad URL is a one-line ConfigError before anything is built, never a failure at the end of
+a run. (`metrics-file` is an `OutputPath`, like the reports.)"""
 
 from __future__ import annotations
 
 import urllib.parse
-from pathlib import Path
 
 from .schema import Invalid, Kind
-
-
-class OutputFile(Kind[Path | None]):
-    """A file baseimages writes: its directory must exist and it must not be a directory. Relative paths
-    are taken from the working directory. Empty means none."""
-
-    name = "file path (its directory must exist); empty for none"
-    metavar = "FILE"
-
-    def check(self, value: object) -> Path | None:
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str | Path):
-            raise Invalid(f"must be a path, got {type(value).__name__}")
-        path = Path(value).expanduser().absolute()
-        if path.is_dir():
-            raise Invalid(f"is a directory, not a file: {path}")
-        if not path.parent.is_dir():
-            raise Invalid(f"no such directory: {path.parent}")
-        return path
 
 
 class PushgatewayUrl(Kind[str]):

@@ -175,6 +175,8 @@ class OutputPath(Kind[Path | None]):
         path = Path(value).expanduser()
         if self.directory and path.exists() and not path.is_dir():
             raise Invalid(f"not a directory: {path.absolute()}")
+        if not self.directory and path.is_dir():
+            raise Invalid(f"is a directory, not a file: {path.absolute()}")
         if not self.directory and not path.absolute().parent.is_dir():
             raise Invalid(f"no such directory: {path.absolute().parent}")
         return path

@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from baseimages.metrics_kinds import OutputFile, PushgatewayUrl
-from baseimages.schema import Invalid
+from baseimages.metrics_kinds import PushgatewayUrl
+from baseimages.schema import Invalid, OutputPath
 
 
-def test_an_output_file_is_made_absolute_from_the_working_directory(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "textfiles").mkdir()
-    assert OutputFile().check("textfiles/m.prom") == tmp_path / "textfiles" / "m.prom"
-    assert OutputFile().check("m.prom") == tmp_path / "m.prom"
-    assert OutputFile().check("") is None
-
-
-def test_an_output_file_in_a_missing_directory_or_naming_a_directory_is_refused(tmp_path):
+def test_the_metrics_file_is_a_file_to_write_in_an_existing_folder_never_a_directory(tmp_path):
+    kind = OutputPath(directory=False)
+    assert kind.check(str(tmp_path / "m.prom")) == tmp_path / "m.prom"
+    assert kind.check("") is None
     with pytest.raises(Invalid, match="no such directory: .*/missing$"):
-        OutputFile().check(str(tmp_path / "missing" / "m.prom"))
+        kind.check(str(tmp_path / "missing" / "m.prom"))
     with pytest.raises(Invalid, match="is a directory, not a file"):
-        OutputFile().check(str(tmp_path))
+        kind.check(str(tmp_path))
 
 
 @pytest.mark.parametrize(
