@@ -38,14 +38,30 @@ def project(catalog_writer, clean_env):
     return catalog_writer
 
 
+@pytest.fixture
+def served(catalog_writer, clean_env, fake_registry):
+    """The same family, pushed to the in-process fake registry, uv FROM a base that registry serves:
+    `plan` asks it, and only it (no DNS, no network)."""
+    from fake_image import make_image
+
+    fake_registry.preload("library/python", make_image("base"), tag="3.11-slim")
+    (catalog_writer.root / "pyproject.toml").write_text(
+        f'[tool.baseimages]\nregistry = "{fake_registry.address}"\nnamespace = "team"\n'
+    )
+    catalog_writer.add("uv", parent=f"{fake_registry.address}/library/python:3.11-slim")
+    catalog_writer.add("ml", parent="uv", version="2.0.0")
+    catalog_writer.add("security", parent="uv", version="0.1.0")
+    return catalog_writer
+
+
 def run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 
-def test_plan_json_prints_documented_shape_in_build_order(project):
-    code, out, err = run("plan", "--json", "--project", str(project.root))
+def test_plan_json_prints_documented_shape_in_build_order_with_each_decision(served, fake_registry):
+    code, out, err = run("plan", "--json", "--project", str(served.root))
     assert (code, err) == (0, "")
     data = json.loads(out)
     assert list(data) == ["images"]
@@ -56,20 +72,28 @@ def test_plan_json_prints_documented_shape_in_build_order(project):
     ml = data["images"][1]
     assert (ml["version"], ml["parent"]) == ("2.0.0", "uv")
     assert {"2.0.0", "2.0", "2", "latest"} <= set(ml["tags"])
+    # Nothing is in the registry yet: every image builds, and says why.
+    assert [(i["action"], i["reasons"]) for i in data["images"]] == [
+        ("build", ["new: 1.0.0 is not in the registry"]),
+        ("build", ["parent uv rebuilt"]),
+        ("build", ["parent uv rebuilt"]),
+    ]
+    assert fake_registry.manifest_puts() == []  # plan changes nothing
 
 
-def test_plan_json_with_only_and_platform_flags(project):
-    code, out, _ = run("plan", "--json", "--project", str(project.root), "--only", "ml", "--platform", "linux/arm64")
+def test_plan_json_with_only_and_platform_flags(served):
+    code, out, _ = run("plan", "--json", "--project", str(served.root), "--only", "ml", "--platform", "linux/arm64")
     assert code == 0
     images = json.loads(out)["images"]
     assert [i["name"] for i in images] == ["uv", "ml"]
     assert all(i["platforms"] == ["linux/arm64"] for i in images)
 
 
-def test_plan_text_lists_waves_and_tags(project):
-    code, out, _ = run("plan", "--project", str(project.root))
+def test_plan_text_lists_waves_and_tags(served, fake_registry):
+    code, out, _ = run("plan", "--project", str(served.root))
     assert code == 0
-    assert "registry: registry.test:5000  namespace: team" in out
+    assert f"registry: {fake_registry.address}  namespace: team" in out
+    assert "build: new: 1.0.0 is not in the registry" in out
     assert out.index("wave 1:") < out.index("  uv 1.0.0") < out.index("wave 2:") < out.index("  ml 2.0.0")
 
 
@@ -279,3 +303,12 @@ def test_help_lists_every_setting_flag_with_its_variable_and_default(project, ca
         assert f"{setting.flag} {setting.kind.metavar}" in text
         assert setting.env in text
     assert "default: 8)" in text and "default: 300)" in text
+
+
+def test_plan_says_unknown_with_the_reason_when_the_registry_cannot_be_asked(served, fake_registry):
+    fake_registry.fault("503")
+    code, out, _ = run("plan", "--json", "--project", str(served.root))
+    assert code == 0
+    for image in json.loads(out)["images"]:
+        assert image["action"] == "unknown"
+        assert image["reasons"][0].startswith("registry not asked: ")
