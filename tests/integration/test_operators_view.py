@@ -46,6 +46,8 @@ def test_one_push_gives_the_same_durations_in_the_report_the_metrics_file_the_pu
         out, err = io.StringIO(), io.StringIO()
         argv = ["push", "--project", str(project), "--registry", test_registry, "--namespace", namespace]
         argv += ["--lock-dir", str(tmp_path / "locks"), "--report", str(report_file)]
+        markdown, page = tmp_path / "report.md", tmp_path / "report.html"
+        argv += ["--report-md", str(markdown), "--report-html", str(page)]
         code = main([*argv, "--metrics-file", str(metrics_file), "--pushgateway", gateway.url], out=out, err=err)
         assert code == 0, out.getvalue() + err.getvalue()[-3000:]
 
@@ -59,6 +61,16 @@ def test_one_push_gives_the_same_durations_in_the_report_the_metrics_file_the_pu
         stages = {"resolve", "build", "identify", "push", "smoke", "contract", "sizes", "sign", "promote"}
         assert set(image["seconds"]) == stages
         assert image["seconds"]["build"] > 0 and image["seconds"]["smoke"] > 0
+
+        # The Markdown table and the HTML timeline show the same durations (to the hundredth they print).
+        rows = {line.split(" | ")[1]: line for line in markdown.read_text().splitlines() if line.startswith(f"| {IMAGE} |")}
+        html = page.read_text()
+        for phase, seconds in image["seconds"].items():
+            if phase != "smoke":
+                assert f"{IMAGE} linux/amd64 {phase}: {seconds:.2f} s" in html, phase
+        for platform in image["platforms"]:
+            assert f"{IMAGE} {platform['platform']} smoke: {platform['seconds']:.2f} s" in html
+            assert f"| {image['seconds']['build']:.2f} s |" in rows[platform["platform"]]
 
         assert _durations(metrics_file.read_text()) == expected
         assert _durations(get(f"{gateway.url}/metrics").decode()) == expected
