@@ -63,7 +63,8 @@ def test_one_push_gives_the_same_durations_in_the_report_the_metrics_file_the_pu
         assert image["seconds"]["build"] > 0 and image["seconds"]["smoke"] > 0
 
         # The Markdown table and the HTML timeline show the same durations (to the hundredth they print).
-        rows = {line.split(" | ")[1]: line for line in markdown.read_text().splitlines() if line.startswith(f"| {IMAGE} |")}
+        lines = markdown.read_text().splitlines()
+        rows = {line.split(" | ")[1]: line for line in lines if line.startswith(f"| {IMAGE} |")}
         html = page.read_text()
         for phase, seconds in image["seconds"].items():
             if phase != "smoke":
