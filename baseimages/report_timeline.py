@@ -72,12 +72,24 @@ def intervals(image: ImageResult, platform: str) -> dict[str, tuple[float, float
     return {key: own.get(key, span) for key, span in image.timeline.items()}
 
 
+def bar_seconds(image: ImageResult, platform: str, phase: str, start: float, end: float) -> float:
+    """What a bar says it lasted: the platform's own smoke time, the platform's own interval where the
+    stage worked per platform, else the image's phase time (the JSON report's figures)."""
+    if phase == "smoke":
+        result = next((p for p in image.platforms if p.platform == platform), None)
+        if result is not None:
+            return result.seconds
+    if phase in image.platform_timeline.get(platform, {}):
+        return end - start
+    return image.seconds.get(phase, end - start)
+
+
 def _bars(image: ImageResult, platform: str, y: float, scale: float) -> list[str]:
     out = []
     for phase, (start, end) in intervals(image, platform).items():
         x = LABEL_WIDTH + start * scale
         width = max(MIN_BAR, (end - start) * scale)
-        seconds = image.seconds.get(phase, end - start)
+        seconds = bar_seconds(image, platform, phase, start, end)
         title = f"{image.name} {platform} {phase}: {seconds:.2f} s (at {start:.2f} s to {end:.2f} s)"
         out.append(
             f'<rect class="bar" data-image="{escape(image.name)}" data-platform="{escape(platform)}" '
