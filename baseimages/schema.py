@@ -140,6 +140,15 @@ class AnyPath(Kind[Path]):
         return Path(value).expanduser()
 
 
+def _optional_path(value: object) -> Path | None:
+    """VALUE as a path (`~` expanded); None for nothing or an empty string (not set: the next place is asked)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str | Path):
+        raise Invalid(f"must be a path, got {type(value).__name__}")
+    return Path(value).expanduser()
+
+
 class ExistingPath(Kind[Path | None]):
     """An existing directory (or file), made absolute. Empty means not set: the next place is asked."""
 
@@ -149,11 +158,9 @@ class ExistingPath(Kind[Path | None]):
         self.metavar = "DIR" if directory else "FILE"
 
     def check(self, value: object) -> Path | None:
-        if value is None or value == "":
+        path = _optional_path(value)
+        if path is None:
             return None
-        if not isinstance(value, str | Path):
-            raise Invalid(f"must be a path, got {type(value).__name__}")
-        path = Path(value).expanduser()
         if not (path.is_dir() if self.directory else path.is_file()):
             raise Invalid(f"no such {'directory' if self.directory else 'file'}: {path.absolute()}")
         return path.resolve()
@@ -168,11 +175,9 @@ class OutputPath(Kind[Path | None]):
         self.metavar = "DIR" if directory else "FILE"
 
     def check(self, value: object) -> Path | None:
-        if value is None or value == "":
+        path = _optional_path(value)
+        if path is None:
             return None
-        if not isinstance(value, str | Path):
-            raise Invalid(f"must be a path, got {type(value).__name__}")
-        path = Path(value).expanduser()
         if self.directory and path.exists() and not path.is_dir():
             raise Invalid(f"not a directory: {path.absolute()}")
         if not self.directory and path.is_dir():
