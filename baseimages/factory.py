@@ -179,7 +179,7 @@ class Factory:
             emit(spec.name, Phase.SMOKE_TESTING, platform, detail)
 
         def retrying(func: Callable[[], None]) -> None:
-            call_with_retries(spec.name, func, self.registry.retry, lambda why: note_retry(why))
+            call_with_retries(spec.name, func, self.registry.retry, note_retry)
 
         def note_retry(why: str) -> None:
             emit(spec.name, Phase.RETRYING, None, why)

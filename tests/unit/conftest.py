@@ -232,3 +232,12 @@ def make_client(tmp_path: Path, retries: list[str]) -> Any:
         return RegistryClient(**fields)
 
     return make
+
+
+@pytest.fixture
+def small_family(catalog_writer: CatalogWriter) -> CatalogWriter:
+    """uv FROM python:3.11-slim (1.0.0); ml (2.1.0) and security (0.3.4, amd64 only) FROM uv."""
+    catalog_writer.add("uv", parent="python:3.11-slim", version="1.0.0")
+    catalog_writer.add("ml", parent="uv", version="2.1.0")
+    catalog_writer.add("security", parent="uv", version="0.3.4", platforms=["linux/amd64"])
+    return catalog_writer

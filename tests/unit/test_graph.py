@@ -8,35 +8,26 @@ from baseimages.errors import ConfigError
 from baseimages.graph import build_order, with_parents
 
 
-@pytest.fixture
-def family(catalog_writer):
-    """uv FROM python:3.11-slim; ml and security FROM uv."""
-    catalog_writer.add("uv", parent="python:3.11-slim", version="1.0.0")
-    catalog_writer.add("ml", parent="uv", version="2.1.0")
-    catalog_writer.add("security", parent="uv", version="0.3.4", platforms=["linux/amd64"])
-    return catalog_writer
+def test_waves_put_parents_before_children_and_siblings_together(small_family):
+    assert build_order(small_family.load().parents) == [["uv"], ["ml", "security"]]
 
 
-def test_waves_put_parents_before_children_and_siblings_together(family):
-    assert build_order(family.load().parents) == [["uv"], ["ml", "security"]]
+def test_waves_of_a_deeper_graph_with_two_roots(small_family):
+    small_family.add("ml-gpu", parent="ml")
+    small_family.add("tools", parent="debian:12")
+    assert build_order(small_family.load().parents) == [["tools", "uv"], ["ml", "security"], ["ml-gpu"]]
 
 
-def test_waves_of_a_deeper_graph_with_two_roots(family):
-    family.add("ml-gpu", parent="ml")
-    family.add("tools", parent="debian:12")
-    assert build_order(family.load().parents) == [["tools", "uv"], ["ml", "security"], ["ml-gpu"]]
-
-
-def test_only_includes_every_catalog_ancestor(family):
-    family.add("ml-gpu", parent="ml")
-    catalog = family.load()
+def test_only_includes_every_catalog_ancestor(small_family):
+    small_family.add("ml-gpu", parent="ml")
+    catalog = small_family.load()
     assert with_parents(catalog.parents, ["ml-gpu"]) == {"ml-gpu", "ml", "uv"}
     assert with_parents(catalog.parents, ["security", "uv"]) == {"security", "uv"}
     assert with_parents(catalog.parents, ["uv"]) == {"uv"}
 
 
-def test_unknown_only_name_is_a_config_error_with_exit_code_2(family):
-    catalog = family.load()
+def test_unknown_only_name_is_a_config_error_with_exit_code_2(small_family):
+    catalog = small_family.load()
     with pytest.raises(ConfigError) as info:
         with_parents(catalog.parents, ["ml", "nope"])
     assert info.value.exit_code == 2
