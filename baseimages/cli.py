@@ -11,16 +11,16 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .catalog import Catalog, load_catalog
 from .changes import RefreshPolicy
 from .cli_doctor import add_doctor_parser
+from .cli_options import Options
 from .cli_output import ProgressPrinter, decisions, print_plan, print_summary
-from .config import SETTINGS, Settings, load_settings, parse_platforms
+from .config import SETTINGS, Settings, parse_platforms
 from .errors import BaseImagesError, ConfigError, InternalError
 from .lock import RunLock
 from .plan import Plan, make_plan
@@ -29,31 +29,6 @@ from .report import ImageResult, ImageStatus, RunReport
 if TYPE_CHECKING:
     from .factory import Factory
     from .run_output import RunOutput
-
-
-@dataclass(frozen=True)
-class Options:
-    command: str
-    project: Path
-    overrides: Mapping[str, object]  # the settings given as flags, by Settings field, checked
-    only: tuple[str, ...]
-    platforms: tuple[str, ...]
-    dry_run: bool
-    report: Path | None
-    json: bool
-    ref: str | None
-    force: bool
-    refresh: str | None
-    wait_lock: float
-    verbose: bool
-    key: Path | None = None
-    no_cache: bool = False
-    apply: bool = False  # prune: delete, not only say what would go
-    local: bool = False  # prune: the engine's BuildKit cache and local images too
-
-    def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
-        """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""
-        return load_settings(self.project, environ).with_overrides(**self.overrides)
 
 
 def _common_flags() -> argparse.ArgumentParser:

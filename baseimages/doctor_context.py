@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .doctor import DoctorContext, Finding, Verdict
+from .doctor_model import DoctorContext, Finding, Verdict
 from .fingerprint import context_files
 
 MB = 10**6

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .dockerfile import Dockerfile, read_dockerfile
-from .doctor import DoctorContext, Finding, Verdict
+from .doctor_model import DoctorContext, Finding, Verdict
 from .doctor_registry import where_served
 from .errors import ConfigError
 from .fingerprint import context_files

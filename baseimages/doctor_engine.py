@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .doctor import DoctorContext, Finding, Verdict
+from .doctor_model import DoctorContext, Finding, Verdict
 from .engine_probe import BuilderInfo
 from .errors import EngineError
 

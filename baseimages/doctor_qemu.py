@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .doctor import DoctorContext, Finding, Verdict
+from .doctor_model import DoctorContext, Finding, Verdict
 
 # docker arch -> (ELF class: 1 32-bit, 2 64-bit; byte order: 1 little, 2 big; e_machine)
 ELF: dict[str, tuple[int, int, int]] = {

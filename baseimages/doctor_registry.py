@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .config import PASSWORD_ENV, USER_ENV, Settings
-from .doctor import DoctorContext, Finding, Verdict
+from .doctor_model import DoctorContext, Finding, Verdict
 from .errors import RegistryError
 from .reference import DOCKER_HUB, Reference, parse_reference
 from .registry import RegistryClient

@@ -14,7 +14,7 @@ from .lock import RunLock
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .cli import Options
+    from .cli_options import Options
     from .plan import Plan
     from .prune_local import LocalAction
     from .prune_model import Change, Outcome
