@@ -54,6 +54,9 @@ _PUSH_FAILURE = re.compile(
     r"failed to do request|failed to authorize|pushing .* with docker|connection (refused|reset)",
     re.IGNORECASE,
 )
+# BuildKit lost the client's session, typically after "sending tarball" on a loaded machine (moby/buildkit
+# #2691, #5687): the build itself worked, and runs again from its cache.
+_LOST_SESSION = re.compile(r"DeadlineExceeded|no active session for", re.IGNORECASE)
 _PERMANENT = re.compile(r"\b(401|403)\b|unauthorized|denied|manifest unknown|invalid reference", re.IGNORECASE)
 _TRANSIENT = re.compile(
     r"(?<![\w.:-])(50[0-4]|429)(?![\w.-])|Service Unavailable|Too Many Requests|Bad Gateway|"
@@ -145,9 +148,9 @@ class DockerEngine:
                 registry_error = classify_push_failure(image, _last_error(tail))
                 if registry_error is not None:
                     raise registry_error from None
-                raise BuildError(
-                    image, f"docker buildx build failed (exit {exc.return_code}): {_last_error(tail)}", log=log
-                ) from None
+                last = _last_error(tail)
+                message = f"docker buildx build failed (exit {exc.return_code}): {last}"
+                raise BuildError(image, message, log=log, transient=bool(_LOST_SESSION.search(last))) from None
             try:
                 data = json.loads(metadata.read_text())
                 return str(data["containerimage.digest"])

@@ -32,11 +32,13 @@ class EngineError(BaseImagesError):
 
 
 class BuildError(BaseImagesError):
-    """`docker buildx build` failed for an image. `log` holds the tail of the buildx output."""
+    """`docker buildx build` failed for an image. `log` holds the tail of the buildx output; `transient`
+    says that the build itself may well succeed when run again (BuildKit lost its client session)."""
 
-    def __init__(self, image: str, message: str, log: str = "") -> None:
+    def __init__(self, image: str, message: str, log: str = "", transient: bool = False) -> None:
         self.image = image
         self.log = log
+        self.transient = transient
         super().__init__(f"{image}: {message}")
 
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
-from .errors import RegistryError
+from .errors import BuildError, RegistryError
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ class RetryPolicy:
 
 
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, RegistryError) and exc.transient
+    return isinstance(exc, RegistryError | BuildError) and exc.transient
 
 
 def call_with_retries(

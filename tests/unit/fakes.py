@@ -39,6 +39,7 @@ class FakeEngine:
     build_seconds: how long a build takes (to see parallelism); slow: image names whose build takes 0.5 s."""
 
     fail_build: set[str] = field(default_factory=set)
+    lose_session: set[str] = field(default_factory=set)  # image names whose first build BuildKit loses (transient)
     fail_runs: set[str] = field(default_factory=set)
     interrupt_build: str | None = None
     build_seconds: float = 0.0
@@ -68,6 +69,10 @@ class FakeEngine:
                 raise KeyboardInterrupt
             if name in self.fail_build:
                 raise BuildError(image, "docker buildx build failed (exit 1): ERROR: boom", log="ERROR: boom")
+            if name in self.lose_session:
+                self.lose_session.discard(name)
+                lost = "ERROR: failed to solve: DeadlineExceeded: context deadline exceeded"
+                raise BuildError(image, f"docker buildx build failed (exit 1): {lost}", log=lost, transient=True)
             output = request.output["name"]
             # Every build a new digest (as if not reproducible), written where buildx writes its OCI archive.
             # Reproducible: what goes into the image (its parent's digest, its args; not how BASE_IMAGE names it).

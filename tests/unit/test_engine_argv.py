@@ -169,6 +169,25 @@ def test_docker_engine_build_turns_a_step_failure_into_a_build_error_with_log(mo
     assert info.value.log.splitlines() == ["#5 RUN false", line]
 
 
+def test_docker_engine_build_marks_a_session_buildkit_lost_after_the_export_as_transient(monkeypatch, recorder):
+    line = "ERROR: failed to solve: DeadlineExceeded: context deadline exceeded"
+    monkeypatch.setattr(
+        buildx_wrapper, "stream_buildx_logs", _failing_build(["#16 sending tarball 103.1s done\n", line])
+    )
+    with pytest.raises(BuildError) as info:
+        DockerEngine().build(MINIMAL_BUILD, "uv")
+    assert info.value.transient is True
+    assert "DeadlineExceeded" in str(info.value)
+
+
+def test_docker_engine_build_failure_of_a_step_is_not_transient(monkeypatch, recorder):
+    line = 'ERROR: failed to solve: process "/bin/sh -c false" did not complete successfully: exit code: 1'
+    monkeypatch.setattr(buildx_wrapper, "stream_buildx_logs", _failing_build([line]))
+    with pytest.raises(BuildError) as info:
+        DockerEngine().build(MINIMAL_BUILD, "uv")
+    assert info.value.transient is False
+
+
 def test_docker_engine_run_creates_starts_waits_reads_logs_and_removes_one_named_container(monkeypatch, recorder):
     request = RunRequest(
         f"localhost:5000/baseimages/uv@{DIGEST}", ["sh", "-c", "echo out; echo err >&2; exit 3"], "linux/arm64"

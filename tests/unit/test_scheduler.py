@@ -12,6 +12,7 @@ from baseimages.events import Event, Phase
 from baseimages.factory import Factory
 from baseimages.plan import make_plan
 from baseimages.report import ImageStatus
+from baseimages.retry import RetryPolicy
 from baseimages.stages import ImageContext, Stage, default_stages
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
@@ -211,9 +212,11 @@ def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
     registry = MemoryRegistry()
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
-    lines = Factory(settings, catalog, engine=engine, registry=registry).dry_run(
-        make_plan(catalog, settings, now=NOW), push=True
-    ).lines
+    lines = (
+        Factory(settings, catalog, engine=engine, registry=registry)
+        .dry_run(make_plan(catalog, settings, now=NOW), push=True)
+        .lines
+    )
     assert engine.builds == [] and engine.runs == [] and registry.tag_moves == []
     for name in ("uv", "ml", "security", "solo"):
         assert any(line.startswith("docker buildx build") and f"t/{name}:candidate" in line for line in lines)
@@ -319,9 +322,11 @@ def test_dry_run_shows_the_cosign_commands_and_never_the_password(family):
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
     signer = Cosign(family.root / "cosign.key", "pw-that-must-not-show", CosignRunner())
-    lines = Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry(), signer=signer).dry_run(
-        make_plan(catalog, settings, now=NOW), push=True
-    ).lines
+    lines = (
+        Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry(), signer=signer)
+        .dry_run(make_plan(catalog, settings, now=NOW), push=True)
+        .lines
+    )
     assert any(line.startswith("cosign sign --key") and "t/uv@<digest of uv>" in line for line in lines)
     assert any(line.startswith("cosign attest --key") and "t/uv@<digest of uv>" in line for line in lines)
     assert not any("pw-that-must-not-show" in line for line in lines)
@@ -366,3 +371,12 @@ def test_with_a_key_each_platform_gets_an_sbom_attested_on_its_own_manifest(fami
         subject = f"{REGISTRY}/t/uv@{digest}"
         predicate = next(p for s, p in sboms if s == subject)
         assert platform in predicate["components"][0]["purl"]
+
+
+def test_a_build_whose_session_buildkit_lost_runs_again_and_the_image_promotes(family):
+    engine = FakeEngine(lose_session={"ml"})
+    registry = MemoryRegistry(retry=RetryPolicy(attempts=3, max_seconds=5, initial_wait=0.01, max_wait=0.01))
+    report, events, _, _ = _run(family, engine=engine, registry=registry)
+    assert _status(report)["ml"] is ImageStatus.PROMOTED
+    assert sum(build.startswith("ml") for build in engine.builds) == 2
+    assert any("DeadlineExceeded" in e.detail and "retrying" in e.detail for e in events if e.image == "ml")
