@@ -82,6 +82,7 @@ class RegistryClient(HttpClient):
     """Reads, uploads and tag moves on registries; every failure is a RegistryError."""
 
     mirrors: tuple[str, ...] = ()  # tried first for Docker Hub references, like dockerd's registry-mirrors
+    upload_jobs: int = 1  # blobs of one archive uploaded at once (a run sets its `upload-jobs` setting)
 
     # ------------------------------------------------------------------ reads
 
@@ -166,10 +167,11 @@ class RegistryClient(HttpClient):
         check_deletes(self, repository)
 
     def upload_archive(self, archive: Path, target: Reference, mount_from: tuple[str, ...] = ()) -> UploadResult:
-        """Upload an OCI image archive (`docker save`) to TARGET (repository:tag): every blob the archive's
-        index reaches, then the manifests, then the index at the tag. Blobs the registry has are skipped;
-        blobs in MOUNT_FROM repositories of the same registry are mounted instead of uploaded."""
-        return upload_archive(self, archive, target, mount_from)
+        """Upload an OCI image archive (buildx's `type=oci` output) to TARGET (repository:tag): every blob
+        the archive's index reaches (`upload_jobs` at once), then the manifests, then the index at the tag.
+        Blobs the registry has are skipped unread; blobs in MOUNT_FROM repositories of the same registry
+        are mounted instead of uploaded."""
+        return upload_archive(self, archive, target, mount_from, self.upload_jobs)
 
     # ------------------------------------------------------------------ plumbing
 

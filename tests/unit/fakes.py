@@ -16,10 +16,10 @@ from fake_image import make_image
 
 from baseimages.engine import BuildRequest, PullRequest, RunRequest, RunResult
 from baseimages.errors import BuildError, RegistryError
+from baseimages.oci_archive import archive_index
 from baseimages.process import Finished
 from baseimages.reference import Reference
 from baseimages.registry import ImageIndex, PlatformManifest, UploadResult
-from baseimages.registry_upload import archive_index
 from baseimages.retry import RetryPolicy
 
 BASE_DIGEST = "sha256:" + "b" * 64

@@ -1,5 +1,6 @@
-"""Uploading a `docker image save` archive to the in-process fake registry: blobs uploaded, skipped
-or mounted, upload sessions restarted, and the tag PUT last, so that a failure moves no tag."""
+"""Uploading an OCI image archive to the in-process fake registry: blobs uploaded (several at once,
+streamed from the archive), skipped unread or mounted, upload sessions restarted, and the tag PUT last,
+so that a failure moves no tag."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import tarfile
 import pytest
 from fake_registry import INDEX_TYPE, make_image
 
+from baseimages import oci_archive
 from baseimages.errors import RegistryError
+from baseimages.registry_http import Abandoned
 
 
 @pytest.fixture
@@ -30,6 +33,24 @@ def _upload(client, fake, archive, tag="team/tiny:candidate-1.0.0", mount_from=(
 
 def _blob_puts(fake):
     return [r for r in fake.requests if r.method == "PUT" and r.kind == "upload"]
+
+
+FOUR_PLATFORMS = ("linux/amd64", "linux/arm64", "linux/s390x", "linux/ppc64le")
+
+
+@pytest.fixture
+def streams(monkeypatch):
+    """The blobs read from an archive ("blob sha256:..."), and the size of each chunk read, as they happen."""
+    read: dict[str, list[int]] = {}
+    original = oci_archive.BlobStream.__iter__
+
+    def counted(self):
+        for chunk in original(self):
+            read.setdefault(self.name, []).append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(oci_archive.BlobStream, "__iter__", counted)
+    return read
 
 
 def test_fresh_upload_sends_every_blob_then_the_manifests_then_the_index_at_the_tag(
@@ -118,6 +139,58 @@ def test_archive_with_an_attestation_uploads_its_blobs_too(fake_registry, tmp_pa
     result = _upload(make_client(), fake_registry, attested.write_archive(tmp_path / "a.tar"))
     # Per platform: config and layer, and its attestation's statement; one attestation config for both.
     assert result.blobs_uploaded == len(attested.blobs) == 7 and result.digest == attested.digest
+
+
+# ---------------------------------------------------------------------- blobs at once, streamed
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_blobs_go_up_as_many_at_once_as_upload_jobs_says_and_never_more(fake_registry, tmp_path, make_client, jobs):
+    image = make_image("wide", platforms=FOUR_PLATFORMS)  # 8 blobs
+    fake_registry.latency = 0.03
+    result = _upload(make_client(upload_jobs=jobs), fake_registry, image.write_archive(tmp_path / "wide.tar"))
+    assert result.blobs_uploaded == len(image.blobs) == 8 and result.digest == image.digest
+    assert fake_registry.max_in_flight == jobs
+
+
+def test_blob_the_registry_has_is_never_read_from_the_archive(fake_registry, image, archive, make_client, streams):
+    present = sorted(image.blobs)[:2]
+    for digest in present:
+        fake_registry.add_blob("team/tiny", image.blobs[digest])
+    result = _upload(make_client(upload_jobs=4), fake_registry, archive)
+    assert (result.blobs_uploaded, result.blobs_present) == (2, 2)
+    assert set(streams) == {f"blob {d}" for d in image.blobs if d not in present}
+
+
+def test_large_blob_is_streamed_in_chunks_never_read_whole(fake_registry, tmp_path, make_client, streams):
+    image = make_image("big", platforms=("linux/amd64",), layer_bytes=3 * oci_archive.CHUNK + 5)
+    result = _upload(make_client(upload_jobs=4), fake_registry, image.write_archive(tmp_path / "big.tar"))
+    layer = next(d for d, body in image.blobs.items() if len(body) > oci_archive.CHUNK)
+    assert streams[f"blob {layer}"] == [oci_archive.CHUNK] * 3 + [5]
+    assert result.blobs_uploaded == 2 and fake_registry.blobs[layer] == image.blobs[layer]  # whole, digest checked
+
+
+def test_failing_blob_stops_the_others_and_its_own_error_is_the_one_raised(fake_registry, tmp_path, make_client):
+    image = make_image("wide", platforms=FOUR_PLATFORMS)
+    first = json.loads(next(iter(image.manifests.values())))["config"]["digest"]  # the first blob sent
+    fake_registry.fault("400", methods=["HEAD"], path=f"/blobs/{first}$")
+    fake_registry.latency = 0.2
+    with pytest.raises(RegistryError) as info:
+        _upload(make_client(upload_jobs=2), fake_registry, image.write_archive(tmp_path / "wide.tar"))
+    where = fake_registry.address
+    assert str(info.value) == f"{where}: HTTP 400 Bad Request from http://{where}/v2/team/tiny/blobs/{first}"
+    assert not isinstance(info.value, Abandoned)
+    assert fake_registry.count("HEAD") < len(image.blobs), "blobs not started when it failed are never started"
+    assert _blob_puts(fake_registry) == [] and fake_registry.manifest_puts() == [] and fake_registry.tags == {}
+
+
+def test_retries_stay_one_per_failed_request_when_blobs_go_up_at_once(fake_registry, tmp_path, make_client, retries):
+    image = make_image("wide", platforms=FOUR_PLATFORMS)
+    fake_registry.fault("503", times=3, methods=["PUT"], path="/blobs/uploads/")
+    result = _upload(make_client(upload_jobs=4), fake_registry, image.write_archive(tmp_path / "wide.tar"))
+    assert result.blobs_uploaded == 8 and fake_registry.blobs.keys() >= image.blobs.keys()
+    assert len(retries) == 3 and all(r.startswith("PUT ") and "attempt 1 failed" in r for r in retries)
+    assert len(_blob_puts(fake_registry)) == 8 + 3 and fake_registry.count("POST") == 8
 
 
 # ---------------------------------------------------------------------- broken archives
