@@ -49,12 +49,10 @@ def registry_client(
     timeout: float = 30.0,
     on_retry: Callable[[str], None] | None = None,
 ) -> RegistryClient:
-    """A registry client for SETTINGS: its CA bundle, base mirrors, login, retry budget (or RETRY) and
-    upload concurrency."""
+    """A registry client for SETTINGS: its CA bundle, base mirrors, login and retry budget (or RETRY)."""
     client = RegistryClient(
         ca_bundle=settings.ca_bundle,
         mirrors=settings.base_mirrors,
-        upload_jobs=settings.upload_jobs,
         timeout=timeout,
         retry=retry or RetryPolicy(attempts=settings.retry_attempts, max_seconds=settings.retry_max_seconds),
         on_retry=on_retry,

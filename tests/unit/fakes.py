@@ -156,7 +156,9 @@ class MemoryRegistry:
     def blob_json(self, ref: Reference, digest: str) -> dict[str, Any]:
         return {"config": {}}
 
-    def upload_archive(self, archive: Path, target: Reference, mount_from: tuple[str, ...] = ()) -> UploadResult:
+    def upload_archive(
+        self, archive: Path, target: Reference, mount_from: tuple[str, ...] = (), jobs: int = 1
+    ) -> UploadResult:
         if target.path.rsplit("/", 1)[-1] in self.fail_upload:
             raise RegistryError(f"{target.domain}: HTTP 500 Internal Server Error (gave up after 1 attempts)")
         digest, platforms = archive_index(archive)

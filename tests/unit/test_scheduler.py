@@ -211,9 +211,11 @@ def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
     registry = MemoryRegistry()
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
-    lines = Factory(settings, catalog, engine=engine, registry=registry).dry_run(
-        make_plan(catalog, settings, now=NOW), push=True
-    ).lines
+    lines = (
+        Factory(settings, catalog, engine=engine, registry=registry)
+        .dry_run(make_plan(catalog, settings, now=NOW), push=True)
+        .lines
+    )
     assert engine.builds == [] and engine.runs == [] and registry.tag_moves == []
     for name in ("uv", "ml", "security", "solo"):
         assert any(line.startswith("docker buildx build") and f"t/{name}:candidate" in line for line in lines)
@@ -319,9 +321,11 @@ def test_dry_run_shows_the_cosign_commands_and_never_the_password(family):
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
     signer = Cosign(family.root / "cosign.key", "pw-that-must-not-show", CosignRunner())
-    lines = Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry(), signer=signer).dry_run(
-        make_plan(catalog, settings, now=NOW), push=True
-    ).lines
+    lines = (
+        Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry(), signer=signer)
+        .dry_run(make_plan(catalog, settings, now=NOW), push=True)
+        .lines
+    )
     assert any(line.startswith("cosign sign --key") and "t/uv@<digest of uv>" in line for line in lines)
     assert any(line.startswith("cosign attest --key") and "t/uv@<digest of uv>" in line for line in lines)
     assert not any("pw-that-must-not-show" in line for line in lines)
