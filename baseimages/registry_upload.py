@@ -93,14 +93,16 @@ def _upload_blobs(
     mount_from: tuple[str, ...],
     jobs: int,
 ) -> list[str]:
-    """Make every blob of BLOBS present in REPO, JOBS at once; how each got there. The first failure
-    stops the others (no new request, no next chunk of a body, no next attempt) and is raised."""
+    """Make every blob of BLOBS present in REPO, JOBS at once, the largest first (the upload lasts at
+    least as long as its largest blob: started last, it would run alone at the end); how each got
+    there. The first failure stops the others (no new request, no next chunk of a body, no next
+    attempt) and is raised."""
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(blobs))), thread_name_prefix="upload")
     try:
         futures = [
             pool.submit(_upload_blob, http, repo, digest, size, archive, mount_from, stop)
-            for digest, size in blobs.items()
+            for digest, size in sorted(blobs.items(), key=lambda blob: -blob[1])  # the largest first
         ]
         wait(futures, return_when=FIRST_EXCEPTION)
         failed = (f.exception() for f in futures if f.done() and not f.cancelled())

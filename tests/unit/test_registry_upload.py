@@ -156,6 +156,22 @@ def test_blobs_go_up_as_many_at_once_as_upload_jobs_says_and_never_more(fake_reg
     assert fake_registry.max_in_flight == jobs
 
 
+def test_largest_blob_goes_first_so_that_it_never_runs_alone_at_the_end(fake_registry, tmp_path, make_client):
+    image = make_image("wide", platforms=FOUR_PLATFORMS, layer_bytes=300)
+    big = make_image("big", platforms=("linux/arm64",), layer_bytes=5000)
+    index = json.loads(image.index)
+    index["manifests"].append(json.loads(big.index)["manifests"][0])  # listed last, the largest blob
+    image = dataclasses.replace(
+        image,
+        index=json.dumps(index).encode(),
+        manifests={**image.manifests, **big.manifests},
+        blobs={**image.blobs, **big.blobs},
+    )
+    _upload(make_client(), fake_registry, image.write_archive(tmp_path / "wide.tar"), jobs=1)
+    heads = [r.reference for r in fake_registry.requests if r.method == "HEAD"]
+    assert heads[0] == max(image.blobs, key=lambda digest: len(image.blobs[digest])) and len(heads) == 10
+
+
 def test_blob_the_registry_has_is_never_read_from_the_archive(fake_registry, image, archive, make_client, streams):
     present = sorted(image.blobs)[:2]
     for digest in present:
@@ -175,7 +191,7 @@ def test_large_blob_is_streamed_in_chunks_never_read_whole(fake_registry, tmp_pa
 
 def test_failing_blob_stops_the_others_and_its_own_error_is_the_one_raised(fake_registry, tmp_path, make_client):
     image = make_image("wide", platforms=FOUR_PLATFORMS)
-    first = json.loads(next(iter(image.manifests.values())))["config"]["digest"]  # the first blob sent
+    first = max(image.blobs, key=lambda digest: len(image.blobs[digest]))  # the largest: the first sent
     fake_registry.fault("400", methods=["HEAD"], path=f"/blobs/{first}$")
     fake_registry.latency = 0.2
     with pytest.raises(RegistryError) as info:
