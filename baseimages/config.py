@@ -83,6 +83,8 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "attempts per registry request"),
     Setting("retry-max-seconds", "BASEIMAGES_RETRY_MAX_SECONDS", "--retry-max-seconds", WholeNumber(1), 300,
             "seconds per registry request, waits between attempts included"),
+    Setting("upload-jobs", "BASEIMAGES_UPLOAD_JOBS", "--upload-jobs", WholeNumber(1), 4,
+            "blobs of one image uploaded at once, each request retried on its own"),
     Setting("lock-dir", "BASEIMAGES_LOCK_DIR", "--lock-dir", AnyPath(), Path("~/.cache/baseimages/locks"),
             "where run locks live"),
     Setting("wheelhouse", "BASEIMAGES_WHEELHOUSE", "--wheelhouse", ExistingPath(directory=True), None,
@@ -150,6 +152,7 @@ class Settings:
     refresh_days: int = _declared("refresh_days")
     retry_attempts: int = _declared("retry_attempts")  # per registry request
     retry_max_seconds: int = _declared("retry_max_seconds")  # per registry request, waits included
+    upload_jobs: int = _declared("upload_jobs")  # blobs of one image uploaded at once
     credentials: Credentials | None = field(default=None, repr=False)  # login for `registry`
     lock_dir: Path = _declared("lock_dir")
     ca_bundle: Path | None = _declared("ca_bundle")

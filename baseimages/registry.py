@@ -165,11 +165,14 @@ class RegistryClient(HttpClient):
         """RegistryError (exit code 3) unless REPOSITORY's registry allows manifest deletes; changes nothing."""
         check_deletes(self, repository)
 
-    def upload_archive(self, archive: Path, target: Reference, mount_from: tuple[str, ...] = ()) -> UploadResult:
-        """Upload an OCI image archive (`docker save`) to TARGET (repository:tag): every blob the archive's
-        index reaches, then the manifests, then the index at the tag. Blobs the registry has are skipped;
-        blobs in MOUNT_FROM repositories of the same registry are mounted instead of uploaded."""
-        return upload_archive(self, archive, target, mount_from)
+    def upload_archive(
+        self, archive: Path, target: Reference, mount_from: tuple[str, ...] = (), jobs: int = 1
+    ) -> UploadResult:
+        """Upload an OCI image archive (buildx's `type=oci` output) to TARGET (repository:tag): every blob
+        the archive's index reaches (JOBS at once), then the manifests, then the index at the tag.
+        Blobs the registry has are skipped unread; blobs in MOUNT_FROM repositories of the same registry
+        are mounted instead of uploaded."""
+        return upload_archive(self, archive, target, mount_from, jobs)
 
     # ------------------------------------------------------------------ plumbing
 

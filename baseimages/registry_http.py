@@ -26,15 +26,21 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
-from typing import IO, Any, Protocol
+from threading import Event
+from typing import Any, Protocol
 
 from .errors import RegistryError
 from .reference import DOCKER_HUB, Reference
 from .retry import RetryPolicy, call_with_retries
 
-Body = bytes | Callable[[], IO[bytes]] | None
+Body = bytes | Callable[[], Iterable[bytes]] | None  # a callable: a fresh stream of chunks per attempt
 MAX_BODY = 16 * 1024 * 1024  # no answer we read is larger: manifests are at most 4 MiB, image configs less
 CA_HINT = "pass its CA certificates with --ca-bundle FILE or BASEIMAGES_CA_BUNDLE"
+
+
+class Abandoned(RegistryError):
+    """A request given up because its caller set the CANCEL event (another part of the same job failed);
+    never retried, and never the error a user sees: the failure that set the event is."""
 
 
 class Login(Protocol):
@@ -81,16 +87,20 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         scope: str = "pull",
         expect: tuple[int, ...] = (200,),
+        cancel: Event | None = None,
     ) -> Response:
         """One request, retried on its own while its failure is transient. An expected status comes
-        back as a Response (the body of an expected 4xx is dropped); any other raises RegistryError."""
+        back as a Response (the body of an expected 4xx is dropped); any other raises RegistryError.
+        Once CANCEL is set, it raises Abandoned instead of sending, or of waiting for its next attempt."""
         url = path_or_url if "://" in path_or_url else base_url(ref.domain) + path_or_url
-        return call_with_retries(
-            f"{method} {url}",
-            lambda: self._call_once(method, ref, url, body, dict(headers or {}), scope, expect),
-            self.retry,
-            self.on_retry,
-        )
+        what = f"{method} {url}"
+
+        def attempt() -> Response:
+            if cancel is not None and cancel.is_set():
+                raise Abandoned(f"{ref.domain}: {what} abandoned")
+            return self._call_once(method, ref, url, body, dict(headers or {}), scope, expect)
+
+        return call_with_retries(what, attempt, self.retry, self.on_retry, cancel)
 
     def _call_once(
         self,

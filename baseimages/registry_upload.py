@@ -1,22 +1,26 @@
 """Uploading an OCI image archive (buildx's OCI output) over the distribution API, and manifest PUTs.
 
-Every blob the archive's index reaches is uploaded once (POST then a monolithic PUT), skipped when
-the registry has it, or mounted from a repository of the same registry that has it; then each
-platform's manifest by digest; then the index at the target tag. Each request is retried on its own.
+Every blob the archive's index reaches is uploaded once (POST then a monolithic PUT streamed from the
+archive), skipped when the registry has it (HEAD first: such a blob is never read), or mounted from a
+repository of the same registry that has it. Blobs go up a few at once (`upload-jobs`), each request
+retried on its own; the first blob that fails stops the others, and its error is the upload's. Then
+each platform's manifest by digest, then the index at the target tag: the tag moves last.
 """
 
 from __future__ import annotations
 
 import tarfile
+import threading
 import urllib.parse
-from collections.abc import Callable
+from collections import Counter
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
 from .errors import RegistryError
+from .oci_archive import OciArchive, open_archive
 from .reference import Reference
-from .registry_documents import descriptor, digest_of, field_of, parse_json, platform_of
+from .registry_documents import descriptor, digest_of, field_of
 from .registry_http import HttpClient, Response
 
 
@@ -48,98 +52,31 @@ def put_manifest(http: HttpClient, ref: Reference, media_type: str, body: bytes)
     return digest
 
 
-class _Archive:
-    """The blobs of an open `docker image save` archive, by digest."""
-
-    def __init__(self, path: Path, tar: tarfile.TarFile) -> None:
-        self.path = path
-        self.tar = tar
-        self.members = {m.name: m for m in tar.getmembers() if m.isfile()}
-
-    def member(self, digest: str, size: int | None = None) -> tarfile.TarInfo:
-        member = self.members.get(f"blobs/{digest.replace(':', '/', 1)}")
-        if member is None:
-            raise RegistryError(f"{self.path}: blob {digest} is missing from the archive")
-        if size is not None and member.size != size:
-            raise RegistryError(f"{self.path}: blob {digest} has {member.size} bytes in the archive, not {size}")
-        return member
-
-    def opener(self, digest: str, size: int) -> Callable[[], IO[bytes]]:
-        member = self.member(digest, size)
-        return lambda: self._open(member)
-
-    def read(self, digest: str) -> bytes:
-        return self._open(self.member(digest)).read()
-
-    def json(self, name: str, body: bytes) -> dict[str, Any]:
-        return parse_json(Response(200, {}, body), f"{self.path}: {name}", "a JSON document")
-
-    def image(self) -> tuple[str, str, bytes, list[tuple[str, str, bytes]]]:
-        """The digest, media type and body of the archive's image index, and (digest, media type, body)
-        of each manifest it lists."""
-        where = str(self.path)
-        if "index.json" not in self.members:
-            raise RegistryError(f"{where}: no index.json; not an OCI image archive")
-        layout = self.json("index.json", self._open(self.members["index.json"]).read())
-        entries = field_of(layout, "manifests", list, where, "index.json")
-        if not entries:
-            raise RegistryError(f"{where}: index.json lists no image")
-        top_digest, _ = descriptor(entries[0], where, "index.json's image")
-        top_type = field_of(entries[0], "mediaType", str, where, "index.json's image")
-        index_body = self.read(top_digest)
-        manifests = []
-        for number, entry in enumerate(field_of(self.json(top_digest, index_body), "manifests", list, where, "index")):
-            digest, _ = descriptor(entry, where, f"index entry {number}")
-            media_type = field_of(entry, "mediaType", str, where, f"index entry {number}")
-            manifests.append((digest, media_type, self.read(digest)))
-        return top_digest, top_type, index_body, manifests
-
-    def _open(self, member: tarfile.TarInfo) -> IO[bytes]:
-        handle = self.tar.extractfile(member)
-        if handle is None:
-            raise RegistryError(f"{self.path}: {member.name} is not a file")
-        return handle
-
-
-def archive_index(archive: Path) -> tuple[str, dict[str, str]]:
-    """The digest of ARCHIVE's image index and its platform manifests by platform (attestations left out)."""
+def upload_archive(
+    http: HttpClient, archive: Path, target: Reference, mount_from: tuple[str, ...], jobs: int = 1
+) -> UploadResult:
+    """Upload ARCHIVE to TARGET (repository:tag): its blobs, JOBS at once, then its manifests, then the
+    index at the tag."""
     try:
-        with tarfile.open(archive) as tar:
-            image = _Archive(archive, tar)
-            top_digest, _, index_body, _ = image.image()
-            entries = field_of(image.json(top_digest, index_body), "manifests", list, str(archive), "index")
-    except (tarfile.TarError, OSError) as exc:
-        raise RegistryError(f"{archive}: cannot read the image archive: {exc}") from None
-    platforms = {}
-    for entry in entries:
-        platform = platform_of(entry, str(archive))
-        if platform is not None:
-            platforms[platform] = descriptor(entry, str(archive), "an index entry")[0]
-    return top_digest, platforms
-
-
-def upload_archive(http: HttpClient, archive: Path, target: Reference, mount_from: tuple[str, ...]) -> UploadResult:
-    """Upload ARCHIVE to TARGET (repository:tag): its blobs, then its manifests, then the index at the tag."""
-    try:
-        with tarfile.open(archive) as tar:
-            return _upload(http, _Archive(archive, tar), target, mount_from)
+        with open_archive(archive) as tar:
+            return _upload(http, OciArchive(archive, tar), target, mount_from, jobs)
     except (tarfile.TarError, OSError) as exc:
         raise RegistryError(f"{archive}: cannot read the image archive: {exc}") from None
 
 
-def _upload(http: HttpClient, archive: _Archive, target: Reference, mount_from: tuple[str, ...]) -> UploadResult:
+def _upload(
+    http: HttpClient, archive: OciArchive, target: Reference, mount_from: tuple[str, ...], jobs: int
+) -> UploadResult:
     top_digest, top_type, index_body, manifests = archive.image()
-    counts = {"uploaded": 0, "present": 0, "mounted": 0}
-    seen: set[str] = set()
+    blobs: dict[str, int] = {}  # digest -> size, in the order the manifests list them
     for digest, _, body in manifests:
         manifest = archive.json(digest, body)
         where, what = str(archive.path), f"manifest {digest}"
         for blob in [field_of(manifest, "config", dict, where, what), *field_of(manifest, "layers", list, where, what)]:
             blob_digest, size = descriptor(blob, where, f"a blob of {what}")
-            if blob_digest not in seen:
-                seen.add(blob_digest)
-                how = _upload_blob(http, target, blob_digest, size, archive.opener(blob_digest, size), mount_from)
-                counts[how] += 1
+            archive.member(blob_digest, size)  # every blob is in the archive before any request is sent
+            blobs.setdefault(blob_digest, size)
+    counts = Counter(_upload_blobs(http, archive, target, blobs, mount_from, jobs))
     for digest, media_type, body in manifests:
         put_manifest(http, Reference(target.domain, target.path, None, digest), media_type, body)
     digest = put_manifest(http, target, top_type, index_body)
@@ -148,31 +85,64 @@ def _upload(http: HttpClient, archive: _Archive, target: Reference, mount_from: 
     return UploadResult(digest, counts["uploaded"], counts["present"], counts["mounted"])
 
 
+def _upload_blobs(
+    http: HttpClient,
+    archive: OciArchive,
+    repo: Reference,
+    blobs: dict[str, int],
+    mount_from: tuple[str, ...],
+    jobs: int,
+) -> list[str]:
+    """Make every blob of BLOBS present in REPO, JOBS at once, the largest first (the upload lasts at
+    least as long as its largest blob: started last, it would run alone at the end); how each got
+    there. The first failure stops the others (no new request, no next chunk of a body, no next
+    attempt) and is raised."""
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(blobs))), thread_name_prefix="upload")
+    try:
+        futures = [
+            pool.submit(_upload_blob, http, repo, digest, size, archive, mount_from, stop)
+            for digest, size in sorted(blobs.items(), key=lambda blob: -blob[1])  # the largest first
+        ]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        failed = (f.exception() for f in futures if f.done() and not f.cancelled())
+        error = next((exc for exc in failed if exc is not None), None)
+        if error is not None:
+            stop.set()
+            raise error
+        return [future.result() for future in futures]
+    finally:
+        stop.set()  # also when this thread is interrupted: the workers stop too
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _upload_blob(
     http: HttpClient,
     repo: Reference,
     digest: str,
     size: int,
-    open_body: Callable[[], IO[bytes]],
+    archive: OciArchive,
     mount_from: tuple[str, ...],
+    stop: threading.Event,
 ) -> str:
-    """Make DIGEST present in REPO: 'present' (it was), 'mounted' (from a MOUNT_FROM repository) or 'uploaded'."""
+    """Make DIGEST present in REPO: 'present' (it was), 'mounted' (from a MOUNT_FROM repository) or
+    'uploaded' (read from ARCHIVE only then). Every request gives up once STOP is set."""
     path = f"/v2/{repo.path}/blobs/"
-    head = http.call("HEAD", repo, path + digest, scope="pull,push", expect=(200, 404))
+    head = http.call("HEAD", repo, path + digest, scope="pull,push", expect=(200, 404), cancel=stop)
     if head.status == 200:
         _check_present(head, repo, digest, size)
         return "present"
     location = ""
     for source in mount_from:
         query = urllib.parse.urlencode({"mount": digest, "from": source})
-        answer = http.call("POST", repo, f"{path}uploads/?{query}", scope="pull,push", expect=(201, 202))
+        answer = http.call("POST", repo, f"{path}uploads/?{query}", scope="pull,push", expect=(201, 202), cancel=stop)
         if answer.status == 201:
             return "mounted"
         location = answer.headers.get("location", "")  # not mounted: the upload session it opened instead
     # A monolithic upload (POST, then PUT). A PUT the registry rejects for a broken session starts over.
     for _ in range(3):
         if not location:
-            answer = http.call("POST", repo, f"{path}uploads/", scope="pull,push", expect=(202,))
+            answer = http.call("POST", repo, f"{path}uploads/", scope="pull,push", expect=(202,), cancel=stop)
             location = answer.headers.get("location", "")
             if not location:
                 raise RegistryError(f"{repo.domain}: POST {path}uploads/ opened no upload session (no Location)")
@@ -182,10 +152,11 @@ def _upload_blob(
                 "PUT",
                 repo,
                 f"{location}{sep}digest={urllib.parse.quote(digest)}",
-                body=open_body,
+                body=lambda: archive.stream(digest, size, stop),
                 headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
                 scope="pull,push",
                 expect=(201,),
+                cancel=stop,
             )
             return "uploaded"
         except RegistryError as exc:

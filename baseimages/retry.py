@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from threading import Event
 from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
+from tenacity.nap import sleep, sleep_using_event
 from tenacity.wait import wait_exponential_jitter
 
 from .errors import BuildError, RegistryError
@@ -35,8 +37,10 @@ def call_with_retries(
     func: Callable[[], T],
     policy: RetryPolicy,
     on_retry: Callable[[str], None] | None = None,
+    wake: Event | None = None,
 ) -> T:
-    """Call FUNC; retry transient RegistryErrors per POLICY. The last error is raised, marked final."""
+    """Call FUNC; retry transient RegistryErrors per POLICY. The last error is raised, marked final.
+    Setting WAKE cuts a wait between attempts short (FUNC then decides whether to go on)."""
 
     def before_sleep(state: RetryCallState) -> None:
         if on_retry is not None and state.outcome is not None:
@@ -47,6 +51,7 @@ def call_with_retries(
         stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.max_seconds),
         wait=wait_exponential_jitter(multiplier=policy.initial_wait, max=policy.max_wait),
         before_sleep=before_sleep,
+        sleep=sleep if wake is None else sleep_using_event(wake),
         reraise=True,
     )
     try:

@@ -12,8 +12,8 @@ from ..engine import BuildRequest
 from ..events import Phase
 from ..fingerprint import Inputs, compute_inputs
 from ..labels import image_labels, index_annotations
+from ..oci_archive import archive_index
 from ..reference import parse_reference
-from ..registry_upload import archive_index
 from .base import ImageContext, Pinned, Settled, Stage
 from .promote import immutable_tag
 

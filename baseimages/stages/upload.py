@@ -30,7 +30,7 @@ class UploadCandidate(Stage):
                 mount_from = (parent_repo.path,)
         registry = ctx.tools.registry
         assert ctx.archive is not None
-        upload = registry.upload_archive(ctx.archive, target, mount_from)
+        upload = registry.upload_archive(ctx.archive, target, mount_from, ctx.tools.settings.upload_jobs)
         if upload.digest != built.digest:
             raise RegistryError(f"{ctx.name}: the registry holds {upload.digest}, the build made {built.digest}")
         ctx.note(
@@ -46,4 +46,5 @@ class UploadCandidate(Stage):
 
     def describe(self, ctx: ImageContext) -> list[str]:
         assert ctx.built is not None
-        return [f"# upload {ctx.archive} to {ctx.built.ref} (registry API: blobs, manifests, index)"]
+        jobs = ctx.tools.settings.upload_jobs
+        return [f"# upload {ctx.archive} to {ctx.built.ref} (registry API: blobs {jobs} at once, manifests, index)"]

@@ -82,12 +82,14 @@ def make_image(
     predicates: Iterable[str] = (PROVENANCE,),
     attested: Iterable[str] | None = None,
     run: str = "",
+    layer_bytes: int = 0,
 ) -> FakeImage:
     """An index of one image manifest per platform, each with a config and one layer; SEED makes the
     bytes differ between images. With ATTESTATION, an `unknown/unknown` attestation manifest per
     platform (of ATTESTED platforms, default all) as BuildKit adds them: annotated with the platform
     manifest it describes, one in-toto layer per predicate type of PREDICATES; RUN goes into the statements
-    only (as BuildKit's provenance records its build's times: same images, another index)."""
+    only (as BuildKit's provenance records its build's times: same images, another index). LAYER_BYTES,
+    when given, is the size of each layer (its text repeated)."""
     platforms = tuple(platforms)
     manifests: dict[str, bytes] = {}
     blobs: dict[str, bytes] = {}
@@ -95,7 +97,8 @@ def make_image(
     for platform in platforms:
         os_name, arch = platform.split("/")[:2]
         config = canonical_json({"architecture": arch, "os": os_name, "config": {"Env": [f"SEED={seed}"]}})
-        layers = [f"layer of {seed} for {platform}\n".encode() * 8]
+        text = f"layer of {seed} for {platform}\n".encode()
+        layers = [(text * (layer_bytes // len(text) + 1))[:layer_bytes] if layer_bytes else text * 8]
         entry = _add_manifest(manifests, blobs, config, [(x, LAYER_TYPE, {}) for x in layers])
         entries.append({**entry, "platform": {"os": os_name, "architecture": arch}})
     if attestation:

@@ -23,8 +23,9 @@ import socket
 import ssl
 import struct
 import threading
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -93,6 +94,9 @@ class FakeRegistry(RegistryStore):
     requests: list[Recorded] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     tokens_issued: list[str] = field(default_factory=list)  # the scope of each token request
+    latency: float = 0.0  # seconds each request takes before it is answered (to see requests overlap)
+    in_flight: int = 0  # requests being served now
+    max_in_flight: int = 0  # the most requests served at once so far
     _token_login: tuple[str, str] | None = None
     _tokens: set[str] | None = None  # None: no token needed
     _server: ThreadingHTTPServer | None = None
@@ -185,6 +189,27 @@ class FakeRegistry(RegistryStore):
         return None
 
     def _serve(self, handler: _Handler) -> None:
+        """Serve one request; it counts as in flight from its arrival until its answer starts (the
+        client may send its next request as soon as it has the answer, before this thread ends)."""
+        answered = threading.Event()
+
+        def leave() -> None:
+            with self._lock:
+                if not answered.is_set():
+                    answered.set()
+                    self.in_flight -= 1
+
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            self._serve_one(handler, leave)
+        finally:
+            leave()
+
+    def _serve_one(self, handler: _Handler, leave: Callable[[], None]) -> None:
         method = handler.command
         split = urlsplit(handler.path)
         length = int(handler.headers.get("content-length") or 0)
@@ -194,7 +219,7 @@ class FakeRegistry(RegistryStore):
         record = Recorded(method, split.path, query, headers, body)
         with self._lock:
             self.requests.append(record)
-        answer = _Answer(handler, record)
+        answer = _Answer(handler, record, leave)
         mode = self._take_fault(method, split.path)
         if mode is not None:
             answer_fault(answer, mode, split.path, self.stored(split.path))
@@ -243,7 +268,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Answer:
     """Writes one answer on a handler's connection, its status recorded before a byte of it is sent."""
 
-    def __init__(self, handler: _Handler, record: Recorded) -> None:
+    def __init__(self, handler: _Handler, record: Recorded, leave: Callable[[], None]) -> None:
+        self.leave = leave  # called before the first byte of the answer
         self.handler = handler
         self.record = record
         self.path = handler.path
@@ -253,6 +279,7 @@ class _Answer:
 
     def send(self, status: int, body: bytes, headers: dict[str, str], length: int | None = None) -> None:
         self.record.status = status
+        self.leave()
         handler = self.handler
         handler.send_response(status)
         for name, value in headers.items():
@@ -268,6 +295,7 @@ class _Answer:
 
     def reset(self) -> None:
         """Cut the connection with a TCP reset, answering nothing."""
+        self.leave()
         connection = self.handler.connection
         connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.handler.close_connection = True

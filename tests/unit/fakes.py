@@ -16,10 +16,10 @@ from fake_image import make_image
 
 from baseimages.engine import BuildRequest, PullRequest, RunRequest, RunResult
 from baseimages.errors import BuildError, RegistryError
+from baseimages.oci_archive import archive_index
 from baseimages.process import Finished
 from baseimages.reference import Reference
 from baseimages.registry import ImageIndex, PlatformManifest, UploadResult
-from baseimages.registry_upload import archive_index
 from baseimages.retry import RetryPolicy
 
 BASE_DIGEST = "sha256:" + "b" * 64
@@ -161,7 +161,9 @@ class MemoryRegistry:
     def blob_json(self, ref: Reference, digest: str) -> dict[str, Any]:
         return {"config": {}}
 
-    def upload_archive(self, archive: Path, target: Reference, mount_from: tuple[str, ...] = ()) -> UploadResult:
+    def upload_archive(
+        self, archive: Path, target: Reference, mount_from: tuple[str, ...] = (), jobs: int = 1
+    ) -> UploadResult:
         if target.path.rsplit("/", 1)[-1] in self.fail_upload:
             raise RegistryError(f"{target.domain}: HTTP 500 Internal Server Error (gave up after 1 attempts)")
         digest, platforms = archive_index(archive)

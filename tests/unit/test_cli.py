@@ -164,6 +164,12 @@ def test_push_dry_run_without_offline_inputs_has_no_secrets(project):
     assert "--build-context" not in out
 
 
+def test_upload_jobs_flag_sets_how_many_blobs_the_upload_sends_at_once(project):
+    code, out, _ = run("push", "--dry-run", "--project", str(project.root), "--only", "ml", "--upload-jobs", "2")
+    assert code == 0
+    assert "registry.test:5000/team/ml:candidate-2.0.0 (registry API: blobs 2 at once, manifests, index)" in out
+
+
 def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_candidates(project):
     code, out, _ = run("push", "--dry-run", "--project", str(project.root), "--only", "ml")
     assert code == 0

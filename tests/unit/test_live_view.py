@@ -64,7 +64,7 @@ def pane(tmp_path):
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "TERM": "tmux-256color",
-        "PYTHONPATH": str(HERE),
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parents[1])]),  # this checkout's baseimages
     }
     running = Pane([sys.executable, str(HERE / "live_driver.py"), str(tmp_path / "project")], env)
     yield running

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import threading
+import time
 
 import pytest
 from fake_registry import TLS_CERT, TLS_KEY, FakeRegistry, make_image
@@ -13,7 +15,8 @@ from fake_registry import TLS_CERT, TLS_KEY, FakeRegistry, make_image
 from baseimages.config import Credentials
 from baseimages.errors import RegistryError
 from baseimages.reference import Reference
-from baseimages.registry_http import Response, base_url, describe_body, error_reason, is_local
+from baseimages.registry_http import Abandoned, Response, base_url, describe_body, error_reason, is_local
+from baseimages.retry import RetryPolicy
 
 TAG = "team/tiny:1.0.0"
 
@@ -56,6 +59,26 @@ def test_transient_fault_that_never_heals_gives_up_after_the_attempts_with_a_fin
     assert "gave up after 3 attempts" in str(info.value)
     assert not info.value.transient, "a final error must not be retried again further up"
     assert fake_registry.count("GET", "manifest") == 3
+
+
+def test_request_whose_cancel_event_is_set_is_abandoned_without_being_sent(fake_registry, tiny, make_client):
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Abandoned, match="abandoned") as info:
+        _head(make_client(), fake_registry, cancel=cancel)
+    assert not info.value.transient and fake_registry.requests == []
+
+
+def test_cancel_cuts_the_wait_between_attempts_short(fake_registry, tiny, make_client):
+    fake_registry.fault("503", methods=["HEAD"])
+    slow = RetryPolicy(attempts=5, max_seconds=60, initial_wait=20, max_wait=20)
+    cancel = threading.Event()
+    threading.Timer(0.2, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(Abandoned):
+        _head(make_client(retry=slow), fake_registry, cancel=cancel)
+    assert time.monotonic() - started < 5, "it must not wait the 20 s before its next attempt"
+    assert fake_registry.count("HEAD") == 1
 
 
 def test_connection_refused_is_transient_and_retried(make_client, retries):

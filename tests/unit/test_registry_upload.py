@@ -1,5 +1,6 @@
-"""Uploading a `docker image save` archive to the in-process fake registry: blobs uploaded, skipped
-or mounted, upload sessions restarted, and the tag PUT last, so that a failure moves no tag."""
+"""Uploading an OCI image archive to the in-process fake registry: blobs uploaded (several at once,
+streamed from the archive), skipped unread or mounted, upload sessions restarted, and the tag PUT last,
+so that a failure moves no tag."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import tarfile
 import pytest
 from fake_registry import INDEX_TYPE, make_image
 
+from baseimages import oci_archive
 from baseimages.errors import RegistryError
+from baseimages.registry_http import Abandoned
 
 
 @pytest.fixture
@@ -24,18 +27,37 @@ def archive(image, tmp_path):
     return image.write_archive(tmp_path / "image.tar")
 
 
-def _upload(client, fake, archive, tag="team/tiny:candidate-1.0.0", mount_from=()):
-    return client.upload_archive(archive, fake.ref(tag), mount_from)
+def _upload(client, fake, archive, tag="team/tiny:candidate-1.0.0", mount_from=(), jobs=1):
+    return client.upload_archive(archive, fake.ref(tag), mount_from, jobs)
 
 
 def _blob_puts(fake):
     return [r for r in fake.requests if r.method == "PUT" and r.kind == "upload"]
 
 
+FOUR_PLATFORMS = ("linux/amd64", "linux/arm64", "linux/s390x", "linux/ppc64le")
+
+
+@pytest.fixture
+def streams(monkeypatch):
+    """The blobs read from an archive ("blob sha256:..."), and the size of each chunk read, as they happen."""
+    read: dict[str, list[int]] = {}
+    original = oci_archive.BlobStream.__iter__
+
+    def counted(self):
+        for chunk in original(self):
+            read.setdefault(self.name, []).append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(oci_archive.BlobStream, "__iter__", counted)
+    return read
+
+
+@pytest.mark.parametrize("jobs", [1, 4])
 def test_fresh_upload_sends_every_blob_then_the_manifests_then_the_index_at_the_tag(
-    fake_registry, image, archive, make_client
+    fake_registry, image, archive, make_client, jobs
 ):
-    result = _upload(make_client(), fake_registry, archive)
+    result = _upload(make_client(), fake_registry, archive, jobs=jobs)
     assert (result.digest, result.blobs_uploaded, result.blobs_present, result.blobs_mounted) == (image.digest, 4, 0, 0)
     assert fake_registry.tag_digest("team/tiny", "candidate-1.0.0") == image.digest
     assert {r.query["digest"] for r in _blob_puts(fake_registry)} == set(image.blobs)
@@ -54,9 +76,10 @@ def test_second_upload_finds_every_blob_present_and_uploads_none(fake_registry, 
     assert len(_blob_puts(fake_registry)) == before
 
 
-def test_blobs_of_the_parent_repository_are_mounted_not_uploaded(fake_registry, image, archive, make_client):
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_blobs_of_the_parent_repository_are_mounted_not_uploaded(fake_registry, image, archive, make_client, jobs):
     fake_registry.preload("team/parent", image)
-    result = _upload(make_client(), fake_registry, archive, mount_from=("team/parent",))
+    result = _upload(make_client(), fake_registry, archive, mount_from=("team/parent",), jobs=jobs)
     assert (result.blobs_uploaded, result.blobs_present, result.blobs_mounted) == (0, 0, 4)
     mounts = [r for r in fake_registry.requests if r.method == "POST"]
     assert all(r.query["from"] == "team/parent" for r in mounts) and _blob_puts(fake_registry) == []
@@ -70,9 +93,10 @@ def test_failed_mount_continues_in_the_upload_session_it_opened(fake_registry, i
 
 
 @pytest.mark.parametrize("status", ["404", "400"])
-def test_put_rejected_for_a_lost_upload_session_starts_a_new_session(fake_registry, archive, make_client, status):
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_put_rejected_for_a_lost_upload_session_starts_a_new_session(fake_registry, archive, make_client, status, jobs):
     fake_registry.fault(status, times=1, methods=["PUT"], path="/blobs/uploads/")
-    result = _upload(make_client(), fake_registry, archive)
+    result = _upload(make_client(), fake_registry, archive, jobs=jobs)
     assert result.blobs_uploaded == 4
     assert fake_registry.count("POST") == 5 and len(_blob_puts(fake_registry)) == 5
 
@@ -118,6 +142,74 @@ def test_archive_with_an_attestation_uploads_its_blobs_too(fake_registry, tmp_pa
     result = _upload(make_client(), fake_registry, attested.write_archive(tmp_path / "a.tar"))
     # Per platform: config and layer, and its attestation's statement; one attestation config for both.
     assert result.blobs_uploaded == len(attested.blobs) == 7 and result.digest == attested.digest
+
+
+# ---------------------------------------------------------------------- blobs at once, streamed
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_blobs_go_up_as_many_at_once_as_upload_jobs_says_and_never_more(fake_registry, tmp_path, make_client, jobs):
+    image = make_image("wide", platforms=FOUR_PLATFORMS)  # 8 blobs
+    fake_registry.latency = 0.03
+    result = _upload(make_client(), fake_registry, image.write_archive(tmp_path / "wide.tar"), jobs=jobs)
+    assert result.blobs_uploaded == len(image.blobs) == 8 and result.digest == image.digest
+    assert fake_registry.max_in_flight == jobs
+
+
+def test_largest_blob_goes_first_so_that_it_never_runs_alone_at_the_end(fake_registry, tmp_path, make_client):
+    image = make_image("wide", platforms=FOUR_PLATFORMS, layer_bytes=300)
+    big = make_image("big", platforms=("linux/arm64",), layer_bytes=5000)
+    index = json.loads(image.index)
+    index["manifests"].append(json.loads(big.index)["manifests"][0])  # listed last, the largest blob
+    image = dataclasses.replace(
+        image,
+        index=json.dumps(index).encode(),
+        manifests={**image.manifests, **big.manifests},
+        blobs={**image.blobs, **big.blobs},
+    )
+    _upload(make_client(), fake_registry, image.write_archive(tmp_path / "wide.tar"), jobs=1)
+    heads = [r.reference for r in fake_registry.requests if r.method == "HEAD"]
+    assert heads[0] == max(image.blobs, key=lambda digest: len(image.blobs[digest])) and len(heads) == 10
+
+
+def test_blob_the_registry_has_is_never_read_from_the_archive(fake_registry, image, archive, make_client, streams):
+    present = sorted(image.blobs)[:2]
+    for digest in present:
+        fake_registry.add_blob("team/tiny", image.blobs[digest])
+    result = _upload(make_client(), fake_registry, archive, jobs=4)
+    assert (result.blobs_uploaded, result.blobs_present) == (2, 2)
+    assert set(streams) == {f"blob {d}" for d in image.blobs if d not in present}
+
+
+def test_large_blob_is_streamed_in_chunks_never_read_whole(fake_registry, tmp_path, make_client, streams):
+    image = make_image("big", platforms=("linux/amd64",), layer_bytes=3 * oci_archive.CHUNK + 5)
+    result = _upload(make_client(), fake_registry, image.write_archive(tmp_path / "big.tar"), jobs=4)
+    layer = next(d for d, body in image.blobs.items() if len(body) > oci_archive.CHUNK)
+    assert streams[f"blob {layer}"] == [oci_archive.CHUNK] * 3 + [5]
+    assert result.blobs_uploaded == 2 and fake_registry.blobs[layer] == image.blobs[layer]  # whole, digest checked
+
+
+def test_failing_blob_stops_the_others_and_its_own_error_is_the_one_raised(fake_registry, tmp_path, make_client):
+    image = make_image("wide", platforms=FOUR_PLATFORMS)
+    first = max(image.blobs, key=lambda digest: len(image.blobs[digest]))  # the largest: the first sent
+    fake_registry.fault("400", methods=["HEAD"], path=f"/blobs/{first}$")
+    fake_registry.latency = 0.2
+    with pytest.raises(RegistryError) as info:
+        _upload(make_client(), fake_registry, image.write_archive(tmp_path / "wide.tar"), jobs=2)
+    where = fake_registry.address
+    assert str(info.value) == f"{where}: HTTP 400 Bad Request from http://{where}/v2/team/tiny/blobs/{first}"
+    assert not isinstance(info.value, Abandoned)
+    assert fake_registry.count("HEAD") < len(image.blobs), "blobs not started when it failed are never started"
+    assert _blob_puts(fake_registry) == [] and fake_registry.manifest_puts() == [] and fake_registry.tags == {}
+
+
+def test_retries_stay_one_per_failed_request_when_blobs_go_up_at_once(fake_registry, tmp_path, make_client, retries):
+    image = make_image("wide", platforms=FOUR_PLATFORMS)
+    fake_registry.fault("503", times=3, methods=["PUT"], path="/blobs/uploads/")
+    result = _upload(make_client(), fake_registry, image.write_archive(tmp_path / "wide.tar"), jobs=4)
+    assert result.blobs_uploaded == 8 and fake_registry.blobs.keys() >= image.blobs.keys()
+    assert len(retries) == 3 and all(r.startswith("PUT ") and "attempt 1 failed" in r for r in retries)
+    assert len(_blob_puts(fake_registry)) == 8 + 3 and fake_registry.count("POST") == 8
 
 
 # ---------------------------------------------------------------------- broken archives
