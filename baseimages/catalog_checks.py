@@ -124,7 +124,6 @@ def check_skips(
 _NO_SKIPS_ALLOWED = "can never skip: name the platforms where a skip is accepted, and why, in `skips_allowed`"
 
 
-
 def load_commands(fields: Fields, platforms: tuple[str, ...]) -> tuple[CommandTest, ...]:
     commands = []
     for i, item in enumerate(fields.items("commands", _COMMAND_KEYS)):

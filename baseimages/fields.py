@@ -99,7 +99,6 @@ class Fields:
         return [Fields(item, self.source, f"{self.path(key)}[{i}]", allowed) for i, item in enumerate(value)]
 
 
-
 def check_reference(ref: str, fields: Fields, key: str = "parent") -> None:
     try:
         parsed = parse_reference(ref)

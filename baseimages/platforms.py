@@ -24,4 +24,3 @@ def check_platform(text: str, source: str, field: str) -> str:
     if problem is not None:
         raise ConfigError(source, field, problem)
     return text
-

@@ -64,7 +64,7 @@ def pane(tmp_path):
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "TERM": "tmux-256color",
-        "PYTHONPATH": str(HERE),
+        "PYTHONPATH": f"{HERE}:{HERE.parent.parent}",  # this checkout's baseimages, and the fakes
     }
     running = Pane([sys.executable, str(HERE / "live_driver.py"), str(tmp_path / "project")], env)
     yield running

@@ -119,7 +119,7 @@ def test_children_build_from_the_parent_candidate_and_promote_after_it(family):
     ["build", "push", "smoke", "contract", "promote"],
 )
 def test_a_failure_in_any_stage_leaves_the_image_and_its_children_untagged_while_a_sibling_promotes(family, where):
-    fail_runs = {"smoke": {"/uv:"}, "contract": {"baseimages-contract/uv:"}}.get(where, set())
+    fail_runs = {"smoke": {"/uv:"}, "contract": {"uv contract"}}.get(where, set())
     engine = FakeEngine(fail_build={"uv"} if where == "build" else set(), fail_runs=fail_runs)
     registry = MemoryRegistry(
         fail_upload={"uv"} if where == "push" else set(), fail_tags={"uv"} if where == "promote" else set()
@@ -211,15 +211,20 @@ def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
     registry = MemoryRegistry()
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
-    lines = Factory(settings, catalog, engine=engine, registry=registry).dry_run(
-        make_plan(catalog, settings, now=NOW), push=True
-    ).lines
+    lines = (
+        Factory(settings, catalog, engine=engine, registry=registry)
+        .dry_run(make_plan(catalog, settings, now=NOW), push=True)
+        .lines
+    )
     assert engine.builds == [] and engine.runs == [] and registry.tag_moves == []
     for name in ("uv", "ml", "security", "solo"):
         assert any(line.startswith("docker buildx build") and f"t/{name}:candidate" in line for line in lines)
         assert any(line.startswith(f"# upload <tmp>/{name}.oci.tar") for line in lines)
         assert any(line.startswith(f"# tag {REGISTRY}/t/{name}@<digest of {name}>") for line in lines)
-    assert sum("baseimages-contract/uv" in line for line in lines) >= 2  # its service build and runs
+    # uv's contract: its service build, the checks appended to its recipe, the results as files
+    contract = [line for line in lines if "contract" in line and "uv" in line]
+    assert any(line.startswith("docker buildx build") and "type=local,dest=<tmp>/results" in line for line in lines)
+    assert any("FROM scratch" in line for line in lines) and contract
 
 
 def test_a_second_build_of_the_day_gets_the_next_immutable_tag_and_the_first_never_moves(family):
@@ -319,9 +324,11 @@ def test_dry_run_shows_the_cosign_commands_and_never_the_password(family):
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
     signer = Cosign(family.root / "cosign.key", "pw-that-must-not-show", CosignRunner())
-    lines = Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry(), signer=signer).dry_run(
-        make_plan(catalog, settings, now=NOW), push=True
-    ).lines
+    lines = (
+        Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry(), signer=signer)
+        .dry_run(make_plan(catalog, settings, now=NOW), push=True)
+        .lines
+    )
     assert any(line.startswith("cosign sign --key") and "t/uv@<digest of uv>" in line for line in lines)
     assert any(line.startswith("cosign attest --key") and "t/uv@<digest of uv>" in line for line in lines)
     assert not any("pw-that-must-not-show" in line for line in lines)
