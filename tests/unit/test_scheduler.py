@@ -221,10 +221,12 @@ def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
         assert any(line.startswith("docker buildx build") and f"t/{name}:candidate" in line for line in lines)
         assert any(line.startswith(f"# upload <tmp>/{name}.oci.tar") for line in lines)
         assert any(line.startswith(f"# tag {REGISTRY}/t/{name}@<digest of {name}>") for line in lines)
-    # uv's contract: its service build, the checks appended to its recipe, the results as files
-    contract = [line for line in lines if "contract" in line and "uv" in line]
-    assert any(line.startswith("docker buildx build") and "type=local,dest=<tmp>/results" in line for line in lines)
-    assert any("FROM scratch" in line for line in lines) and contract
+    # uv's contract: one build of its service FROM uv's candidate, its checks appended, only their results out
+    [contract] = [line for line in lines if "type=local,dest=<tmp>/results" in line]
+    assert contract.startswith("docker buildx build") and f"BASE_IMAGE={REGISTRY}/t/uv:candidate-1.0.0" in contract
+    assert "#   FROM baseimages-contract-service AS baseimages-contract-checks" in lines
+    assert "#   FROM scratch" in lines
+    assert not any("baseimages-contract/uv" in line for line in lines)  # no service image, no container in it
 
 
 def test_a_second_build_of_the_day_gets_the_next_immutable_tag_and_the_first_never_moves(family):
