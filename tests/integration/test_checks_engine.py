@@ -38,7 +38,7 @@ def test_one_container_brings_back_each_checks_own_result(pulled: DockerEngine, 
         RunnerCheck(("echo", "skipped"), "/etc/debian_version"),
         RunnerCheck(("sh", "-c", 'pwd; id -u; cat; echo "[${T:-}]"')),
     ]
-    paths = ["/usr/local/bin/python3", "/usr/bin/gcc", "/etc/debian_version"]
+    paths = ["/bin/sh", "/usr/bin/gcc", "/etc/debian_version"]
     run = pulled.run(runner_request(IMAGE, platform, paths, ["/etc/debian_version"], checks))
     output = parse_output(run.stdout)
     assert output.problem == "" and output.count == len(checks), (run.exit_code, run.stderr, run.stdout[-300:])
@@ -49,7 +49,7 @@ def test_one_container_brings_back_each_checks_own_result(pulled: DockerEngine, 
     assert (output.runs[3].exit_code, output.runs[3].stdout) == (137, "gone\n")
     assert output.skipped == {4} and output.markers["/etc/debian_version"].strip()
     assert output.runs[5].stdout == "/\n0\n[]\n"  # the image's workdir and user, stdin empty, no runner variables
-    assert output.paths["/usr/local/bin/python3"] is not None and output.paths["/usr/bin/gcc"] is None
+    assert output.paths["/bin/sh"] is not None and output.paths["/usr/bin/gcc"] is None
 
 
 def test_a_contract_runs_its_checks_in_its_build_per_platform_and_exports_nothing(
