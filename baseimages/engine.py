@@ -83,6 +83,8 @@ class Engine(Protocol):
 
     def build(self, request: BuildRequest, image: str, on_line: LineSink | None = None) -> str: ...
 
+    def build_files(self, request: BuildRequest, image: str, on_line: LineSink | None = None) -> None: ...
+
     def pull(self, request: PullRequest) -> None: ...
 
     def run(self, request: RunRequest) -> RunResult: ...
@@ -131,31 +133,42 @@ class DockerEngine:
 
     def build(self, request: BuildRequest, image: str, on_line: LineSink | None = None) -> str:
         """Build; return the digest of the resulting image index (from buildx's metadata file)."""
-        from python_on_whales.exceptions import DockerException
-
-        tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
         with tempfile.TemporaryDirectory(prefix="baseimages-") as tmp:
             metadata = request.metadata_file or Path(tmp) / "metadata.json"
-            kwargs = request.pow_kwargs() | {"metadata_file": metadata}
-            try:
-                for chunk in self._docker.buildx.build(**kwargs):
-                    for line in str(chunk).splitlines():
-                        tail.append(line)
-                        if on_line is not None:
-                            on_line(line)
-            except DockerException as exc:
-                log = error_excerpt(tail)
-                registry_error = classify_push_failure(image, _last_error(tail))
-                if registry_error is not None:
-                    raise registry_error from None
-                last = _last_error(tail)
-                message = f"docker buildx build failed (exit {exc.return_code}): {last}"
-                raise BuildError(image, message, log=log, transient=bool(_LOST_SESSION.search(last))) from None
+            self._build(request.pow_kwargs() | {"metadata_file": metadata}, image, on_line)
             try:
                 data = json.loads(metadata.read_text())
                 return str(data["containerimage.digest"])
             except (OSError, ValueError, KeyError) as exc:
                 raise BuildError(image, f"buildx wrote no image digest to its metadata file ({exc})") from None
+
+    def build_files(self, request: BuildRequest, image: str, on_line: LineSink | None = None) -> None:
+        """Build REQUEST, whose output is files (`type=local`): nothing goes to the image store, there is
+        no image and so no digest (what the files say is the caller's to check)."""
+        if request.output.get("type") != "local":
+            raise BuildError(image, f"build_files needs a type=local output, not {request.output.get('type')}")
+        self._build(request.pow_kwargs(), image, on_line)
+
+    def _build(self, kwargs: dict[str, Any], image: str, on_line: LineSink | None) -> None:
+        """Run buildx with KWARGS, streaming its lines to ON_LINE; its failure is a BuildError (or a
+        RegistryError when it was about talking to a registry) with an excerpt of the log."""
+        from python_on_whales.exceptions import DockerException
+
+        tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+        try:
+            for chunk in self._docker.buildx.build(**kwargs):
+                for line in str(chunk).splitlines():
+                    tail.append(line)
+                    if on_line is not None:
+                        on_line(line)
+        except DockerException as exc:
+            log = error_excerpt(tail)
+            registry_error = classify_push_failure(image, _last_error(tail))
+            if registry_error is not None:
+                raise registry_error from None
+            last = _last_error(tail)
+            message = f"docker buildx build failed (exit {exc.return_code}): {last}"
+            raise BuildError(image, message, log=log, transient=bool(_LOST_SESSION.search(last))) from None
 
     def pull(self, request: PullRequest) -> None:
         from python_on_whales.exceptions import DockerException

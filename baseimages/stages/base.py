@@ -171,6 +171,8 @@ class ImageContext:
     index: ImageIndex | None = None  # the candidate's index in the registry, once uploaded
     immutable: str | None = None  # the immutable tag it will get when it promotes (once identified)
     settled: Settled | None = None
+    # platform -> marker path -> its content (None: absent), read by the smoke tests for later stages
+    markers: dict[str, dict[str, str | None]] = field(default_factory=dict)
     note: Note = field(default=lambda detail, platform: None)
 
     @property

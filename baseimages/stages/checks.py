@@ -14,7 +14,7 @@ from ..events import Phase
 from ..reference import parse_reference
 from ..registry import ImageIndex, RegistryClient
 from ..report import CheckResult, ImageResult, PlatformResult, Status
-from ..smoke import command_runs, file_probe, run_smoke
+from ..smoke import run_smoke, smoke_request
 from .base import ImageContext, Note, Stage
 
 MB = 1_000_000
@@ -31,8 +31,19 @@ class SmokeTest(Stage):
         tools = ctx.tools
         tools.check_local(built)
         spec = ctx.image.spec
+        contract = spec.contract
+        # The contract's skip marker is read in the same containers, for the contract stage.
+        markers = (contract.skip_if_exists,) if contract and contract.skip_if_exists else ()
         ctx.result.platforms = smoke_all(
-            tools.engine, tools.registry, spec, built.ref, ctx.image.platforms, ctx.index, ctx.note
+            tools.engine,
+            tools.registry,
+            spec,
+            built.ref,
+            ctx.image.platforms,
+            ctx.index,
+            ctx.note,
+            markers=markers,
+            found=ctx.markers,
         )
         if ctx.index is not None:
             parent_index = None
@@ -43,12 +54,10 @@ class SmokeTest(Stage):
 
     def describe(self, ctx: ImageContext) -> list[str]:
         assert ctx.built is not None
-        lines: list[str] = []
-        for platform in ctx.image.platforms:
-            probe = file_probe(ctx.built.ref, ctx.image.spec.smoke, platform)
-            runs = ([probe] if probe else []) + command_runs(ctx.built.ref, ctx.image.spec.smoke, platform)
-            lines.extend(run.describe() for run in runs)
-        return lines
+        contract = ctx.image.spec.contract
+        markers = (contract.skip_if_exists,) if contract and contract.skip_if_exists else ()
+        requests = [smoke_request(ctx.built.ref, ctx.image.spec.smoke, p, markers) for p in ctx.image.platforms]
+        return [request.describe() for request in requests if request is not None]
 
 
 def smoke_all(
@@ -60,16 +69,23 @@ def smoke_all(
     index: ImageIndex | None,
     note: Note,
     pull: Callable[[str], None] | None = None,
+    markers: Sequence[str] = (),
+    found: dict[str, dict[str, str | None]] | None = None,
 ) -> list[PlatformResult]:
-    """Smoke-test REF on every platform at once. With PULL, each platform is fetched first (runs
-    themselves never pull); otherwise REF is in the local image store already."""
+    """Smoke-test REF on every platform at once, one container per platform. With PULL, each platform is
+    fetched first (runs themselves never pull); otherwise REF is in the local image store already.
+    MARKERS are more marker paths to read on the way: FOUND gets, per platform, each one's content (None
+    when absent)."""
 
     def one(platform: str) -> PlatformResult:
         note("", platform)
         if pull is not None:
             pull(platform)
         config = platform_config(engine, registry, index, ref, platform) if spec.smoke.metadata is not None else None
-        result = run_smoke(engine, ref, spec.smoke, platform, config, spec.skips_allowed.get(platform))
+        seen: dict[str, str | None] = dict.fromkeys(markers)
+        result = run_smoke(engine, ref, spec.smoke, platform, config, spec.skips_allowed.get(platform), seen)
+        if found is not None:
+            found[platform] = seen
         passed = sum(c.status is Status.PASSED for c in result.checks)
         skipped = sum(c.status is Status.SKIPPED for c in result.checks)
         note(f"{result.status.value}: {passed}/{result.executed} passed, {skipped} skipped", platform)

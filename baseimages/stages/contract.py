@@ -1,14 +1,14 @@
-"""Run an image's contract: build the tiny service FROM the candidate on every platform and run its
-command tests in the slim runtime (see baseimages.contract)."""
+"""Run an image's contract: build the tiny service FROM the candidate on every platform, its command
+tests run in the slim runtime inside that build (see baseimages.contract)."""
 
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
-from ..catalog import SmokeSpec
-from ..contract import contract_request, run_contract, service_tag
+from ..contract import RUN_ID_PLACEHOLDER, contract_dockerfile, contract_request, run_contract
+from ..contract_build import APPENDED_MARK
 from ..events import Phase
-from ..smoke import command_runs
 from .base import ImageContext, Stage
 from .checks import raise_if_failed
 
@@ -39,6 +39,7 @@ class ContractTest(Stage):
             build_contexts=tools.settings.build_contexts(),
             on_line=tools.line_sink(ctx.name),
             skips_allowed=ctx.image.spec.skips_allowed,
+            markers=ctx.markers,
         )
         for platform_result in ctx.result.platforms:
             platform_result.checks.extend(checks.get(platform_result.platform, []))
@@ -49,17 +50,20 @@ class ContractTest(Stage):
         assert contract is not None and ctx.built is not None
         settings = ctx.tools.settings
         runtime = f"{contract.runtime}@<digest of {contract.runtime}>"
+        dockerfile = Path("<tmp>/Dockerfile")
         service = contract_request(
-            ctx.name,
             contract,
+            dockerfile,
+            Path("<tmp>/results"),
             ctx.built.ref,
             runtime,
             ctx.image.platforms,
             settings.build_secrets(),
             settings.build_contexts(),
         )
-        lines = [shlex.join(service.argv())]
-        checks = SmokeSpec(commands=contract.commands)
-        for platform in ctx.image.platforms:
-            lines.extend(run.describe() for run in command_runs(service_tag(ctx.name), checks, platform))
+        appended = contract_dockerfile(contract, ctx.image.platforms[0], RUN_ID_PLACEHOLDER)
+        appended = appended[appended.index(APPENDED_MARK) :]
+        lines = [f"# {dockerfile}: {contract.recipe}, then:"]
+        lines += [f"#   {line}" for line in appended.splitlines()[1:] if line]
+        lines.append(shlex.join(service.argv()))
         return lines

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fake_image import make_image
+from fake_runner import answer, answer_build, is_runner
 
 from baseimages.engine import BuildRequest, PullRequest, RunRequest, RunResult
 from baseimages.errors import BuildError, RegistryError
@@ -31,10 +32,11 @@ def digest_of(text: str) -> str:
 
 @dataclass
 class FakeEngine:
-    """Builds succeed (a digest per build), runs answer `python --version` and anything in OUTPUTS.
+    """Builds succeed (a digest per build), checks answer `python --version` and `ok` to anything else; the
+    paths the check runner probes exist (but not the skip markers).
 
-    fail_build: image names whose build raises BuildError; fail_runs: parts of image references whose runs
-    exit 1 (e.g. "/uv:");
+    fail_build: image names whose build raises BuildError; fail_runs: parts of image references (or of a
+    contract build's name, "uv contract") whose checks exit 1 (e.g. "/uv:");
     interrupt_build: an image name whose build raises KeyboardInterrupt (Ctrl-C in the middle of a stage);
     build_seconds: how long a build takes (to see parallelism); slow: image names whose build takes 0.5 s."""
 
@@ -50,6 +52,7 @@ class FakeEngine:
     exported: list[tuple[str, str]] = field(default_factory=list)  # (image, platform) root filesystems exported
     requests: dict[str, BuildRequest] = field(default_factory=dict)  # image name -> its last build request
     runs: list[RunRequest] = field(default_factory=list)
+    files: dict[str, tuple[int, str]] = field(default_factory=dict)
     local: dict[str, str] = field(default_factory=dict)  # output name -> digest
     platforms: dict[str, list[str]] = field(default_factory=dict)
     concurrent: int = 0
@@ -95,12 +98,31 @@ class FakeEngine:
     def pull(self, request: PullRequest) -> None:
         return None
 
+    def build_files(self, request: BuildRequest, image: str, on_line: Any = None) -> None:
+        """A contract build: its checks answered as `run` answers them (FAIL_RUNS matched on IMAGE)."""
+        with self._lock:
+            self.builds.append(image)
+        time.sleep(0.5 if image.split(" ")[0] in self.slow else self.build_seconds)
+        if image.split(" ")[0] in self.fail_build:
+            raise BuildError(image, "docker buildx build failed (exit 1): ERROR: boom", log="ERROR: boom")
+        failing = any(part in image for part in self.fail_runs)
+        dest = Path(request.output["dest"])
+        answer_build(request.dockerfile, dest, request.platforms, lambda _, argv: self._respond(argv, failing))
+
     def run(self, request: RunRequest) -> RunResult:
+        """A run of the check runner: each check answered by `_respond`, paths probed in FILES."""
         with self._lock:
             self.runs.append(request)
-        if any(part in request.image for part in self.fail_runs):
+        failing = any(part in request.image for part in self.fail_runs)
+        if not is_runner(request.command):
+            return self._respond(tuple(request.command), failing)
+        return answer(request.command, lambda argv: self._respond(argv, failing), self.files)
+
+    @staticmethod
+    def _respond(command: tuple[str, ...], failing: bool) -> RunResult:
+        if failing:
             return RunResult(1, "", "it broke")
-        if tuple(request.command) == ("python", "--version"):
+        if command == ("python", "--version"):
             return RunResult(0, "Python 3.11.2\n", "")
         return RunResult(0, "ok\n", "")
 

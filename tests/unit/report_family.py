@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from fake_runner import answer, decode_args, is_runner
 from fakes import FakeEngine, MemoryRegistry, digest_of
 
 from baseimages.build_logs import error_excerpt
@@ -61,7 +62,7 @@ def buildx_log(failing: bool) -> list[str]:
 
 @dataclass
 class TimedEngine(FakeEngine):
-    """FakeEngine whose runs take RUN_SECONDS, and whose runs of an image whose reference holds a key of
+    """FakeEngine whose checks take RUN_SECONDS each, and whose runs of an image whose reference holds a key of
     FAIL_ON fail on that platform, with FAILING_OUTPUT on stderr."""
 
     run_seconds: float = 0.0
@@ -83,11 +84,16 @@ class TimedEngine(FakeEngine):
             raise BuildError(image, f"docker buildx build failed (exit 1): {lines[-1]}", log=error_excerpt(lines))
         return super().build(request, image, on_line)
 
+    def build_files(self, request: BuildRequest, image: str, on_line: Any = None) -> None:
+        time.sleep(self.run_seconds)  # its checks run inside the build
+        super().build_files(request, image, on_line)
+
     def run(self, request: RunRequest) -> RunResult:
-        time.sleep(self.run_seconds)
+        checks = len(decode_args(request.command[4:])[2]) if is_runner(request.command) else 1
+        time.sleep(self.run_seconds * max(1, checks))  # each check takes RUN_SECONDS
         for part, platform in self.fail_on.items():
             if part in request.image and request.platform == platform:
-                return RunResult(1, "", FAILING_OUTPUT)
+                return answer(request.command, lambda _: RunResult(1, "", FAILING_OUTPUT), self.files)
         return super().run(request)
 
 

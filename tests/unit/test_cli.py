@@ -10,6 +10,7 @@ import shlex
 import tomllib
 
 import pytest
+from fake_runner import decode_args
 
 from baseimages.cli import main, parse_args
 from baseimages.config import SETTINGS
@@ -189,14 +190,21 @@ def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_cand
     lines = out.splitlines()
     assert "docker image load --quiet --input '<tmp>/ml.oci.tar'" in lines
     assert "# upload <tmp>/ml.oci.tar to registry.test:5000/team/ml:candidate-2.0.0" in out
-    # The uv command tests run on their platforms only (`true` is restricted to linux/arm64); ml's on both.
+    # One container per image and platform runs the check runner; uv's command tests run on their platforms
+    # only (`true` is restricted to linux/arm64); ml's on both.
     runs = [shlex.split(line, comments=True) for line in out.splitlines() if line.startswith("docker create")]
-    assert sorted((argv[argv.index("--platform") + 1], argv[argv.index("--entrypoint") + 1]) for argv in runs) == [
-        ("linux/amd64", "python"),
-        ("linux/amd64", "uv"),
-        ("linux/arm64", "python"),
-        ("linux/arm64", "sh"),
-        ("linux/arm64", "uv"),
+    checks = sorted(
+        (argv[argv.index("--platform") + 1], argv[argv.index("--entrypoint") + 1], check[0])
+        for argv in runs
+        for _, check in decode_args(argv[argv.index("-c") + 3 :])[2]
+    )
+    assert len(runs) == 4
+    assert checks == [
+        ("linux/amd64", "sh", "python"),
+        ("linux/amd64", "sh", "uv"),
+        ("linux/arm64", "sh", "python"),
+        ("linux/arm64", "sh", "sh"),  # `true`, a string, runs as sh -c true
+        ("linux/arm64", "sh", "uv"),
     ]
 
 

@@ -296,3 +296,43 @@ def test_pull_request_argv_equals_python_on_whales_pull(monkeypatch):
     DockerClient().image.pull(request.image, quiet=True, platform=request.platform)
     assert Path(captured["argv"][0]).name == "docker"
     assert captured["argv"][1:] == request.argv()[1:]
+
+
+def test_docker_engine_build_files_runs_a_local_output_build_that_has_no_digest(monkeypatch, recorder, tmp_path):
+    request = BuildRequest(
+        context=tmp_path,
+        dockerfile=tmp_path / "Dockerfile",
+        platforms=["linux/amd64", "linux/arm64"],
+        output={"type": "local", "dest": str(tmp_path / "out")},
+    )
+
+    def buildx_logs(full_cmd, env=None):
+        recorder["build"] = [str(x) for x in full_cmd]
+        yield "#1 exporting to client directory\n"
+
+    monkeypatch.setattr(buildx_wrapper, "stream_buildx_logs", buildx_logs)
+    lines: list[str] = []
+    assert DockerEngine().build_files(request, "uv contract service", on_line=lines.append) is None
+    assert recorder["build"] == request.argv()
+    assert lines == ["#1 exporting to client directory"]
+
+
+def test_docker_engine_build_files_refuses_an_image_output_and_build_still_needs_its_digest(
+    monkeypatch, recorder, tmp_path
+):
+    with pytest.raises(BuildError, match="type=local"):
+        DockerEngine().build_files(MINIMAL_BUILD, "uv")
+    assert "build" not in recorder  # nothing ran
+    with pytest.raises(BuildError, match="no image digest"):
+        DockerEngine().build(MINIMAL_BUILD, "uv")  # the digest check of image builds is unchanged
+
+
+def test_docker_engine_build_files_failure_is_a_build_error_with_log(monkeypatch, recorder, tmp_path):
+    line = "ERROR: failed to solve: process did not complete successfully: exit code: 1"
+    monkeypatch.setattr(buildx_wrapper, "stream_buildx_logs", _failing_build(["#7 RUN uv pip sync\n", line + "\n"]))
+    request = BuildRequest(
+        context=tmp_path, dockerfile=tmp_path / "Dockerfile", platforms=["linux/amd64"], output={"type": "local"}
+    )
+    with pytest.raises(BuildError) as info:
+        DockerEngine().build_files(request, "uv contract service")
+    assert info.value.log.splitlines() == ["#7 RUN uv pip sync", line]

@@ -120,7 +120,7 @@ def test_children_build_from_the_parent_candidate_and_promote_after_it(family):
     ["build", "push", "smoke", "contract", "promote"],
 )
 def test_a_failure_in_any_stage_leaves_the_image_and_its_children_untagged_while_a_sibling_promotes(family, where):
-    fail_runs = {"smoke": {"/uv:"}, "contract": {"baseimages-contract/uv:"}}.get(where, set())
+    fail_runs = {"smoke": {"/uv:"}, "contract": {"uv contract"}}.get(where, set())
     engine = FakeEngine(fail_build={"uv"} if where == "build" else set(), fail_runs=fail_runs)
     registry = MemoryRegistry(
         fail_upload={"uv"} if where == "push" else set(), fail_tags={"uv"} if where == "promote" else set()
@@ -222,7 +222,12 @@ def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
         assert any(line.startswith("docker buildx build") and f"t/{name}:candidate" in line for line in lines)
         assert any(line.startswith(f"# upload <tmp>/{name}.oci.tar") for line in lines)
         assert any(line.startswith(f"# tag {REGISTRY}/t/{name}@<digest of {name}>") for line in lines)
-    assert sum("baseimages-contract/uv" in line for line in lines) >= 2  # its service build and runs
+    # uv's contract: one build of its service FROM uv's candidate, its checks appended, only their results out
+    [contract] = [line for line in lines if "type=local,dest=<tmp>/results" in line]
+    assert contract.startswith("docker buildx build") and f"BASE_IMAGE={REGISTRY}/t/uv:candidate-1.0.0" in contract
+    assert "#   FROM baseimages-contract-service AS baseimages-contract-checks" in lines
+    assert "#   FROM scratch" in lines
+    assert not any("baseimages-contract/uv" in line for line in lines)  # no service image, no container in it
 
 
 def test_a_second_build_of_the_day_gets_the_next_immutable_tag_and_the_first_never_moves(family):

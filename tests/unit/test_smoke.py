@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import pytest
+from fake_runner import answer, decode_args, is_runner
+
 from baseimages.catalog import CommandTest, FileTest, MetadataTest, SmokeSpec
 from baseimages.engine import RunRequest, RunResult
 from baseimages.report import Status
@@ -13,46 +16,40 @@ IMAGE = "localhost:5000/baseimages/uv@sha256:" + "0" * 64
 
 
 class FakeEngine:
-    """Answers `run` by matching the request's command.
+    """Answers the check runner's run as the runner would (tests/unit/fake_runner.py).
 
-    FILES maps an absolute path to (octal mode text, content) for paths that exist in the image; the file
-    probe (`sh -c SCRIPT sh PATH...`) and `cat PATH` are answered from it. COMMANDS maps a command tuple to
-    its RunResult; anything else exits 127.
+    FILES maps an absolute path to (octal mode text, content) for paths that exist in the image. COMMANDS
+    maps a command tuple to its RunResult; anything else exits 127. RUNNER_FAILS: the runner's container
+    fails before the runner prints anything.
     """
 
     def __init__(
         self,
         commands: Mapping[tuple[str, ...], RunResult] | None = None,
         files: Mapping[str, tuple[str, str]] | None = None,
-        probe_fails: bool = False,
+        runner_fails: bool = False,
     ) -> None:
         self.commands = dict(commands or {})
-        self.files = dict(files or {})
-        self.probe_fails = probe_fails
+        self.files = {path: (int(mode, 8), content) for path, (mode, content) in (files or {}).items()}
+        self.runner_fails = runner_fails
         self.requests: list[RunRequest] = []
+        self.ran: list[tuple[str, ...]] = []
 
-    @staticmethod
-    def is_probe(command: tuple[str, ...]) -> bool:
-        return len(command) >= 4 and command[:2] == ("sh", "-c") and command[3] == "sh"
-
-    def run(self, request: RunRequest) -> RunResult:
-        self.requests.append(request)
-        command = tuple(request.command)
-        if self.is_probe(command):
-            if self.probe_fails:
-                return RunResult(126, "", "exec format error")
-            lines = [f"{p}\t{self.files[p][0]}" if p in self.files else f"{p}\t-" for p in command[4:]]
-            return RunResult(0, "".join(line + "\n" for line in lines), "")
-        if command[0] == "cat" and len(command) == 2:
-            if command[1] in self.files:
-                return RunResult(0, self.files[command[1]][1], "")
-            return RunResult(1, "", f"cat: {command[1]}: No such file or directory")
+    def respond(self, command: tuple[str, ...]) -> RunResult:
+        self.ran.append(command)
         if command in self.commands:
             return self.commands[command]
         return RunResult(127, "", f"{command[0]}: not found")
 
+    def run(self, request: RunRequest) -> RunResult:
+        self.requests.append(request)
+        assert is_runner(request.command), request.command
+        if self.runner_fails:
+            return RunResult(126, "", "exec format error")
+        return answer(request.command, self.respond, self.files)
+
     def commands_run(self) -> list[tuple[str, ...]]:
-        return [tuple(r.command) for r in self.requests if not self.is_probe(tuple(r.command))]
+        return list(self.ran)
 
 
 def _only_check(result):
@@ -135,12 +132,29 @@ def test_command_test_restricted_to_amd64_is_not_run_on_arm64():
     assert [(c.name, c.status) for c in amd.checks] == [("arch", Status.PASSED), ("true", Status.PASSED)]
 
 
-def test_every_container_runs_the_tested_image_on_the_tested_platform():
-    engine = FakeEngine({("true",): RunResult(0, "", "")}, files={"/bin/sh": ("755", "")})
-    spec = SmokeSpec(commands=(CommandTest("true", ("true",)),), files=(FileTest("/bin/sh"),))
-    run_smoke(engine, IMAGE, spec, "linux/arm64")
-    assert len(engine.requests) == 2
-    assert {(r.image, r.platform) for r in engine.requests} == {(IMAGE, "linux/arm64")}
+def test_all_checks_of_a_platform_run_in_one_container_of_the_tested_image_on_the_tested_platform():
+    engine = FakeEngine(
+        {("true",): RunResult(0, "", ""), ("false",): RunResult(1, "", "")}, files={"/bin/sh": ("755", "")}
+    )
+    spec = SmokeSpec(
+        commands=(CommandTest("true", ("true",)), CommandTest("false", ("false",), exit_code=1)),
+        files=(FileTest("/bin/sh"),),
+    )
+    result = run_smoke(engine, IMAGE, spec, "linux/arm64")
+    assert [(c.name, c.status) for c in result.checks] == [
+        ("/bin/sh exists", Status.PASSED),
+        ("true", Status.PASSED),
+        ("false", Status.PASSED),
+    ]
+    [request] = engine.requests
+    assert (request.image, request.platform) == (IMAGE, "linux/arm64")
+    assert engine.commands_run() == [("true",), ("false",)]
+
+
+def test_a_command_test_keeps_the_seconds_the_runner_measured():
+    engine = FakeEngine({("true",): RunResult(0, "", "")})
+    check = _only_check(run_smoke(engine, IMAGE, SmokeSpec(commands=(CommandTest("true", ("true",)),)), "linux/amd64"))
+    assert check.seconds == pytest.approx(0.25)  # fake_runner's start 100.00, end 100.25
 
 
 def test_skip_marker_on_an_allowed_platform_skips_with_both_reasons_and_degrades_the_platform():
@@ -210,22 +224,60 @@ def test_file_mode_mismatch_fails_and_match_passes():
     assert python.status is Status.PASSED
 
 
-def test_all_files_are_checked_with_one_probe_container():
+def test_all_files_are_probed_by_the_one_runner_container():
     engine = FakeEngine(files={"/a": ("755", ""), "/b": ("600", "")})
     spec = SmokeSpec(files=(FileTest("/a"), FileTest("/b", mode=0o600), FileTest("/c", exists=False)))
     result = run_smoke(engine, IMAGE, spec, "linux/amd64")
     assert [c.status for c in result.checks] == [Status.PASSED] * 3
-    probes = [r for r in engine.requests if FakeEngine.is_probe(tuple(r.command))]
-    assert len(probes) == 1
-    assert sorted(probes[0].command[4:]) == ["/a", "/b", "/c"]
+    [request] = engine.requests
+    paths, markers, checks = decode_args(request.command[4:])
+    assert (paths, markers, checks) == (["/a", "/b", "/c"], [], [])
 
 
-def test_failing_probe_container_fails_the_platform():
-    engine = FakeEngine(probe_fails=True)
-    spec = SmokeSpec(files=(FileTest("/a"),))
-    check = _only_check(run_smoke(engine, IMAGE, spec, "linux/arm64"))
-    assert check.status is Status.FAILED
-    assert "exec format error" in check.detail
+def test_a_runner_container_that_fails_to_start_fails_every_check_and_says_why():
+    engine = FakeEngine({("true",): RunResult(0, "", "")}, runner_fails=True)
+    spec = SmokeSpec(commands=(CommandTest("true", ("true",)),), files=(FileTest("/a"),))
+    result = run_smoke(engine, IMAGE, spec, "linux/arm64")
+    assert [(c.name, c.status) for c in result.checks] == [
+        ("/a exists", Status.FAILED),
+        ("true", Status.FAILED),
+        ("check runner", Status.FAILED),
+    ]
+    runner = result.checks[-1].detail
+    assert "output was incomplete" in runner and "exit code 126" in runner and "exec format error" in runner
+    assert result.status is Status.FAILED
+
+
+def test_a_runner_cut_short_keeps_the_checks_it_finished_and_fails_the_rest():
+    class CutShort(FakeEngine):
+        def run(self, request: RunRequest) -> RunResult:
+            whole = super().run(request).stdout
+            return RunResult(137, whole[: whole.index("check 1 ")], "Killed")
+
+    commands = {("true",): RunResult(0, "yes\n", ""), ("sh", "-c", "kill -9 $PPID"): RunResult(137, "", "")}
+    spec = SmokeSpec(commands=(CommandTest("true", ("true",)), CommandTest("kills", ("sh", "-c", "kill -9 $PPID"))))
+    result = run_smoke(CutShort(commands), IMAGE, spec, "linux/amd64")
+    assert [(c.name, c.status) for c in result.checks] == [
+        ("true", Status.PASSED),
+        ("kills", Status.FAILED),
+        ("check runner", Status.FAILED),
+    ]
+    assert result.checks[1].detail.startswith("no result")
+    assert "no end marker" in result.checks[2].detail
+
+
+def test_more_markers_are_read_in_the_same_container_for_later_stages():
+    engine = FakeEngine(files={"/m/present": ("644", "why\n")})
+    seen: dict[str, str | None] = {"/m/present": None, "/m/absent": None}
+    result = run_smoke(engine, IMAGE, SmokeSpec(), "linux/amd64", markers=seen)
+    assert seen == {"/m/present": "why\n", "/m/absent": None}
+    assert len(engine.requests) == 1 and result.checks == []
+
+
+def test_no_container_runs_when_there_is_nothing_to_check_in_one():
+    engine = FakeEngine()
+    run_smoke(engine, IMAGE, SmokeSpec(metadata=MetadataTest(workdir="/srv")), "linux/amd64", config=CONFIG)
+    assert engine.requests == []
 
 
 # --------------------------------------------------------------------------- metadata
