@@ -52,7 +52,10 @@ class Build(Stage):
 
     key = "build"
     phase = Phase.BUILDING
-    per_platform = True
+
+    def detail(self, ctx: ImageContext) -> str:
+        builders = ctx.tools.settings.builders
+        return ", ".join(f"{p} on {builder_name(builders.get(p))}" for p in ctx.image.platforms)
 
     def run(self, ctx: ImageContext) -> None:
         assert ctx.parent is not None
