@@ -9,6 +9,7 @@ import shlex
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..builders import is_docker_context
 from ..engine import BuildRequest
 from ..events import Phase
 from ..fingerprint import Inputs, compute_inputs
@@ -68,7 +69,7 @@ class Build(Stage):
         def one(platform: str) -> PlatformArchive:
             archive = workdir / f"{ctx.name}.{_slug(platform)}.oci.tar"
             request = build_request(ctx, parent, inputs, platform, archive)
-            builder = builder_name(request.builder)
+            builder = builder_name(request.docker_context or request.builder)
             ctx.result.builders[platform] = builder
             ctx.note(f"building on {builder}", platform)
             sink = ctx.tools.line_sink(ctx.name)
@@ -109,8 +110,16 @@ class Build(Stage):
 
 
 def builder_name(builder: str | None) -> str:
-    """How progress and the report name a build's builder: its name, or `default` (no --builder)."""
+    """How progress and the report name a build's builder: its name, or `default` (none mapped)."""
     return builder or "default"
+
+
+def _where(name: str | None) -> tuple[str | None, str | None]:
+    """Where a build runs, as (builder, Docker context): on a Docker context (`docker --context NAME`),
+    another builder (`--builder NAME`), or the default builder (neither)."""
+    if name and is_docker_context(name):
+        return None, name
+    return name, None
 
 
 def _slug(platform: str) -> str:
@@ -205,6 +214,7 @@ def build_request(
         inputs=inputs,
     )
     output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
+    builder, docker_context = _where(tools.settings.builders.get(platform))
     return BuildRequest(
         context=spec.directory,
         dockerfile=spec.dockerfile,
@@ -219,7 +229,8 @@ def build_request(
         secrets=tools.settings.build_secrets(),
         output=output,
         metadata_file=metadata_file,
-        builder=tools.settings.builders.get(platform),
+        builder=builder,
+        docker_context=docker_context,
         provenance={"mode": "max"},
         no_cache=tools.no_cache,
     )
