@@ -136,7 +136,9 @@ class Identify(Stage):
     key = "identify"
     phase = Phase.IDENTIFYING
     heavy = False
-    publishes_candidate = True
+
+    def publishes(self, ctx: ImageContext) -> bool:
+        return not ctx.push  # pushing, children wait for the candidate's upload (they build FROM it there)
 
     def run(self, ctx: ImageContext) -> None:
         assert ctx.built is not None
@@ -214,17 +216,19 @@ def build_request(
         inputs=inputs,
     )
     output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
-    builder, docker_context = _where(tools.settings.builders.get(platform))
+    mapped = tools.settings.builders.get(platform)
+    builder, docker_context = _where(mapped)
+    base_image, parent_contexts = parent.base_for(default_builder=mapped is None)
     return BuildRequest(
         context=spec.directory,
         dockerfile=spec.dockerfile,
         platforms=(platform,),
         build_args={
-            "BASE_IMAGE": parent.from_ref,
+            "BASE_IMAGE": base_image,
             "SOURCE_DATE_EPOCH": str(ctx.plan.source_date_epoch),
             **spec.build_args,
         },
-        build_contexts={**tools.settings.build_contexts(), **parent.build_contexts()},
+        build_contexts={**tools.settings.build_contexts(), **parent_contexts},
         labels=labels,
         secrets=tools.settings.build_secrets(),
         output=output,

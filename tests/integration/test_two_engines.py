@@ -6,7 +6,7 @@ child's arm64 build from its parent's candidate, and the merged index smoke-test
 Which engine built what is read from node2 itself, which starts empty (`scripts/node2 reset`): its
 content store holds the base image's arm64 layers and nothing that only an amd64 manifest has (of the
 base or of either image), and its BuildKit cache holds the RUN steps of both images and the child's
-parent read from the parent's OCI layout by its index digest."""
+parent pulled by digest from the registry (pushing) or read from the parent's OCI layout (a build run)."""
 
 from __future__ import annotations
 
@@ -151,7 +151,22 @@ def test_node2_built_arm64_of_both_images_and_nothing_of_amd64(pushed, registry_
         assert not (layers["linux/amd64"] - layers["linux/arm64"]) & blobs, image.name  # nothing of amd64
     assert "/opt/uv-tool/bin/pip install" in cache  # uv's RUN steps ran on node2
     assert "python311-security/requirements.txt" in cache  # and security's
-    # The child's arm64 build read its parent's candidate from the parent's OCI layout, by index digest.
+    # The child's arm64 build pulled its parent's uploaded candidate by digest, as a later run would.
+    assert f"{uv.repository}:candidate-1.0.0@{uv.digest}" in cache
+
+
+def test_a_build_run_reads_the_parent_on_node2_from_its_oci_layout_and_tests_both_platforms(
+    pushed, engine: DockerEngine
+) -> None:
+    # Nothing is uploaded in a build run: the child's arm64 build on node2 gets its parent as an OCI layout.
+    _, _, settings, _ = pushed
+    catalog = load_catalog(settings.catalog_dir, settings.platforms)
+    report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), push=False)
+    assert report.exit_code == 0, [(i.name, i.error) for i in report.images]
+    assert all(i.status is ImageStatus.TESTED for i in report.images)
+    uv, security = report.image("python311-uv"), report.image("python311-security")
+    assert [(p.platform, p.status) for p in security.platforms] == [(p, Status.PASSED) for p in PLATFORMS]
+    _, cache = _node2_evidence()
     assert f"pulled from docker.io/library/baseimages-parent@{uv.digest}" in cache
 
 

@@ -140,7 +140,8 @@ def run_family(
     **factory: Any,
 ) -> RunReport:
     """A push of the family (written by `write_family`) through a Factory with ENGINE and REGISTRY."""
-    settings = Settings(root=catalog_writer.root, registry=REGISTRY, namespace="t", jobs=jobs, builders=builders or {})
+    mapped = {"builders": builders} if builders else {}
+    settings = Settings(root=catalog_writer.root, registry=REGISTRY, namespace="t", jobs=jobs, **mapped)
     catalog = catalog_writer.load()
     factory_ = Factory(
         settings,

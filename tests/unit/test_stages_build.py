@@ -65,20 +65,32 @@ def test_the_merged_index_is_what_is_loaded_uploaded_and_reported_with_its_annot
     assert notes["io.baseimages.fingerprint"] == uv.fingerprint
 
 
-def test_a_childs_build_of_each_platform_reads_its_parents_candidate_from_the_parents_oci_layout(family):
+def test_pushing_a_childs_build_of_each_platform_pulls_its_parents_uploaded_candidate_by_digest(family):
+    # From the registry, as a later run builds FROM the published parent: the same image (reproducible).
     engine = FakeEngine()
-    report, _, _ = _run(family, engine)
+    report, _, _ = _run(family, engine, builders={"linux/arm64": "node2"})
     uv = report.image("uv")
     for platform in BOTH:
         request = engine.by_platform[("security", platform)]
         assert request.platforms == (platform,)
-        assert request.build_args["BASE_IMAGE"] == "baseimages-parent"
-        context = request.build_contexts["baseimages-parent"]
-        assert context.startswith("oci-layout:///") and context.endswith(f"/uv.oci@{uv.digest}")
+        assert request.build_args["BASE_IMAGE"] == f"{REGISTRY}/t/uv:candidate-1.0.0@{uv.digest}"
+        assert "baseimages-parent" not in request.build_contexts
         # What consumers read stays the parent's name and digest.
         assert request.labels["org.opencontainers.image.base.digest"] == uv.digest
         assert request.labels["org.opencontainers.image.base.name"] == f"{REGISTRY}/t/uv:1.0.0-20261129.1"
-    assert "baseimages-parent" not in engine.by_platform[("uv", "linux/amd64")].build_contexts
+    assert report.image("security").parent_ref == f"{REGISTRY}/t/uv:candidate-1.0.0@{uv.digest}"
+
+
+def test_in_a_build_run_a_child_reads_its_parent_locally_or_on_another_builder_from_its_oci_layout(family):
+    engine = FakeEngine()
+    report, _, _ = _run(family, engine, builders={"linux/arm64": "node2"}, push=False)
+    uv = report.image("uv")
+    amd64, arm64 = (engine.by_platform[("security", p)] for p in BOTH)
+    assert amd64.build_args["BASE_IMAGE"] == f"{REGISTRY}/t/uv:candidate-1.0.0"  # the local store, by tag
+    assert "baseimages-parent" not in amd64.build_contexts
+    assert arm64.build_args["BASE_IMAGE"] == "baseimages-parent"  # nothing uploaded: the layout travels
+    context = arm64.build_contexts["baseimages-parent"]
+    assert context.startswith("oci-layout:///") and context.endswith(f"/uv.oci@{uv.digest}")
 
 
 def test_a_mapped_platform_builds_on_its_builder_and_the_report_and_progress_name_each_builder(family):
