@@ -131,7 +131,7 @@ class Identify(Stage):
     ones already published for its version (a reproducible rebuild) is settled there, nothing moves and
     its children build FROM the published index; otherwise its name is the immutable tag it will have
     (the day's tag that already names its digest, else the next free number): the `base.name` of its
-    children. Children may build FROM it from here on."""
+    children. In a build run children may build FROM it from here on; when pushing, once it is uploaded."""
 
     key = "identify"
     phase = Phase.IDENTIFYING
