@@ -161,13 +161,16 @@ def test_a_build_run_reads_the_parent_on_node2_from_its_oci_layout_and_tests_bot
     # Nothing is uploaded in a build run: the child's arm64 build on node2 gets its parent as an OCI layout.
     _, _, settings, _ = pushed
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
-    report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), push=False)
+    lines: list[tuple[str, str]] = []
+    factory = Factory(settings, catalog, engine=engine, on_build_line=lambda image, line: lines.append((image, line)))
+    report = factory.run(make_plan(catalog, settings), push=False)
     assert report.exit_code == 0, [(i.name, i.error) for i in report.images]
     assert all(i.status is ImageStatus.TESTED for i in report.images)
     uv, security = report.image("python311-uv"), report.image("python311-security")
+    assert security.builders == {"linux/amd64": "default", "linux/arm64": NODE2}
     assert [(p.platform, p.status) for p in security.platforms] == [(p, Status.PASSED) for p in PLATFORMS]
-    _, cache = _node2_evidence()
-    assert f"pulled from docker.io/library/baseimages-parent@{uv.digest}" in cache
+    arm64 = "\n".join(line for image, line in lines if image == security.name and line.startswith("[linux/arm64]"))
+    assert f"baseimages-parent@{uv.digest}" in arm64, arm64[-3000:]
 
 
 def test_an_unknown_builder_fails_before_anything_builds_with_exit_4(
