@@ -39,7 +39,13 @@ def _common_flags() -> argparse.ArgumentParser:
     )
     for setting in SETTINGS:  # a flag for each project setting that declares one (a sub-table's: its command's)
         if setting.flag is not None and not setting.table:
-            common.add_argument(setting.flag, dest=setting.attr, metavar=setting.kind.metavar, help=setting.flag_help())
+            common.add_argument(
+                setting.flag,
+                dest=setting.attr,
+                metavar=setting.kind.metavar,
+                help=setting.flag_help(),
+                action="append" if setting.kind.repeatable else "store",
+            )
     common.add_argument(
         "--only",
         action="append",
@@ -116,7 +122,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     for value in ns.platform:
         platforms.extend(parse_platforms(value, "--platform", value))
     overrides = {
-        setting.attr: setting.from_flag(text)
+        setting.attr: setting.from_flag(",".join(text) if isinstance(text, list) else text)
         for setting in SETTINGS
         if setting.flag is not None and (text := getattr(ns, setting.attr, None)) is not None
     }

@@ -110,6 +110,15 @@ class DockerEngine:
 
             client = DockerClient(host=host) if host else DockerClient()
         self._docker = client
+        self._contexts: dict[str, DockerClient] = {}  # a client per Docker context a build runs on
+
+    def _client(self, options: dict[str, Any]) -> DockerClient:
+        """This engine's client, or one for the Docker context in a request's CLIENT_OPTIONS."""
+        if not options.get("context"):
+            return self._docker
+        from python_on_whales import DockerClient
+
+        return self._contexts.setdefault(options["context"], DockerClient(**options))
 
     def check(self, platforms: Sequence[str] = ()) -> None:
         """Raise EngineError unless dockerd answers and buildx can build PLATFORMS."""
@@ -135,7 +144,7 @@ class DockerEngine:
         """Build; return the digest of the resulting image index (from buildx's metadata file)."""
         with tempfile.TemporaryDirectory(prefix="baseimages-") as tmp:
             metadata = request.metadata_file or Path(tmp) / "metadata.json"
-            self._build(request.pow_kwargs() | {"metadata_file": metadata}, image, on_line)
+            self._build(request, image, on_line, metadata)
             try:
                 data = json.loads(metadata.read_text())
                 return str(data["containerimage.digest"])
@@ -147,16 +156,17 @@ class DockerEngine:
         no image and so no digest (what the files say is the caller's to check)."""
         if request.output.get("type") != "local":
             raise BuildError(image, f"build_files needs a type=local output, not {request.output.get('type')}")
-        self._build(request.pow_kwargs(), image, on_line)
+        self._build(request, image, on_line)
 
-    def _build(self, kwargs: dict[str, Any], image: str, on_line: LineSink | None) -> None:
-        """Run buildx with KWARGS, streaming its lines to ON_LINE; its failure is a BuildError (or a
-        RegistryError when it was about talking to a registry) with an excerpt of the log."""
+    def _build(self, request: BuildRequest, image: str, on_line: LineSink | None, metadata: Path | None = None) -> None:
+        """Run REQUEST (on its Docker context), streaming buildx's lines to ON_LINE; its failure is a BuildError
+        (or a RegistryError when it was about talking to a registry) with an excerpt of the log."""
         from python_on_whales.exceptions import DockerException
 
         tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
         try:
-            for chunk in self._docker.buildx.build(**kwargs):
+            kwargs = request.pow_kwargs() | ({"metadata_file": metadata} if metadata else {})
+            for chunk in self._client(request.client_options()).buildx.build(**kwargs):
                 for line in str(chunk).splitlines():
                     tail.append(line)
                     if on_line is not None:

@@ -15,10 +15,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .builders import check_builders
 from .catalog import Catalog, ImageSpec
 from .changes import Current, Decision, RefreshPolicy, decide_plan
 from .config import Settings
 from .engine import DockerEngine, Engine
+from .engine_probe import DockerProbe
 from .errors import ConfigError, RegistryError
 from .events import Event, EventSink, Phase
 from .observers import Observers, RunObserver, default_observers
@@ -96,9 +98,13 @@ class Factory:
 
     @property
     def engine(self) -> Engine:
-        """The Docker engine, created (and checked for every platform of the run) on first use only:
-        a run where every image is unchanged never starts a Docker process."""
+        """The Docker engine, created (and checked for every platform of the run, with the builders the
+        settings map platforms to) on first use only: a run where every image is unchanged never starts
+        a Docker process."""
         if self._engine is None:
+            # The builders platforms are mapped to first (each its own platforms), then the local engine,
+            # which builds what is not mapped and runs every platform's smoke tests.
+            check_builders(self.settings.builders, sorted(self._platforms), DockerProbe().builder)
             engine = DockerEngine()
             engine.check(sorted(self._platforms))
             if self.settings.credentials is not None:  # so that BuildKit and pulls can read the registry too

@@ -1,7 +1,7 @@
 """The one scheduler: runs the stages of every planned image, or walks them to describe a run.
 
 Its rules, the same for every stage list:
-- a child starts as soon as its parent's candidate exists (the stage that `publishes_candidate` ran),
+- a child starts as soon as its parent's candidate exists (the stage that `publishes` it ran),
   so that it builds while the parent is tested; it is `blocked` when the parent failed before that;
 - a stage gated on the parent (`Gate.PARENT_DONE`: promotion) waits until the parent promoted, and
   the image is `blocked` (built and tested, not promoted) when the parent then failed;
@@ -145,7 +145,7 @@ class Scheduler:
                 self._run_stage(stage, ctx)
                 if ctx.settled is not None:  # what it built is already published: nothing more to do
                     return True
-                if stage.publishes_candidate:
+                if stage.publishes(ctx):
                     state.pinned = ctx.built
                     state.built.set()  # children may build FROM it now
         finally:

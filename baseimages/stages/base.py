@@ -34,21 +34,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Note = Callable[[str, "str | None"], None]  # (detail, platform): progress of the stage that runs
+PARENT_CONTEXT = "baseimages-parent"  # the named build context a child's FROM reads its parent from
 
 
 @dataclass(frozen=True)
 class Pinned:
     """An image as the next build uses it: REF (what BASE_IMAGE is set to) and the DIGEST it must be.
 
-    A parent built in this run is used from the local image store by its candidate tag (BuildKit's
-    docker driver resolves a local image by tag only; by digest it would ask the registry), checked
-    against its digest right before use. Others are pinned by digest in their registry.
+    A parent built in this run is in the local image store under its candidate tag (REF; the smoke
+    tests run it there), checked against its digest right before use. When pushing, children build
+    FROM its candidate in the registry by digest (UPLOADED), on whatever builder: BuildKit then treats
+    its layers as a base image's, exactly as when a later run builds FROM the published parent (a
+    reproducible rebuild). In a build run (nothing uploaded) a child's build on the default builder
+    reads it from the local store by tag, one on another builder from its OCI layout directory
+    (LAYOUT) as the named build context `oci-layout://LAYOUT@DIGEST` (BuildKit's rewrite-timestamp
+    then rewrites the base image's layers too). Others are pinned by digest in their registry.
     """
 
     ref: str
     digest: str
     local: bool
     name: str = ""  # what a consumer calls it (the `base.name` label): its immutable tag, or the catalog's name
+    layout: Path | None = None  # its OCI layout (a parent built in this run)
+    uploaded: bool = False  # its candidate is in the registry at this digest
 
     @property
     def label_name(self) -> str:
@@ -60,8 +68,15 @@ class Pinned:
 
     @property
     def from_ref(self) -> str:
-        """What a child's BASE_IMAGE is set to."""
-        return self.ref if self.local else self.pinned_ref
+        """What a child's BASE_IMAGE is set to on the default builder (the contract service's too)."""
+        return self.ref if self.local and not self.uploaded else self.pinned_ref
+
+    def base_for(self, default_builder: bool) -> tuple[str, dict[str, str]]:
+        """BASE_IMAGE and the named build contexts of a child's build FROM this image, on the default
+        builder or on another one."""
+        if default_builder or self.uploaded or not self.local or self.layout is None:
+            return self.from_ref, {}
+        return PARENT_CONTEXT, {PARENT_CONTEXT: f"oci-layout://{self.layout}@{self.digest}"}
 
 
 class Tools:
@@ -198,11 +213,15 @@ class Stage:
     phase: Phase = Phase.BUILDING  # the event it is announced with
     heavy: bool = True  # holds one of the `jobs` permits while it runs
     gate: Gate | None = None
-    publishes_candidate: bool = False  # children may build FROM ctx.built once it ran
+    publishes_candidate: bool = False  # children may build FROM ctx.built once it ran (see `publishes`)
     per_platform: bool = False  # announced per platform (by its notes), not once for the whole image
 
     def applies(self, ctx: ImageContext) -> bool:
         return True
+
+    def publishes(self, ctx: ImageContext) -> bool:
+        """Whether children may build FROM ctx.built once this stage ran."""
+        return self.publishes_candidate
 
     def detail(self, ctx: ImageContext) -> str:
         """What the progress line says as the stage starts."""

@@ -45,6 +45,8 @@ class SmokeTest(Stage):
             markers=markers,
             found=ctx.markers,
         )
+        for platform_result in ctx.result.platforms:
+            platform_result.builder = ctx.result.builders.get(platform_result.platform, "")
         if ctx.index is not None:
             parent_index = None
             if ctx.parent is not None and spec.size_budget and spec.size_budget.max_mb_over_parent:

@@ -3,6 +3,8 @@ check that the registry holds that digest with every planned platform."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..errors import RegistryError
 from ..events import Phase
 from ..reference import parse_reference
@@ -12,6 +14,7 @@ from .base import ImageContext, Stage
 class UploadCandidate(Stage):
     key = "push"
     phase = Phase.PUSHING
+    publishes_candidate = True  # children build FROM the uploaded candidate, by digest
 
     def applies(self, ctx: ImageContext) -> bool:
         return ctx.push
@@ -43,8 +46,10 @@ class UploadCandidate(Stage):
         if missing:
             raise RegistryError(f"{ctx.name}: pushed index {built.digest} lacks {', '.join(missing)}")
         ctx.index = index
+        ctx.built = dataclasses.replace(built, uploaded=True)
 
     def describe(self, ctx: ImageContext) -> list[str]:
         assert ctx.built is not None
+        ctx.built = dataclasses.replace(ctx.built, uploaded=True)
         jobs = ctx.tools.settings.upload_jobs
         return [f"# upload {ctx.archive} to {ctx.built.ref} (registry API: blobs {jobs} at once, manifests, index)"]

@@ -142,10 +142,12 @@ def run_family(
     registry: MemoryRegistry | None = None,
     force: bool = False,
     jobs: int = 2,
+    builders: dict[str, str] | None = None,
     **factory: Any,
 ) -> RunReport:
     """A push of the family (written by `write_family`) through a Factory with ENGINE and REGISTRY."""
-    settings = Settings(root=catalog_writer.root, registry=REGISTRY, namespace="t", jobs=jobs)
+    mapped = {"builders": builders} if builders else {}
+    settings = Settings(root=catalog_writer.root, registry=REGISTRY, namespace="t", jobs=jobs, **mapped)
     catalog = catalog_writer.load()
     factory_ = Factory(
         settings,
