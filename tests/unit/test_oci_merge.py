@@ -11,8 +11,8 @@ import pytest
 from fake_image import make_image
 
 from baseimages.errors import BuildError
-from baseimages.oci_merge import PlatformArchive, merge_platform_archives
 from baseimages.oci_archive import archive_index
+from baseimages.oci_merge import PlatformArchive, merge_platform_archives
 
 NAME = "localhost:5000/team/uv:candidate-1.0.0"
 NOTES = {"org.opencontainers.image.base.digest": "sha256:" + "b" * 64}
