@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import tempfile
 import uuid
@@ -22,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .build_logs import error_excerpt
+from .buildx_errors import build_failure, classify_push_failure, is_transient_text
 from .config import Credentials
 from .docker_requests import BuildRequest, LineSink, PullRequest, RunRequest, RunResult
 from .errors import BuildError, EngineError, RegistryError
@@ -47,35 +46,6 @@ __all__ = [
 ]
 
 LOG_TAIL_LINES = 5000  # kept of a build's output, for the excerpt of a failure (build_logs.error_excerpt)
-
-# An error line of buildx that names a registry request: the build itself succeeded, pushing failed.
-_PUSH_FAILURE = re.compile(
-    r"failed to push|failed to resolve source metadata|unexpected status from (HEAD|GET|PUT|POST|PATCH) request|"
-    r"failed to do request|failed to authorize|pushing .* with docker|connection (refused|reset)",
-    re.IGNORECASE,
-)
-# BuildKit lost the client's session, typically after "sending tarball" on a loaded machine (moby/buildkit
-# #2691, #5687): the build itself worked, and runs again from its cache.
-_LOST_SESSION = re.compile(r"DeadlineExceeded|no active session for", re.IGNORECASE)
-_PERMANENT = re.compile(r"\b(401|403)\b|unauthorized|denied|manifest unknown|invalid reference", re.IGNORECASE)
-_TRANSIENT = re.compile(
-    r"(?<![\w.:-])(50[0-4]|429)(?![\w.-])|Service Unavailable|Too Many Requests|Bad Gateway|"
-    r"connection (refused|reset)|timeout|timed out|\bEOF\b|broken pipe|TLS handshake",
-    re.IGNORECASE,
-)
-
-
-def is_transient_text(text: str) -> bool:
-    """Whether a registry error message describes a failure worth retrying."""
-    return not _PERMANENT.search(text) and bool(_TRANSIENT.search(text))
-
-
-def classify_push_failure(image: str, error_line: str) -> RegistryError | None:
-    """A RegistryError for a buildx error line that is about talking to a registry, else None."""
-    if not _PUSH_FAILURE.search(error_line):
-        return None
-    action = "resolving an image in the registry" if "resolve" in error_line else "pushing to the registry"
-    return RegistryError(f"{image}: {action} failed: {error_line}", transient=is_transient_text(error_line))
 
 
 class Engine(Protocol):
@@ -172,13 +142,7 @@ class DockerEngine:
                     if on_line is not None:
                         on_line(line)
         except DockerException as exc:
-            log = error_excerpt(tail)
-            registry_error = classify_push_failure(image, _last_error(tail))
-            if registry_error is not None:
-                raise registry_error from None
-            last = _last_error(tail)
-            message = f"docker buildx build failed (exit {exc.return_code}): {last}"
-            raise BuildError(image, message, log=log, transient=bool(_LOST_SESSION.search(last))) from None
+            raise build_failure(image, exc.return_code, tail) from None
 
     def pull(self, request: PullRequest) -> None:
         from python_on_whales.exceptions import DockerException
@@ -358,10 +322,3 @@ def _engine_unreachable(exc: Any) -> bool:
 def _first_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1] if lines else "(no output)"
-
-
-def _last_error(tail: Sequence[str]) -> str:
-    for line in reversed(tail):
-        if "ERROR" in line or "error" in line:
-            return line.strip()
-    return tail[-1].strip() if tail else "(no output)"
