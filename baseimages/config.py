@@ -27,7 +27,7 @@ from typing import Any
 from . import offline
 from .errors import ConfigError
 from .metrics_kinds import PushgatewayUrl
-from .schema import AnyPath, ExistingPath, OutputPath, PlatformList, Setting, Text, WholeNumber, checked
+from .schema import AnyPath, ExistingPath, OutputPath, PlatformList, Setting, Switch, Text, WholeNumber, checked
 
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
 USER_ENV = "BASEIMAGES_REGISTRY_USER"
@@ -83,6 +83,9 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "attempts per registry request"),
     Setting("retry-max-seconds", "BASEIMAGES_RETRY_MAX_SECONDS", "--retry-max-seconds", WholeNumber(1), 300,
             "seconds per registry request, waits between attempts included"),
+    Setting("build-cache", "BASEIMAGES_BUILD_CACHE", "--no-build-cache", Switch(flag_sets=False), True,
+            "when pushing, each build reads and writes its BuildKit cache at `REPO:buildcache-<arch>` "
+            "in the push registry (one ref per platform, `mode=max`)"),
     Setting("lock-dir", "BASEIMAGES_LOCK_DIR", "--lock-dir", AnyPath(), Path("~/.cache/baseimages/locks"),
             "where run locks live"),
     Setting("wheelhouse", "BASEIMAGES_WHEELHOUSE", "--wheelhouse", ExistingPath(directory=True), None,
@@ -150,6 +153,7 @@ class Settings:
     refresh_days: int = _declared("refresh_days")
     retry_attempts: int = _declared("retry_attempts")  # per registry request
     retry_max_seconds: int = _declared("retry_max_seconds")  # per registry request, waits included
+    build_cache: bool = _declared("build_cache")  # see baseimages.build_cache
     credentials: Credentials | None = field(default=None, repr=False)  # login for `registry`
     lock_dir: Path = _declared("lock_dir")
     ca_bundle: Path | None = _declared("ca_bundle")

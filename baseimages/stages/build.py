@@ -8,6 +8,7 @@ import dataclasses
 import shlex
 from pathlib import Path
 
+from ..build_cache import registry_cache
 from ..engine import BuildRequest
 from ..events import Phase
 from ..fingerprint import Inputs, compute_inputs
@@ -154,6 +155,8 @@ def build_request(
         inputs=inputs,
     )
     output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
+    enabled = ctx.push and tools.settings.build_cache
+    cache = registry_cache(ctx.image.repository, ctx.image.platforms, enabled=enabled, reuse=not tools.no_cache)
     if ctx.push:
         notes = index_annotations(created, parent.digest, inputs)
         output |= {f"annotation-index.{key}": value for key, value in notes.items()}
@@ -173,4 +176,6 @@ def build_request(
         metadata_file=metadata_file,
         provenance={"mode": "max"},
         no_cache=tools.no_cache,
+        cache_from=cache.cache_from,
+        cache_to=cache.cache_to,
     )
