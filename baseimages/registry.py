@@ -119,11 +119,13 @@ class RegistryClient(HttpClient):
 
     def blob_json(self, ref: Reference, digest: str, size: int | None = None) -> dict[str, Any]:
         """The blob DIGEST (of SIZE bytes, when known) of REF's repository, a JSON object: an image config."""
-        answer, url = self._read("GET", ref, "blobs", digest, lambda a, u: check_blob(a, u, digest, size))
-        if answer.status == 404:
-            raise RegistryError(f"{ref.repository}: blob {digest} not found")
-        check_blob(answer, url, digest, size)
+        answer, url = self._blob(ref, digest, size)
         return parse_json(answer, url, "an image config")
+
+    def blob(self, ref: Reference, digest: str, size: int | None = None) -> bytes:
+        """The bytes of the blob DIGEST (of SIZE bytes, when known) of REF's repository, checked against DIGEST."""
+        answer, _ = self._blob(ref, digest, size)
+        return answer.body
 
     def manifest(self, ref: Reference) -> Manifest | None:
         """The manifest at REF (a tag or a digest), checked: its digest, media type, bytes and document;
@@ -221,6 +223,13 @@ class RegistryClient(HttpClient):
         config = self.blob_json(ref, digest, size)
         what = f"the image config {digest}"
         return f"{field_of(config, 'os', str, str(ref), what)}/{field_of(config, 'architecture', str, str(ref), what)}"
+
+    def _blob(self, ref: Reference, digest: str, size: int | None) -> tuple[Response, str]:
+        answer, url = self._read("GET", ref, "blobs", digest, lambda a, u: check_blob(a, u, digest, size))
+        if answer.status == 404:
+            raise RegistryError(f"{ref.repository}: blob {digest} not found")
+        check_blob(answer, url, digest, size)
+        return answer, url
 
     def _found(self, ref: Reference, answer: Manifest | None) -> Manifest:
         if answer is None:

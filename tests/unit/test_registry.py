@@ -130,6 +130,14 @@ def test_blob_json_reads_a_config_checked_against_its_digest(fake_registry, tiny
     assert (config["os"], config["architecture"]) == ("linux", "amd64")
 
 
+def test_blob_reads_any_blob_as_bytes_checked_against_its_digest(fake_registry, make_client):
+    layer = bytes(range(256)) * 4  # not JSON, not UTF-8
+    digest = fake_registry.add_blob("team/tiny", layer)
+    assert make_client().blob(fake_registry.ref("team/tiny"), digest, size=len(layer)) == layer
+    with pytest.raises(RegistryError, match="not found"):
+        make_client().blob(fake_registry.ref("team/tiny"), sha256(b"nothing"))
+
+
 def test_blob_json_of_a_missing_blob_is_not_found(fake_registry, make_client):
     with pytest.raises(RegistryError, match="not found"):
         make_client().blob_json(fake_registry.ref("team/tiny"), sha256(b"nothing"))
