@@ -50,13 +50,11 @@ class BuildCache:
 NO_CACHE = BuildCache()
 
 
-def registry_cache(repository: str, platforms: tuple[str, ...], *, enabled: bool, reuse: bool) -> BuildCache:
-    """The registry cache of a build of REPOSITORY's image for PLATFORMS: read (when REUSE) and written at
-    the platform's ref when ENABLED (pushing, with the `build-cache` setting on). A build of several
-    platforms at once gets none: one ref holds the cache of one platform."""
-    if not enabled or len(platforms) != 1:
+def registry_cache(repository: str, platform: str, *, enabled: bool, reuse: bool) -> BuildCache:
+    """The registry cache of the build of PLATFORM of REPOSITORY's image: read (when REUSE) and written at
+    the platform's ref when ENABLED (pushing, with the `build-cache` setting on)."""
+    if not enabled:
         return NO_CACHE
-    ref = cache_ref(repository, platforms[0])
-    source = {"type": "registry", "ref": ref}
+    source = {"type": "registry", "ref": cache_ref(repository, platform)}
     target = {**source, "mode": "max", "ignore-error": "true"}
     return BuildCache(source if reuse else None, target)

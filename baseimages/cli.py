@@ -141,7 +141,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     for value in ns.platform:
         platforms.extend(parse_platforms(value, "--platform", value))
     overrides = {
-        setting.attr: setting.from_flag(text)
+        setting.attr: setting.from_flag(",".join(text) if isinstance(text, list) else text)
         for setting in SETTINGS
         if setting.flag is not None and (text := getattr(ns, setting.attr, None)) is not None
     }

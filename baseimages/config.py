@@ -27,7 +27,18 @@ from typing import Any
 from . import offline
 from .errors import ConfigError
 from .metrics_kinds import PushgatewayUrl
-from .schema import AnyPath, ExistingPath, OutputPath, PlatformList, Setting, Switch, Text, WholeNumber, checked
+from .schema import (
+    AnyPath,
+    ExistingPath,
+    OutputPath,
+    PlatformList,
+    PlatformMap,
+    Setting,
+    Switch,
+    Text,
+    WholeNumber,
+    checked,
+)
 
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
 USER_ENV = "BASEIMAGES_REGISTRY_USER"
@@ -71,6 +82,9 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "repository path under the registry; empty for none"),
     Setting("platforms", "BASEIMAGES_PLATFORMS", None, _PLATFORMS, ("linux/amd64", "linux/arm64"),
             "the platforms of an image whose image.yaml names none"),
+    Setting("builders", "BASEIMAGES_BUILDERS", "--builder", PlatformMap(), {},
+            "the buildx builder (or Docker context) that builds a platform, e.g. `linux/arm64=arm-node`; "
+            "[tool.baseimages.builders] table; an unmapped platform builds on the default builder"),
     Setting("images-dir", "BASEIMAGES_IMAGES_DIR", None, AnyPath(), Path("images"),
             "the catalog folder, relative to the project root"),
     Setting("source", "BASEIMAGES_SOURCE", None, Text(), "",
@@ -147,6 +161,7 @@ class Settings:
     registry: str = _declared("registry")
     namespace: str = _declared("namespace")
     platforms: tuple[str, ...] = _declared("platforms")
+    builders: dict[str, str] = _declared("builders")  # platform -> buildx builder (or Docker context)
     images_dir: Path = _declared("images_dir")
     source: str = _declared("source")
     jobs: int = _declared("jobs")

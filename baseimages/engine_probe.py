@@ -117,6 +117,12 @@ class DockerProbe:
         listed = self._ask("docker buildx ls", lambda docker: docker.buildx.list())
         return sorted((_builder(b, current) for b in listed), key=lambda b: (not b.current, b.name))
 
+    def builder(self, name: str) -> BuilderInfo:
+        """The builder (or Docker context) NAME, booted first so that it lists its platforms."""
+        return _builder(
+            self._ask(f"docker buildx inspect --bootstrap {name}", lambda d: d.buildx.inspect(name, True)), None
+        )
+
     def cache_usage(self) -> CacheUsage:
         # `docker system df` lists containers too, and fails when one goes away while it counts: ask twice.
         try:

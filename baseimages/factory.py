@@ -15,10 +15,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .builders import check_builders
 from .catalog import Catalog, ImageSpec
 from .changes import Current, Decision, RefreshPolicy, decide_plan
 from .config import Settings
 from .engine import DockerEngine, Engine
+from .engine_probe import DockerProbe
 from .errors import ConfigError, RegistryError
 from .events import Event, EventSink, Phase
 from .observers import Observers, RunObserver, default_observers
@@ -101,6 +103,7 @@ class Factory:
         if self._engine is None:
             engine = DockerEngine()
             engine.check(sorted(self._platforms))
+            check_builders(self.settings.builders, sorted(self._platforms), DockerProbe().builder)
             if self.settings.credentials is not None:  # so that BuildKit and pulls can read the registry too
                 engine.login(self.settings.registry, self.settings.credentials)
             self._engine = engine

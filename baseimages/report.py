@@ -43,6 +43,7 @@ class PlatformResult:
     seconds: float = 0.0
     parent_compressed_bytes: int | None = None  # the parent's, where the size budget holds growth over it
     previous_bytes: int | None = None  # this platform's compressed size in the previous build (see stages.sizes)
+    builder: str = ""  # the buildx builder that built this platform (`default`: no --builder); "" when not built here
 
     @property
     def executed(self) -> int:
@@ -84,6 +85,7 @@ class ImageResult:
     digest: str | None = None
     parent_ref: str | None = None  # what BASE_IMAGE was set to (pinned by digest)
     platforms: list[PlatformResult] = field(default_factory=list)
+    builders: dict[str, str] = field(default_factory=dict)  # platform -> the builder that built it in this run
     tags: list[str] = field(default_factory=list)  # tags moved to DIGEST in this run
     seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall time
     timeline: dict[str, tuple[float, float]] = field(default_factory=dict)  # phase -> (start, end) in the run
@@ -112,6 +114,7 @@ class ImageResult:
             "digest": self.digest,
             "parent_ref": self.parent_ref,
             "platforms": [p.to_dict() for p in self.platforms],
+            "builders": self.builders,
             "tags": self.tags,
             "reasons": self.reasons,
             "fingerprint": self.fingerprint,

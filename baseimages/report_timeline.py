@@ -90,7 +90,8 @@ def _bars(image: ImageResult, platform: str, y: float, scale: float) -> list[str
         x = LABEL_WIDTH + start * scale
         width = max(MIN_BAR, (end - start) * scale)
         seconds = bar_seconds(image, platform, phase, start, end)
-        title = f"{image.name} {platform} {phase}: {seconds:.2f} s (at {start:.2f} s to {end:.2f} s)"
+        builder = f" on {image.builders[platform]}" if phase == "build" and platform in image.builders else ""
+        title = f"{image.name} {platform} {phase}{builder}: {seconds:.2f} s (at {start:.2f} s to {end:.2f} s)"
         out.append(
             f'<rect class="bar" data-image="{escape(image.name)}" data-platform="{escape(platform)}" '
             f'data-phase="{escape(phase)}" x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" '

@@ -9,6 +9,7 @@ and the key, `environment` and the variable, or the flag and the value.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ class Kind(Generic[T]):
     name: str  # the README's "type" column
     metavar: str  # the value in a flag's help
     flag_const: str | None = None  # a switch: the text its flag stands for (the flag takes no value)
+    repeatable: bool = False  # its flag may be given more than once (the values are joined with commas)
 
     def check(self, value: object) -> T:
         """VALUE as Python gives it (a default, a library override), checked and normalised."""
@@ -156,6 +158,47 @@ class Switch(Kind[bool]):
         return self.check(value)
 
 
+_BUILDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class PlatformMap(Kind[dict[str, str]]):
+    """Platforms mapped to names (buildx builders or Docker contexts): TOML a table
+    `"linux/arm64" = "NAME"`; text `linux/arm64=NAME,linux/amd64=NAME`; a repeatable flag `PLATFORM=NAME`."""
+
+    name = "table of os/arch = builder (PLATFORM=NAME,... in the environment)"
+    metavar = "PLATFORM=NAME"
+    repeatable = True
+
+    def check(self, value: object) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise Invalid(f"must be a table of platform = builder name, got {type(value).__name__}")
+        out: dict[str, str] = {}
+        for platform, builder in value.items():
+            problem = platform_problem(platform) if isinstance(platform, str) else f"{platform!r} is not a platform"
+            if problem is not None:
+                raise Invalid(problem)
+            if not isinstance(builder, str) or not _BUILDER_NAME.match(builder):
+                raise Invalid(f"{platform} = {builder!r} is not a builder or Docker context name")
+            out[platform] = builder
+        return out
+
+    def from_text(self, text: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for item in (part.strip() for part in text.split(",")):
+            if not item:
+                continue
+            platform, equals, builder = item.partition("=")
+            if not equals:
+                raise Invalid(f"{item!r} is not PLATFORM=NAME, e.g. linux/arm64=arm-node")
+            if platform.strip() in out:
+                raise Invalid(f"{platform.strip()} is mapped twice")
+            out[platform.strip()] = builder.strip()
+        return self.check(out)
+
+    def from_toml(self, value: object) -> dict[str, str]:
+        return self.check(value)
+
+
 class AnyPath(Kind[Path]):
     """A path that need not exist yet; `~` is expanded, a relative path stays relative."""
 
@@ -273,10 +316,12 @@ class Setting(Generic[T]):
         return self.flag if self.kind.flag_const is not None else f"{self.flag} {self.kind.metavar}"
 
     def flag_arguments(self) -> dict[str, Any]:
-        """argparse's `add_argument` keywords for the flag: a value, or a switch that stands for `flag_const`."""
+        """argparse's `add_argument` keywords for the flag: a value (repeatable or not), or a switch that stands
+        for `flag_const`."""
         if self.kind.flag_const is not None:
             return {"dest": self.attr, "action": "store_const", "const": self.kind.flag_const, "help": self.flag_help()}
-        return {"dest": self.attr, "metavar": self.kind.metavar, "help": self.flag_help()}
+        action = "append" if self.kind.repeatable else "store"  # a repeated flag's values are joined with commas
+        return {"dest": self.attr, "metavar": self.kind.metavar, "help": self.flag_help(), "action": action}
 
     def flag_help(self) -> str:
         if isinstance(self.default, bool):
@@ -304,4 +349,6 @@ def toml_literal(value: object) -> str:
         value = str(value)
     if isinstance(value, tuple):
         value = list(value)
+    if isinstance(value, dict):  # an inline table
+        return "{" + ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in value.items()) + "}"
     return json.dumps(value)

@@ -34,21 +34,25 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Note = Callable[[str, "str | None"], None]  # (detail, platform): progress of the stage that runs
+PARENT_CONTEXT = "baseimages-parent"  # the named build context a child's FROM reads its parent from
 
 
 @dataclass(frozen=True)
 class Pinned:
     """An image as the next build uses it: REF (what BASE_IMAGE is set to) and the DIGEST it must be.
 
-    A parent built in this run is used from the local image store by its candidate tag (BuildKit's
-    docker driver resolves a local image by tag only; by digest it would ask the registry), checked
-    against its digest right before use. Others are pinned by digest in their registry.
+    A parent built in this run is in the local image store under its candidate tag (REF; the smoke
+    tests run it there), checked against its digest right before use, and in an OCI layout directory
+    (LAYOUT): each per-platform build of a child reads it from there as a named build context,
+    `oci-layout://LAYOUT@DIGEST`, on whatever builder it runs. Others are pinned by digest in their
+    registry.
     """
 
     ref: str
     digest: str
     local: bool
     name: str = ""  # what a consumer calls it (the `base.name` label): its immutable tag, or the catalog's name
+    layout: Path | None = None  # the OCI layout a child's build reads it from (a parent built in this run)
 
     @property
     def label_name(self) -> str:
@@ -60,8 +64,16 @@ class Pinned:
 
     @property
     def from_ref(self) -> str:
-        """What a child's BASE_IMAGE is set to."""
+        """What a child's BASE_IMAGE is set to: the named build context of its layout, else its pinned ref."""
+        if self.layout is not None:
+            return PARENT_CONTEXT
         return self.ref if self.local else self.pinned_ref
+
+    def build_contexts(self) -> dict[str, str]:
+        """The named build context a child's build reads this image from (none when it is in a registry)."""
+        if self.layout is None:
+            return {}
+        return {PARENT_CONTEXT: f"oci-layout://{self.layout}@{self.digest}"}
 
 
 class Tools:

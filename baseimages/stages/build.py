@@ -1,11 +1,12 @@
-"""Resolve the base, then build every platform of an image in one buildx build into the local image
-store under its candidate tag (never a promoted one), with OCI labels and, when pushing, the index
-annotations that change detection reads back."""
+"""Resolve the base, then build each platform of an image on its own builder, merge the platforms into
+one image index (with, when pushing, the annotations that change detection reads back) and load it into
+the local image store under its candidate tag (never a promoted one), with OCI labels."""
 
 from __future__ import annotations
 
 import dataclasses
 import shlex
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..build_cache import registry_cache
@@ -13,6 +14,7 @@ from ..engine import BuildRequest
 from ..events import Phase
 from ..fingerprint import Inputs, compute_inputs
 from ..labels import image_labels, index_annotations
+from ..oci_merge import PlatformArchive, merge_platform_archives
 from ..reference import parse_reference
 from ..registry_upload import archive_index
 from .base import ImageContext, Pinned, Settled, Stage
@@ -45,32 +47,72 @@ class ResolveBase(Stage):
 
 
 class Build(Stage):
+    """One buildx build per platform, all at once, each on the builder the settings map its platform to
+    (the default builder otherwise) and into its own OCI archive; then the archives merged into one
+    image (`oci_merge`) that the local image store loads (smoke tests, contract) and children build FROM."""
+
     key = "build"
     phase = Phase.BUILDING
-
-    def detail(self, ctx: ImageContext) -> str:
-        return ", ".join(ctx.image.platforms)
+    per_platform = True
 
     def run(self, ctx: ImageContext) -> None:
         assert ctx.parent is not None
-        inputs = image_inputs(ctx, ctx.parent.digest)
+        parent = ctx.parent
+        inputs = image_inputs(ctx, parent.digest)
         ctx.result.fingerprint = inputs.fingerprint
-        archive = ctx.tools.workdir / f"{ctx.name}.oci.tar"
-        request = build_request(ctx, ctx.parent, inputs, archive=archive)
+        workdir = ctx.tools.workdir
         engine = ctx.tools.engine
-        digest = ctx.with_retries(lambda: engine.build(request, ctx.name, on_line=ctx.tools.line_sink(ctx.name)))
-        engine.load(archive)  # into the local image store, for the smoke tests and the children's builds
-        ctx.result.digest = digest
+
+        def one(platform: str) -> PlatformArchive:
+            archive = workdir / f"{ctx.name}.{_slug(platform)}.oci.tar"
+            request = build_request(ctx, parent, inputs, platform, archive)
+            builder = builder_name(request.builder)
+            ctx.result.builders[platform] = builder
+            ctx.note(f"building on {builder}", platform)
+            sink = ctx.tools.line_sink(ctx.name)
+            on_line = None if sink is None else (lambda line: sink(f"[{platform}] {line}"))
+            ctx.with_retries(lambda: engine.build(request, f"{ctx.name} ({platform})", on_line=on_line))
+            ctx.note(f"built on {builder}", platform)
+            return PlatformArchive(platform, archive)
+
+        platforms = ctx.image.platforms
+        with ThreadPoolExecutor(max_workers=max(1, len(platforms))) as pool:
+            parts = list(pool.map(one, platforms))
+        notes = index_annotations(ctx.plan.created, parent.digest, inputs) if ctx.push else {}
+        layout, archive = workdir / f"{ctx.name}.oci", workdir / f"{ctx.name}.oci.tar"
+        merged = merge_platform_archives(parts, layout, archive, notes)
+        for part in parts:
+            part.archive.unlink(missing_ok=True)
+        engine.load(archive)  # into the local image store, for the smoke tests and the contract
+        ctx.note(f"merged {len(parts)} platforms: {merged.digest}", None)
+        ctx.result.digest = merged.digest
         ctx.archive = archive
-        ctx.built = Pinned(candidate_ref(ctx), digest, local=True)
+        ctx.built = Pinned(candidate_ref(ctx), merged.digest, local=True, layout=layout)
 
     def describe(self, ctx: ImageContext) -> list[str]:
         assert ctx.parent is not None
-        archive = Path(f"<tmp>/{ctx.name}.oci.tar")
-        request = build_request(ctx, ctx.parent, None, archive=archive, metadata_file=Path("<metadata.json>"))
-        ctx.built = Pinned(candidate_ref(ctx), f"<digest of {ctx.name}>", local=True)
+        lines = []
+        for platform in ctx.image.platforms:
+            archive = Path(f"<tmp>/{ctx.name}.{_slug(platform)}.oci.tar")
+            request = build_request(ctx, ctx.parent, None, platform, archive, metadata_file=Path("<metadata.json>"))
+            lines.append(shlex.join(request.argv()))
+        layout, archive = Path(f"<tmp>/{ctx.name}.oci"), Path(f"<tmp>/{ctx.name}.oci.tar")
+        notes = index_annotations(ctx.plan.created, ctx.parent.digest, None) if ctx.push else {}
+        annotated = "".join(f", {key}={value}" for key, value in notes.items())
+        lines.append(f"# merge the platform archives into one index: {layout} and {archive}{annotated}")
+        lines.append(shlex.join(["docker", "image", "load", "--quiet", "--input", str(archive)]))
+        ctx.built = Pinned(candidate_ref(ctx), f"<digest of {ctx.name}>", local=True, layout=layout)
         ctx.archive = archive
-        return [shlex.join(request.argv()), shlex.join(["docker", "image", "load", "--quiet", "--input", str(archive)])]
+        return lines
+
+
+def builder_name(builder: str | None) -> str:
+    """How progress and the report name a build's builder: its name, or `default` (no --builder)."""
+    return builder or "default"
+
+
+def _slug(platform: str) -> str:
+    return platform.replace("/", "-")
 
 
 class Identify(Stage):
@@ -136,10 +178,16 @@ def image_inputs(ctx: ImageContext, parent_digest: str) -> Inputs:
 
 
 def build_request(
-    ctx: ImageContext, parent: Pinned, inputs: Inputs | None, archive: Path, metadata_file: Path | None = None
+    ctx: ImageContext,
+    parent: Pinned,
+    inputs: Inputs | None,
+    platform: str,
+    archive: Path,
+    metadata_file: Path | None = None,
 ) -> BuildRequest:
-    """The build of CTX's image FROM PARENT: every platform into one OCI archive with its timestamps
-    rewritten to SOURCE_DATE_EPOCH (reproducible), named with the candidate tag, with BuildKit's provenance."""
+    """The build of PLATFORM of CTX's image FROM PARENT (that platform of it), on the builder the settings
+    map PLATFORM to: one OCI archive with its timestamps rewritten to SOURCE_DATE_EPOCH (reproducible),
+    named with the candidate tag, with BuildKit's provenance."""
     spec = ctx.image.spec
     tools = ctx.tools
     created = ctx.plan.created
@@ -156,24 +204,22 @@ def build_request(
     )
     output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
     enabled = ctx.push and tools.settings.build_cache
-    cache = registry_cache(ctx.image.repository, ctx.image.platforms, enabled=enabled, reuse=not tools.no_cache)
-    if ctx.push:
-        notes = index_annotations(created, parent.digest, inputs)
-        output |= {f"annotation-index.{key}": value for key, value in notes.items()}
+    cache = registry_cache(ctx.image.repository, platform, enabled=enabled, reuse=not tools.no_cache)
     return BuildRequest(
         context=spec.directory,
         dockerfile=spec.dockerfile,
-        platforms=ctx.image.platforms,
+        platforms=(platform,),
         build_args={
             "BASE_IMAGE": parent.from_ref,
             "SOURCE_DATE_EPOCH": str(ctx.plan.source_date_epoch),
             **spec.build_args,
         },
-        build_contexts=tools.settings.build_contexts(),
+        build_contexts={**tools.settings.build_contexts(), **parent.build_contexts()},
         labels=labels,
         secrets=tools.settings.build_secrets(),
         output=output,
         metadata_file=metadata_file,
+        builder=tools.settings.builders.get(platform),
         provenance={"mode": "max"},
         no_cache=tools.no_cache,
         cache_from=cache.cache_from,

@@ -34,6 +34,8 @@ class SmokeTest(Stage):
         ctx.result.platforms = smoke_all(
             tools.engine, tools.registry, spec, built.ref, ctx.image.platforms, ctx.index, ctx.note
         )
+        for platform_result in ctx.result.platforms:
+            platform_result.builder = ctx.result.builders.get(platform_result.platform, "")
         if ctx.index is not None:
             parent_index = None
             if ctx.parent is not None and spec.size_budget and spec.size_budget.max_mb_over_parent:

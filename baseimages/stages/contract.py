@@ -32,7 +32,7 @@ class ContractTest(Stage):
             tools.engine,
             ctx.name,
             contract,
-            ctx.built.from_ref,
+            ctx.built.ref,  # the candidate in the local image store (the contract builds there)
             tools.resolve_external(contract.runtime),
             ctx.image.platforms,
             secrets=tools.settings.build_secrets(),

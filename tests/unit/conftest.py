@@ -135,6 +135,13 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
         "platforms": SettingSample(
             '["linux/arm64"]', "linux/amd64, linux/s390x", ("linux/amd64", "linux/s390x"), '["linux/amd65"]', "linux/x"
         ),
+        "builders": SettingSample(
+            '{"linux/arm64" = "arm-toml"}',
+            "linux/arm64=arm-text, linux/amd64=default",
+            {"linux/arm64": "arm-text", "linux/amd64": "default"},
+            '"arm-toml"',
+            "linux/arm64",
+        ),
         "images-dir": SettingSample('"catalog"', "other", Path("other"), "5", None),
         "source": SettingSample(
             '"https://toml.example/r"', "https://text.example/r", "https://text.example/r", "5", None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tarfile
 import threading
 import time
 import uuid
@@ -44,24 +45,30 @@ class FakeEngine:
     build_seconds: float = 0.0
     reproducible: bool = False  # the same image manifests for the same build request (the index still differs)
     slow: set[str] = field(default_factory=set)
-    builds: list[str] = field(default_factory=list)
+    builds: list[str] = field(default_factory=list)  # the image of each build (one per platform)
+    platform_builds: list[tuple[str, str, str | None]] = field(default_factory=list)  # (image, platform, builder)
+    by_platform: dict[tuple[str, str], BuildRequest] = field(default_factory=dict)  # (image, platform) -> request
     loaded: list[str] = field(default_factory=list)  # archives `docker image load` was given
     exported: list[tuple[str, str]] = field(default_factory=list)  # (image, platform) root filesystems exported
     requests: dict[str, BuildRequest] = field(default_factory=dict)  # image name -> its last build request
     runs: list[RunRequest] = field(default_factory=list)
     local: dict[str, str] = field(default_factory=dict)  # output name -> digest
     platforms: dict[str, list[str]] = field(default_factory=dict)
-    concurrent: int = 0
-    most_concurrent: int = 0
+    most_concurrent: int = 0  # images building at once
+    most_concurrent_of_image: int = 0  # builds of one image (its platforms) at once
+    _building: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def build(self, request: BuildRequest, image: str, on_line: Any = None) -> str:
         name = image.split(" ")[0]
         with self._lock:
-            self.builds.append(image)
+            self.builds.append(name)
+            self.platform_builds += [(name, platform, request.builder) for platform in request.platforms]
             self.requests[name] = request
-            self.concurrent += 1
-            self.most_concurrent = max(self.most_concurrent, self.concurrent)
+            self.by_platform[(name, ",".join(request.platforms))] = request
+            self._building[name] = self._building.get(name, 0) + 1
+            self.most_concurrent = max(self.most_concurrent, len(self._building))
+            self.most_concurrent_of_image = max(self.most_concurrent_of_image, self._building[name])
         try:
             time.sleep(0.5 if name in self.slow else self.build_seconds)
             if name == self.interrupt_build:
@@ -79,13 +86,16 @@ class FakeEngine:
                 seed, platforms=request.platforms, annotations=notes, attestation=True, run=str(uuid.uuid4())
             )
             if "dest" in request.output:
-                image.write_archive(Path(request.output["dest"]))
-            self.local[output] = image.digest  # `docker image load` of it names it so
-            self.platforms[output] = list(request.platforms)
+                image.write_archive(Path(request.output["dest"]), name=output)
+            with self._lock:
+                self.platforms.setdefault(output, [])
+                self.platforms[output] += [p for p in request.platforms if p not in self.platforms[output]]
             return image.digest
         finally:
             with self._lock:
-                self.concurrent -= 1
+                self._building[name] -= 1
+                if not self._building[name]:
+                    del self._building[name]
 
     def pull(self, request: PullRequest) -> None:
         return None
@@ -103,7 +113,13 @@ class FakeEngine:
         return {"Env": [], "Labels": {}, "User": "", "WorkingDir": ""}
 
     def load(self, archive: Path) -> None:
+        """`docker image load`: the archive's index under the name its index.json gives it."""
         self.loaded.append(archive.name)
+        with tarfile.open(archive) as tar:
+            handle = tar.extractfile("index.json")
+            assert handle is not None
+            top = json.loads(handle.read())["manifests"][0]
+        self.local[top["annotations"]["io.containerd.image.name"]] = top["digest"]
 
     def export_rootfs(self, image: str, platform: str, dest: Path) -> None:
         """A root filesystem with a dpkg status and one Python distribution, as the image would have."""

@@ -152,7 +152,7 @@ def test_push_dry_run_passes_ca_bundle_and_index_url_as_secrets_without_leaking_
     assert PASSWORD not in out and PASSWORD not in err
     assert "pypi.corp.example" not in out
     builds = _build_lines(out)
-    assert len(builds) == 3
+    assert len(builds) == 6  # one per image and platform
     for argv in builds:
         assert f"--secret id=ca-bundle,src={bundle.resolve()}" in shlex.join(argv)
         assert "id=index-url,env=BASEIMAGES_INDEX_URL" in argv
@@ -163,25 +163,35 @@ def test_push_dry_run_without_offline_inputs_has_no_secrets(project):
     code, out, _ = run("push", "--dry-run", "--project", str(project.root))
     assert code == 0
     assert "--secret" not in out
-    assert "--build-context" not in out
+    contexts = [argv[i + 1] for argv in _build_lines(out) for i, flag in enumerate(argv) if flag == "--build-context"]
+    assert contexts  # the children's parents, and nothing else
+    assert all(context.startswith("baseimages-parent=oci-layout://<tmp>/") for context in contexts)
 
 
 def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_candidates(project):
     code, out, _ = run("push", "--dry-run", "--project", str(project.root), "--only", "ml")
     assert code == 0
-    uv, ml = _build_lines(out)
-    assert "BASE_IMAGE=python:3.11-slim@<digest of python:3.11-slim>" in uv
-    # The parent built in this run is used from the local store by its candidate tag, its digest recorded.
-    assert "BASE_IMAGE=registry.test:5000/team/uv:candidate-1.0.0" in ml
-    # One OCI archive, timestamps rewritten (reproducible), with provenance; loaded into the local store.
+    uv_amd64, uv_arm64, ml_amd64, ml_arm64 = _build_lines(out)
+    assert "BASE_IMAGE=python:3.11-slim@<digest of python:3.11-slim>" in uv_amd64
+    # One build per platform, each into its own OCI archive, timestamps rewritten (reproducible), with provenance.
+    for argv, platform in [(uv_amd64, "linux/amd64"), (uv_arm64, "linux/arm64")]:
+        assert argv[argv.index("--platform") + 1] == platform
+    ml = ml_arm64
+    assert ml[ml.index("--platform") + 1] == "linux/arm64"
+    # The parent built in this run is read from its OCI layout, by digest; that platform of it is picked.
+    assert "BASE_IMAGE=baseimages-parent" in ml
+    assert ml[ml.index("--build-context") + 1] == "baseimages-parent=oci-layout://<tmp>/uv.oci@<digest of uv>"
     output = ml[ml.index("--output") + 1]
-    assert output.startswith(
-        "type=oci,dest=<tmp>/ml.oci.tar,name=registry.test:5000/team/ml:candidate-2.0.0,rewrite-timestamp=true,"
+    assert output == (
+        "type=oci,dest=<tmp>/ml.linux-arm64.oci.tar,name=registry.test:5000/team/ml:candidate-2.0.0,"
+        "rewrite-timestamp=true"
     )
-    assert "push=true" not in output
-    assert "annotation-index.org.opencontainers.image.base.digest=<digest of uv>" in output
+    assert "--builder" not in ml  # no mapping: the default builder
     assert ml[ml.index("--provenance") + 1] == "mode=max"
     assert "SOURCE_DATE_EPOCH=" in " ".join(ml)
+    # Then merged into one index, with the annotations change detection reads back; loaded into the local store.
+    merge = next(line for line in out.splitlines() if line.startswith("# merge") and "<tmp>/ml.oci.tar" in line)
+    assert "org.opencontainers.image.base.digest=<digest of uv>" in merge
     lines = out.splitlines()
     assert "docker image load --quiet --input '<tmp>/ml.oci.tar'" in lines
     assert "# upload <tmp>/ml.oci.tar to registry.test:5000/team/ml:candidate-2.0.0" in out
@@ -201,7 +211,7 @@ def test_build_dry_run_does_not_push(project):
     assert code == 0
     assert "push=true" not in out
     assert "docker image save" not in out and "# upload" not in out and "# tag" not in out
-    assert len(_build_lines(out)) == 3
+    assert len(_build_lines(out)) == 6
 
 
 def test_dry_run_uses_the_wheelhouse_detected_from_pip_find_links(project, tmp_path, monkeypatch):
@@ -210,8 +220,8 @@ def test_dry_run_uses_the_wheelhouse_detected_from_pip_find_links(project, tmp_p
     monkeypatch.setenv("PIP_FIND_LINKS", f"https://pypi.example/wheels {wheels}")
     code, out, _ = run("build", "--dry-run", "--project", str(project.root), "--only", "uv")
     assert code == 0
-    (argv,) = _build_lines(out)
-    assert f"wheelhouse={wheels.resolve()}" in argv
+    for argv in _build_lines(out):
+        assert f"wheelhouse={wheels.resolve()}" in argv
 
 
 @pytest.mark.parametrize(
@@ -271,6 +281,8 @@ def test_every_setting_flag_overrides_the_value_set_elsewhere(setting, place, tm
         pyproject(tmp_path, f"{setting.key} = {sample.toml}\n")
     else:
         given = tomllib.loads(f"v = {sample.toml}")["v"]
+        if isinstance(given, dict):
+            given = [f"{key}={value}" for key, value in given.items()]
         env[setting.env] = ",".join(given) if isinstance(given, list) else str(given)
     command = _command(setting)
     without_flag = parse_args([command, "--project", str(tmp_path)]).settings(environ=env)

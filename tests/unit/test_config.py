@@ -119,7 +119,9 @@ def test_every_declared_environment_variable_is_baseimages_and_the_key():
         assert setting.env == "BASEIMAGES_" + setting.key.upper().replace("-", "_").replace(".", "_")
         name = setting.key.rpartition(".")[2]
         switch_prefix = "no-" if setting.kind.flag_const == "false" else ""  # a switch's flag that turns it off
-        assert setting.flag in (None, f"--{switch_prefix}{name}")
+        flag = f"--{switch_prefix}{name}"
+        # A repeatable flag is named for one value: --builder PLATFORM=NAME for the setting `builders`.
+        assert setting.flag in (None, flag.removesuffix("s") if setting.kind.repeatable else flag)
 
 
 # --------------------------------------------------------------------------- where a value comes from
