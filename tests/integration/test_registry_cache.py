@@ -1,20 +1,25 @@
 """The registry build cache on the real engine: a push of python311-uv writes one cache ref per platform,
-and no blob of those refs carries a build secret (the CA bundle or the package index URL)."""
+no blob of those refs carries a build secret (the CA bundle or the package index URL), and a cache
+registry that does not answer costs a build its cache, not its image (dockerd's BuildKit honours
+`ignore-error=true` on the export)."""
 
 from __future__ import annotations
 
 import gzip
+import socket
 import uuid
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from secret_scan import host_only_needles
 
 from baseimages import Factory, ImageStatus, RunReport, Settings, load_catalog, make_plan
-from baseimages.build_cache import cache_ref
+from baseimages.build_cache import cache_ref, registry_cache
 from baseimages.config import INDEX_URL_ENV
-from baseimages.engine import DockerEngine
+from baseimages.engine import BuildRequest, DockerEngine
+from baseimages.errors import BaseImagesError
 from baseimages.reference import parse_reference
 from baseimages.registry import RegistryClient
 
@@ -90,3 +95,38 @@ def test_without_the_build_cache_a_push_writes_no_cache_ref(
     assert result.status is ImageStatus.PROMOTED, result.error
     tags = registry_client.tags(parse_reference(result.repository))
     assert "latest" in tags and not [tag for tag in tags if tag.startswith("buildcache")]
+
+
+def _tiny_build(tmp_path: Path, cache_to: dict[str, str] | None, cache_from: dict[str, str] | None) -> BuildRequest:
+    context = tmp_path / "context"
+    context.mkdir(exist_ok=True)
+    (context / "hello").write_text(uuid.uuid4().hex)  # a step that runs, and a cache worth exporting
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY hello /hello\n")
+    return BuildRequest(
+        context=context,
+        dockerfile=context / "Dockerfile",
+        platforms=["linux/amd64"],
+        output={"type": "oci", "dest": str(tmp_path / "out.oci.tar")},
+        cache_from=cache_from,
+        cache_to=cache_to,
+    )
+
+
+def test_an_unreachable_cache_registry_fails_no_build_with_ignore_error_and_would_fail_it_without(
+    engine: DockerEngine, tmp_path: Path
+) -> None:
+    dead = {"type": "registry", "ref": f"127.0.0.1:{_closed_port()}/nowhere/tiny:buildcache-amd64"}
+    tolerant = registry_cache("unused", "linux/amd64", enabled=True, reuse=True)
+    assert tolerant.cache_to is not None and tolerant.cache_to["ignore-error"] == "true"
+    built = engine.build(_tiny_build(tmp_path, {**dead, "mode": "max", "ignore-error": "true"}, dead), "tiny")
+    assert built.startswith("sha256:") and (tmp_path / "out.oci.tar").is_file()
+    with pytest.raises(BaseImagesError) as info:
+        engine.build(_tiny_build(tmp_path, {**dead, "mode": "max"}, None), "tiny")
+    assert "127.0.0.1" in str(info.value) or "connection refused" in str(info.value).lower()
+
+
+def _closed_port() -> int:
+    """A local TCP port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
