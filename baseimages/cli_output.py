@@ -91,9 +91,13 @@ def print_summary(report: RunReport, out: TextIO, err: TextIO, log_files: Mappin
             size = f" {platform.compressed_bytes / 1e6:.1f} MB" if platform.compressed_bytes else ""
             skipped = [c for c in platform.checks if c.status is Status.SKIPPED]
             passed = sum(c.status is Status.PASSED for c in platform.checks)
+            built = f", built on {platform.builder}" if platform.builder else ""
             print(
                 f"    {platform.platform:<14} {platform.status.value:<8} "
-                f"{passed}/{platform.executed} checks passed" + (f", {len(skipped)} skipped" if skipped else "") + size,
+                f"{passed}/{platform.executed} checks passed"
+                + (f", {len(skipped)} skipped" if skipped else "")
+                + size
+                + built,
                 file=out,
             )
             if platform.executed == 0:

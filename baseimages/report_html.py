@@ -60,7 +60,7 @@ def render_html(report: RunReport, log_files: Mapping[str, Path] | None = None) 
 
 def _table(report: RunReport) -> str:
     phases = view.phases(report)
-    header = ["image", "platform", "status", "digest", "size", "change", *phases, "total", "reason"]
+    header = ["image", "platform", "builder", "status", "digest", "size", "change", *phases, "total", "reason"]
     lines = ['<table class="images">', "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>"]
     for row in view.rows(report):
         digest = (
@@ -69,6 +69,7 @@ def _table(report: RunReport) -> str:
         cells = [
             f"<td>{escape(row.image)}</td>",
             f"<td>{escape(row.platform)}</td>",
+            f"<td>{escape(row.builder)}</td>",
             f'<td class="status-{escape(row.status)}">{escape(row.status)}</td>',
             f"<td>{digest}</td>",
             f'<td class="num">{escape(row.size_text)}</td>',

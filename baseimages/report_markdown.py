@@ -40,12 +40,13 @@ def headline(report: RunReport) -> str:
 
 def table(report: RunReport) -> list[str]:
     phases = view.phases(report)
-    header = ["image", "platform", "status", "digest", "size", "change", *phases, "total", "reason"]
+    header = ["image", "platform", "builder", "status", "digest", "size", "change", *phases, "total", "reason"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in view.rows(report):
         cells = [
             row.image,
             row.platform,
+            row.builder,
             f"**{row.status}**" if row.status in ("failed", "blocked") else row.status,
             f"`{view.short_digest(row.digest)}`" if row.digest else "-",
             row.size_text,

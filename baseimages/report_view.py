@@ -23,6 +23,7 @@ MB = 1_000_000
 class Row:
     image: str
     platform: str
+    builder: str  # the builder that built the platform in this run; "-" when it was not built here
     status: str  # passed | degraded | failed | skipped-unchanged | blocked | tested | planned
     digest: str | None
     size: int | None  # compressed bytes
@@ -84,7 +85,11 @@ def rows(report: RunReport) -> list[Row]:
             reason = f"{reason}; failed: see the failures" if reason else "failed: see the failures"
         image_seconds = {key: round(value, 2) for key, value in image.seconds.items()}
         if not image.platforms:
-            out.append(Row(image.name, "all", _image_status(image), image.digest, None, None, image_seconds, reason))
+            builders = ", ".join(sorted(set(image.builders.values()))) or "-"
+            row = Row(
+                image.name, "all", builders, _image_status(image), image.digest, None, None, image_seconds, reason
+            )
+            out.append(row)
             continue
         for platform in image.platforms:
             durations = dict(image_seconds)
@@ -92,7 +97,10 @@ def rows(report: RunReport) -> list[Row]:
                 durations["smoke"] = round(platform.seconds, 2)
             status = _row_status(image, platform)
             size, previous = platform.compressed_bytes, platform.previous_bytes
-            out.append(Row(image.name, platform.platform, status, image.digest, size, previous, durations, reason))
+            builder = platform.builder or image.builders.get(platform.platform) or "-"
+            out.append(
+                Row(image.name, platform.platform, builder, status, image.digest, size, previous, durations, reason)
+            )
     return out
 
 

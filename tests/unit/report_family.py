@@ -136,10 +136,11 @@ def run_family(
     registry: MemoryRegistry | None = None,
     force: bool = False,
     jobs: int = 2,
+    builders: dict[str, str] | None = None,
     **factory: Any,
 ) -> RunReport:
     """A push of the family (written by `write_family`) through a Factory with ENGINE and REGISTRY."""
-    settings = Settings(root=catalog_writer.root, registry=REGISTRY, namespace="t", jobs=jobs)
+    settings = Settings(root=catalog_writer.root, registry=REGISTRY, namespace="t", jobs=jobs, builders=builders or {})
     catalog = catalog_writer.load()
     factory_ = Factory(
         settings,

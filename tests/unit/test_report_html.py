@@ -190,3 +190,10 @@ def test_an_unchanged_image_has_a_row_and_no_bar(catalog_writer):
     page = render_html(run_family(family, registry=registry))
     assert 'class="bar"' not in page
     assert page.count('class="note"') == 3 and ">skipped-unchanged</text>" in page
+
+
+def test_the_table_and_each_build_bar_name_the_builder_of_its_platform(catalog_writer):
+    report = run_family(write_family(catalog_writer), builders={"linux/arm64": "node2"})
+    page = render_html(report)
+    assert "<td>linux/arm64</td><td>node2</td>" in page and "<td>linux/amd64</td><td>default</td>" in page
+    assert re.search(r"<title>uv linux/arm64 build on node2: [0-9.]+ s", page)

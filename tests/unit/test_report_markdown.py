@@ -26,6 +26,12 @@ def _table(markdown: str) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 
+def test_each_row_names_the_builder_that_built_its_platform(family):
+    report = run_family(family, builders={"linux/arm64": "node2"})
+    rows = _table(render_markdown(report))
+    assert {(r["platform"], r["builder"]) for r in rows} == {("linux/amd64", "default"), ("linux/arm64", "node2")}
+
+
 def test_one_row_per_image_and_platform_with_status_digest_sizes_and_their_change(family):
     registry = GrowingRegistry()
     run_family(family, registry=registry)
