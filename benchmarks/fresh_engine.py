@@ -1,7 +1,8 @@
 """Scenario 5 of benchmarks/run.py: builds on a fresh engine, with and without the registry build cache.
 
-The fresh engine is the second node of `scripts/node2` (a dockerd and Docker context of its own), reset
-before every timed run: an empty image store and an empty BuildKit cache. Every platform builds there:
+The fresh engine is an instance of `scripts/node2` of the benchmark's own (a dockerd, Docker context,
+bridge and data folder of its own, so that tests using node2 are not disturbed), reset before every timed
+run: an empty image store and an empty BuildKit cache. Every platform builds there:
 baseimages with `--builder linux/amd64=NODE --builder linux/arm64=NODE` (its smoke tests and contract
 services still run on the main engine, which loads what was built), bake with `--builder NODE`.
 
@@ -23,6 +24,7 @@ engine, is what the registry cache promises.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
@@ -36,8 +38,18 @@ if TYPE_CHECKING:
     from run import Bench
 
 ROOT = Path(__file__).resolve().parents[1]
-NODE = "baseimages-node2"  # the Docker context (and buildx builder) scripts/node2 makes
 NODE_SCRIPT = ROOT / "scripts" / "node2"
+# An instance of scripts/node2 of the benchmark's own (its context, bridge, subnet, data and run folders),
+# so that resetting it never disturbs a node2 the tests use.
+NODE = "baseimages-bench-node"  # the Docker context, which buildx knows as a builder of that name
+NODE_ENV = {
+    "BASEIMAGES_NODE2_NAME": NODE,
+    "BASEIMAGES_NODE2_BRIDGE": "bi-bench",
+    "BASEIMAGES_NODE2_BRIDGE_CIDR": "172.31.251.1/24",
+    "BASEIMAGES_NODE2_SUBNET": "172.31.251.0/24",
+    "BASEIMAGES_NODE2_STATE": "/var/lib/baseimages-bench-node",
+    "BASEIMAGES_NODE2_RUN": "/run/bi-bench",
+}
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]
 VARIANTS = [("baseimages", True), ("bake", True), ("baseimages", False), ("bake", False)]
 
@@ -63,12 +75,17 @@ def step_cache(lines: Iterable[str], platform_builds: bool) -> tuple[int, int, l
     return len(steps) - len(missed), len(steps), missed
 
 
-def reset_node() -> None:
-    """An empty second engine: its data removed (image store, BuildKit cache), then started again."""
-    for command in ("reset", "up"):
-        done = subprocess.run([str(NODE_SCRIPT), command], capture_output=True, text=True)
+def node(*commands: str) -> None:
+    """Run scripts/node2 COMMANDS on the benchmark's own node."""
+    for command in commands:
+        done = subprocess.run([str(NODE_SCRIPT), command], capture_output=True, text=True, env=os.environ | NODE_ENV)
         if done.returncode != 0:
             raise SystemExit(f"scripts/node2 {command} failed:\n{done.stdout}{done.stderr}")
+
+
+def reset_node() -> None:
+    """An empty second engine: its data removed (image store, BuildKit cache), then started again."""
+    node("reset", "up")
 
 
 def _bake_cache(definition: dict[str, Any]) -> None:
@@ -140,6 +157,7 @@ def fresh_engine(bench: Bench, rounds: int) -> list[Scenario]:
                 if bench.verbose:
                     print(f"    5{'a' if kind == 'force' else 'b'} {tool:<10} cache={cache!s:<5} "
                           f"{sample.seconds:7.2f} s  {sample.cached or ''}", flush=True)  # fmt: skip
+    node("reset")  # stopped, its data and its context gone
     for kind in ("force", "change"):
         with_cache, without = scenarios[kind, True], scenarios[kind, False]
         with_cache.note = _speedup(with_cache, without)
