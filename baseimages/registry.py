@@ -123,8 +123,9 @@ class RegistryClient(HttpClient):
         return parse_json(answer, url, "an image config")
 
     def blob(self, ref: Reference, digest: str, size: int | None = None) -> bytes:
-        """The bytes of the blob DIGEST (of SIZE bytes, when known) of REF's repository, checked against DIGEST."""
-        answer, _ = self._blob(ref, digest, size)
+        """The bytes of the blob DIGEST of REF's repository, checked against DIGEST, read into memory: a layer
+        of SIZE bytes (its descriptor's), or a document of at most 16 MiB when no size is given."""
+        answer, _ = self._blob(ref, digest, size, limit=size)
         return answer.body
 
     def manifest(self, ref: Reference) -> Manifest | None:
@@ -224,8 +225,8 @@ class RegistryClient(HttpClient):
         what = f"the image config {digest}"
         return f"{field_of(config, 'os', str, str(ref), what)}/{field_of(config, 'architecture', str, str(ref), what)}"
 
-    def _blob(self, ref: Reference, digest: str, size: int | None) -> tuple[Response, str]:
-        answer, url = self._read("GET", ref, "blobs", digest, lambda a, u: check_blob(a, u, digest, size))
+    def _blob(self, ref: Reference, digest: str, size: int | None, limit: int | None = None) -> tuple[Response, str]:
+        answer, url = self._read("GET", ref, "blobs", digest, lambda a, u: check_blob(a, u, digest, size), limit)
         if answer.status == 404:
             raise RegistryError(f"{ref.repository}: blob {digest} not found")
         check_blob(answer, url, digest, size)
@@ -243,6 +244,7 @@ class RegistryClient(HttpClient):
         kind: str,
         target: str,
         check: Callable[[Response, str], object] | None = None,
+        limit: int | None = None,
     ) -> tuple[Response, str]:
         """HEAD/GET a manifest or blob, trying dockerd's mirrors first for Docker Hub references; a mirror
         that fails, or whose answer fails CHECK, is passed over. Returns the answer and the URL asked."""
@@ -252,14 +254,14 @@ class RegistryClient(HttpClient):
         for mirror in mirrors:
             source = Reference(mirror, ref.path)
             try:
-                answer = self.call(method, source, path, expect=(200, 404), headers=headers)
+                answer = self.call(method, source, path, expect=(200, 404), headers=headers, limit=limit)
                 if answer.status != 404 and check is not None:
                     check(answer, base_url(mirror) + path)
             except RegistryError:
                 continue
             if answer.status != 404:
                 return answer, base_url(mirror) + path
-        answer = self.call(method, ref, path, expect=(200, 404), headers=headers)
+        answer = self.call(method, ref, path, expect=(200, 404), headers=headers, limit=limit)
         return answer, base_url(ref.domain) + path
 
 
