@@ -1,11 +1,19 @@
 """The builders a run maps platforms to (the `builders` setting), checked before anything builds: each
 must exist (a buildx builder, or a Docker context, which buildx lists as a builder of the `docker`
 driver) and list the platforms mapped to it. A builder of the `docker` driver lists its platforms only
-once booted, so it is asked with `--bootstrap`."""
+once booted, so it is asked with `--bootstrap`.
+
+buildx builds on a Docker context's `docker` driver only as the current context: `docker buildx build
+--builder CONTEXT` fails ("use `docker --context=CONTEXT buildx` to switch to context"). A name that is
+a Docker context is therefore built with `docker --context NAME buildx build`, any other with
+`--builder NAME`. Which names are contexts is read from the Docker CLI's context store (no process)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 from .engine_probe import BuilderInfo
 from .errors import EngineError
@@ -42,3 +50,12 @@ def lists_platform(listed: Iterable[str], platform: str) -> bool:
     """Whether a builder that LISTED these platforms builds PLATFORM (linux/arm64 is also linux/arm64/v8)."""
     names = set(listed)
     return platform in names or (platform == "linux/arm64" and "linux/arm64/v8" in names)
+
+
+def is_docker_context(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether NAME is a Docker context of the CLI's store (`$DOCKER_CONFIG`, else ~/.docker), where
+    each context's metadata is in contexts/meta/<sha256 of its name>/meta.json. `default` is none."""
+    env = os.environ if environ is None else environ
+    config = Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    key = hashlib.sha256(name.encode()).hexdigest()
+    return name != "default" and (config / "contexts" / "meta" / key / "meta.json").is_file()

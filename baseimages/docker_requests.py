@@ -34,7 +34,8 @@ class BuildRequest:
     secrets: Sequence[str] = ()  # buildx --secret values: id=..,src=.. or id=..,env=..
     output: Mapping[str, str] = field(default_factory=dict)
     metadata_file: Path | None = None
-    builder: str | None = None
+    builder: str | None = None  # a buildx builder (`--builder`)
+    docker_context: str | None = None  # a Docker context (`docker --context`): its engine's `docker` driver builds
     provenance: Mapping[str, str] | None = None  # e.g. {"mode": "max"}: BuildKit's provenance attestation
     attest: Mapping[str, str] | None = None  # one more attestation, e.g. {"type": "sbom", "generator": IMAGE}
     no_cache: bool = False  # every step runs again (a rebuild that checks reproducibility)
@@ -43,7 +44,8 @@ class BuildRequest:
 
     def argv(self) -> list[str]:
         """The exact command python-on-whales runs for this request (flag order included)."""
-        cmd = ["docker", "buildx", "build", "--progress", "plain"]
+        cmd = ["docker", *(["--context", self.docker_context] if self.docker_context else [])]
+        cmd += ["buildx", "build", "--progress", "plain"]
         if self.attest:
             cmd += ["--attest", _buildx_dict(self.attest)]
         cmd += _repeat("--build-arg", [f"{k}={v}" for k, v in self.build_args.items()])
@@ -70,6 +72,7 @@ class BuildRequest:
         return cmd
 
     def pow_kwargs(self) -> dict[str, Any]:
+        """python-on-whales' `buildx.build` arguments (the Docker context is the client's: `client_options`)."""
         return {
             "context_path": self.context,
             "file": self.dockerfile,
@@ -89,6 +92,10 @@ class BuildRequest:
             "cache_from": dict(self.cache_from) if self.cache_from else None,
             "cache_to": dict(self.cache_to) if self.cache_to else None,
         }
+
+    def client_options(self) -> dict[str, Any]:
+        """python-on-whales' `DockerClient` arguments the build needs: its Docker context, if any."""
+        return {"context": self.docker_context} if self.docker_context else {}
 
 
 @dataclass(frozen=True)

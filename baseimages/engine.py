@@ -105,6 +105,15 @@ class DockerEngine:
 
             client = DockerClient(host=host) if host else DockerClient()
         self._docker = client
+        self._contexts: dict[str, DockerClient] = {}  # a client per Docker context a build runs on
+
+    def _client(self, options: dict[str, Any]) -> DockerClient:
+        """This engine's client, or one for the Docker context in a request's CLIENT_OPTIONS."""
+        if not options.get("context"):
+            return self._docker
+        from python_on_whales import DockerClient
+
+        return self._contexts.setdefault(options["context"], DockerClient(**options))
 
     def check(self, platforms: Sequence[str] = ()) -> None:
         """Raise EngineError unless dockerd answers and buildx can build PLATFORMS."""
@@ -135,7 +144,7 @@ class DockerEngine:
             metadata = request.metadata_file or Path(tmp) / "metadata.json"
             kwargs = request.pow_kwargs() | {"metadata_file": metadata}
             try:
-                for chunk in self._docker.buildx.build(**kwargs):
+                for chunk in self._client(request.client_options()).buildx.build(**kwargs):
                     for line in str(chunk).splitlines():
                         tail.append(line)
                         if on_line is not None:

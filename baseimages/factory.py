@@ -98,12 +98,15 @@ class Factory:
 
     @property
     def engine(self) -> Engine:
-        """The Docker engine, created (and checked for every platform of the run) on first use only:
-        a run where every image is unchanged never starts a Docker process."""
+        """The Docker engine, created (and checked for every platform of the run, with the builders the
+        settings map platforms to) on first use only: a run where every image is unchanged never starts
+        a Docker process."""
         if self._engine is None:
+            # The builders platforms are mapped to first (each its own platforms), then the local engine,
+            # which builds what is not mapped and runs every platform's smoke tests.
+            check_builders(self.settings.builders, sorted(self._platforms), DockerProbe().builder)
             engine = DockerEngine()
             engine.check(sorted(self._platforms))
-            check_builders(self.settings.builders, sorted(self._platforms), DockerProbe().builder)
             if self.settings.credentials is not None:  # so that BuildKit and pulls can read the registry too
                 engine.login(self.settings.registry, self.settings.credentials)
             self._engine = engine

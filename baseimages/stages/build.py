@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..build_cache import registry_cache
+from ..builders import is_docker_context
 from ..engine import BuildRequest
 from ..events import Phase
 from ..fingerprint import Inputs, compute_inputs
@@ -53,7 +54,10 @@ class Build(Stage):
 
     key = "build"
     phase = Phase.BUILDING
-    per_platform = True
+
+    def detail(self, ctx: ImageContext) -> str:
+        builders = ctx.tools.settings.builders
+        return ", ".join(f"{p} on {builder_name(builders.get(p))}" for p in ctx.image.platforms)
 
     def run(self, ctx: ImageContext) -> None:
         assert ctx.parent is not None
@@ -66,7 +70,7 @@ class Build(Stage):
         def one(platform: str) -> PlatformArchive:
             archive = workdir / f"{ctx.name}.{_slug(platform)}.oci.tar"
             request = build_request(ctx, parent, inputs, platform, archive)
-            builder = builder_name(request.builder)
+            builder = builder_name(request.docker_context or request.builder)
             ctx.result.builders[platform] = builder
             ctx.note(f"building on {builder}", platform)
             sink = ctx.tools.line_sink(ctx.name)
@@ -107,8 +111,16 @@ class Build(Stage):
 
 
 def builder_name(builder: str | None) -> str:
-    """How progress and the report name a build's builder: its name, or `default` (no --builder)."""
+    """How progress and the report name a build's builder: its name, or `default` (none mapped)."""
     return builder or "default"
+
+
+def _where(name: str | None) -> tuple[str | None, str | None]:
+    """Where a build runs, as (builder, Docker context): on a Docker context (`docker --context NAME`),
+    another builder (`--builder NAME`), or the default builder (neither)."""
+    if name and is_docker_context(name):
+        return None, name
+    return name, None
 
 
 def _slug(platform: str) -> str:
@@ -205,6 +217,7 @@ def build_request(
     output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
     enabled = ctx.push and tools.settings.build_cache
     cache = registry_cache(ctx.image.repository, platform, enabled=enabled, reuse=not tools.no_cache)
+    builder, docker_context = _where(tools.settings.builders.get(platform))
     return BuildRequest(
         context=spec.directory,
         dockerfile=spec.dockerfile,
@@ -219,7 +232,8 @@ def build_request(
         secrets=tools.settings.build_secrets(),
         output=output,
         metadata_file=metadata_file,
-        builder=tools.settings.builders.get(platform),
+        builder=builder,
+        docker_context=docker_context,
         provenance={"mode": "max"},
         no_cache=tools.no_cache,
         cache_from=cache.cache_from,

@@ -35,7 +35,10 @@ def test_whole_family_promotes_with_every_check_passed_or_explained(family) -> N
 
 def test_ml_and_security_build_in_parallel_once_uv_is_built_and_promote_after_it(family) -> None:
     report, events, _ = family
-    building = {e.image: e.elapsed for e in events if e.phase is Phase.BUILDING}
+    building: dict[str, float] = {}
+    for event in events:  # when each image started building (then each platform says when it is built)
+        if event.phase is Phase.BUILDING:
+            building.setdefault(event.image, event.elapsed)
     promoted = {e.image: e.elapsed for e in events if e.phase is Phase.PROMOTED}
     uv_built = report.image("python311-uv").timeline["build"][1]
     for child in ("python311-ml", "python311-security"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from baseimages.builders import check_builders
+from baseimages.builders import check_builders, is_docker_context
 from baseimages.engine_probe import BuilderInfo, BuilderNode
 from baseimages.errors import EngineError
 
@@ -50,3 +50,15 @@ def test_a_builder_without_the_mapped_platform_is_one_line_exit_4_saying_what_it
 def test_arm64_v8_listed_by_a_builder_is_linux_arm64():
     v8 = BuilderInfo("arm", "remote", False, (BuilderNode("arm0", "running", ("linux/arm64/v8",)),))
     check_builders({"linux/arm64": "arm"}, ["linux/arm64"], lambda name: v8)
+
+
+def test_a_docker_context_is_known_from_the_clis_context_store_and_default_is_none(tmp_path):
+    import hashlib
+
+    meta = tmp_path / "contexts" / "meta" / hashlib.sha256(b"arm64-node").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text('{"Name": "arm64-node"}')
+    env = {"DOCKER_CONFIG": str(tmp_path)}
+    assert is_docker_context("arm64-node", env)
+    assert not is_docker_context("remote-buildkit", env)  # a buildx builder, not a context
+    assert not is_docker_context("default", env)

@@ -85,10 +85,24 @@ def recorder(monkeypatch):
     return calls
 
 
-@pytest.mark.parametrize("request_", [FULL_BUILD, MINIMAL_BUILD], ids=["full", "minimal"])
+ON_CONTEXT = BuildRequest(
+    context=Path("/work/images/uv"),
+    dockerfile=Path("/work/images/uv/Dockerfile"),
+    platforms=["linux/arm64"],
+    docker_context="arm64-node",
+)
+
+
+@pytest.mark.parametrize("request_", [FULL_BUILD, MINIMAL_BUILD, ON_CONTEXT], ids=["full", "minimal", "context"])
 def test_build_request_argv_equals_python_on_whales_buildx_build(recorder, request_):
-    list(DockerClient().buildx.build(**request_.pow_kwargs()))
+    list(DockerClient(**request_.client_options()).buildx.build(**request_.pow_kwargs()))
     assert recorder["build"] == request_.argv()
+
+
+def test_a_build_on_a_docker_context_names_it_before_buildx_and_passes_no_builder():
+    argv = ON_CONTEXT.argv()
+    assert argv[:5] == ["docker", "--context", "arm64-node", "buildx", "build"]
+    assert "--builder" not in argv
 
 
 def test_build_request_argv_renders_every_input():

@@ -134,3 +134,10 @@ def test_only_read_only_commands_are_run(fake_docker):
     probe.buildx_version(), probe.facts(), probe.builders(), probe.cache_usage()
     commands = {" ".join(line.split()[:2]) for line in log.read_text().splitlines()}
     assert commands == {"buildx version", "system info", "buildx inspect", "buildx ls", "system df"}
+
+
+def test_a_named_builder_is_inspected_booted_so_that_it_lists_its_platforms(fake_docker):
+    call, log = fake_docker
+    builder = DockerProbe(client_call=call).builder("default")
+    assert (builder.name, builder.driver, builder.platforms) == ("default", "docker", ("linux/amd64", "linux/arm64"))
+    assert "buildx inspect default --bootstrap" in log.read_text().splitlines()

@@ -77,6 +77,7 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
         Phase.WAITING,
         Phase.RESOLVING,
         Phase.BUILDING,
+        Phase.BUILDING,  # the platforms merged into one index
         Phase.IDENTIFYING,
         Phase.PUSHING,
         Phase.PUSHING,  # the upload's blob counts

@@ -163,3 +163,19 @@ def test_the_terminal_summary_says_which_builder_built_each_platform(family):
     print_summary(report, out, io.StringIO(), {})
     lines = [line.split() for line in out.getvalue().splitlines() if "checks passed" in line]
     assert {(words[0], words[-1]) for words in lines} == {("linux/amd64", "default"), ("linux/arm64", "node2")}
+
+
+def test_a_platform_mapped_to_a_docker_context_builds_on_that_context_not_with_builder(family, tmp_path, monkeypatch):
+    # buildx refuses `--builder CONTEXT` for a context's `docker` driver unless it is the current context.
+    import hashlib
+
+    meta = tmp_path / "contexts" / "meta" / hashlib.sha256(b"node2").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text('{"Name": "node2"}')
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    engine = FakeEngine()
+    report, _, _ = _run(family, engine, builders={"linux/arm64": "node2"})
+    arm64 = engine.by_platform[("uv", "linux/arm64")]
+    assert (arm64.docker_context, arm64.builder) == ("node2", None)
+    assert arm64.argv()[:3] == ["docker", "--context", "node2"]
+    assert report.image("uv").builders == {"linux/amd64": "default", "linux/arm64": "node2"}
