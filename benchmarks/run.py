@@ -95,8 +95,8 @@ class Bench:
         edit: Callable[[dict[str, Any]], None] | None = None,
         log: list[str] | None = None,
     ) -> Sample:
-        """One bake of the family on BUILDER (default: the current one), its bake file changed by EDIT;
-        with LOG, buildx's plain progress of the run that counted is collected there."""
+        """One bake of the family on the Docker context BUILDER (default: the current one), its bake file
+        changed by EDIT; with LOG, buildx's plain progress of the run that counted is collected there."""
         definition = json.loads(
             subprocess.run(
                 self.cli("bake-file", namespace), cwd=ROOT, capture_output=True, text=True, check=True
@@ -105,19 +105,19 @@ class Bench:
         if edit is not None:
             edit(definition)
         self.bake_file.write_text(json.dumps(definition, indent=2))
-        from python_on_whales import docker
+        from python_on_whales import DockerClient
         from python_on_whales.exceptions import DockerException
 
+        # A Docker context's builder is used as `docker --context NAME buildx` (buildx refuses --builder there).
+        docker = DockerClient(context=builder) if builder else DockerClient()
         for attempt in range(4):
             started = time.monotonic()
             lines: list[str] = []
             try:
                 if log is None:
-                    docker.buildx.bake(files=[str(self.bake_file)], builder=builder, progress=False)
+                    docker.buildx.bake(files=[str(self.bake_file)], progress=False)
                 else:
-                    stream = docker.buildx.bake(
-                        files=[str(self.bake_file)], builder=builder, progress="plain", stream_logs=True
-                    )
+                    stream = docker.buildx.bake(files=[str(self.bake_file)], progress="plain", stream_logs=True)
                     lines = [line for chunk in stream for line in str(chunk).splitlines()]
             except DockerException as exc:
                 if attempt == 3:
@@ -228,10 +228,10 @@ def parent_change(bench: Bench, rounds: int) -> Scenario:
     return alternate(bench, "parent", title, rounds, change)
 
 
-def fresh(bench: Bench, rounds: int) -> list[Scenario]:
+def fresh(bench: Bench, rounds: int, set_up: bool) -> list[Scenario]:
     from fresh_engine import fresh_engine  # scenario 5, in a module of its own
 
-    return fresh_engine(bench, rounds)
+    return fresh_engine(bench, rounds, set_up)
 
 
 # ---------------------------------------------------------------------- report
@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--only", action="append", default=[], help="scenario names: cold noop change parent fresh")
     parser.add_argument("--fresh-rounds", type=int, default=1, help="rounds of scenario 5 (fresh engine)")
+    parser.add_argument("--fresh-reuse", metavar="RUN_ID", help="scenario 5: reuse what run RUN_ID set up (one round)")
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only print the table of an earlier run")
     args = parser.parse_args(argv)
@@ -320,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     scenarios: list[Scenario] = []
     with tempfile.TemporaryDirectory(prefix="baseimages-bench-") as tmp:
         bench = Bench(Path(tmp), verbose=not args.quiet)
+        bench.run_id = args.fresh_reuse or bench.run_id
         for name, func in chosen:
             if args.quick and name == "cold":
                 scenarios.append(
@@ -331,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             scenarios.append(func(bench, rounds))
         if not args.only or "fresh" in args.only:
             print(f"fresh: {args.fresh_rounds} round(s) on scripts/node2's engine, reset before every run", flush=True)
-            scenarios += fresh(bench, args.fresh_rounds)
+            scenarios += fresh(bench, args.fresh_rounds, set_up=not args.fresh_reuse)
         else:
             title = "5. fresh engine with registry cache vs without"
             scenarios.append(Scenario("fresh", title, skipped="not run in this run (`--only fresh` runs it)"))
