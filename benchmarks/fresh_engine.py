@@ -104,7 +104,11 @@ def _run(bench: Bench, tool: str, cache: bool, namespace: str, node: bool, flags
     if tool == "bake":
         log: list[str] = []
         sample = bench.bake(
-            namespace, builder=NODE if node else None, edit=_bake_cache if cache else None, log=log if check else None
+            namespace,
+            builder=NODE if node else None,
+            edit=_bake_cache if cache else None,
+            log=log if check else None,
+            before_repeat=reset_node if node else None,  # the repeat on an empty engine again
         )
         if check:
             done, total, missed = step_cache(log, platform_builds=False)

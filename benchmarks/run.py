@@ -94,9 +94,11 @@ class Bench:
         builder: str | None = None,
         edit: Callable[[dict[str, Any]], None] | None = None,
         log: list[str] | None = None,
+        before_repeat: Callable[[], None] | None = None,
     ) -> Sample:
         """One bake of the family on the Docker context BUILDER (default: the current one), its bake file
-        changed by EDIT; with LOG, buildx's plain progress of the run that counted is collected there."""
+        changed by EDIT; with LOG, buildx's plain progress of the run that counted is collected there;
+        BEFORE_REPEAT runs before a run that failed is repeated."""
         definition = json.loads(
             subprocess.run(
                 self.cli("bake-file", namespace), cwd=ROOT, capture_output=True, text=True, check=True
@@ -124,6 +126,8 @@ class Bench:
                     raise
                 reason = (exc.stderr or "").strip().splitlines()[-1:] or ["?"]
                 print(f"    bake failed, repeating it: {reason[0][:160]}", flush=True)
+                if before_repeat is not None:
+                    before_repeat()
                 continue
             if log is not None:
                 log[:] = lines
