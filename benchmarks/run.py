@@ -291,7 +291,8 @@ def markdown(scenarios: list[Scenario], info: dict[str, Any]) -> str:
     lines += [
         "",
         f"bake runs that failed on a registry error and were repeated: {failures}. Outside the no-op scenario a "
-        "repeated run is left out (n shows it): the failed attempt had already built its work. baseimages retries "
+        "repeated run is left out (n shows it): the failed attempt had already built its work; in scenario 5 the "
+        "engine is emptied again before the repeat, which counts. baseimages retries "
         "each registry request and needed no repeat.",
     ]
     return "\n".join(lines) + "\n"
