@@ -39,13 +39,7 @@ def _common_flags() -> argparse.ArgumentParser:
     )
     for setting in SETTINGS:  # a flag for each project setting that declares one (a sub-table's: its command's)
         if setting.flag is not None and not setting.table:
-            common.add_argument(
-                setting.flag,
-                dest=setting.attr,
-                metavar=setting.kind.metavar,
-                help=setting.flag_help(),
-                action="append" if setting.kind.repeatable else "store",
-            )
+            common.add_argument(setting.flag, **setting.flag_arguments())
     common.add_argument(
         "--only",
         action="append",

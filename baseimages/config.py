@@ -27,7 +27,18 @@ from typing import Any
 from . import offline
 from .errors import ConfigError
 from .metrics_kinds import PushgatewayUrl
-from .schema import AnyPath, ExistingPath, OutputPath, PlatformList, PlatformMap, Setting, Text, WholeNumber, checked
+from .schema import (
+    AnyPath,
+    ExistingPath,
+    OutputPath,
+    PlatformList,
+    PlatformMap,
+    Setting,
+    Switch,
+    Text,
+    WholeNumber,
+    checked,
+)
 
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
 USER_ENV = "BASEIMAGES_REGISTRY_USER"
@@ -88,6 +99,9 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "seconds per registry request, waits between attempts included"),
     Setting("upload-jobs", "BASEIMAGES_UPLOAD_JOBS", "--upload-jobs", WholeNumber(1), 4,
             "blobs of one image uploaded at once, each request retried on its own"),
+    Setting("build-cache", "BASEIMAGES_BUILD_CACHE", "--no-build-cache", Switch(flag_sets=False), True,
+            "when pushing, each build reads and writes its BuildKit cache at `REPO:buildcache-<arch>` "
+            "in the push registry (one ref per platform, `mode=max`)"),
     Setting("lock-dir", "BASEIMAGES_LOCK_DIR", "--lock-dir", AnyPath(), Path("~/.cache/baseimages/locks"),
             "where run locks live"),
     Setting("wheelhouse", "BASEIMAGES_WHEELHOUSE", "--wheelhouse", ExistingPath(directory=True), None,
@@ -157,6 +171,7 @@ class Settings:
     retry_attempts: int = _declared("retry_attempts")  # per registry request
     retry_max_seconds: int = _declared("retry_max_seconds")  # per registry request, waits included
     upload_jobs: int = _declared("upload_jobs")  # blobs of one image uploaded at once
+    build_cache: bool = _declared("build_cache")  # see baseimages.build_cache
     credentials: Credentials | None = field(default=None, repr=False)  # login for `registry`
     lock_dir: Path = _declared("lock_dir")
     ca_bundle: Path | None = _declared("ca_bundle")

@@ -23,7 +23,7 @@ RUN_LOG_DRIVER = "json-file"
 
 @dataclass(frozen=True)
 class BuildRequest:
-    """One `docker buildx build` of one image for all its platforms."""
+    """One `docker buildx build` of one image for PLATFORMS."""
 
     context: Path
     dockerfile: Path
@@ -39,6 +39,8 @@ class BuildRequest:
     provenance: Mapping[str, str] | None = None  # e.g. {"mode": "max"}: BuildKit's provenance attestation
     attest: Mapping[str, str] | None = None  # one more attestation, e.g. {"type": "sbom", "generator": IMAGE}
     no_cache: bool = False  # every step runs again (a rebuild that checks reproducibility)
+    cache_from: Mapping[str, str] | None = None  # e.g. {"type": "registry", "ref": ...}: see build_cache
+    cache_to: Mapping[str, str] | None = None  # e.g. {"type": "registry", "ref": ..., "mode": "max"}
 
     def argv(self) -> list[str]:
         """The exact command python-on-whales runs for this request (flag order included)."""
@@ -56,6 +58,10 @@ class BuildRequest:
         if self.metadata_file is not None:
             cmd += ["--metadata-file", str(self.metadata_file)]
         cmd += ["--file", str(self.dockerfile)]
+        if self.cache_from:
+            cmd += ["--cache-from", _buildx_dict(self.cache_from)]
+        if self.cache_to:
+            cmd += ["--cache-to", _buildx_dict(self.cache_to)]
         cmd += _repeat("--secret", list(self.secrets))
         if self.output:
             cmd += ["--output", ",".join(f"{k}={v}" for k, v in self.output.items())]
@@ -83,6 +89,8 @@ class BuildRequest:
             "provenance": dict(self.provenance) if self.provenance else None,
             "attest": dict(self.attest) if self.attest else None,
             "cache": not self.no_cache,
+            "cache_from": dict(self.cache_from) if self.cache_from else None,
+            "cache_to": dict(self.cache_to) if self.cache_to else None,
         }
 
     def client_options(self) -> dict[str, Any]:

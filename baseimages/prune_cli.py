@@ -39,7 +39,7 @@ def add_prune_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     for setting in SETTINGS:
         if setting.table == "retention" and setting.flag is not None:
-            prune.add_argument(setting.flag, dest=setting.attr, metavar=setting.kind.metavar, help=setting.flag_help())
+            prune.add_argument(setting.flag, **setting.flag_arguments())
 
 
 def prune_command(settings: Settings, catalog: Catalog, plan: Plan, options: Options, out: TextIO, err: TextIO) -> int:

@@ -119,11 +119,14 @@ class RegistryClient(HttpClient):
 
     def blob_json(self, ref: Reference, digest: str, size: int | None = None) -> dict[str, Any]:
         """The blob DIGEST (of SIZE bytes, when known) of REF's repository, a JSON object: an image config."""
-        answer, url = self._read("GET", ref, "blobs", digest, lambda a, u: check_blob(a, u, digest, size))
-        if answer.status == 404:
-            raise RegistryError(f"{ref.repository}: blob {digest} not found")
-        check_blob(answer, url, digest, size)
+        answer, url = self._blob(ref, digest, size)
         return parse_json(answer, url, "an image config")
+
+    def blob(self, ref: Reference, digest: str, size: int | None = None) -> bytes:
+        """The bytes of the blob DIGEST of REF's repository, checked against DIGEST, read into memory: a layer
+        of SIZE bytes (its descriptor's), or a document of at most 16 MiB when no size is given."""
+        answer, _ = self._blob(ref, digest, size, limit=size)
+        return answer.body
 
     def manifest(self, ref: Reference) -> Manifest | None:
         """The manifest at REF (a tag or a digest), checked: its digest, media type, bytes and document;
@@ -225,6 +228,13 @@ class RegistryClient(HttpClient):
         what = f"the image config {digest}"
         return f"{field_of(config, 'os', str, str(ref), what)}/{field_of(config, 'architecture', str, str(ref), what)}"
 
+    def _blob(self, ref: Reference, digest: str, size: int | None, limit: int | None = None) -> tuple[Response, str]:
+        answer, url = self._read("GET", ref, "blobs", digest, lambda a, u: check_blob(a, u, digest, size), limit)
+        if answer.status == 404:
+            raise RegistryError(f"{ref.repository}: blob {digest} not found")
+        check_blob(answer, url, digest, size)
+        return answer, url
+
     def _found(self, ref: Reference, answer: Manifest | None) -> Manifest:
         if answer is None:
             raise RegistryError(f"{ref}: not found in the registry")
@@ -237,6 +247,7 @@ class RegistryClient(HttpClient):
         kind: str,
         target: str,
         check: Callable[[Response, str], object] | None = None,
+        limit: int | None = None,
     ) -> tuple[Response, str]:
         """HEAD/GET a manifest or blob, trying dockerd's mirrors first for Docker Hub references; a mirror
         that fails, or whose answer fails CHECK, is passed over. Returns the answer and the URL asked."""
@@ -246,14 +257,14 @@ class RegistryClient(HttpClient):
         for mirror in mirrors:
             source = Reference(mirror, ref.path)
             try:
-                answer = self.call(method, source, path, expect=(200, 404), headers=headers)
+                answer = self.call(method, source, path, expect=(200, 404), headers=headers, limit=limit)
                 if answer.status != 404 and check is not None:
                     check(answer, base_url(mirror) + path)
             except RegistryError:
                 continue
             if answer.status != 404:
                 return answer, base_url(mirror) + path
-        answer = self.call(method, ref, path, expect=(200, 404), headers=headers)
+        answer = self.call(method, ref, path, expect=(200, 404), headers=headers, limit=limit)
         return answer, base_url(ref.domain) + path
 
 

@@ -88,17 +88,19 @@ class HttpClient:
         scope: str = "pull",
         expect: tuple[int, ...] = (200,),
         cancel: Event | None = None,
+        limit: int | None = None,
     ) -> Response:
         """One request, retried on its own while its failure is transient. An expected status comes
-        back as a Response (the body of an expected 4xx is dropped); any other raises RegistryError.
-        Once CANCEL is set, it raises Abandoned instead of sending, or of waiting for its next attempt."""
+        back as a Response (the body of an expected 4xx is dropped); any other raises RegistryError. A body
+        longer than LIMIT bytes (default: MAX_BODY, the most any document has) is refused. Once CANCEL is
+        set, it raises Abandoned instead of sending, or of waiting for its next attempt."""
         url = path_or_url if "://" in path_or_url else base_url(ref.domain) + path_or_url
         what = f"{method} {url}"
 
         def attempt() -> Response:
             if cancel is not None and cancel.is_set():
                 raise Abandoned(f"{ref.domain}: {what} abandoned")
-            return self._call_once(method, ref, url, body, dict(headers or {}), scope, expect)
+            return self._call_once(method, ref, url, body, dict(headers or {}), scope, expect, limit)
 
         return call_with_retries(what, attempt, self.retry, self.on_retry, cancel)
 
@@ -111,29 +113,32 @@ class HttpClient:
         headers: dict[str, str],
         scope: str,
         expect: tuple[int, ...],
+        limit: int | None = None,
     ) -> Response:
         auth = self._tokens.get((ref.repository, scope)) or self._basic_auth(ref.domain)
         if auth:
             headers["Authorization"] = auth
-        answer = self._send(method, ref, url, body, headers)
+        answer = self._send(method, ref, url, body, headers, limit)
         challenge = answer.headers.get("www-authenticate", "")
         if answer.status == 401 and challenge.lower().startswith("bearer"):
             token = self._token(ref, challenge, scope)
             if token:
                 headers["Authorization"] = token
-                answer = self._send(method, ref, url, body, headers)
+                answer = self._send(method, ref, url, body, headers, limit)
         if answer.status in expect:
             return answer if answer.status < 400 else Response(answer.status, answer.headers, b"")
         raise http_error(ref, url, answer.status, error_reason(answer))
 
-    def _send(self, method: str, ref: Reference, url: str, body: Body, headers: dict[str, str]) -> Response:
+    def _send(
+        self, method: str, ref: Reference, url: str, body: Body, headers: dict[str, str], limit: int | None = None
+    ) -> Response:
         """Send once. Every HTTP status comes back as a Response; a failure to get one raises RegistryError."""
         context = self._ssl() if url.startswith("https://") else None
         data: Any = body() if callable(body) else body
         try:
             request = urllib.request.Request(url, data=data, method=method, headers=headers)
             with urllib.request.urlopen(request, timeout=self.timeout, context=context) as resp:
-                return Response(resp.status, _lower(resp.headers.items()), _read_body(resp, ref, method, url))
+                return Response(resp.status, _lower(resp.headers.items()), _read_body(resp, ref, method, url, limit))
         except urllib.error.HTTPError as exc:
             with exc:
                 if 300 <= exc.code < 400:  # urllib follows redirects; this one it would not (a loop, a PUT)
@@ -209,12 +214,16 @@ def _lower(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {k.lower(): v for k, v in items}
 
 
-def _read_body(resp: http.client.HTTPResponse, ref: Reference, method: str, url: str) -> bytes:
-    """The whole body, at most MAX_BODY bytes; a body shorter than its Content-Length was cut short."""
-    body = resp.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
+def _read_body(
+    resp: http.client.HTTPResponse, ref: Reference, method: str, url: str, limit: int | None = None
+) -> bytes:
+    """The whole body, at most LIMIT (default MAX_BODY) bytes; a body shorter than its Content-Length was cut
+    short."""
+    limit = MAX_BODY if limit is None else limit
+    body = resp.read(limit + 1)
+    if len(body) > limit:
         raise RegistryError(
-            f"{ref.domain}: {method} {url} answered more than {MAX_BODY} bytes where a document was expected"
+            f"{ref.domain}: {method} {url} answered more than {limit} bytes where a document was expected"
         )
     length = resp.headers.get("content-length", "")
     if method != "HEAD" and length.isdigit() and len(body) < int(length):

@@ -34,6 +34,7 @@ class Kind(Generic[T]):
 
     name: str  # the README's "type" column
     metavar: str  # the value in a flag's help
+    flag_const: str | None = None  # a switch: the text its flag stands for (the flag takes no value)
     repeatable: bool = False  # its flag may be given more than once (the values are joined with commas)
 
     def check(self, value: object) -> T:
@@ -127,6 +128,33 @@ class PlatformList(Kind[tuple[str, ...]]):
         return self.check(tuple(items))
 
     def from_toml(self, value: object) -> tuple[str, ...]:
+        return self.check(value)
+
+
+class Switch(Kind[bool]):
+    """On or off (TOML: a boolean; text: true/false, 1/0, yes/no, on/off). Its flag takes no value and
+    sets FLAG_SETS, e.g. `--no-build-cache` turns a setting that is on by default off."""
+
+    name = "boolean"
+    metavar = ""
+    _TEXTS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+    def __init__(self, flag_sets: bool) -> None:
+        self.flag_sets = flag_sets
+        self.flag_const = "true" if flag_sets else "false"
+
+    def check(self, value: object) -> bool:
+        if not isinstance(value, bool):
+            raise Invalid(f"must be true or false, got {value!r}")
+        return value
+
+    def from_text(self, text: str) -> bool:
+        value = self._TEXTS.get(text.strip().lower())
+        if value is None:
+            raise Invalid(f"{text!r} is not true or false")
+        return value
+
+    def from_toml(self, value: object) -> bool:
         return self.check(value)
 
 
@@ -281,12 +309,29 @@ class Setting(Generic[T]):
         flag = f"`{self.flag}`" if self.flag else "none"
         return (f"`{self.key}`", f"`{self.env}`", flag, self.kind.name, self.default_doc(), self.help)
 
+    @property
+    def flag_usage(self) -> str:
+        """The flag as `--help` shows it: with its value's metavar, or alone for a switch."""
+        assert self.flag is not None
+        return self.flag if self.kind.flag_const is not None else f"{self.flag} {self.kind.metavar}"
+
+    def flag_arguments(self) -> dict[str, Any]:
+        """argparse's `add_argument` keywords for the flag: a value (repeatable or not), or a switch that stands
+        for `flag_const`."""
+        if self.kind.flag_const is not None:
+            return {"dest": self.attr, "action": "store_const", "const": self.kind.flag_const, "help": self.flag_help()}
+        action = "append" if self.kind.repeatable else "store"  # a repeated flag's values are joined with commas
+        return {"dest": self.attr, "metavar": self.kind.metavar, "help": self.flag_help(), "action": action}
+
     def flag_help(self) -> str:
-        if isinstance(self.default, str | int | Path) and self.default != "":
+        if isinstance(self.default, bool):
+            default = toml_literal(self.default)
+        elif isinstance(self.default, str | int | Path) and self.default != "":
             default = str(self.default)  # without TOML's quotes
         else:
             default = self.default_doc()
-        text = f"{self.help} (overrides {self.env} and [tool.baseimages] {self.key}; default: {default})"
+        switch = {"true": "on: ", "false": "off: "}.get(self.kind.flag_const or "", "")  # what a switch's flag does
+        text = f"{switch}{self.help} (overrides {self.env} and [tool.baseimages] {self.key}; default: {default})"
         return text.replace("`", "")
 
 
@@ -299,7 +344,7 @@ def checked(parse: Callable[[Any], T], raw: object, source: str, field: str) -> 
 
 
 def toml_literal(value: object) -> str:
-    """VALUE as a TOML value (strings, integers, paths and lists of strings)."""
+    """VALUE as a TOML value (strings, integers, booleans, paths and lists of strings)."""
     if isinstance(value, Path):
         value = str(value)
     if isinstance(value, tuple):

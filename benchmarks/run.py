@@ -6,6 +6,8 @@ file `python -m baseimages bake-file` writes; baseimages runs as its CLI. Runs a
 
     python benchmarks/run.py            every scenario, 3 rounds (cold builds take long: see --quick)
     python benchmarks/run.py --quick    no cold builds, fewer parent-change rounds (under 15 minutes)
+    python benchmarks/run.py --only fresh   scenario 5 alone: a fresh engine (scripts/node2), with and
+                                            without the registry build cache (see fresh_engine.py)
 
 Prints min / median / max wall time per tool and the median ratio baseimages/bake per scenario, and
 baseimages' own overhead (time outside buildx) as a share of its total, with smoke tests and contract
@@ -26,49 +28,18 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from bench_model import Sample, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]
 TOOLS = ("baseimages", "bake")
 REPEATS = 3  # rounds done again at most when a run had to be repeated after a registry error
 REGISTRY = "localhost:5000"
-
-
-@dataclass
-class Sample:
-    tool: str
-    seconds: float
-    buildx_seconds: float | None = None  # baseimages: wall time inside buildx builds (union of intervals)
-    test_seconds: float | None = None  # baseimages: smoke tests + contract services (union)
-    push_seconds: float | None = None  # baseimages: uploads and tag moves (union)
-    rebuilt: list[str] = field(default_factory=list)
-    failed_attempts: int = 0  # bake: runs that failed (it does not retry a flaky registry) and were repeated
-
-
-@dataclass
-class Scenario:
-    name: str
-    title: str
-    samples: list[Sample] = field(default_factory=list)
-    skipped: str | None = None
-
-    def timed(self, tool: str) -> list[Sample]:
-        """TOOL's samples that count. A run repeated after a registry failure found its work already
-        built by the failed attempt, so it counts only where there was nothing to build (the no-op)."""
-        return [s for s in self.samples if s.tool == tool and self.counts(s)]
-
-    def counts(self, sample: Sample) -> bool:
-        return self.name == "noop" or not sample.failed_attempts
-
-    def stats(self, tool: str) -> dict[str, float] | None:
-        values = [s.seconds for s in self.timed(tool)]
-        if not values:
-            return None
-        return {"min": min(values), "median": statistics.median(values), "max": max(values), "n": len(values)}
 
 
 class Bench:
@@ -96,9 +67,12 @@ class Bench:
             namespace,
         ]
 
-    def baseimages(self, namespace: str) -> Sample:
+    def baseimages(self, namespace: str, extra: Sequence[str] = (), logs: Path | None = None) -> Sample:
+        """One `push` (with EXTRA flags; with LOGS: each image's buildx log written there)."""
         report = self.work / f"report-{uuid.uuid4().hex[:6]}.json"
-        cmd = self.cli("push", namespace) + ["--report", str(report)]
+        cmd = self.cli("push", namespace) + ["--report", str(report), *extra]
+        if logs is not None:
+            cmd += ["--log-dir", str(logs)]
         started = time.monotonic()
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         seconds = time.monotonic() - started
@@ -115,28 +89,49 @@ class Bench:
             rebuilt=[i["name"] for i in images if i["status"] == "promoted"],
         )
 
-    def bake(self, namespace: str) -> Sample:
-        definition = subprocess.run(
-            self.cli("bake-file", namespace),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        self.bake_file.write_text(definition)
-        from python_on_whales import docker
+    def bake(
+        self,
+        namespace: str,
+        builder: str | None = None,
+        edit: Callable[[dict[str, Any]], None] | None = None,
+        log: list[str] | None = None,
+        before_repeat: Callable[[], None] | None = None,
+    ) -> Sample:
+        """One bake of the family on the Docker context BUILDER (default: the current one), its bake file
+        changed by EDIT; with LOG, buildx's plain progress of the run that counted is collected there;
+        BEFORE_REPEAT runs before a run that failed is repeated."""
+        definition = json.loads(
+            subprocess.run(
+                self.cli("bake-file", namespace), cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout
+        )
+        if edit is not None:
+            edit(definition)
+        self.bake_file.write_text(json.dumps(definition, indent=2))
+        from python_on_whales import DockerClient
         from python_on_whales.exceptions import DockerException
 
+        # A Docker context's builder is used as `docker --context NAME buildx` (buildx refuses --builder there).
+        docker = DockerClient(context=builder) if builder else DockerClient()
         for attempt in range(4):
             started = time.monotonic()
+            lines: list[str] = []
             try:
-                docker.buildx.bake(files=[str(self.bake_file)], progress=False)
+                if log is None:
+                    docker.buildx.bake(files=[str(self.bake_file)], progress=False)
+                else:
+                    stream = docker.buildx.bake(files=[str(self.bake_file)], progress="plain", stream_logs=True)
+                    lines = [line for chunk in stream for line in str(chunk).splitlines()]
             except DockerException as exc:
                 if attempt == 3:
                     raise
                 reason = (exc.stderr or "").strip().splitlines()[-1:] or ["?"]
                 print(f"    bake failed, repeating it: {reason[0][:160]}", flush=True)
+                if before_repeat is not None:
+                    before_repeat()
                 continue
+            if log is not None:
+                log[:] = lines
             return Sample("bake", time.monotonic() - started, rebuilt=list(FAMILY), failed_attempts=attempt)
         raise AssertionError("unreachable")
 
@@ -241,12 +236,10 @@ def parent_change(bench: Bench, rounds: int) -> Scenario:
     return alternate(bench, "parent", title, rounds, change)
 
 
-def registry_cache(bench: Bench, rounds: int) -> Scenario:
-    return Scenario(
-        "registry-cache",
-        "5. fresh engine with registry cache vs without",
-        skipped="not run: baseimages has no registry build cache yet (the scale-out work has not landed)",
-    )
+def fresh(bench: Bench, rounds: int, set_up: bool) -> list[Scenario]:
+    from fresh_engine import fresh_engine  # scenario 5, in a module of its own
+
+    return fresh_engine(bench, rounds, set_up)
 
 
 # ---------------------------------------------------------------------- report
@@ -299,11 +292,13 @@ def markdown(scenarios: list[Scenario], info: dict[str, Any]) -> str:
                 f"| {scenario.title if tool == 'baseimages' else ''} | {tool} | {st['n']} | {st['min']:.2f} | "
                 f"{st['median']:.2f} | {st['max']:.2f} | {extra} |"
             )
+    lines += [f"\n{scenario.note}" for scenario in scenarios if scenario.note]
     failures = sum(s.failed_attempts for sc in scenarios for s in sc.samples)
     lines += [
         "",
         f"bake runs that failed on a registry error and were repeated: {failures}. Outside the no-op scenario a "
-        "repeated run is left out (n shows it): the failed attempt had already built its work. baseimages retries "
+        "repeated run is left out (n shows it): the failed attempt had already built its work; in scenario 5 the "
+        "engine is emptied again before the repeat, which counts. baseimages retries "
         "each registry request and needed no repeat.",
     ]
     return "\n".join(lines) + "\n"
@@ -314,14 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="skip cold builds; one parent-change round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    parser.add_argument("--only", action="append", default=[], help="scenario names: cold noop change parent")
+    parser.add_argument("--only", action="append", default=[], help="scenario names: cold noop change parent fresh")
+    parser.add_argument("--fresh-rounds", type=int, default=1, help="rounds of scenario 5 (fresh engine)")
+    parser.add_argument("--fresh-reuse", metavar="RUN_ID", help="scenario 5: reuse what run RUN_ID set up (one round)")
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only print the table of an earlier run")
     args = parser.parse_args(argv)
     if args.render is not None:
         data = json.loads(args.render.read_text())
         loaded = [
-            Scenario(d["name"], d["title"], [Sample(**x) for x in d["samples"]], d["skipped"])
+            Scenario(d["name"], d["title"], [Sample(**x) for x in d["samples"]], d["skipped"], d.get("note"))
             for d in data["scenarios"]
         ]
         print(markdown(loaded, data["machine"]), end="")
@@ -335,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     scenarios: list[Scenario] = []
     with tempfile.TemporaryDirectory(prefix="baseimages-bench-") as tmp:
         bench = Bench(Path(tmp), verbose=not args.quiet)
+        bench.run_id = args.fresh_reuse or bench.run_id
         for name, func in chosen:
             if args.quick and name == "cold":
                 scenarios.append(
@@ -344,7 +342,12 @@ def main(argv: list[str] | None = None) -> int:
             rounds = 1 if args.quick and name == "parent" else args.rounds
             print(f"{name}: {rounds} round(s), baseimages and bake alternating", flush=True)
             scenarios.append(func(bench, rounds))
-        scenarios.append(registry_cache(bench, args.rounds))
+        if not args.only or "fresh" in args.only:
+            print(f"fresh: {args.fresh_rounds} round(s) on scripts/node2's engine, reset before every run", flush=True)
+            scenarios += fresh(bench, args.fresh_rounds, set_up=not args.fresh_reuse)
+        else:
+            title = "5. fresh engine with registry cache vs without"
+            scenarios.append(Scenario("fresh", title, skipped="not run in this run (`--only fresh` runs it)"))
     info = machine()
     table = markdown(scenarios, info)
     print()

@@ -9,6 +9,7 @@ import shlex
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..build_cache import registry_cache
 from ..builders import is_docker_context
 from ..engine import BuildRequest
 from ..events import Phase
@@ -216,6 +217,8 @@ def build_request(
         inputs=inputs,
     )
     output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
+    enabled = ctx.push and tools.settings.build_cache
+    cache = registry_cache(ctx.image.repository, platform, enabled=enabled, reuse=not tools.no_cache)
     mapped = tools.settings.builders.get(platform)
     builder, docker_context = _where(mapped)
     base_image, parent_contexts = parent.base_for(default_builder=mapped is None)
@@ -237,4 +240,6 @@ def build_request(
         docker_context=docker_context,
         provenance={"mode": "max"},
         no_cache=tools.no_cache,
+        cache_from=cache.cache_from,
+        cache_to=cache.cache_to,
     )

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from secret_scan import host_only_needles
 
 from baseimages import Factory, ImageStatus, Status, load_catalog, make_plan
 from baseimages.cli import main
@@ -72,10 +73,6 @@ def test_image_carries_oci_labels_with_the_base_pinned_by_digest(pushed_uv, regi
         assert labels["org.opencontainers.image.created"].endswith("Z")
 
 
-def _pem_blocks(text: str) -> set[str]:
-    return {"-----BEGIN" + block.split("-----END")[0] for block in text.split("-----BEGIN")[1:]}
-
-
 def test_ca_bundle_secret_is_absent_from_the_image(pushed_uv, engine: DockerEngine, registry_client) -> None:
     factory, report, _ = pushed_uv
     assert factory.settings.ca_bundle is not None, "this machine sets SSL_CERT_FILE; the build must get it"
@@ -84,10 +81,7 @@ def test_ca_bundle_secret_is_absent_from_the_image(pushed_uv, engine: DockerEngi
     run = engine.run(RunRequest(ref, ["sh", "-c", "ls -A /run/secrets 2>/dev/null | wc -l"], "linux/amd64"))
     assert run.exit_code == 0 and run.stdout.strip() == "0"
     # Certificates only the host trusts (the TLS proxy's CA) must not be anywhere in the image's files.
-    in_image = engine.run(RunRequest(ref, ["cat", "/etc/ssl/certs/ca-certificates.crt"], "linux/amd64")).stdout
-    host_only = _pem_blocks(factory.settings.ca_bundle.read_text()) - _pem_blocks(in_image)
-    for pem in sorted(host_only)[:3]:
-        needle = pem.splitlines()[2]  # a base64 line of the certificate body
+    for needle in host_only_needles(engine, ref, factory.settings.ca_bundle)[:3]:
         found = engine.run(
             RunRequest(
                 ref, ["grep", "-rlF", needle, "/etc", "/opt", "/usr/local", "/root", "/app", "/tmp"], "linux/amd64"

@@ -151,6 +151,7 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
         "retry-attempts": SettingSample("5", "2", 2, "0", "0"),
         "retry-max-seconds": SettingSample("100", "20", 20, "2.5", "twenty"),
         "upload-jobs": SettingSample("8", "1", 1, "0", "four"),
+        "build-cache": SettingSample("false", "yes", True, '"true"', "maybe"),
         "lock-dir": SettingSample(
             f'"{tmp_path}/locks-toml"', f"{tmp_path}/locks-text", tmp_path / "locks-text", "5", None
         ),

@@ -18,6 +18,8 @@ from baseimages.config import SETTINGS
 PASSWORD = "s3cr3t-Pa55"
 INDEX_URL = f"https://build-bot:{PASSWORD}@pypi.corp.example/simple"
 FLAGGED = [setting for setting in SETTINGS if setting.flag is not None]
+VALUED = [setting for setting in FLAGGED if setting.kind.flag_const is None]  # flags that take a value
+SWITCHES = [setting for setting in FLAGGED if setting.kind.flag_const is not None]
 
 
 def _command(setting: object) -> str:
@@ -283,7 +285,7 @@ def test_retry_settings_have_flags():
 
 
 @pytest.mark.parametrize("place", ["pyproject", "environment"])
-@pytest.mark.parametrize("setting", FLAGGED, ids=lambda s: s.key)
+@pytest.mark.parametrize("setting", VALUED, ids=lambda s: s.key)
 def test_every_setting_flag_overrides_the_value_set_elsewhere(setting, place, tmp_path, pyproject, setting_samples):
     sample = setting_samples[setting.key]
     env = {"PIP_CONFIG_FILE": os.devnull}
@@ -301,7 +303,29 @@ def test_every_setting_flag_overrides_the_value_set_elsewhere(setting, place, tm
     assert getattr(without_flag, setting.attr) not in (sample.loaded, setting.default_value())
 
 
-@pytest.mark.parametrize("setting", [s for s in FLAGGED if s.key != "lock-dir"], ids=lambda s: s.key)
+@pytest.mark.parametrize("place", ["pyproject", "environment"])
+@pytest.mark.parametrize("setting", SWITCHES, ids=lambda s: s.key)
+def test_every_switch_flag_overrides_the_opposite_value_set_elsewhere(setting, place, tmp_path, pyproject):
+    flag_value = setting.kind.from_text(str(setting.kind.flag_const))
+    other = "false" if flag_value else "true"
+    env = {"PIP_CONFIG_FILE": os.devnull}
+    if place == "pyproject":
+        pyproject(tmp_path, f"{setting.key} = {other}\n")
+    else:
+        env[setting.env] = other
+    command = _command(setting)
+    without_flag = parse_args([command, "--project", str(tmp_path)]).settings(environ=env)
+    with_flag = parse_args([command, "--project", str(tmp_path), str(setting.flag)]).settings(environ=env)
+    assert getattr(without_flag, setting.attr) is not flag_value
+    assert getattr(with_flag, setting.attr) is flag_value
+
+
+def test_no_build_cache_turns_the_registry_cache_off_and_it_is_on_by_default(project):
+    assert parse_args(["push", "--project", str(project.root)]).settings().build_cache is True
+    assert parse_args(["push", "--project", str(project.root), "--no-build-cache"]).settings().build_cache is False
+
+
+@pytest.mark.parametrize("setting", [s for s in VALUED if s.key != "lock-dir"], ids=lambda s: s.key)
 def test_a_bad_flag_value_is_one_line_naming_the_flag_and_the_value(setting, project, setting_samples):
     bad = setting_samples[setting.key].bad_text
     assert bad is not None
@@ -324,7 +348,7 @@ def test_help_lists_every_setting_flag_with_its_variable_and_default(project, ca
     assert info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     for setting in [s for s in FLAGGED if _command(s) == "plan"]:
-        assert f"{setting.flag} {setting.kind.metavar}" in text
+        assert setting.flag_usage in text
         assert setting.env in text
     assert "default: 8)" in text and "default: 300)" in text
 

@@ -117,7 +117,9 @@ def test_a_settings_field_defaults_to_the_declared_default_for_every_setting(tmp
 def test_every_declared_environment_variable_is_baseimages_and_the_key():
     for setting in SETTINGS:  # a sub-table's key is `table.key`: BASEIMAGES_TABLE_KEY, and the flag --key
         assert setting.env == "BASEIMAGES_" + setting.key.upper().replace("-", "_").replace(".", "_")
-        flag = f"--{setting.key.rpartition('.')[2]}"
+        name = setting.key.rpartition(".")[2]
+        switch_prefix = "no-" if setting.kind.flag_const == "false" else ""  # a switch's flag that turns it off
+        flag = f"--{switch_prefix}{name}"
         # A repeatable flag is named for one value: --builder PLATFORM=NAME for the setting `builders`.
         assert setting.flag in (None, flag.removesuffix("s") if setting.kind.repeatable else flag)
 

@@ -44,6 +44,13 @@ FULL_BUILD = BuildRequest(
     provenance={"mode": "max"},
     attest={"type": "sbom", "generator": "localhost:5000/tools/sbom:1"},
     no_cache=True,
+    cache_from={"type": "registry", "ref": "localhost:5000/baseimages/uv:buildcache-amd64"},
+    cache_to={
+        "type": "registry",
+        "ref": "localhost:5000/baseimages/uv:buildcache-amd64",
+        "mode": "max",
+        "ignore-error": "true",
+    },
 )
 MINIMAL_BUILD = BuildRequest(
     context=Path("/work/images/uv"), dockerfile=Path("/work/images/uv/Dockerfile"), platforms=["linux/amd64"]
@@ -111,6 +118,16 @@ def test_build_request_argv_renders_every_input():
     assert ("--provenance", "mode=max") in pairs
     assert ("--attest", "type=sbom,generator=localhost:5000/tools/sbom:1") in pairs
     assert "--no-cache" in argv
+    assert ("--cache-from", "type=registry,ref=localhost:5000/baseimages/uv:buildcache-amd64") in pairs
+    cache_to = "type=registry,ref=localhost:5000/baseimages/uv:buildcache-amd64,mode=max,ignore-error=true"
+    assert ("--cache-to", cache_to) in pairs
+
+
+def test_a_build_request_without_a_registry_cache_has_no_cache_flags():
+    argv = MINIMAL_BUILD.argv()
+    assert "--cache-from" not in argv and "--cache-to" not in argv
+    kwargs = MINIMAL_BUILD.pow_kwargs()
+    assert (kwargs["cache_from"], kwargs["cache_to"]) == (None, None)
 
 
 RUNS = [

@@ -272,6 +272,36 @@ def test_a_cache_index_that_lists_blobs_is_deleted_without_reading_them_as_manif
     assert fake_registry.tags["team/gone"] == {} and cache not in fake_registry.manifests["team/gone"]
 
 
+def _buildkit_cache(fake_registry, repository: str, tag: str) -> str:
+    """A cache ref as BuildKit's registry exporter writes it: an index that lists blobs, not manifests."""
+    layer = fake_registry.add_blob(repository, f"layers of {tag}".encode())
+    config = fake_registry.add_blob(repository, b'{"layers":[]}')
+    entries = [
+        {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": 9 + len(tag)},
+        {"mediaType": "application/vnd.buildkit.cacheconfig.v0", "digest": config, "size": 13},
+    ]
+    body = canonical_json({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": entries})
+    return str(fake_registry.add_manifest(repository, body, INDEX_TYPE, tag=tag))
+
+
+def test_the_per_platform_build_caches_of_a_catalog_image_are_kept_and_those_of_a_retired_one_go(
+    year, settings_for, make_client, catalog_writer, fake_registry
+):
+    history, _, _ = year
+    kept = {tag: _buildkit_cache(fake_registry, "team/uv", tag) for tag in ("buildcache-amd64", "buildcache-arm64")}
+    gone = [_buildkit_cache(fake_registry, "team/retired", tag) for tag in ("buildcache-amd64", "buildcache-arm64")]
+    pruner = _pruner(settings_for, make_client, catalog_writer)
+    plan = pruner.plan(now=NOW)
+    uv = next(repo for repo in plan.repositories if repo.repository.endswith("/uv"))
+    rules = {v.tag: (v.keep, v.rule) for v in uv.verdicts if v.tag in kept}
+    assert rules == {tag: (True, "cache ref of a catalog image") for tag in kept}
+    assert not any(set(change.tags) & set(kept) for change in uv.changes)
+    pruner.apply(plan)
+    assert {tag: history.tags()[tag] for tag in kept} == kept
+    assert fake_registry.tags["team/retired"] == {}
+    assert not any(digest in fake_registry.manifests["team/retired"] for digest in gone)
+
+
 def test_what_a_nested_index_lists_stays_with_a_kept_tag_and_goes_with_a_removed_one(
     settings_for, make_client, catalog_writer, fake_registry
 ):

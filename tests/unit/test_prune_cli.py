@@ -123,7 +123,7 @@ def test_retention_flags_belong_to_prune_only(project, capsys):
         main(["prune", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     for setting in [s for s in SETTINGS if s.table == "retention"]:
-        assert f"{setting.flag} {setting.kind.metavar}" in text and setting.env in text
+        assert setting.flag_usage in text and setting.env in text
     with pytest.raises(SystemExit) as info:  # argparse's own usage error
         main(["push", "--project", str(project[0]), "--keep-dated", "2"])
     assert info.value.code == 2 and "unrecognized arguments: --keep-dated" in capsys.readouterr().err

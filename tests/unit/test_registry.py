@@ -130,6 +130,23 @@ def test_blob_json_reads_a_config_checked_against_its_digest(fake_registry, tiny
     assert (config["os"], config["architecture"]) == ("linux", "amd64")
 
 
+def test_blob_reads_any_blob_as_bytes_checked_against_its_digest(fake_registry, make_client):
+    layer = bytes(range(256)) * 4  # not JSON, not UTF-8
+    digest = fake_registry.add_blob("team/tiny", layer)
+    assert make_client().blob(fake_registry.ref("team/tiny"), digest, size=len(layer)) == layer
+    with pytest.raises(RegistryError, match="not found"):
+        make_client().blob(fake_registry.ref("team/tiny"), sha256(b"nothing"))
+
+
+def test_blob_reads_a_layer_larger_than_any_document_when_its_size_is_given(fake_registry, make_client, monkeypatch):
+    monkeypatch.setattr("baseimages.registry_http.MAX_BODY", 1000)  # documents: at most 1000 bytes here
+    layer = b"x" * 5000
+    digest = fake_registry.add_blob("team/tiny", layer)
+    assert make_client().blob(fake_registry.ref("team/tiny"), digest, size=len(layer)) == layer
+    with pytest.raises(RegistryError, match="answered more than 1000 bytes"):  # no size: a document's limit
+        make_client().blob(fake_registry.ref("team/tiny"), digest)
+
+
 def test_blob_json_of_a_missing_blob_is_not_found(fake_registry, make_client):
     with pytest.raises(RegistryError, match="not found"):
         make_client().blob_json(fake_registry.ref("team/tiny"), sha256(b"nothing"))

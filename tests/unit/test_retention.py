@@ -116,6 +116,14 @@ def test_cache_refs_of_a_catalog_image_are_kept():
     assert _verdicts([TagState("cache", D)])["cache"].keep
 
 
+def test_the_per_platform_build_cache_tags_are_cache_refs():
+    for tag in ("buildcache-amd64", "buildcache-arm64", "buildcache-arm-v7"):
+        assert classify(tag) is TagKind.CACHE
+    tags = [TagState("buildcache-amd64", D), TagState("buildcache-arm64", D)]
+    assert all(v.keep for v in _verdicts(tags, RetentionPolicy(0, 0, 0, 0)).values())
+    assert not any(v.keep for v in _verdicts(tags, RetentionPolicy(0, 0, 0, 0), in_catalog=False).values())
+
+
 def test_an_artifact_tag_names_the_digest_it_belongs_to():
     tag = "sha256-" + "a" * 64 + ".att"
     assert _verdicts([TagState(tag, D)])[tag].subject == "sha256:" + "a" * 64

@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 from baseimages.errors import ConfigError
-from baseimages.schema import AnyPath, ExistingPath, Invalid, PlatformList, Setting, Text, WholeNumber, toml_literal
+from baseimages.schema import (
+    AnyPath,
+    ExistingPath,
+    Invalid,
+    PlatformList,
+    Setting,
+    Switch,
+    Text,
+    WholeNumber,
+    toml_literal,
+)
 
 HOST = Text("host", "HOST", re.compile(r"^[a-z.]+$"), "is not a host", rstrip="/", required=True)
 JOBS: Setting[int] = Setting("jobs", "BASEIMAGES_JOBS", "--jobs", WholeNumber(1), 2, "images at once")
@@ -104,6 +114,27 @@ def test_a_setting_documents_itself_as_a_readme_row_and_a_flag_help():
     assert JOBS.flag_help() == "images at once (overrides BASEIMAGES_JOBS and [tool.baseimages] jobs; default: 2)"
     no_flag = Setting("source", "BASEIMAGES_SOURCE", None, Text(), "", "label")
     assert no_flag.doc_row()[2:5] == ("none", "string", '`""`')
+
+
+def test_a_switch_takes_a_toml_boolean_or_a_word_and_its_flag_takes_no_value():
+    kind = Switch(flag_sets=False)
+    assert (kind.from_toml(True), kind.from_toml(False)) == (True, False)
+    words = ("true", "YES", "1", "on", "false", "no", "0", "Off")
+    assert [kind.from_text(t) for t in words] == [True] * 4 + [False] * 4
+    with pytest.raises(Invalid, match="must be true or false"):
+        kind.from_toml("true")
+    with pytest.raises(Invalid, match="is not true or false"):
+        kind.from_text("maybe")
+    switch = Setting("build-cache", "BASEIMAGES_BUILD_CACHE", "--no-build-cache", kind, True, "the cache")
+    assert switch.flag_usage == "--no-build-cache"
+    assert switch.flag_arguments() == {
+        "dest": "build_cache",
+        "action": "store_const",
+        "const": "false",
+        "help": "off: the cache (overrides BASEIMAGES_BUILD_CACHE and [tool.baseimages] build-cache; default: true)",
+    }
+    assert switch.doc_row()[3:5] == ("boolean", "`true`")
+    assert JOBS.flag_usage == "--jobs N" and JOBS.flag_arguments()["metavar"] == "N"
 
 
 def test_toml_literals_of_defaults():
