@@ -1,0 +1,70 @@
+"""The benchmark's printout: the machine it ran on and the Markdown table of its scenarios."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import statistics
+from typing import Any
+
+from bench_model import Scenario
+
+
+def machine() -> dict[str, Any]:
+    mem = 0
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) // 1024 // 1024
+    from python_on_whales import docker
+
+    server = docker.version().server
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "memory_gib": mem,
+        "kernel": platform.release(),
+        "docker": server.version if server else "?",
+        "buildx": str(docker.buildx.version()).split()[1],
+    }
+
+
+def markdown(scenarios: list[Scenario], info: dict[str, Any]) -> str:
+    lines = [
+        f"Measured {info['date']} on {info['cores']} cores, {info['memory_gib']} GiB, Docker {info['docker']}, "
+        f"buildx {info['buildx']}, both platforms (arm64 under QEMU), local registry.",
+        "",
+        "| scenario | tool | n | min s | median s | max s | median ratio baseimages/bake | baseimages outside buildx | "
+        "of which smoke + contract | ratio without tests |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for scenario in scenarios:
+        if scenario.skipped:
+            lines.append(f"| {scenario.title} | | | | | | {scenario.skipped} | | | |")
+            continue
+        bi, bk = scenario.stats("baseimages"), scenario.stats("bake")
+        if not bi or not bk:
+            lines.append(f"| {scenario.title} | | | | | | no valid run of {'bake' if bi else 'baseimages'} | | | |")
+            continue
+        ratio = bi["median"] / bk["median"]
+        samples = scenario.timed("baseimages")
+        outside = statistics.median(1 - (s.buildx_seconds or 0) / s.seconds for s in samples)
+        tests = statistics.median((s.test_seconds or 0) / s.seconds for s in samples)
+        no_tests = statistics.median(s.seconds - (s.test_seconds or 0) for s in samples) / bk["median"]
+        for tool, st in (("baseimages", bi), ("bake", bk)):
+            extra = f"{ratio:.2f} | {outside:.0%} | {tests:.0%} | {no_tests:.2f}" if tool == "baseimages" else " | | | "
+            lines.append(
+                f"| {scenario.title if tool == 'baseimages' else ''} | {tool} | {st['n']} | {st['min']:.2f} | "
+                f"{st['median']:.2f} | {st['max']:.2f} | {extra} |"
+            )
+    lines += [f"\n{scenario.note}" for scenario in scenarios if scenario.note]
+    failures = sum(s.failed_attempts for sc in scenarios for s in sc.samples)
+    lines += [
+        "",
+        f"bake runs that failed on a registry error and were repeated: {failures}. Outside the no-op scenario a "
+        "repeated run is left out (n shows it): the failed attempt had already built its work; in scenario 5 the "
+        "engine is emptied again before the repeat, which counts. baseimages retries "
+        "each registry request and needed no repeat.",
+    ]
+    return "\n".join(lines) + "\n"
