@@ -32,7 +32,7 @@ from baseimages.prune import Pruner
 from baseimages.prune_local import DockerLocalStore, LocalAction, LocalKind
 from baseimages.reference import Reference, parse_reference
 from baseimages.registry import RegistryClient
-from baseimages.registry_documents import digest_of
+from baseimages.registry_documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = ["linux/amd64", "linux/arm64"]
@@ -63,21 +63,26 @@ def cli(*argv: str) -> tuple[int, str, str]:
 
 
 def whole(client: RegistryClient, repository: Reference, tag: str) -> bool:
-    """TAG's manifest, every manifest it lists and every blob those name are in the registry: it pulls."""
+    """TAG's manifest, every manifest it lists and every blob those name are in the registry: it pulls.
+    A BuildKit cache ref is an index whose entries are blobs (cache config, layers), not manifests."""
     top = client.manifest(replace(repository, tag=tag))
     if top is None:
         return False
-    docs = [top.doc]
+    docs, blobs = [top.doc], []
     for entry in top.doc.get("manifests", []):
+        if entry.get("mediaType") not in INDEX_TYPES + MANIFEST_TYPES:
+            blobs.append(entry)
+            continue
         child = client.manifest(replace(repository, digest=entry["digest"]))
         if child is None:
             return False
         docs.append(child.doc)
     for doc in docs:
-        for blob in ([doc["config"]] if "config" in doc else []) + doc.get("layers", []):
-            head = client.call("HEAD", repository, f"/v2/{repository.path}/blobs/{blob['digest']}", expect=(200, 404))
-            if head.status != 200:
-                return False
+        blobs += ([doc["config"]] if "config" in doc else []) + doc.get("layers", [])
+    for blob in blobs:
+        head = client.call("HEAD", repository, f"/v2/{repository.path}/blobs/{blob['digest']}", expect=(200, 404))
+        if head.status != 200:
+            return False
     return True
 
 
