@@ -1,16 +1,17 @@
 """The equivalent `docker buildx bake` definition of a plan (`python -m baseimages bake-file`).
 
 For users who compare, migrate or fall back: the same Dockerfiles, build args, platforms, secrets,
-wheelhouse context and tags. A child is chained to its parent the bake way: BASE_IMAGE names a
-context that points at the parent's target (`target:<parent>`), so bake builds parents first. What
-bake cannot express is left out: smoke tests, contracts, change detection, promotion only after
-every platform passed.
+wheelhouse context, tags and registry build cache (one ref per target, `REPO:buildcache`). A child is
+chained to its parent the bake way: BASE_IMAGE names a context that points at the parent's target
+(`target:<parent>`), so bake builds parents first. What bake cannot express is left out: smoke tests,
+contracts, change detection, promotion only after every platform passed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .build_cache import bake_cache
 from .config import Settings
 from .plan import Plan
 
@@ -46,5 +47,8 @@ def bake_definition(plan: Plan, settings: Settings, push: bool = True) -> dict[s
             target["secret"] = list(secrets)
         if push:
             target["output"] = ["type=image,push=true"]
+            if settings.build_cache:
+                cache_from, cache_to = bake_cache(image.repository)
+                target["cache-from"], target["cache-to"] = [cache_from], [cache_to]
         targets[spec.name] = target
     return {"group": {"default": {"targets": [i.name for i in plan.images]}}, "target": targets}

@@ -13,6 +13,9 @@ repository of the push registry (`REPO:buildcache-amd64`, `REPO:buildcache-arm64
   is on. With `--no-cache` (every step runs again, the reproducibility check) nothing is imported; the
   fresh cache is still exported.
 
+`bake-file` gives each bake target the same kind of cache at `REPO:buildcache`: bake builds a
+target's platforms in one build, whose cache export holds them all.
+
 The cache never carries a secret: the CA bundle and the index URL are build secrets, mounted for the
 steps that use them and never written to a layer, and BuildKit keys a cached step by its command and
 inputs, not by a secret's content.
@@ -58,3 +61,9 @@ def registry_cache(repository: str, platform: str, *, enabled: bool, reuse: bool
     source = {"type": "registry", "ref": cache_ref(repository, platform)}
     target = {**source, "mode": "max", "ignore-error": "true"}
     return BuildCache(source if reuse else None, target)
+
+
+def bake_cache(repository: str) -> tuple[str, str]:
+    """The `cache-from` and `cache-to` entries of the bake target of REPOSITORY's image."""
+    ref = f"type=registry,ref={repository}:{CACHE_TAG_PREFIX.rstrip('-')}"
+    return ref, f"{ref},mode=max,ignore-error=true"

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
+
+TESTS = ("smoke", "contract")
+BREAKDOWN = {"build": ("build",), "upload": ("push",), "smoke": ("smoke",), "contract": ("contract",)}
 
 
 @dataclass
@@ -13,6 +17,8 @@ class Sample:
     buildx_seconds: float | None = None  # baseimages: wall time inside buildx builds (union of intervals)
     test_seconds: float | None = None  # baseimages: smoke tests + contract services (union)
     push_seconds: float | None = None  # baseimages: uploads and tag moves (union)
+    phases: dict[str, float] | None = None  # baseimages: BREAKDOWN's phases, each the union of its intervals
+    tests_alone: float | None = None  # baseimages: seconds in which a test ran and no other stage of any image
     rebuilt: list[str] = field(default_factory=list)
     failed_attempts: int = 0  # bake: runs that failed (it does not retry a flaky registry) and were repeated
     cached: str | None = None  # what BuildKit's log says of the Dockerfile steps (scenario 5), e.g. "31 of 31 CACHED"
@@ -40,3 +46,40 @@ class Scenario:
         if not values:
             return None
         return {"min": min(values), "median": statistics.median(values), "max": max(values), "n": len(values)}
+
+
+Interval = tuple[float, float]
+
+
+def intervals(images: list[dict[str, Any]], phases: tuple[str, ...] | None = None) -> list[Interval]:
+    """The report's intervals of PHASES (None: every phase) over every image, sorted."""
+    found = [tuple(t) for i in images for p, t in i.get("timeline", {}).items() if phases is None or p in phases]
+    return sorted((float(a), float(b)) for a, b in found)
+
+
+def merged(spans: list[Interval]) -> list[Interval]:
+    """SPANS as disjoint intervals, sorted."""
+    out: list[Interval] = []
+    for start, stop in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], stop))
+        else:
+            out.append((start, stop))
+    return out
+
+
+def length(spans: list[Interval]) -> float:
+    return sum(stop - start for start, stop in merged(spans))
+
+
+def minus(spans: list[Interval], other: list[Interval]) -> float:
+    """Seconds covered by SPANS and not by OTHER."""
+    both = [(max(a, c), min(b, d)) for a, b in merged(spans) for c, d in merged(other) if min(b, d) > max(a, c)]
+    return length(spans) - length(both)
+
+
+def breakdown(images: list[dict[str, Any]]) -> tuple[dict[str, float], float]:
+    """Each BREAKDOWN phase's union, and the seconds in which only tests ran (no build, upload, promotion...)."""
+    phases = {name: length(intervals(images, keys)) for name, keys in BREAKDOWN.items()}
+    others = tuple(p for i in images for p in i.get("timeline", {}) if p not in TESTS)
+    return phases, minus(intervals(images, TESTS), intervals(images, others))

@@ -8,7 +8,7 @@ import platform
 import statistics
 from typing import Any
 
-from bench_model import Scenario
+from bench_model import BREAKDOWN, Sample, Scenario
 
 
 def machine() -> dict[str, Any]:
@@ -44,6 +44,9 @@ def markdown(scenarios: list[Scenario], info: dict[str, Any]) -> str:
             lines.append(f"| {scenario.title} | | | | | | {scenario.skipped} | | | |")
             continue
         bi, bk = scenario.stats("baseimages"), scenario.stats("bake")
+        if not bi and not bk and scenario.note:
+            lines.append(f"| {scenario.title} | | | | | | below the table | | | |")
+            continue
         if not bi or not bk:
             lines.append(f"| {scenario.title} | | | | | | no valid run of {'bake' if bi else 'baseimages'} | | | |")
             continue
@@ -51,13 +54,14 @@ def markdown(scenarios: list[Scenario], info: dict[str, Any]) -> str:
         samples = scenario.timed("baseimages")
         outside = statistics.median(1 - (s.buildx_seconds or 0) / s.seconds for s in samples)
         tests = statistics.median((s.test_seconds or 0) / s.seconds for s in samples)
-        no_tests = statistics.median(s.seconds - (s.test_seconds or 0) for s in samples) / bk["median"]
+        no_tests = statistics.median(s.seconds - _tests_alone(s) for s in samples) / bk["median"]
         for tool, st in (("baseimages", bi), ("bake", bk)):
             extra = f"{ratio:.2f} | {outside:.0%} | {tests:.0%} | {no_tests:.2f}" if tool == "baseimages" else " | | | "
             lines.append(
                 f"| {scenario.title if tool == 'baseimages' else ''} | {tool} | {st['n']} | {st['min']:.2f} | "
                 f"{st['median']:.2f} | {st['max']:.2f} | {extra} |"
             )
+    lines += _breakdown(scenarios)
     lines += [f"\n{scenario.note}" for scenario in scenarios if scenario.note]
     failures = sum(s.failed_attempts for sc in scenarios for s in sc.samples)
     lines += [
@@ -68,3 +72,35 @@ def markdown(scenarios: list[Scenario], info: dict[str, Any]) -> str:
         "each registry request and needed no repeat.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _tests_alone(sample: Sample) -> float:
+    """What leaving the tests out would save of SAMPLE's wall time: the seconds in which only tests ran
+    (runs recorded before that was measured: every second a test ran)."""
+    return sample.tests_alone if sample.tests_alone is not None else sample.test_seconds or 0
+
+
+def _breakdown(scenarios: list[Scenario]) -> list[str]:
+    """baseimages' time per phase, each the median over the counted runs of the union of that phase's
+    intervals over every image (phases overlap: they do not add up to the wall time)."""
+    rows = []
+    for scenario in scenarios:
+        samples = [s for s in scenario.timed("baseimages") if s.phases is not None]
+        if scenario.skipped or not samples:
+            continue
+        cells = [statistics.median(s.seconds for s in samples)]
+        cells += [statistics.median((s.phases or {}).get(name, 0.0) for s in samples) for name in BREAKDOWN]
+        cells.append(statistics.median(_tests_alone(s) for s in samples))
+        rows.append(f"| {scenario.title} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
+    if not rows:
+        return []
+    return [
+        "",
+        "baseimages' breakdown (median s; each phase is the union of its intervals over the images, so phases "
+        "that ran at the same time overlap and do not add up to the wall time; *tests alone* is the time in "
+        "which a smoke test or contract ran and nothing else did, what the ratio without tests leaves out):",
+        "",
+        "| scenario | wall | build | upload | smoke | contract | tests alone |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+    ]

@@ -5,13 +5,15 @@ and registry (the engine's local one, a fresh namespace per tool and scenario). 
 file `python -m baseimages bake-file` writes; baseimages runs as its CLI. Runs alternate A B A B.
 
     python benchmarks/run.py            every scenario, 3 rounds (cold builds take long: see --quick)
-    python benchmarks/run.py --quick    no cold builds, fewer parent-change rounds (under 15 minutes)
+    python benchmarks/run.py --quick    no cold builds, one parent-change round, no 4b (under 15 minutes)
     python benchmarks/run.py --only fresh   scenario 5 alone: a fresh engine (scripts/node2), with and
                                             without the registry build cache (see fresh_engine.py)
 
 Prints min / median / max wall time per tool and the median ratio baseimages/bake per scenario, and
 baseimages' own overhead (time outside buildx) as a share of its total, with smoke tests and contract
-services (work bake does not do) reported apart. Writes JSON and a Markdown table to --out.
+services (work bake does not do) reported apart, and baseimages' breakdown per scenario (build, upload,
+smoke, contract). Scenario 4b times the parent change at other --jobs (overlap of tests and builds).
+Writes JSON and a Markdown table to --out.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +32,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench_model import Sample, Scenario
+from bench_model import TESTS, Sample, Scenario, breakdown, intervals, length
 from bench_report import machine, markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,12 +80,15 @@ class Bench:
             raise SystemExit(f"baseimages failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
         data = json.loads(report.read_text())
         images = data["images"]
+        phases, tests_alone = breakdown(images)
         return Sample(
             "baseimages",
             seconds,
-            buildx_seconds=_union(images, ["build"]),
-            test_seconds=_union(images, ["smoke", "contract"]),
-            push_seconds=_union(images, ["push", "promote"]),
+            buildx_seconds=length(intervals(images, ("build",))),
+            test_seconds=length(intervals(images, TESTS)),
+            push_seconds=length(intervals(images, ("push", "promote"))),
+            phases=phases,
+            tests_alone=tests_alone,
             rebuilt=[i["name"] for i in images if i["status"] == "promoted"],
         )
 
@@ -168,19 +174,6 @@ class Bench:
             target.write_text(target.read_text() + text + "\n")
 
 
-def _union(images: list[dict[str, Any]], phases: list[str]) -> float:
-    intervals = sorted(tuple(i["timeline"][p]) for i in images for p in phases if p in i.get("timeline", {}))
-    total, end = 0.0, -1.0
-    for start, stop in intervals:
-        if start > end:
-            total += stop - start
-            end = stop
-        elif stop > end:
-            total += stop - end
-            end = stop
-    return total
-
-
 # ---------------------------------------------------------------------- scenarios
 
 
@@ -233,6 +226,37 @@ def parent_change(bench: Bench, rounds: int) -> Scenario:
     return alternate(bench, "parent", title, rounds, change)
 
 
+def overlap(bench: Bench, rounds: int) -> Scenario:
+    """Scenario 4's parent change by baseimages alone, at --jobs 1 (an image's tests never overlap
+    another's build) and 3 (both children build while their parent is tested), against the default 2
+    (scenario 4's baseimages row): whether overlapping tests with builds helps here or slows both."""
+    scenario = Scenario("overlap", "4b. parent change at --jobs 1 and 3 (baseimages only; 2 is row 4)")
+    jobs = ("1", "3")
+    for n in jobs:  # each setting's own namespace, built and pushed once first (not timed)
+        bench.baseimages(bench.namespace(f"overlap{n}", "baseimages"), ["--jobs", n])
+    for _ in range(rounds):
+        for n in jobs:
+            bench.bump("python311-uv", f"ENV BENCH_MARK={uuid.uuid4().hex}")
+            bench.bump("python311-ml")
+            bench.bump("python311-security")
+            sample = bench.baseimages(bench.namespace(f"overlap{n}", "baseimages"), ["--jobs", n])
+            sample.tool = f"--jobs {n}"
+            scenario.samples.append(sample)
+            if bench.verbose:
+                print(f"    --jobs {n}  {sample.seconds:7.2f} s", flush=True)
+    scenario.note = "4b. " + "; ".join(
+        f"--jobs {n}: median {st['median']:.1f} s of {st['n']} (build {_median_phase(scenario, n, 'build'):.1f} s, "
+        f"smoke {_median_phase(scenario, n, 'smoke'):.1f} s, contract {_median_phase(scenario, n, 'contract'):.1f} s)"
+        for n in jobs
+        if (st := scenario.stats(f"--jobs {n}"))
+    )
+    return scenario
+
+
+def _median_phase(scenario: Scenario, jobs: str, phase: str) -> float:
+    return statistics.median((s.phases or {}).get(phase, 0.0) for s in scenario.timed(f"--jobs {jobs}"))
+
+
 def fresh(bench: Bench, rounds: int, set_up: bool) -> list[Scenario]:
     from fresh_engine import fresh_engine  # scenario 5, in a module of its own
 
@@ -247,7 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="skip cold builds; one parent-change round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    parser.add_argument("--only", action="append", default=[], help="scenario names: cold noop change parent fresh")
+    parser.add_argument(
+        "--only", action="append", default=[], help="scenario names: cold noop change parent overlap fresh"
+    )
+    parser.add_argument("--overlap-rounds", type=int, default=1, help="rounds of scenario 4b (--jobs 1 and 3)")
     parser.add_argument("--fresh-rounds", type=int, default=1, help="rounds of scenario 5 (fresh engine)")
     parser.add_argument("--fresh-reuse", metavar="RUN_ID", help="scenario 5: reuse what run RUN_ID set up (one round)")
     parser.add_argument("-q", "--quiet", action="store_true")
@@ -265,19 +292,18 @@ def main(argv: list[str] | None = None) -> int:
     status = subprocess.run([str(ROOT / "scripts" / "engine"), "status"], capture_output=True, text=True)
     if status.returncode != 0:
         raise SystemExit("the engine is not ready: run `scripts/engine up` first\n" + status.stdout)
-    plan = [("cold", cold), ("noop", noop), ("change", one_change), ("parent", parent_change)]
+    plan = [("cold", cold), ("noop", noop), ("change", one_change), ("parent", parent_change), ("overlap", overlap)]
     chosen = [(n, f) for n, f in plan if not args.only or n in args.only]
     scenarios: list[Scenario] = []
     with tempfile.TemporaryDirectory(prefix="baseimages-bench-") as tmp:
         bench = Bench(Path(tmp), verbose=not args.quiet)
         bench.run_id = args.fresh_reuse or bench.run_id
         for name, func in chosen:
-            if args.quick and name == "cold":
-                scenarios.append(
-                    Scenario("cold", "1. cold family build and push", skipped="not run with --quick (minutes per run)")
-                )
+            if args.quick and name in ("cold", "overlap"):
+                title = "1. cold family build and push" if name == "cold" else "4b. parent change at --jobs 1 and 3"
+                scenarios.append(Scenario(name, title, skipped="not run with --quick (minutes per run)"))
                 continue
-            rounds = 1 if args.quick and name == "parent" else args.rounds
+            rounds = 1 if args.quick and name == "parent" else args.overlap_rounds if name == "overlap" else args.rounds
             print(f"{name}: {rounds} round(s), baseimages and bake alternating", flush=True)
             scenarios.append(func(bench, rounds))
         if not args.only or "fresh" in args.only:

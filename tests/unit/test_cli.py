@@ -264,6 +264,17 @@ def test_bake_file_chains_children_to_their_parent_target_with_the_same_tags_and
     assert ml["platforms"] == ["linux/amd64", "linux/arm64"]
 
 
+def test_bake_file_gives_each_target_the_registry_build_cache_unless_it_is_off(project):
+    code, out, _ = run("bake-file", "--project", str(project.root))
+    ml = json.loads(out)["target"]["ml"]
+    assert code == 0
+    assert ml["cache-from"] == ["type=registry,ref=registry.test:5000/team/ml:buildcache"]
+    assert ml["cache-to"] == ["type=registry,ref=registry.test:5000/team/ml:buildcache,mode=max,ignore-error=true"]
+    code, out, _ = run("bake-file", "--project", str(project.root), "--no-build-cache")
+    assert code == 0
+    assert "cache-to" not in json.loads(out)["target"]["ml"]
+
+
 def test_an_unexpected_error_is_one_line_and_exit_70_never_a_traceback(project, monkeypatch):
     import baseimages.cli
 
