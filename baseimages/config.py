@@ -26,19 +26,9 @@ from typing import Any
 
 from . import offline
 from .errors import ConfigError
+from .kinds import AnyPath, ExistingPath, OutputPath, PlatformList, PlatformMap, Switch, Text, WholeNumber
 from .metrics_kinds import PushgatewayUrl
-from .schema import (
-    AnyPath,
-    ExistingPath,
-    OutputPath,
-    PlatformList,
-    PlatformMap,
-    Setting,
-    Switch,
-    Text,
-    WholeNumber,
-    checked,
-)
+from .schema import Setting, checked
 
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
 USER_ENV = "BASEIMAGES_REGISTRY_USER"

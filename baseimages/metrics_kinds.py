@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from .schema import Invalid, Kind
+from .kinds import Invalid, Kind
 
 
 class PushgatewayUrl(Kind[str]):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from baseimages.kinds import Invalid, OutputPath
 from baseimages.metrics_kinds import PushgatewayUrl
-from baseimages.schema import Invalid, OutputPath
 
 
 def test_the_metrics_file_is_a_file_to_write_in_an_existing_folder_never_a_directory(tmp_path):
