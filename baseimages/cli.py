@@ -165,7 +165,6 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         return _verify(settings, options, out)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
-
     if options.command == "bake-file":
         from .bake import bake_definition
 
@@ -180,12 +179,15 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
             spec = image.spec
             print(f"{spec.name:<22} {spec.version:<10} FROM {spec.parent:<22} {','.join(image.platforms)}", file=out)
         return 0
-
     if options.command == "prune":
         from .prune_cli import prune_command
 
         return prune_command(settings, catalog, plan, options, out, err)
+    return _run(options, settings, catalog, plan, out, err)
 
+
+def _run(options: Options, settings: Settings, catalog: Catalog, plan: Plan, out: TextIO, err: TextIO) -> int:
+    """`plan`, `build`, `push` and `test`: the commands that go through the Factory."""
     from .factory import Factory  # imports no Docker layer: python-on-whales loads only when Docker is used
 
     refresh = RefreshPolicy(mode=options.refresh or "window", days=settings.refresh_days, force=options.force)
