@@ -48,6 +48,8 @@ class FakeEngine:
     build_seconds: float = 0.0
     reproducible: bool = False  # the same image manifests for the same build request (the index still differs)
     slow: set[str] = field(default_factory=set)
+    slow_contract: set[str] = field(default_factory=set)  # image names whose contract build takes 0.5 s
+    log: list[str] = field(default_factory=list)  # "build NAME" as a build starts, "contract NAME done" as one ends
     builds: list[str] = field(default_factory=list)  # the image of each build (one per platform)
     platform_builds: list[tuple[str, str, str | None]] = field(default_factory=list)  # (image, platform, builder)
     by_platform: dict[tuple[str, str], BuildRequest] = field(default_factory=dict)  # (image, platform) -> request
@@ -67,6 +69,7 @@ class FakeEngine:
         name = image.split(" ")[0]
         with self._lock:
             self.builds.append(name)
+            self.log.append(f"build {name}")
             self.platform_builds += [(name, platform, request.builder) for platform in request.platforms]
             self.requests[name] = request
             self.by_platform[(name, ",".join(request.platforms))] = request
@@ -112,8 +115,11 @@ class FakeEngine:
         """A contract build: its checks answered as `run` answers them (FAIL_RUNS matched on IMAGE)."""
         with self._lock:
             self.builds.append(image)
-        time.sleep(0.5 if image.split(" ")[0] in self.slow else self.build_seconds)
-        if image.split(" ")[0] in self.fail_build:
+        name = image.split(" ")[0]
+        time.sleep(0.5 if name in self.slow | self.slow_contract else self.build_seconds)
+        with self._lock:
+            self.log.append(f"contract {name} done")
+        if name in self.fail_build:
             raise BuildError(image, "docker buildx build failed (exit 1): ERROR: boom", log="ERROR: boom")
         failing = any(part in image for part in self.fail_runs)
         dest = Path(request.output["dest"])

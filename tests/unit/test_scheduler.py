@@ -167,6 +167,15 @@ def test_jobs_bounds_how_many_images_build_at_once(family):
     assert engine.most_concurrent >= 2
 
 
+def test_at_one_job_no_image_builds_while_another_is_tested(family):
+    # An image's upload and tests hold its permit: at --jobs 1 nothing overlaps (the faster schedule on 2 cores).
+    engine = FakeEngine(slow_contract={"uv"})
+    report, _, _, _ = _run(family, engine, jobs=1)
+    assert engine.log.index("contract uv done") < engine.log.index("build ml")
+    assert engine.log.index("contract uv done") < engine.log.index("build security")
+    assert report.image("ml").status is ImageStatus.PROMOTED
+
+
 def test_build_run_tests_every_image_and_moves_no_tag(family):
     report, _, _, registry = _run(family, push=False)
     assert set(_status(report).values()) == {ImageStatus.TESTED}
