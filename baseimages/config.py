@@ -80,7 +80,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
     Setting("source", "BASEIMAGES_SOURCE", None, Text(), "",
             "the images' org.opencontainers.image.source label; empty: the git remote's URL"),
     Setting("jobs", "BASEIMAGES_JOBS", "--jobs", WholeNumber(1), 2,
-            "images built at once within a wave"),
+            "images built and tested at once (each holds its slot from its build to its last test)"),
     Setting("refresh-days", "BASEIMAGES_REFRESH_DAYS", "--refresh-days", WholeNumber(0), 30,
             "rebuild an unchanged image built more than this many days ago"),
     Setting("retry-attempts", "BASEIMAGES_RETRY_ATTEMPTS", "--retry-attempts", WholeNumber(1), 8,

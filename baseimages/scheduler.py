@@ -5,7 +5,8 @@ Its rules, the same for every stage list:
   so that it builds while the parent is tested; it is `blocked` when the parent failed before that;
 - a stage gated on the parent (`Gate.PARENT_DONE`: promotion) waits until the parent promoted, and
   the image is `blocked` (built and tested, not promoted) when the parent then failed;
-- at most `jobs` images run their heavy stages at once; siblings run in parallel;
+- at most `jobs` images run their heavy stages at once (from the first to the last: build, upload,
+  smoke and contract tests); siblings run in parallel;
 - a stage that raises fails its image: its own and its descendants' tags stay where they were, while
   independent siblings go on; Ctrl-C starts no further stage (so no tag moves) and stops the children.
 It alone emits the events and records each stage's duration and interval (the report's timeline).
@@ -128,21 +129,26 @@ class Scheduler:
     def _stages(
         self, ctx: ImageContext, state: _State, parent: _State | None, permits: threading.BoundedSemaphore
     ) -> bool:
-        """Run each stage that applies, in order; False when the image was blocked by its parent."""
+        """Run each stage that applies, in order; False when the image was blocked by its parent. A permit
+        is held from the first heavy stage to the last (light stages between them included: no other
+        image's build slips in between an image's build and its tests)."""
+        stages = [s for s in self.stages if s.applies(ctx)]
+        heavy = [i for i, s in enumerate(stages) if s.heavy]
         held = False
         waited = False
         try:
-            for stage in [s for s in self.stages if s.applies(ctx)]:
+            for i, stage in enumerate(stages):
                 if stage.gate is Gate.PARENT_DONE and not waited:
                     waited = True
                     if not self._parent_ok(ctx, parent):
                         return False
-                if stage.heavy and not held:
+                if heavy and i == heavy[0]:
                     permits.acquire()
-                elif held and not stage.heavy:
-                    permits.release()
-                held = stage.heavy
+                    held = True
                 self._run_stage(stage, ctx)
+                if held and i == heavy[-1]:
+                    permits.release()
+                    held = False
                 if ctx.settled is not None:  # what it built is already published: nothing more to do
                     return True
                 if stage.publishes(ctx):

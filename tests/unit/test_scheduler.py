@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from fakes import FakeEngine, MemoryRegistry
@@ -174,6 +175,29 @@ def test_at_one_job_no_image_builds_while_another_is_tested(family):
     assert engine.log.index("contract uv done") < engine.log.index("build ml")
     assert engine.log.index("contract uv done") < engine.log.index("build security")
     assert report.image("ml").status is ImageStatus.PROMOTED
+
+
+class Pause(Stage):
+    """A light stage a test adds between heavy ones: it takes a moment (as `identify` asks the registry)."""
+
+    key = "pause"
+    heavy = False
+
+    def run(self, ctx: ImageContext) -> None:
+        time.sleep(0.1)
+
+    def describe(self, ctx: ImageContext) -> list[str]:
+        return []
+
+
+def test_at_one_job_an_image_keeps_its_permit_from_its_build_to_its_last_test(family):
+    # No other image builds between one image's build and its upload and tests, light stages included.
+    stages = default_stages()
+    stages.insert(2, Pause())
+    report, _, _, _ = _run(family, FakeEngine(build_seconds=0.05), stages=stages, jobs=1)
+    ml, security = (report.image(name).timeline for name in ("ml", "security"))
+    first, second = (ml, security) if ml["build"][0] < security["build"][0] else (security, ml)
+    assert first["smoke"][1] <= second["build"][0]
 
 
 def test_build_run_tests_every_image_and_moves_no_tag(family):
