@@ -131,6 +131,8 @@ def _build_and_check(
         try:
             engine.build_files(request, f"{name} contract service", on_line=on_line)
         except BuildError as exc:
+            if exc.transient:  # BuildKit lost the session: the caller may run the contract again
+                raise
             return dict.fromkeys(platforms, exc)
         found: dict[str, BuildError | RunResult] = {}
         for platform in platforms:

@@ -28,18 +28,23 @@ class ContractTest(Stage):
         contract = ctx.image.spec.contract
         assert contract is not None and ctx.built is not None
         tools = ctx.tools
-        checks = run_contract(
-            tools.engine,
-            ctx.name,
-            contract,
-            ctx.built.from_ref,
-            tools.resolve_external(contract.runtime),
-            ctx.image.platforms,
-            secrets=tools.settings.build_secrets(),
-            build_contexts=tools.settings.build_contexts(),
-            on_line=tools.line_sink(ctx.name),
-            skips_allowed=ctx.image.spec.skips_allowed,
-            markers=ctx.markers,
+        base_ref, runtime_ref = ctx.built.from_ref, tools.resolve_external(contract.runtime)
+        # A registry that fails transiently while the service build resolves the candidate, or a session
+        # BuildKit lost: the whole contract runs again, within the retry budget, as an image's build does.
+        checks = ctx.with_retries(
+            lambda: run_contract(
+                tools.engine,
+                ctx.name,
+                contract,
+                base_ref,
+                runtime_ref,
+                ctx.image.platforms,
+                secrets=tools.settings.build_secrets(),
+                build_contexts=tools.settings.build_contexts(),
+                on_line=tools.line_sink(ctx.name),
+                skips_allowed=ctx.image.spec.skips_allowed,
+                markers=ctx.markers,
+            )
         )
         for platform_result in ctx.result.platforms:
             platform_result.checks.extend(checks.get(platform_result.platform, []))

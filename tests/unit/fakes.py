@@ -16,6 +16,7 @@ from typing import Any
 from fake_image import make_image
 from fake_runner import answer, answer_build, is_runner
 
+from baseimages.buildx_errors import build_failure
 from baseimages.engine import BuildRequest, PullRequest, RunRequest, RunResult
 from baseimages.errors import BuildError, RegistryError
 from baseimages.oci_archive import archive_index
@@ -49,6 +50,7 @@ class FakeEngine:
     reproducible: bool = False  # the same image manifests for the same build request (the index still differs)
     slow: set[str] = field(default_factory=set)
     slow_contract: set[str] = field(default_factory=set)  # image names whose contract build takes 0.5 s
+    flaky_contract: set[str] = field(default_factory=set)  # image names whose first contract build gets a 503
     log: list[str] = field(default_factory=list)  # "build NAME" as a build starts, "contract NAME done" as one ends
     builds: list[str] = field(default_factory=list)  # the image of each build (one per platform)
     platform_builds: list[tuple[str, str, str | None]] = field(default_factory=list)  # (image, platform, builder)
@@ -119,6 +121,10 @@ class FakeEngine:
         time.sleep(0.5 if name in self.slow | self.slow_contract else self.build_seconds)
         with self._lock:
             self.log.append(f"contract {name} done")
+        if name in self.flaky_contract:
+            self.flaky_contract.discard(name)
+            line = f"ERROR: failed to solve: {name}: failed to resolve source metadata: 503 Service Unavailable"
+            raise build_failure(f"{name} contract service", 1, [line])
         if name in self.fail_build:
             raise BuildError(image, "docker buildx build failed (exit 1): ERROR: boom", log="ERROR: boom")
         failing = any(part in image for part in self.fail_runs)

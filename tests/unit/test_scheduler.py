@@ -419,3 +419,12 @@ def test_a_build_whose_session_buildkit_lost_runs_again_and_the_image_promotes(f
     assert _status(report)["ml"] is ImageStatus.PROMOTED
     assert sum(build.startswith("ml") for build in engine.builds) == 3  # one build per platform, the lost one again
     assert any("DeadlineExceeded" in e.detail and "retrying" in e.detail for e in events if e.image == "ml")
+
+
+def test_a_contract_build_that_meets_a_registry_503_runs_again_and_the_image_promotes(family):
+    engine = FakeEngine(flaky_contract={"uv"})
+    registry = MemoryRegistry(retry=RetryPolicy(attempts=3, max_seconds=5, initial_wait=0.01, max_wait=0.01))
+    report, events, _, _ = _run(family, engine=engine, registry=registry)
+    assert _status(report)["uv"] is ImageStatus.PROMOTED
+    assert engine.log.count("contract uv done") == 2
+    assert any("503" in e.detail and "retrying" in e.detail for e in events if e.image == "uv")
