@@ -15,12 +15,11 @@ run first needs the engine.
 
 from __future__ import annotations
 
-from .catalog import Catalog, CommandTest, FileTest, ImageSpec, MetadataTest, SizeBudget, SmokeSpec, load_catalog
-from .changes import RefreshPolicy
-from .config import Settings, load_settings
-from .doctor import DoctorReport, Finding, Verdict, run_doctor
-from .engine import Engine
-from .errors import (
+from .catalog.changes import RefreshPolicy
+from .catalog.plan import Plan, PlannedImage, make_plan
+from .catalog.spec import Catalog, CommandTest, FileTest, ImageSpec, MetadataTest, SizeBudget, SmokeSpec, load_catalog
+from .catalog.tags import TagSet, compute_tags
+from .core.errors import (
     BaseImagesError,
     BuildError,
     CheckFailed,
@@ -30,16 +29,17 @@ from .errors import (
     RegistryError,
     RunCancelled,
 )
-from .events import Event, EventSink, Phase
-from .factory import DryRun, Factory, registry_client
-from .lock import LockedError, RunLock
-from .plan import Plan, PlannedImage, make_plan
-from .prune import PrunePlan, Pruner, PruneResult, RetentionPolicy
-from .registry import RegistryClient
-from .report import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
-from .retry import RetryPolicy
-from .stages import ImageContext, Stage, default_stages
-from .tags import TagSet, compute_tags
+from .core.events import Event, EventSink, Phase
+from .core.lock import LockedError, RunLock
+from .core.results import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
+from .core.retry import RetryPolicy
+from .doctor.checkup import DoctorReport, Finding, Verdict, run_doctor
+from .engine.client import Engine
+from .pipeline.factory import DryRun, Factory, registry_client
+from .pipeline.stages import ImageContext, Stage, default_stages
+from .prune.pruner import PrunePlan, Pruner, PruneResult, RetentionPolicy
+from .registry.client import RegistryClient
+from .settings.config import Settings, load_settings
 
 __version__ = "0.1.0"
 

@@ -18,18 +18,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from baseimages.catalog import load_catalog
-from baseimages.config import Settings
-from baseimages.contract import run_contract
-from baseimages.engine import DockerEngine
-from baseimages.smoke import run_smoke
+from baseimages.catalog.spec import load_catalog
+from baseimages.checks.contract import run_contract
+from baseimages.checks.smoke import run_smoke
+from baseimages.engine.client import DockerEngine
+from baseimages.settings.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORMS = ["linux/amd64", "linux/arm64"]
 
 
 def main(name: str, ref: str, runtime: str) -> dict[str, Any]:
-    new = importlib.util.find_spec("baseimages.check_runner") is not None  # one runner container per platform
+    new = importlib.util.find_spec("baseimages.checks.runner") is not None  # one runner container per platform
     settings = Settings(root=ROOT)
     spec = load_catalog(ROOT / "images", PLATFORMS)[name]
     engine = DockerEngine()

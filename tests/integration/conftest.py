@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from baseimages import Event, Factory, RunReport, Settings, load_catalog, load_settings, make_plan
-from baseimages.engine import DockerEngine
-from baseimages.registry import RegistryClient
+from baseimages.engine.client import DockerEngine
+from baseimages.registry.client import RegistryClient
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]

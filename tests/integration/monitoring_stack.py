@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 import yaml
 
-from baseimages.catalog import load_catalog
-from baseimages.config import Settings
-from baseimages.errors import RegistryError
-from baseimages.factory import Factory
-from baseimages.plan import make_plan
-from baseimages.retry import RetryPolicy
+from baseimages.catalog.plan import make_plan
+from baseimages.catalog.spec import load_catalog
+from baseimages.core.errors import RegistryError
+from baseimages.core.retry import RetryPolicy
+from baseimages.pipeline.factory import Factory
+from baseimages.settings.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "monitoring" / "alerts.yml"

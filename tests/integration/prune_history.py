@@ -14,10 +14,10 @@ import urllib.parse
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from baseimages.fingerprint import CREATED_KEY
-from baseimages.reference import Reference
-from baseimages.registry import RegistryClient
-from baseimages.registry_documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
+from baseimages.catalog.fingerprint import CREATED_KEY
+from baseimages.core.reference import Reference
+from baseimages.registry.client import RegistryClient
+from baseimages.registry.documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
 
 INDEX, MANIFEST = INDEX_TYPES[0], MANIFEST_TYPES[0]
 

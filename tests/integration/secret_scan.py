@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from baseimages.engine import DockerEngine, RunRequest
+from baseimages.engine.client import DockerEngine, RunRequest
 
 IMAGE_CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
 

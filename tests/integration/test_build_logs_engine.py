@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from baseimages.build_logs import BuildLogs
-from baseimages.engine import BuildRequest, DockerEngine
-from baseimages.errors import BuildError
+from baseimages.core.errors import BuildError
+from baseimages.engine.build_logs import BuildLogs
+from baseimages.engine.client import BuildRequest, DockerEngine
 
 DOCKERFILE = """\
 FROM python:3.11-slim

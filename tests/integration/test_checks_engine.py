@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from baseimages.catalog import CommandTest, ContractSpec
-from baseimages.check_runner import RunnerCheck, parse_output, runner_request
-from baseimages.contract import run_contract, service_tag
-from baseimages.engine import DockerEngine, PullRequest
-from baseimages.report import Status
+from baseimages.catalog.spec import CommandTest, ContractSpec
+from baseimages.checks.contract import run_contract, service_tag
+from baseimages.checks.runner import RunnerCheck, parse_output, runner_request
+from baseimages.core.results import Status
+from baseimages.engine.client import DockerEngine, PullRequest
 
 IMAGE = "localhost:5000/library/python:3.11-slim"  # the stand-in `scripts/engine up` seeds, both platforms
 PLATFORMS = ["linux/amd64", "linux/arm64"]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from baseimages.engine import DockerEngine
+from baseimages.engine.client import DockerEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ("python311-uv", "python311-ml", "python311-security")

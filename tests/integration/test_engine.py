@@ -24,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from baseimages.engine import DockerEngine, PullRequest, RunRequest, RunResult
-from baseimages.errors import BaseImagesError
+from baseimages.core.errors import BaseImagesError
+from baseimages.engine.client import DockerEngine, PullRequest, RunRequest, RunResult
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results" / "run-output-stress.json"

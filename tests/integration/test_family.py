@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from baseimages import ImageStatus, Status
-from baseimages.factory import Phase
+from baseimages.pipeline.factory import Phase
 
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]  # the order the conftest's `family` pushes
 PLATFORMS = ["linux/amd64", "linux/arm64"]

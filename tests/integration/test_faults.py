@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from baseimages import Factory, ImageStatus, load_catalog, make_plan
-from baseimages.engine import DockerEngine
-from baseimages.reference import parse_reference
-from baseimages.registry import RegistryClient
+from baseimages.core.reference import parse_reference
+from baseimages.engine.client import DockerEngine
+from baseimages.registry.client import RegistryClient
 
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]
 

@@ -1,4 +1,4 @@
-"""baseimages.metrics_publish with the real parts from Debian: a run's push lands in a prometheus-pushgateway,
+"""baseimages.outputs.metrics_publish with the real parts from Debian: a run's push lands in a prometheus-pushgateway,
 its metrics file in a node_exporter's textfile collector, and a prometheus scraping both answers queries
 with the durations of the run's JSON report and fires baseimages' alerts (see monitoring_stack.py)."""
 

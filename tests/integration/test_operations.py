@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from baseimages.cli import main
-from baseimages.config import Credentials
-from baseimages.engine import DockerEngine, children_of
-from baseimages.lock import RunLock
-from baseimages.reference import parse_reference
-from baseimages.registry import RegistryClient
+from baseimages.cli.main import main
+from baseimages.core.lock import RunLock
+from baseimages.core.reference import parse_reference
+from baseimages.engine.client import DockerEngine, children_of
+from baseimages.registry.client import RegistryClient
+from baseimages.settings.config import Credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH_USER, AUTH_PASSWORD = "factory", "s3cret-Pa55word"  # as docker-compose.yml starts registry-auth

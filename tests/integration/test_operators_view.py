@@ -14,8 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_processes import get, node_exporter, prometheus, pushgateway
 
 from baseimages import Settings
-from baseimages.cli import main
-from baseimages.engine import DockerEngine
+from baseimages.cli.main import main
+from baseimages.engine.client import DockerEngine
 
 IMAGE = "python311-uv"
 

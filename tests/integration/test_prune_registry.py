@@ -25,14 +25,14 @@ from prune_history import MANIFEST, RealHistory, canonical, month_start, push_bl
 from registry_process import RegistryProcess, clear_stale
 
 from baseimages import Factory, ImageStatus, Status, load_catalog, load_settings, make_plan
-from baseimages.cli import main
-from baseimages.engine import DockerEngine, PullRequest
-from baseimages.fingerprint import CREATED_KEY
-from baseimages.prune import Pruner
-from baseimages.prune_local import DockerLocalStore, LocalAction, LocalKind
-from baseimages.reference import Reference, parse_reference
-from baseimages.registry import RegistryClient
-from baseimages.registry_documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
+from baseimages.catalog.fingerprint import CREATED_KEY
+from baseimages.cli.main import main
+from baseimages.core.reference import Reference, parse_reference
+from baseimages.engine.client import DockerEngine, PullRequest
+from baseimages.prune.local import DockerLocalStore, LocalAction, LocalKind
+from baseimages.prune.pruner import Pruner
+from baseimages.registry.client import RegistryClient
+from baseimages.registry.documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = ["linux/amd64", "linux/arm64"]

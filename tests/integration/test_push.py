@@ -11,11 +11,11 @@ import pytest
 from secret_scan import host_only_needles
 
 from baseimages import Factory, ImageStatus, Status, load_catalog, make_plan
-from baseimages.cli import main
-from baseimages.engine import DockerEngine, RunRequest
-from baseimages.factory import Event, Phase
-from baseimages.reference import parse_reference
-from baseimages.registry import RegistryClient
+from baseimages.cli.main import main
+from baseimages.core.reference import parse_reference
+from baseimages.engine.client import DockerEngine, RunRequest
+from baseimages.pipeline.factory import Event, Phase
+from baseimages.registry.client import RegistryClient
 
 PLATFORMS = ["linux/amd64", "linux/arm64"]
 

@@ -16,12 +16,12 @@ import pytest
 from secret_scan import host_only_needles
 
 from baseimages import Factory, ImageStatus, RunReport, Settings, load_catalog, make_plan
-from baseimages.build_cache import cache_ref, registry_cache
-from baseimages.config import INDEX_URL_ENV
-from baseimages.engine import BuildRequest, DockerEngine
-from baseimages.errors import BaseImagesError
-from baseimages.reference import parse_reference
-from baseimages.registry import RegistryClient
+from baseimages.core.errors import BaseImagesError
+from baseimages.core.reference import parse_reference
+from baseimages.engine.build_cache import cache_ref, registry_cache
+from baseimages.engine.client import BuildRequest, DockerEngine
+from baseimages.registry.client import RegistryClient
+from baseimages.settings.config import INDEX_URL_ENV
 
 MARKER = f"marker{uuid.uuid4().hex}"
 # A working index (PyPI takes and ignores a login) whose URL carries a password only this test knows.

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from baseimages import Factory, ImageStatus, load_catalog, make_plan
-from baseimages.engine import DockerEngine
-from baseimages.reference import parse_reference
-from baseimages.registry import RegistryClient
+from baseimages.core.reference import parse_reference
+from baseimages.engine.client import DockerEngine
+from baseimages.registry.client import RegistryClient
 
 CHILD_DOCKERFILE = """ARG BASE_IMAGE=python311-uv
 FROM ${BASE_IMAGE}
@@ -139,7 +139,7 @@ def test_unchanged_family_is_a_no_op_that_touches_no_tags_and_starts_no_docker(
         "def refuse(*args, **kwargs):\n"
         "    raise AssertionError(f'process started: {args[0] if args else kwargs}')\n"
         "subprocess.Popen = refuse\n"
-        "from baseimages.cli import main\n"
+        "from baseimages.cli.main import main\n"
         f"code = main(['push', '--project', {str(project)!r}, '--registry', {settings.registry!r},"
         f" '--namespace', {settings.namespace!r}, '--lock-dir', {str(project / 'locks')!r}])\n"
         "assert code == 0, code\n"
@@ -154,7 +154,7 @@ def test_unchanged_family_is_a_no_op_that_touches_no_tags_and_starts_no_docker(
 def test_a_parent_rebuilt_the_same_day_gives_every_build_its_own_immutable_tag_and_the_family_stays_green(
     family, engine: DockerEngine, registry_client: RegistryClient
 ) -> None:
-    from baseimages.changes import RefreshPolicy
+    from baseimages.catalog.changes import RefreshPolicy
 
     project, settings = family
     bad = project / "images" / "sibling-bad" / "image.yaml"

@@ -11,13 +11,13 @@ import urllib.request
 
 import pytest
 
-from baseimages.cli import main
-from baseimages.reference import Reference, parse_reference
-from baseimages.registry import RegistryClient
-from baseimages.sbom import SBOM_TYPE, packages
-from baseimages.signing import Cosign
-from baseimages.testrecord import TEST_RECORD_TYPE
-from baseimages.verify import verify_image
+from baseimages.cli.main import main
+from baseimages.core.reference import Reference, parse_reference
+from baseimages.registry.client import RegistryClient
+from baseimages.trust.sbom import SBOM_TYPE, packages
+from baseimages.trust.signing import Cosign
+from baseimages.trust.testrecord import TEST_RECORD_TYPE
+from baseimages.trust.verify import verify_image
 
 ACCEPT = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"
 
@@ -164,7 +164,7 @@ def test_a_forced_rebuild_without_cache_is_byte_for_byte_the_same_and_moves_no_t
     family, engine, registry_client, signing_key
 ):
     from baseimages import Factory, load_catalog, make_plan
-    from baseimages.changes import RefreshPolicy
+    from baseimages.catalog.changes import RefreshPolicy
 
     report, _, settings = family
     catalog = load_catalog(settings.catalog_dir, settings.platforms)

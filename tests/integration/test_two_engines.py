@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from baseimages import Event, Factory, ImageStatus, RunReport, Settings, Status, load_catalog, make_plan
-from baseimages.cli import main
-from baseimages.engine import DockerEngine
-from baseimages.factory import registry_client as client_for
-from baseimages.reference import parse_reference
-from baseimages.registry import RegistryClient
+from baseimages.cli.main import main
+from baseimages.core.reference import parse_reference
+from baseimages.engine.client import DockerEngine
+from baseimages.pipeline.factory import registry_client as client_for
+from baseimages.registry.client import RegistryClient
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE2 = "baseimages-node2"

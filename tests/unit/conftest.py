@@ -17,12 +17,12 @@ import pytest
 import yaml
 from fake_registry import FakeRegistry
 
-from baseimages import offline
-from baseimages.catalog import Catalog, load_catalog
-from baseimages.config import INDEX_URL_ENV, PASSWORD_ENV, SETTINGS, SIGN_PASSWORD_ENV, USER_ENV
-from baseimages.errors import ConfigError
-from baseimages.registry import RegistryClient
-from baseimages.retry import RetryPolicy
+from baseimages.catalog.spec import Catalog, load_catalog
+from baseimages.core.errors import ConfigError
+from baseimages.core.retry import RetryPolicy
+from baseimages.registry.client import RegistryClient
+from baseimages.settings import offline
+from baseimages.settings.config import INDEX_URL_ENV, PASSWORD_ENV, SETTINGS, SIGN_PASSWORD_ENV, USER_ENV
 
 DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
 FAST_RETRY = RetryPolicy(attempts=3, max_seconds=10, initial_wait=0.01, max_wait=0.02)
@@ -36,7 +36,7 @@ AMBIENT_VARIABLES = (
     SIGN_PASSWORD_ENV,
     *offline.CA_BUNDLE.variables,
     *offline.WHEELHOUSE.variables,
-    "GITHUB_STEP_SUMMARY",  # where a run appends its Markdown report (baseimages.report_outputs)
+    "GITHUB_STEP_SUMMARY",  # where a run appends its Markdown report (baseimages.outputs.files)
     "GITHUB_OUTPUT",
 )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fake_image import INDEX_TYPE, MANIFEST_TYPE, FakeImage, canonical_json, make_image, sha256
 from fake_registry import FakeRegistry
 
-from baseimages.fingerprint import CREATED_KEY
+from baseimages.catalog.fingerprint import CREATED_KEY
 
 
 def reindex(image: FakeImage, annotations: dict[str, str]) -> FakeImage:

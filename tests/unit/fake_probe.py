@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from baseimages.catalog import Catalog
-from baseimages.config import Settings
-from baseimages.doctor import DoctorContext
-from baseimages.engine_probe import BuilderInfo, BuilderNode, CacheUsage, EngineFacts
-from baseimages.errors import EngineError, RegistryError
-from baseimages.plan import make_plan
-from baseimages.reference import DOCKER_HUB, Reference
-from baseimages.registry import RegistryClient
-from baseimages.retry import RetryPolicy
+from baseimages.catalog.plan import make_plan
+from baseimages.catalog.spec import Catalog
+from baseimages.core.errors import EngineError, RegistryError
+from baseimages.core.reference import DOCKER_HUB, Reference
+from baseimages.core.retry import RetryPolicy
+from baseimages.doctor.checkup import DoctorContext
+from baseimages.engine.probe import BuilderInfo, BuilderNode, CacheUsage, EngineFacts
+from baseimages.registry.client import RegistryClient
+from baseimages.settings.config import Settings
 
 GB = 10**9
 AARCH64_MAGIC = "7f454c460201010000000000000000000200b700"

@@ -36,7 +36,7 @@ from fake_faults import GARBAGE_MODES, READS, TRANSIENT_MODES, Fault, answer_fau
 from fake_image import INDEX_TYPE, MANIFEST_TYPE, FakeImage, canonical_json, make_image, sha256
 from fake_store import RegistryStore
 
-from baseimages.reference import Reference, parse_reference
+from baseimages.core.reference import Reference, parse_reference
 
 TLS_CERT = Path(__file__).parent / "data" / "fake_registry_cert.pem"  # self-signed for 127.0.0.1: its own CA
 TLS_KEY = Path(__file__).parent / "data" / "fake_registry_key.pem"

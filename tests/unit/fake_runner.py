@@ -1,4 +1,4 @@
-"""What the check runner (baseimages.check_runner) would print, for fakes of the engine: its arguments
+"""What the check runner (baseimages.checks.runner) would print, for fakes of the engine: its arguments
 decoded, each path probed in a dict of files, each check answered by a function, the document framed as
 the runner frames it. tests/unit/test_check_runner.py runs the real script; this only stands in for it."""
 
@@ -10,8 +10,8 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from baseimages.check_runner import HEADER, SCRIPT
-from baseimages.engine import RunResult
+from baseimages.checks.runner import HEADER, SCRIPT
+from baseimages.engine.client import RunResult
 
 Respond = Callable[[tuple[str, ...]], RunResult]
 Files = Mapping[str, tuple[int, str]]  # path -> (permission bits, content) of what exists in the image

@@ -16,14 +16,14 @@ from typing import Any
 from fake_image import make_image
 from fake_runner import answer, answer_build, is_runner
 
-from baseimages.buildx_errors import build_failure
-from baseimages.engine import BuildRequest, PullRequest, RunRequest, RunResult
-from baseimages.errors import BuildError, RegistryError
-from baseimages.oci_archive import archive_index
-from baseimages.process import Finished
-from baseimages.reference import Reference
-from baseimages.registry import ImageIndex, PlatformManifest, UploadResult
-from baseimages.retry import RetryPolicy
+from baseimages.core.errors import BuildError, RegistryError
+from baseimages.core.process import Finished
+from baseimages.core.reference import Reference
+from baseimages.core.retry import RetryPolicy
+from baseimages.engine.buildx_errors import build_failure
+from baseimages.engine.client import BuildRequest, PullRequest, RunRequest, RunResult
+from baseimages.oci.archive import archive_index
+from baseimages.registry.client import ImageIndex, PlatformManifest, UploadResult
 
 BASE_DIGEST = "sha256:" + "b" * 64
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from conftest import CatalogWriter
 from report_family import REGISTRY, GrowingRegistry, TimedEngine, write_family
 
-import baseimages.factory
-from baseimages.cli import main
+import baseimages.pipeline.factory
+from baseimages.cli.main import main
 
 
 def run(root: Path) -> int:
@@ -20,8 +20,8 @@ def run(root: Path) -> int:
     (root / "pyproject.toml").write_text(f'[tool.baseimages]\nregistry = "{REGISTRY}"\nnamespace = "t"\njobs = 3\n')
     engine = TimedEngine(build_seconds=2.0, run_seconds=0.7, fail_on={"/ml:": "linux/arm64"})
     registry = GrowingRegistry()
-    baseimages.factory.DockerEngine = lambda: engine  # type: ignore[assignment,misc]
-    baseimages.factory.registry_client = lambda *args, **kwargs: registry  # type: ignore[assignment]
+    baseimages.pipeline.factory.DockerEngine = lambda: engine  # type: ignore[assignment,misc]
+    baseimages.pipeline.factory.registry_client = lambda *args, **kwargs: registry  # type: ignore[assignment]
     return main(["push", "--project", str(family.root), "--lock-dir", str(root / "locks")])
 
 

@@ -13,15 +13,15 @@ from typing import Any
 from fake_runner import answer, decode_args, is_runner
 from fakes import FakeEngine, MemoryRegistry, digest_of
 
-from baseimages.build_logs import error_excerpt
-from baseimages.config import Settings
-from baseimages.engine import BuildRequest, RunRequest, RunResult
-from baseimages.errors import BuildError
-from baseimages.factory import Factory
-from baseimages.plan import make_plan
-from baseimages.reference import Reference
-from baseimages.registry import ImageIndex, PlatformManifest
-from baseimages.report import RunReport
+from baseimages.catalog.plan import make_plan
+from baseimages.core.errors import BuildError
+from baseimages.core.reference import Reference
+from baseimages.core.results import RunReport
+from baseimages.engine.build_logs import error_excerpt
+from baseimages.engine.client import BuildRequest, RunRequest, RunResult
+from baseimages.pipeline.factory import Factory
+from baseimages.registry.client import ImageIndex, PlatformManifest
+from baseimages.settings.config import Settings
 
 REGISTRY = "registry.test:5000"
 FAILING_OUTPUT = "ImportError: libgomp.so.1: cannot open shared object file"
@@ -163,8 +163,8 @@ def run_family(
 def fake_cli(monkeypatch: Any, catalog_writer: Any, engine: FakeEngine, registry: MemoryRegistry) -> Any:
     """Make `python -m baseimages` (cli.main) of the project at catalog_writer.root run on ENGINE and
     REGISTRY instead of Docker and a real registry; returns the project root."""
-    monkeypatch.setattr("baseimages.factory.DockerEngine", lambda: engine)
-    monkeypatch.setattr("baseimages.factory.registry_client", lambda *args, **kwargs: registry)
+    monkeypatch.setattr("baseimages.pipeline.factory.DockerEngine", lambda: engine)
+    monkeypatch.setattr("baseimages.pipeline.factory.registry_client", lambda *args, **kwargs: registry)
     root = catalog_writer.root
     (root / "pyproject.toml").write_text(f'[tool.baseimages]\nregistry = "{REGISTRY}"\nnamespace = "t"\n')
     return root

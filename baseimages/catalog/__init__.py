@@ -1,0 +1,3 @@
+"""The catalog: image.yaml files, their checks, the family graph, tags, input fingerprints, labels, the plan and
+change detection.
+"""

@@ -1,0 +1,195 @@
+"""Smoke tests: run an image's declared checks on one platform and return the results as data.
+
+All of a platform's checks run in ONE container: the check runner (`baseimages.checks.runner`) probes the
+paths the file tests and skip markers name, reads the skip markers, and runs each command test in its
+own process (entrypoint replaced by its command, as container-structure-test does). Command tests check
+the exit code, stdout/stderr regexes and excluded output; file tests existence and permission bits.
+Metadata tests compare the image config (env, labels, user, workdir) of that platform. Non-native
+platforms run under QEMU like any other.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import time
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from typing import Any
+
+from ..catalog.spec import CommandTest, FileTest, MetadataTest, SmokeSpec
+from ..core.results import CheckResult, PlatformResult, Status
+from ..engine.client import Engine, RunRequest, RunResult
+from .runner import CheckRun, RunnerCheck, RunnerOutput, parse_output, runner_request
+
+ConfigLookup = Callable[[str], Mapping[str, Any] | None]  # platform -> image config ("config" section)
+
+_OUTPUT_LIMIT = 400
+NOT_RUN = "no result: the check runner stopped before it"
+
+
+def run_smoke(
+    engine: Engine,
+    image: str,
+    spec: SmokeSpec,
+    platform: str,
+    config: Mapping[str, Any] | None = None,
+    allowed_skip: str | None = None,
+    markers: MutableMapping[str, str | None] | None = None,
+) -> PlatformResult:
+    """Run every check of SPEC that applies to PLATFORM against IMAGE (a reference, pinned by digest), in
+    one container.
+
+    ALLOWED_SKIP is the catalog's reason why a check may be skipped on PLATFORM (`skips_allowed`); without
+    it, a command whose `skip_if_exists` marker is in the image fails instead of being skipped. MARKERS:
+    more marker paths to read on the way (e.g. the contract's); each is set to its content, None when the
+    image does not have it (left out when the runner stopped before it)."""
+    started = time.monotonic()
+    result = PlatformResult(platform=platform)
+    commands = applicable(spec.commands, platform)
+    extra = sorted(markers or {})
+    request = smoke_request(image, spec, platform, extra)
+    output = RunnerOutput() if request is None else runner_output(engine.run(request))
+    result.checks.extend(check_files(spec.files, output))
+    result.checks.extend(judge_commands(commands, output, allowed_skip))
+    if output.problem:
+        result.checks.append(CheckResult("check runner", "command", Status.FAILED, output.problem))
+    if markers is not None:
+        for path in extra:
+            if path not in output.paths:
+                del markers[path]
+            else:
+                markers[path] = None if output.paths[path] is None else output.markers.get(path, "")
+    if spec.metadata is not None:
+        result.checks.extend(check_metadata(spec.metadata, config))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def applicable(commands: Sequence[CommandTest], platform: str) -> list[CommandTest]:
+    """The command tests that run on PLATFORM."""
+    return [c for c in commands if not c.platforms or platform in c.platforms]
+
+
+def smoke_request(image: str, spec: SmokeSpec, platform: str, markers: Sequence[str] = ()) -> RunRequest | None:
+    """The one container run of a platform's smoke tests (and of MARKERS, read for later stages); None
+    when there is nothing to run."""
+    commands = applicable(spec.commands, platform)
+    if not (commands or spec.files or markers):
+        return None
+    skip_markers = {c.skip_if_exists for c in commands if c.skip_if_exists}
+    paths = sorted({f.path for f in spec.files} | skip_markers | set(markers))
+    checks = [RunnerCheck(tuple(c.command), c.skip_if_exists) for c in commands]
+    return runner_request(image, platform, paths, sorted(skip_markers | set(markers)), checks)
+
+
+def runner_output(run: RunResult) -> RunnerOutput:
+    """The runner's document in RUN; when incomplete, its problem names the exit code and stderr."""
+    output = parse_output(run.stdout)
+    if output.problem:
+        said = f"; stderr: {_clip(run.stderr)!r}" if run.stderr.strip() else ""
+        output.problem += f" (exit code {run.exit_code}{said})"
+    return output
+
+
+def check_files(files: Sequence[FileTest], output: RunnerOutput) -> list[CheckResult]:
+    """The file tests, judged on the runner's probe of their paths."""
+    results = []
+    for test in files:
+        name = f"{test.path} {'exists' if test.exists else 'is absent'}"
+        if test.path not in output.paths:
+            results.append(CheckResult(name, "file", Status.FAILED, "no result: the check runner did not probe it"))
+            continue
+        mode = output.paths[test.path]
+        exists = mode is not None
+        if exists != test.exists:
+            results.append(CheckResult(name, "file", Status.FAILED, "present" if exists else "missing"))
+        elif test.exists and test.mode is not None and mode is not None and (mode & 0o7777) != test.mode:
+            results.append(
+                CheckResult(f"{test.path} mode {test.mode:04o}", "file", Status.FAILED, f"mode is {mode:04o}")
+            )
+        else:
+            results.append(CheckResult(name, "file", Status.PASSED))
+    return results
+
+
+def judge_commands(
+    commands: Sequence[CommandTest], output: RunnerOutput, allowed_skip: str | None, kind: str = "command"
+) -> list[CheckResult]:
+    """The command tests (in the order the runner got them), judged on what it recorded."""
+    results = []
+    for index, command in enumerate(commands):
+        if index in output.skipped and command.skip_if_exists:
+            marker = output.markers.get(command.skip_if_exists, "").strip()
+            results.append(skip_check(command.name, kind, command.skip_if_exists, marker, allowed_skip))
+        elif index in output.runs:
+            results.append(judge_command(command, output.runs[index], kind))
+        else:
+            results.append(CheckResult(command.name, kind, Status.FAILED, NOT_RUN))
+    return results
+
+
+def skip_check(name: str, kind: str, path: str, marker: str, allowed_skip: str | None) -> CheckResult:
+    """The result of a check whose skip marker PATH (content MARKER) is in the image: skipped where the
+    catalog allows it (ALLOWED_SKIP is its reason), failed anywhere else."""
+    said = marker or f"{path} exists in the image"
+    if allowed_skip is not None:
+        return CheckResult(name, kind, Status.SKIPPED, f"{said} (allowed here: {allowed_skip})")
+    problem = f"would be skipped ({said}), but image.yaml's skips_allowed does not name this platform"
+    return CheckResult(name, kind, Status.FAILED, problem)
+
+
+def judge_command(test: CommandTest, run: CheckRun, kind: str = "command") -> CheckResult:
+    """TEST's verdict on RUN: its exit code and its stdout and stderr against the expected patterns."""
+    problems: list[str] = []
+    if run.exit_code != test.exit_code:
+        problems.append(f"exit code {run.exit_code}, expected {test.exit_code}")
+    for label, pattern, text, must in (
+        ("stdout", test.stdout, run.stdout, True),
+        ("stderr", test.stderr, run.stderr, True),
+        ("stdout", test.stdout_excludes, run.stdout, False),
+        ("stderr", test.stderr_excludes, run.stderr, False),
+    ):
+        if pattern is None:
+            continue
+        matched = re.search(pattern, text, re.MULTILINE) is not None
+        if must and not matched:
+            problems.append(f"{label} does not match /{pattern}/")
+        elif not must and matched:
+            problems.append(f"{label} matches excluded /{pattern}/")
+    if not problems:
+        return CheckResult(test.name, kind, Status.PASSED, _clip(run.stdout.strip()), run.seconds)
+    detail = (
+        "; ".join(problems)
+        + f" [$ {shlex.join(test.command)}] stdout: {_clip(run.stdout)!r} stderr: {_clip(run.stderr)!r}"
+    )
+    return CheckResult(test.name, kind, Status.FAILED, detail, run.seconds)
+
+
+def check_metadata(test: MetadataTest, config: Mapping[str, Any] | None) -> list[CheckResult]:
+    """Compare an image config's `config` section (Env, Labels, User, WorkingDir) with TEST."""
+    if config is None:
+        return [CheckResult("image config", "metadata", Status.FAILED, "image config could not be read")]
+    out: list[CheckResult] = []
+    env = dict(item.partition("=")[::2] for item in (config.get("Env") or []))
+    for key, want in test.env.items():
+        got = env.get(key)
+        out.append(_compare(f"env {key}", got, want))
+    labels = config.get("Labels") or {}
+    for key, want in test.labels.items():
+        out.append(_compare(f"label {key}", labels.get(key), want))
+    if test.user is not None:
+        out.append(_compare("user", config.get("User") or "", test.user))
+    if test.workdir is not None:
+        out.append(_compare("workdir", config.get("WorkingDir") or "", test.workdir))
+    return out
+
+
+def _compare(name: str, got: str | None, want: str) -> CheckResult:
+    if got == want:
+        return CheckResult(name, "metadata", Status.PASSED, want)
+    return CheckResult(name, "metadata", Status.FAILED, f"is {got!r}, expected {want!r}")
+
+
+def _clip(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _OUTPUT_LIMIT else text[:_OUTPUT_LIMIT] + "..."

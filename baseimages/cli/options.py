@@ -1,0 +1,34 @@
+"""What a command line asked for, parsed: the command, its project, its settings flags and its options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..settings.config import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class Options:
+    command: str
+    project: Path
+    overrides: Mapping[str, object]  # the settings given as flags, by Settings field, checked
+    only: tuple[str, ...]
+    platforms: tuple[str, ...]
+    dry_run: bool
+    report: Path | None
+    json: bool
+    ref: str | None
+    force: bool
+    refresh: str | None
+    wait_lock: float
+    verbose: bool
+    key: Path | None = None
+    no_cache: bool = False
+    apply: bool = False  # prune: delete, not only say what would go
+    local: bool = False  # prune: the engine's BuildKit cache and local images too
+
+    def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
+        """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""
+        return load_settings(self.project, environ).with_overrides(**self.overrides)

@@ -1,0 +1,1 @@
+"""The Docker engine: typed requests run through python-on-whales, builders, build cache and build logs."""

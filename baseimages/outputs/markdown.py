@@ -1,0 +1,87 @@
+"""The run as Markdown (`--report-md`, GitHub's job summary): one table of images and platforms with
+status, digest, sizes and their change against the previous build, phase durations and the reason each
+image was built or skipped; then the failures with their check output and build log excerpt."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..core.results import ImageStatus, RunReport
+from . import view
+
+# GitHub output names: letters, digits, - and _.
+_OUTPUT_NAME = re.compile(r"[^A-Za-z0-9_-]")
+_PUBLISHED = (ImageStatus.PROMOTED, ImageStatus.UNCHANGED, ImageStatus.TESTED)
+
+
+def render_markdown(report: RunReport, log_files: Mapping[str, Path] | None = None) -> str:
+    lines = [f"## {headline(report)}", "", _context(report), ""]
+    lines += table(report)
+    found = view.failures(report, log_files)
+    if found:
+        lines += ["", "### Failures"]
+        for failure in found:
+            lines += ["", f"#### {_inline(failure.title)}"]
+            for platform, check, output in failure.checks:
+                lines += ["", f"{platform}, **{_inline(check)}**:", "", *_fenced(output or "(no output)")]
+            if failure.log:
+                where = f"; the whole log: `{failure.log_file}`" if failure.log_file else ""
+                lines += ["", f"buildx log, the lines around the error{where}:", "", *_fenced(failure.log)]
+    return "\n".join(lines) + "\n"
+
+
+def headline(report: RunReport) -> str:
+    counts = ", ".join(f"{n} {status}" for status, n in view.totals(report).items()) or "no image"
+    verdict = "ok" if report.exit_code == 0 else f"exit {report.exit_code}"
+    return f"baseimages {report.command}: {counts} ({verdict})"
+
+
+def table(report: RunReport) -> list[str]:
+    phases = view.phases(report)
+    header = ["image", "platform", "builder", "status", "digest", "size", "change", *phases, "total", "reason"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in view.rows(report):
+        cells = [
+            row.image,
+            row.platform,
+            row.builder,
+            f"**{row.status}**" if row.status in ("failed", "blocked") else row.status,
+            f"`{view.short_digest(row.digest)}`" if row.digest else "-",
+            row.size_text,
+            row.change_text,
+            *(view.seconds_text(row.durations.get(phase)) for phase in phases),
+            view.seconds_text(row.total),
+            _inline(row.reason) or "-",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def github_outputs(report: RunReport) -> list[str]:
+    """`<image>-digest=sha256:...` for each image whose digest is what its tags name (promoted, unchanged,
+    or built and tested in a build run); a failed image's candidate is no output."""
+    return [
+        f"{_OUTPUT_NAME.sub('_', image.name)}-digest={image.digest}"
+        for image in report.images
+        if image.digest and image.status in _PUBLISHED
+    ]
+
+
+def _context(report: RunReport) -> str:
+    seconds = view.run_seconds(report)
+    took = f" · {view.seconds_text(seconds)}" if seconds is not None else ""
+    return f"registry `{report.registry}` · started {report.started:%Y-%m-%d %H:%M:%S} UTC{took}"
+
+
+def _inline(text: str) -> str:
+    """TEXT in one table cell or heading: no line breaks, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _fenced(text: str) -> list[str]:
+    """TEXT as a code block whose fence no run of backticks in it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, text.rstrip("\n"), fence]

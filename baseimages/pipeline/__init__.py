@@ -1,0 +1,1 @@
+"""The pipeline: the factory wires a run, the scheduler runs the stages of each image in dependency order."""

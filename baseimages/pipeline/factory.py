@@ -1,0 +1,200 @@
+"""The factory: the library's entry point for a run. It wires the run's tools (settings, registry
+client, the engine created on first use) to the scheduler and the stage list, and turns the results
+into a report.
+
+Push flow per image (the Docker docs' push-by-digest recipe, made safe), one stage each (see
+baseimages.pipeline.stages): resolve the base; build all platforms into the local image store under the
+candidate tag; upload it to the registry's candidate tag, every request retried on its own; smoke-test
+every platform against that digest (arm64 under QEMU) and hold it to its size budget; run the
+contract; only when every check passed and the parent promoted, move the tags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..catalog.changes import Current, Decision, RefreshPolicy, decide_plan
+from ..catalog.plan import Plan
+from ..catalog.spec import Catalog, ImageSpec
+from ..core.errors import ConfigError, RegistryError
+from ..core.events import Event, EventSink, Phase
+from ..core.reference import Reference, parse_reference
+from ..core.results import ImageResult, ImageStatus, RunReport
+from ..core.retry import RetryPolicy, call_with_retries
+from ..engine.builders import check_builders
+from ..engine.client import DockerEngine, Engine
+from ..engine.probe import DockerProbe
+from ..outputs.observers import Observers, RunObserver, default_observers
+from ..registry.client import RegistryClient
+from ..settings.config import Settings
+from ..trust.signing import Cosign
+from .scheduler import Scheduler
+from .stages import Stage, Tools, default_stages
+from .stages.checks import check_failure, check_sizes, puller, smoke_all
+
+__all__ = ["DryRun", "Event", "Factory", "Phase", "registry_client"]
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a run would do: every command, in order, with placeholders for digests not yet known."""
+
+    plan: Plan
+    lines: list[str]
+
+
+def registry_client(
+    settings: Settings,
+    retry: RetryPolicy | None = None,
+    timeout: float = 30.0,
+    on_retry: Callable[[str], None] | None = None,
+) -> RegistryClient:
+    """A registry client for SETTINGS: its CA bundle, base mirrors, login and retry budget (or RETRY)."""
+    client = RegistryClient(
+        ca_bundle=settings.ca_bundle,
+        mirrors=settings.base_mirrors,
+        timeout=timeout,
+        retry=retry or RetryPolicy(attempts=settings.retry_attempts, max_seconds=settings.retry_max_seconds),
+        on_retry=on_retry,
+    )
+    if settings.credentials is not None:
+        client.credentials[settings.registry] = settings.credentials
+    return client
+
+
+class Factory:
+    """Builds, tests, pushes and promotes a planned family. Never prints; reports through callbacks.
+
+    STAGES (default: `stages.default_stages()`) is the pipeline every image goes through; ENGINE and
+    REGISTRY may be injected (tests, other tooling) and are then used as they are."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        engine: Engine | None = None,
+        registry: RegistryClient | None = None,
+        on_event: EventSink | None = None,
+        on_build_line: Callable[[str, str], None] | None = None,
+        force: bool = False,
+        refresh: RefreshPolicy | None = None,
+        stages: Sequence[Stage] | None = None,
+        signer: Cosign | None = None,
+        no_cache: bool = False,
+        observers: Sequence[RunObserver] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self._engine = engine
+        self._platforms: set[str] = set()  # what the engine must be able to build and run
+        self.refresh = refresh or RefreshPolicy(force=force)
+        self.registry = registry or registry_client(settings, on_retry=self._registry_retry)
+        self.tools = Tools(settings, self.registry, lambda: self.engine, on_build_line, signer, no_cache)
+        # Observers (default: what the settings ask for, e.g. metrics) see every event and the finished report.
+        self.observers = Observers(on_event, default_observers(settings, catalog) if observers is None else observers)
+        self.scheduler = Scheduler(default_stages() if stages is None else stages, self.tools, self.observers.event)
+
+    @property
+    def engine(self) -> Engine:
+        """The Docker engine, created (and checked for every platform of the run, with the builders the
+        settings map platforms to) on first use only: a run where every image is unchanged never starts
+        a Docker process."""
+        if self._engine is None:
+            # The builders platforms are mapped to first (each its own platforms), then the local engine,
+            # which builds what is not mapped and runs every platform's smoke tests.
+            check_builders(self.settings.builders, sorted(self._platforms), DockerProbe().builder)
+            engine = DockerEngine()
+            engine.check(sorted(self._platforms))
+            if self.settings.credentials is not None:  # so that BuildKit and pulls can read the registry too
+                engine.login(self.settings.registry, self.settings.credentials)
+            self._engine = engine
+        return self._engine
+
+    def _registry_retry(self, reason: str) -> None:
+        self.scheduler.emit("registry", Phase.RETRYING, detail=reason)
+
+    def run(self, plan: Plan, push: bool) -> RunReport:
+        """Build every planned image; with PUSH, push and promote each image that passed. The observers
+        then publish (metrics); what they could not do is a warning of the report, never a failure."""
+        report = self._run(plan, push)
+        report.warnings.extend(self.observers.finished(report))
+        return report
+
+    def _run(self, plan: Plan, push: bool) -> RunReport:
+        self.scheduler.restart_clock()
+        command = "push" if push else "build"
+        report = RunReport(command=command, registry=self.settings.registry, started=dt.datetime.now(dt.UTC))
+        self._platforms = {p for image in plan.images for p in image.platforms}
+        results = {p.name: ImageResult(p.name, p.repository, version=p.spec.version) for p in plan.images}
+        report.images = list(results.values())
+        try:
+            decisions = self.decide(plan) if push else {}
+        except RegistryError as exc:  # registry unreachable or refusing: nothing was built, nothing moved
+            for result in report.images:
+                result.status, result.error, result.exit_code = ImageStatus.FAILED, str(exc), exc.exit_code
+                self.scheduler.emit(result.name, Phase.FAILED, detail=str(exc))
+            report.finished = dt.datetime.now(dt.UTC)
+            return report
+        for name, decision in decisions.items():
+            results[name].reasons = list(decision.reasons)
+            results[name].fingerprint = decision.inputs.fingerprint
+            results[name].registry_build_time = decision.built
+        try:
+            self.scheduler.run(plan, push, decisions, results)
+        finally:
+            self.tools.close()
+        report.finished = dt.datetime.now(dt.UTC)
+        return report
+
+    def decide(self, plan: Plan) -> dict[str, Decision]:
+        """Per image: build or skip, and why (one registry request per image, one per external base)."""
+
+        def current(reference: str) -> Current | None:
+            summary = self.registry.summary(parse_reference(reference))
+            return Current(*summary) if summary else None
+
+        return decide_plan(plan, current, self.tools.resolve_digest, self.refresh, dt.datetime.now(dt.UTC))
+
+    def dry_run(self, plan: Plan, push: bool) -> DryRun:
+        """What a run would execute, in order, without running anything: the exact docker and buildx
+        command lines, and `#` lines for the registry API requests baseimages makes itself."""
+        return DryRun(plan=plan, lines=self.scheduler.describe(plan, push))
+
+    def test(self, reference: str, spec: ImageSpec, platforms: Sequence[str] = ()) -> ImageResult:
+        """Smoke-test an existing image in a registry on every platform of its index (or PLATFORMS)."""
+        self.scheduler.restart_clock()
+        try:
+            ref = parse_reference(reference)
+        except ValueError:
+            raise ConfigError(
+                "REF", reference, "is not an image reference, e.g. localhost:5000/baseimages/x:1.0.0"
+            ) from None
+        index = self.registry.index(ref)
+        chosen = [p for p in index.platforms if not platforms or p in platforms]
+        missing = [p for p in platforms if p not in index.platforms]
+        if missing:
+            raise ConfigError("--platform", ",".join(missing), f"{reference} has only {', '.join(index.platforms)}")
+        self._platforms = set(chosen)
+        result = ImageResult(spec.name, ref.repository, version=spec.version, digest=index.digest)
+        pinned = str(Reference(ref.domain, ref.path, None, index.digest))
+        emit = self.scheduler.emit
+
+        def note(detail: str, platform: str | None) -> None:
+            emit(spec.name, Phase.SMOKE_TESTING, platform, detail)
+
+        def retrying(func: Callable[[], None]) -> None:
+            call_with_retries(spec.name, func, self.registry.retry, note_retry)
+
+        def note_retry(why: str) -> None:
+            emit(spec.name, Phase.RETRYING, None, why)
+
+        pull = puller(self.engine, pinned, retrying)
+        result.platforms = smoke_all(self.engine, self.registry, spec, pinned, chosen, index, note, pull)
+        check_sizes(spec, index, result, parent_index=None)
+        result.status = ImageStatus.TESTED if result.smoke_passed else ImageStatus.FAILED
+        if not result.smoke_passed:
+            result.error = check_failure(result)
+        emit(spec.name, Phase.TESTED if result.smoke_passed else Phase.FAILED, detail=result.error or "")
+        return result

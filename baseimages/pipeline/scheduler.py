@@ -1,0 +1,251 @@
+"""The one scheduler: runs the stages of every planned image, or walks them to describe a run.
+
+Its rules, the same for every stage list:
+- a child starts as soon as its parent's candidate exists (the stage that `publishes` it ran),
+  so that it builds while the parent is tested; it is `blocked` when the parent failed before that;
+- a stage gated on the parent (`Gate.PARENT_DONE`: promotion) waits until the parent promoted, and
+  the image is `blocked` (built and tested, not promoted) when the parent then failed;
+- at most `jobs` images run their heavy stages at once (from the first to the last: build, upload,
+  smoke and contract tests); siblings run in parallel;
+- a stage that raises fails its image: its own and its descendants' tags stay where they were, while
+  independent siblings go on; Ctrl-C starts no further stage (so no tag moves) and stops the children.
+It alone emits the events and records each stage's duration and interval (the report's timeline).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+from ..catalog.changes import Action, Decision
+from ..catalog.plan import Plan
+from ..core.errors import BaseImagesError, InternalError, RunCancelled
+from ..core.events import Event, EventSink, Phase
+from ..core.results import ImageResult, ImageStatus
+from ..engine.client import interrupt_children
+from .stages import Gate, ImageContext, Pinned, Stage, Tools
+from .stages.promote import tags_at
+
+
+class _State:
+    """Where one image is, for its children: `built` once its candidate exists (or it was skipped, or it
+    failed before building), `done` once it promoted or failed."""
+
+    def __init__(self) -> None:
+        self.built = threading.Event()
+        self.done = threading.Event()
+        self.pinned: Pinned | None = None  # what children build FROM
+        self.ok = False  # promoted (or unchanged, or tested in a build run)
+
+    def release(self) -> None:
+        self.built.set()
+        self.done.set()
+
+
+class Scheduler:
+    def __init__(self, stages: Sequence[Stage], tools: Tools, on_event: EventSink | None = None) -> None:
+        self.stages = list(stages)
+        self.tools = tools
+        self._on_event = on_event
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+
+    def restart_clock(self) -> None:
+        self._started = time.monotonic()
+
+    def emit(self, image: str, phase: Phase, platform: str | None = None, detail: str = "") -> None:
+        if self._on_event is not None:
+            with self._lock:
+                self._on_event(Event(image, phase, time.monotonic() - self._started, platform, detail))
+
+    # ------------------------------------------------------------------ run
+
+    def run(
+        self, plan: Plan, push: bool, decisions: Mapping[str, Decision], results: Mapping[str, ImageResult]
+    ) -> None:
+        """Run every image of PLAN through the stages, filling in RESULTS."""
+        contexts = [
+            ImageContext(image, plan, push, self.tools, results[image.name], decisions.get(image.name))
+            for image in plan.images
+        ]
+        for ctx in contexts:
+            decision = ctx.decision
+            detail = f"wave {ctx.image.wave + 1}" + (
+                f": {decision.action.value}, {'; '.join(decision.reasons)}" if decision else ""
+            )
+            self.emit(ctx.name, Phase.WAITING, detail=detail)
+        states = {ctx.name: _State() for ctx in contexts}
+        permits = threading.BoundedSemaphore(max(1, self.tools.settings.jobs))
+        pool = ThreadPoolExecutor(max_workers=max(1, len(contexts)))
+        futures = [pool.submit(self._image, ctx, states, permits) for ctx in contexts]
+        try:
+            # Until all are done, or one raised what a stage does not catch (Ctrl-C in a worker thread).
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in [*done, *futures]:
+                future.result()
+        except KeyboardInterrupt:
+            # Ctrl-C: no stage starts any more (no tag moves), the docker children stop, then we leave.
+            self._cancel.set()
+            for state in states.values():
+                state.release()
+            interrupt_children()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    def _image(self, ctx: ImageContext, states: dict[str, _State], permits: threading.BoundedSemaphore) -> None:
+        """One image, from waiting for its parent to its last stage."""
+        state = states[ctx.name]
+        spec = ctx.image.spec
+        parent = None if spec.parent_is_external else states[spec.parent]
+        try:
+            if parent is not None:
+                parent.built.wait()
+                if parent.pinned is None:
+                    return self._block(ctx, f"not built: parent {spec.parent} failed")
+                ctx.parent = parent.pinned
+            decision = ctx.decision
+            if decision is not None and decision.action is Action.SKIP and decision.current_digest:
+                return self._unchanged(ctx, state, decision.current_digest, decision.built)
+            if not self._stages(ctx, state, parent, permits):
+                return None
+            if ctx.settled is not None:
+                ctx.result.reasons.append(ctx.settled.reason)
+                return self._unchanged(ctx, state, ctx.settled.digest, ctx.plan.build_date)
+            self._finish(ctx, state)
+        except BaseImagesError as exc:
+            self._fail(ctx, exc)
+        except Exception as exc:  # a bug: this image fails, the others go on, the report is written
+            self._fail(ctx, InternalError(ctx.name, exc))
+        finally:
+            state.release()
+        return None
+
+    def _stages(
+        self, ctx: ImageContext, state: _State, parent: _State | None, permits: threading.BoundedSemaphore
+    ) -> bool:
+        """Run each stage that applies, in order; False when the image was blocked by its parent. A permit
+        is held from the first heavy stage to the last (light stages between them included: no other
+        image's build slips in between an image's build and its tests)."""
+        stages = [s for s in self.stages if s.applies(ctx)]
+        heavy = [i for i, s in enumerate(stages) if s.heavy]
+        held = False
+        waited = False
+        try:
+            for i, stage in enumerate(stages):
+                if stage.gate is Gate.PARENT_DONE and not waited:
+                    waited = True
+                    if not self._parent_ok(ctx, parent):
+                        return False
+                if heavy and i == heavy[0]:
+                    permits.acquire()
+                    held = True
+                self._run_stage(stage, ctx)
+                if held and i == heavy[-1]:
+                    permits.release()
+                    held = False
+                if ctx.settled is not None:  # what it built is already published: nothing more to do
+                    return True
+                if stage.publishes(ctx):
+                    state.pinned = ctx.built
+                    state.built.set()  # children may build FROM it now
+        finally:
+            if held:
+                permits.release()
+        return waited or self._parent_ok(ctx, parent)
+
+    def _run_stage(self, stage: Stage, ctx: ImageContext) -> None:
+        if self._cancel.is_set():
+            raise RunCancelled(f"{ctx.name}: interrupted; its tags did not move")
+
+        def note(detail: str, platform: str | None) -> None:
+            if platform is not None:
+                self._mark(ctx.result, stage.key, platform)
+            self.emit(ctx.name, stage.phase, platform, detail)
+
+        ctx.note = note
+        if not stage.per_platform:
+            self.emit(ctx.name, stage.phase, detail=stage.detail(ctx))
+        with self._timed(ctx.result, stage.key):
+            stage.run(ctx)
+
+    def _parent_ok(self, ctx: ImageContext, parent: _State | None) -> bool:
+        if parent is None:
+            return True
+        parent.done.wait()
+        if not parent.ok:
+            self._block(ctx, f"built and tested, not promoted: parent {ctx.image.spec.parent} failed")
+        return parent.ok
+
+    def _finish(self, ctx: ImageContext, state: _State) -> None:
+        assert ctx.built is not None
+        state.ok = True
+        if ctx.push:
+            ctx.result.status = ImageStatus.PROMOTED
+            rolling = ctx.image.tags.rolling[0]
+            self.emit(ctx.name, Phase.PROMOTED, detail=f"{ctx.image.repository}:{rolling} -> {ctx.built.digest}")
+        else:
+            ctx.result.status = ImageStatus.TESTED
+            self.emit(ctx.name, Phase.TESTED, detail=f"{ctx.built.ref} ({ctx.built.digest})")
+
+    def _unchanged(self, ctx: ImageContext, state: _State, digest: str, built: dt.datetime | None) -> None:
+        """The image is published already at DIGEST (built on BUILT): no tag moves; its children use it."""
+        result = ctx.result
+        result.status = ImageStatus.UNCHANGED
+        result.digest = digest
+        result.tags = tags_at(self.tools.registry, ctx.image, digest, built)
+        name = f"{ctx.image.repository}:{result.tags[0] if result.tags else ctx.image.spec.version}"
+        state.pinned = Pinned(f"{ctx.image.repository}@{result.digest}", result.digest, local=False, name=name)
+        state.ok = True
+        self.emit(ctx.name, Phase.UNCHANGED, detail=f"{ctx.image.repository}:{ctx.image.spec.version}")
+
+    def _fail(self, ctx: ImageContext, exc: BaseImagesError) -> None:
+        result = ctx.result
+        result.status, result.error, result.exit_code = ImageStatus.FAILED, str(exc), exc.exit_code
+        result.log = getattr(exc, "log", "") or result.log
+        self.emit(ctx.name, Phase.FAILED, detail=str(exc))
+
+    def _block(self, ctx: ImageContext, reason: str) -> None:
+        ctx.result.status = ImageStatus.BLOCKED
+        ctx.result.error = reason
+        self.emit(ctx.name, Phase.BLOCKED, detail=reason)
+
+    @contextlib.contextmanager
+    def _timed(self, result: ImageResult, key: str) -> Iterator[None]:
+        """Record KEY's wall time and its interval since the run started (the report's timeline)."""
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            end = time.monotonic()
+            result.seconds[key] = end - start
+            result.timeline[key] = (round(start - self._started, 3), round(end - self._started, 3))
+
+    def _mark(self, result: ImageResult, key: str, platform: str) -> None:
+        """A stage's interval on PLATFORM: from its first note for that platform to its latest."""
+        now = round(time.monotonic() - self._started, 3)
+        with self._lock:
+            phases = result.platform_timeline.setdefault(platform, {})
+            phases[key] = (phases.get(key, (now, now))[0], now)
+
+    # ------------------------------------------------------------------ describe
+
+    def describe(self, plan: Plan, push: bool) -> list[str]:
+        """What a run would execute, in order: each stage that applies describes itself."""
+        lines: list[str] = []
+        built: dict[str, Pinned] = {}
+        for image in plan.images:
+            ctx = ImageContext(image, plan, push, self.tools, ImageResult(image.name, image.repository))
+            if not image.spec.parent_is_external:
+                ctx.parent = built[image.spec.parent]
+            for stage in self.stages:
+                if stage.applies(ctx):
+                    lines.extend(stage.describe(ctx))
+            assert ctx.built is not None, f"no stage built {image.name}"
+            built[image.name] = ctx.built
+        return lines

@@ -1,0 +1,236 @@
+"""What every stage shares: the image as children use it (`Pinned`), the per-image context a stage
+reads and fills in, the run's tools, and the `Stage` base class itself.
+
+A stage has one job. It knows how to run (`run`) and how to describe what it would run (`describe`,
+the exact command lines and `#` lines for registry requests, for `--dry-run`); it knows nothing about
+threads, events or other images. The scheduler decides when it runs and reports it.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from ...catalog.labels import repository_url
+from ...catalog.plan import Plan, PlannedImage
+from ...core.errors import BuildError, RegistryError
+from ...core.events import Phase
+from ...core.reference import parse_reference
+from ...core.results import ImageResult
+from ...core.retry import call_with_retries
+from ...engine.client import Engine, LineSink, git_output
+from ...registry.client import ImageIndex, RegistryClient
+from ...settings.config import Settings
+from ...trust.signing import Cosign
+
+if TYPE_CHECKING:
+    from ...catalog.changes import Decision
+
+T = TypeVar("T")
+Note = Callable[[str, "str | None"], None]  # (detail, platform): progress of the stage that runs
+PARENT_CONTEXT = "baseimages-parent"  # the named build context a child's FROM reads its parent from
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """An image as the next build uses it: REF (what BASE_IMAGE is set to) and the DIGEST it must be.
+
+    A parent built in this run is in the local image store under its candidate tag (REF; the smoke
+    tests run it there), checked against its digest right before use. When pushing, children build
+    FROM its candidate in the registry by digest (UPLOADED), on whatever builder: BuildKit then treats
+    its layers as a base image's, exactly as when a later run builds FROM the published parent (a
+    reproducible rebuild). In a build run (nothing uploaded) a child's build on the default builder
+    reads it from the local store by tag, one on another builder from its OCI layout directory
+    (LAYOUT) as the named build context `oci-layout://LAYOUT@DIGEST` (BuildKit's rewrite-timestamp
+    then rewrites the base image's layers too). Others are pinned by digest in their registry.
+    """
+
+    ref: str
+    digest: str
+    local: bool
+    name: str = ""  # what a consumer calls it (the `base.name` label): its immutable tag, or the catalog's name
+    layout: Path | None = None  # its OCI layout (a parent built in this run)
+    uploaded: bool = False  # its candidate is in the registry at this digest
+
+    @property
+    def label_name(self) -> str:
+        return self.name or self.ref.split("@")[0]
+
+    @property
+    def pinned_ref(self) -> str:
+        return f"{self.ref.split('@')[0]}@{self.digest}"
+
+    @property
+    def from_ref(self) -> str:
+        """What a child's BASE_IMAGE is set to on the default builder (the contract service's too)."""
+        return self.ref if self.local and not self.uploaded else self.pinned_ref
+
+    def base_for(self, default_builder: bool) -> tuple[str, dict[str, str]]:
+        """BASE_IMAGE and the named build contexts of a child's build FROM this image, on the default
+        builder or on another one."""
+        if default_builder or self.uploaded or not self.local or self.layout is None:
+            return self.from_ref, {}
+        return PARENT_CONTEXT, {PARENT_CONTEXT: f"oci-layout://{self.layout}@{self.digest}"}
+
+
+class Tools:
+    """What stages use, shared by every image of a run: settings, the registry client, the engine
+    (created on first use only, so that a run where nothing builds starts no Docker process), the
+    external bases each resolved once per run, and where build logs go."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: RegistryClient,
+        engine: Callable[[], Engine],
+        on_build_line: Callable[[str, str], None] | None = None,
+        signer: Cosign | None = None,
+        no_cache: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.no_cache = no_cache  # builds run every step again (a reproducibility check)
+        self.registry = registry
+        self.signer = signer or Cosign(settings.sign_key, settings.sign_password)
+        self._engine = engine
+        self._on_build_line = on_build_line
+        self._resolved: dict[str, str] = {}
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        self._workdir_lock = threading.Lock()
+
+    @property
+    def workdir(self) -> Path:
+        """A folder for the run's build outputs (OCI archives), removed by `close`."""
+        with self._workdir_lock:
+            if self._workdir is None:
+                self._workdir = tempfile.TemporaryDirectory(prefix="baseimages-run-")
+            return Path(self._workdir.name)
+
+    def close(self) -> None:
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine()
+
+    def line_sink(self, name: str) -> LineSink | None:
+        sink = self._on_build_line
+        return None if sink is None else (lambda line: sink(name, line))
+
+    def resolve_digest(self, reference: str) -> str:
+        """The digest REFERENCE resolves to, asked once per run so that every image of the run agrees."""
+        ref = parse_reference(reference)
+        if ref.digest:
+            return ref.digest
+        if reference not in self._resolved:
+            digest = self.registry.digest(ref)
+            if digest is None:
+                raise RegistryError(f"cannot resolve base image {reference}: {ref} not found")
+            self._resolved[reference] = digest
+        return self._resolved[reference]
+
+    def resolve_external(self, reference: str) -> str:
+        """REFERENCE (e.g. python:3.11-slim) pinned to its current digest (through dockerd's mirrors first)."""
+        if parse_reference(reference).digest:
+            return reference
+        return f"{reference}@{self.resolve_digest(reference)}"
+
+    def check_local(self, image: Pinned) -> None:
+        """The local tag a build or test uses must still name the digest this run recorded for it."""
+        found = self.engine.local_digest(image.ref)
+        if found != image.digest:
+            raise BuildError(
+                image.ref, f"the local image now names {found or 'nothing'}, not {image.digest} (another run?)"
+            )
+
+    @functools.cached_property
+    def revision(self) -> str:
+        return git_output(self.settings.root, "rev-parse", "HEAD")
+
+    @functools.cached_property
+    def source(self) -> str:
+        """The images' source label: the setting, else the git remote's web URL, else none."""
+        remote = git_output(self.settings.root, "config", "--get", "remote.origin.url")
+        return self.settings.source or repository_url(remote)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A stage found the image already published (DIGEST): the rest of its stages do not run."""
+
+    digest: str
+    reason: str
+
+
+@dataclass
+class ImageContext:
+    """One image in one run: what its stages read (the plan, the tools, the parent) and fill in (the
+    candidate they built, the index the registry holds, the result)."""
+
+    image: PlannedImage
+    plan: Plan
+    push: bool
+    tools: Tools
+    result: ImageResult
+    decision: Decision | None = None
+    parent: Pinned | None = None  # what it builds FROM: set by the scheduler (a catalog parent) or resolved
+    built: Pinned | None = None  # its candidate, once built
+    archive: Path | None = None  # the candidate as buildx wrote it: an OCI archive (what the upload sends)
+    index: ImageIndex | None = None  # the candidate's index in the registry, once uploaded
+    immutable: str | None = None  # the immutable tag it will get when it promotes (once identified)
+    settled: Settled | None = None
+    # platform -> marker path -> its content (None: absent), read by the smoke tests for later stages
+    markers: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    note: Note = field(default=lambda detail, platform: None)
+
+    @property
+    def name(self) -> str:
+        return self.image.name
+
+    def with_retries(self, func: Callable[[], T]) -> T:
+        """FUNC, retried per the registry's policy while it fails transiently; each retry is noted."""
+        return call_with_retries(self.name, func, self.tools.registry.retry, lambda why: self.note(why, None))
+
+
+class Gate(Enum):
+    """What a stage waits for before it starts."""
+
+    PARENT_DONE = "parent done"  # the parent promoted (or, in a build, passed); blocked when it failed
+
+
+class Stage:
+    """One step an image goes through. Subclasses set the class attributes and override `run` and
+    `describe` (and `applies` / `detail` where needed)."""
+
+    key: str = ""  # the report's phase name (seconds, timeline)
+    phase: Phase = Phase.BUILDING  # the event it is announced with
+    heavy: bool = True  # holds one of the `jobs` permits while it runs
+    gate: Gate | None = None
+    publishes_candidate: bool = False  # children may build FROM ctx.built once it ran (see `publishes`)
+    per_platform: bool = False  # announced per platform (by its notes), not once for the whole image
+
+    def applies(self, ctx: ImageContext) -> bool:
+        return True
+
+    def publishes(self, ctx: ImageContext) -> bool:
+        """Whether children may build FROM ctx.built once this stage ran."""
+        return self.publishes_candidate
+
+    def detail(self, ctx: ImageContext) -> str:
+        """What the progress line says as the stage starts."""
+        return ""
+
+    def run(self, ctx: ImageContext) -> None:
+        raise NotImplementedError
+
+    def describe(self, ctx: ImageContext) -> list[str]:
+        """The commands `run` would execute, with placeholders for what only a run knows; fills in the
+        context's placeholders for the stages after it."""
+        raise NotImplementedError

@@ -1,0 +1,245 @@
+"""Resolve the base, then build each platform of an image on its own builder, merge the platforms into
+one image index (with, when pushing, the annotations that change detection reads back) and load it into
+the local image store under its candidate tag (never a promoted one), with OCI labels."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ...catalog.fingerprint import Inputs, compute_inputs
+from ...catalog.labels import image_labels, index_annotations
+from ...core.events import Phase
+from ...core.reference import parse_reference
+from ...engine.build_cache import registry_cache
+from ...engine.builders import is_docker_context
+from ...engine.client import BuildRequest
+from ...oci.archive import archive_index
+from ...oci.merge import PlatformArchive, merge_platform_archives
+from .base import ImageContext, Pinned, Settled, Stage
+from .promote import immutable_tag
+
+
+class ResolveBase(Stage):
+    """Pin what the image builds FROM: an external base to its digest now; a parent built in this run
+    checked to still be the digest its build recorded."""
+
+    key = "resolve"
+    phase = Phase.RESOLVING
+
+    def detail(self, ctx: ImageContext) -> str:
+        return ctx.image.spec.parent
+
+    def run(self, ctx: ImageContext) -> None:
+        if ctx.parent is None:
+            parent = ctx.image.spec.parent
+            ctx.parent = Pinned(parent, ctx.tools.resolve_digest(parent), local=False)
+        elif ctx.parent.local:
+            ctx.tools.check_local(ctx.parent)
+        ctx.result.parent_ref = ctx.parent.pinned_ref
+
+    def describe(self, ctx: ImageContext) -> list[str]:
+        if ctx.parent is None:
+            parent = ctx.image.spec.parent
+            ctx.parent = Pinned(parent, f"<digest of {parent}>", local=False)
+        return []
+
+
+class Build(Stage):
+    """One buildx build per platform, all at once, each on the builder the settings map its platform to
+    (the default builder otherwise) and into its own OCI archive; then the archives merged into one
+    image (`oci_merge`) that the local image store loads (smoke tests, contract) and children build FROM."""
+
+    key = "build"
+    phase = Phase.BUILDING
+
+    def detail(self, ctx: ImageContext) -> str:
+        builders = ctx.tools.settings.builders
+        return ", ".join(f"{p} on {builder_name(builders.get(p))}" for p in ctx.image.platforms)
+
+    def run(self, ctx: ImageContext) -> None:
+        assert ctx.parent is not None
+        parent = ctx.parent
+        inputs = image_inputs(ctx, parent.digest)
+        ctx.result.fingerprint = inputs.fingerprint
+        workdir = ctx.tools.workdir
+        engine = ctx.tools.engine
+
+        def one(platform: str) -> PlatformArchive:
+            archive = workdir / f"{ctx.name}.{_slug(platform)}.oci.tar"
+            request = build_request(ctx, parent, inputs, platform, archive)
+            builder = builder_name(request.docker_context or request.builder)
+            ctx.result.builders[platform] = builder
+            ctx.note(f"building on {builder}", platform)
+            sink = ctx.tools.line_sink(ctx.name)
+            on_line = None if sink is None else (lambda line: sink(f"[{platform}] {line}"))
+            ctx.with_retries(lambda: engine.build(request, f"{ctx.name} ({platform})", on_line=on_line))
+            ctx.note(f"built on {builder}", platform)
+            return PlatformArchive(platform, archive)
+
+        platforms = ctx.image.platforms
+        with ThreadPoolExecutor(max_workers=max(1, len(platforms))) as pool:
+            parts = list(pool.map(one, platforms))
+        notes = index_annotations(ctx.plan.created, parent.digest, inputs) if ctx.push else {}
+        layout, archive = workdir / f"{ctx.name}.oci", workdir / f"{ctx.name}.oci.tar"
+        merged = merge_platform_archives(parts, layout, archive, notes)
+        for part in parts:
+            part.archive.unlink(missing_ok=True)
+        engine.load(archive)  # into the local image store, for the smoke tests and the contract
+        ctx.note(f"merged {len(parts)} platforms: {merged.digest}", None)
+        ctx.result.digest = merged.digest
+        ctx.archive = archive
+        ctx.built = Pinned(candidate_ref(ctx), merged.digest, local=True, layout=layout)
+
+    def describe(self, ctx: ImageContext) -> list[str]:
+        assert ctx.parent is not None
+        lines = []
+        for platform in ctx.image.platforms:
+            archive = Path(f"<tmp>/{ctx.name}.{_slug(platform)}.oci.tar")
+            request = build_request(ctx, ctx.parent, None, platform, archive, metadata_file=Path("<metadata.json>"))
+            lines.append(shlex.join(request.argv()))
+        layout, archive = Path(f"<tmp>/{ctx.name}.oci"), Path(f"<tmp>/{ctx.name}.oci.tar")
+        notes = index_annotations(ctx.plan.created, ctx.parent.digest, None) if ctx.push else {}
+        annotated = "".join(f", {key}={value}" for key, value in notes.items())
+        lines.append(f"# merge the platform archives into one index: {layout} and {archive}{annotated}")
+        lines.append(shlex.join(["docker", "image", "load", "--quiet", "--input", str(archive)]))
+        ctx.built = Pinned(candidate_ref(ctx), f"<digest of {ctx.name}>", local=True, layout=layout)
+        ctx.archive = archive
+        return lines
+
+
+def builder_name(builder: str | None) -> str:
+    """How progress and the report name a build's builder: its name, or `default` (none mapped)."""
+    return builder or "default"
+
+
+def _where(name: str | None) -> tuple[str | None, str | None]:
+    """Where a build runs, as (builder, Docker context): on a Docker context (`docker --context NAME`),
+    another builder (`--builder NAME`), or the default builder (neither)."""
+    if name and is_docker_context(name):
+        return None, name
+    return name, None
+
+
+def _slug(platform: str) -> str:
+    return platform.replace("/", "-")
+
+
+class Identify(Stage):
+    """Name the build before children use it. When pushing: a build whose platform manifests are the
+    ones already published for its version (a reproducible rebuild) is settled there, nothing moves and
+    its children build FROM the published index; otherwise its name is the immutable tag it will have
+    (the day's tag that already names its digest, else the next free number): the `base.name` of its
+    children. In a build run children may build FROM it from here on; when pushing, once it is uploaded."""
+
+    key = "identify"
+    phase = Phase.IDENTIFYING
+    heavy = False
+
+    def publishes(self, ctx: ImageContext) -> bool:
+        return not ctx.push  # pushing, children wait for the candidate's upload (they build FROM it there)
+
+    def run(self, ctx: ImageContext) -> None:
+        assert ctx.built is not None
+        image = ctx.image
+        if ctx.push:
+            published = _reproduces(ctx)
+            if published is not None:
+                reason = f"rebuilt byte for byte: the platform manifests of {published} (nothing moved)"
+                ctx.settled = Settled(published, reason)
+                return
+            ctx.immutable = immutable_tag(ctx.tools.registry, image, ctx.built.digest)
+            ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{ctx.immutable}")
+        else:
+            ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{image.spec.version}")
+
+    def describe(self, ctx: ImageContext) -> list[str]:
+        assert ctx.built is not None
+        image = ctx.image
+        ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{image.tags.dated}.<N>")
+        if not ctx.push:
+            return []
+        return [f"# find the immutable tag of {ctx.built.digest}: {image.repository}:{image.tags.dated}.N "
+                "(registry API: HEAD per build number of the day)"]  # fmt: skip
+
+
+def _reproduces(ctx: ImageContext) -> str | None:
+    """The digest published at the image's version when the build has exactly its platform manifests."""
+    assert ctx.archive is not None
+    registry = ctx.tools.registry
+    version = parse_reference(f"{ctx.image.repository}:{ctx.image.spec.version}")
+    published = registry.digest(version)
+    if published is None:
+        return None
+    _, built = archive_index(ctx.archive)
+    index = registry.index(parse_reference(f"{ctx.image.repository}@{published}"))
+    return published if {m.platform: m.digest for m in index.manifests} == built else None
+
+
+def candidate_ref(ctx: ImageContext) -> str:
+    return f"{ctx.image.repository}:{ctx.image.tags.candidate}"
+
+
+def image_inputs(ctx: ImageContext, parent_digest: str) -> Inputs:
+    """The image's inputs with the parent it really builds FROM: those the change detection hashed,
+    when it ran (the context is hashed once per run), with the parent's digest of this run."""
+    spec = ctx.image.spec
+    if ctx.decision is not None:
+        return dataclasses.replace(ctx.decision.inputs, parent_digest=parent_digest)
+    return compute_inputs(spec, ctx.image.platforms, spec.build_args, parent_digest)
+
+
+def build_request(
+    ctx: ImageContext,
+    parent: Pinned,
+    inputs: Inputs | None,
+    platform: str,
+    archive: Path,
+    metadata_file: Path | None = None,
+) -> BuildRequest:
+    """The build of PLATFORM of CTX's image FROM PARENT (that platform of it), on the builder the settings
+    map PLATFORM to: one OCI archive with its timestamps rewritten to SOURCE_DATE_EPOCH (reproducible),
+    named with the candidate tag, with BuildKit's provenance."""
+    spec = ctx.image.spec
+    tools = ctx.tools
+    created = ctx.plan.created
+    labels = image_labels(
+        title=spec.name,
+        version=spec.version,
+        description=spec.description,
+        created=created,
+        revision=tools.revision,
+        source=tools.source,
+        base_name=parent.label_name,
+        base_digest=parent.digest,
+        inputs=inputs,
+    )
+    output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
+    enabled = ctx.push and tools.settings.build_cache
+    cache = registry_cache(ctx.image.repository, platform, enabled=enabled, reuse=not tools.no_cache)
+    mapped = tools.settings.builders.get(platform)
+    builder, docker_context = _where(mapped)
+    base_image, parent_contexts = parent.base_for(default_builder=mapped is None)
+    return BuildRequest(
+        context=spec.directory,
+        dockerfile=spec.dockerfile,
+        platforms=(platform,),
+        build_args={
+            "BASE_IMAGE": base_image,
+            "SOURCE_DATE_EPOCH": str(ctx.plan.source_date_epoch),
+            **spec.build_args,
+        },
+        build_contexts={**tools.settings.build_contexts(), **parent_contexts},
+        labels=labels,
+        secrets=tools.settings.build_secrets(),
+        output=output,
+        metadata_file=metadata_file,
+        builder=builder,
+        docker_context=docker_context,
+        provenance={"mode": "max"},
+        no_cache=tools.no_cache,
+        cache_from=cache.cache_from,
+        cache_to=cache.cache_to,
+    )

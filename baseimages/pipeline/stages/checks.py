@@ -1,0 +1,155 @@
+"""Smoke-test every platform of a candidate at once (arm64 under QEMU), and hold each platform to its
+size budget; the same checks serve `test` on an image that is already in a registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ...catalog.spec import ImageSpec
+from ...checks.smoke import run_smoke, smoke_request
+from ...core.errors import CheckFailed
+from ...core.events import Phase
+from ...core.reference import parse_reference
+from ...core.results import CheckResult, ImageResult, PlatformResult, Status
+from ...engine.client import Engine, PullRequest
+from ...registry.client import ImageIndex, RegistryClient
+from .base import ImageContext, Note, Stage
+
+MB = 1_000_000
+
+
+class SmokeTest(Stage):
+    key = "smoke"
+    phase = Phase.SMOKE_TESTING
+    per_platform = True
+
+    def run(self, ctx: ImageContext) -> None:
+        built = ctx.built
+        assert built is not None
+        tools = ctx.tools
+        tools.check_local(built)
+        spec = ctx.image.spec
+        contract = spec.contract
+        # The contract's skip marker is read in the same containers, for the contract stage.
+        markers = (contract.skip_if_exists,) if contract and contract.skip_if_exists else ()
+        ctx.result.platforms = smoke_all(
+            tools.engine,
+            tools.registry,
+            spec,
+            built.ref,
+            ctx.image.platforms,
+            ctx.index,
+            ctx.note,
+            markers=markers,
+            found=ctx.markers,
+        )
+        for platform_result in ctx.result.platforms:
+            platform_result.builder = ctx.result.builders.get(platform_result.platform, "")
+        if ctx.index is not None:
+            parent_index = None
+            if ctx.parent is not None and spec.size_budget and spec.size_budget.max_mb_over_parent:
+                parent_index = tools.registry.index(parse_reference(ctx.parent.pinned_ref))
+            check_sizes(spec, ctx.index, ctx.result, parent_index)
+        raise_if_failed(ctx.result)
+
+    def describe(self, ctx: ImageContext) -> list[str]:
+        assert ctx.built is not None
+        contract = ctx.image.spec.contract
+        markers = (contract.skip_if_exists,) if contract and contract.skip_if_exists else ()
+        requests = [smoke_request(ctx.built.ref, ctx.image.spec.smoke, p, markers) for p in ctx.image.platforms]
+        return [request.describe() for request in requests if request is not None]
+
+
+def smoke_all(
+    engine: Engine,
+    registry: RegistryClient,
+    spec: ImageSpec,
+    ref: str,
+    platforms: Sequence[str],
+    index: ImageIndex | None,
+    note: Note,
+    pull: Callable[[str], None] | None = None,
+    markers: Sequence[str] = (),
+    found: dict[str, dict[str, str | None]] | None = None,
+) -> list[PlatformResult]:
+    """Smoke-test REF on every platform at once, one container per platform. With PULL, each platform is
+    fetched first (runs themselves never pull); otherwise REF is in the local image store already.
+    MARKERS are more marker paths to read on the way: FOUND gets, per platform, each one's content (None
+    when absent)."""
+
+    def one(platform: str) -> PlatformResult:
+        note("", platform)
+        if pull is not None:
+            pull(platform)
+        config = platform_config(engine, registry, index, ref, platform) if spec.smoke.metadata is not None else None
+        seen: dict[str, str | None] = dict.fromkeys(markers)
+        result = run_smoke(engine, ref, spec.smoke, platform, config, spec.skips_allowed.get(platform), seen)
+        if found is not None:
+            found[platform] = seen
+        passed = sum(c.status is Status.PASSED for c in result.checks)
+        skipped = sum(c.status is Status.SKIPPED for c in result.checks)
+        note(f"{result.status.value}: {passed}/{result.executed} passed, {skipped} skipped", platform)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, len(platforms))) as pool:
+        return list(pool.map(one, platforms))
+
+
+def puller(engine: Engine, ref: str, retrying: Callable[[Callable[[], None]], None]) -> Callable[[str], None]:
+    """Fetch one platform of REF from its registry, retried while the registry fails transiently."""
+    return lambda platform: retrying(lambda: engine.pull(PullRequest(ref, platform)))
+
+
+def platform_config(
+    engine: Engine, registry: RegistryClient, index: ImageIndex | None, local_ref: str, platform: str
+) -> dict[str, Any] | None:
+    """The image config of PLATFORM: from the registry when pushed, else the local image store's
+    (which docker 26 shows for the host platform only: buildx applies the same config to every platform)."""
+    if index is None:
+        return engine.image_config(local_ref)
+    manifest = index.for_platform(platform)
+    if manifest is None:
+        return None
+    blob = registry.blob_json(parse_reference(index.reference), manifest.config_digest)
+    config: dict[str, Any] = blob.get("config") or {}
+    return config
+
+
+def check_sizes(spec: ImageSpec, index: ImageIndex, result: ImageResult, parent_index: ImageIndex | None) -> None:
+    """Record each platform's compressed size and hold it to the image's budget (and growth over its parent)."""
+    budget = spec.size_budget
+    for platform_result in result.platforms:
+        manifest = index.for_platform(platform_result.platform)
+        if manifest is None:
+            continue
+        platform_result.compressed_bytes = manifest.compressed_size
+        if budget is None:
+            continue
+        size_mb = manifest.compressed_size / MB
+        if budget.max_mb is not None:
+            status = Status.PASSED if size_mb <= budget.max_mb else Status.FAILED
+            platform_result.checks.append(
+                CheckResult(f"compressed size <= {budget.max_mb:g} MB", "size", status, f"{size_mb:.1f} MB")
+            )
+        parent_manifest = parent_index.for_platform(platform_result.platform) if parent_index else None
+        if budget.max_mb_over_parent is not None and parent_manifest is not None:
+            platform_result.parent_compressed_bytes = parent_manifest.compressed_size
+            over = (manifest.compressed_size - parent_manifest.compressed_size) / MB
+            status = Status.PASSED if over <= budget.max_mb_over_parent else Status.FAILED
+            name = f"compressed size <= parent + {budget.max_mb_over_parent:g} MB"
+            platform_result.checks.append(CheckResult(name, "size", status, f"{over:+.1f} MB over the parent"))
+
+
+def raise_if_failed(result: ImageResult) -> None:
+    if not result.smoke_passed:
+        raise CheckFailed(check_failure(result))
+
+
+def check_failure(result: ImageResult) -> str:
+    """One line naming the failed checks (the first five) of RESULT."""
+    failed = [f"{p.platform}: {p.problem}" for p in result.platforms if p.executed == 0] + [
+        f"{p.platform}: {c.name} ({c.detail})" for p in result.platforms for c in p.checks if c.status is Status.FAILED
+    ]
+    return "smoke tests failed: " + "; ".join(failed[:5]) + (f" (+{len(failed) - 5} more)" if len(failed) > 5 else "")

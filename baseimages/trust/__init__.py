@@ -1,0 +1,1 @@
+"""Supply chain: cosign signatures, SBOMs, the signed test record, and verification."""

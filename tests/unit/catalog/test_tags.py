@@ -1,0 +1,61 @@
+"""compute_tags: immutable, rolling, monthly and candidate tags, all valid Docker tags."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from baseimages.catalog.tags import compute_tags
+
+# Docker's tag grammar (distribution/reference): [\w][\w.-]{0,127}, \w being ASCII here.
+DOCKER_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+DAY = dt.date(2026, 11, 28)
+
+
+def test_release_gets_numbered_immutable_rolling_monthly_and_candidate_tags():
+    tags = compute_tags("1.2.3", DAY)
+    assert tags.immutable(1) == "1.2.3-20261128.1"
+    assert tags.immutable(2) == "1.2.3-20261128.2"
+    assert tags.rolling == ("1.2.3", "1.2", "1", "latest", "2026.11")
+    assert tags.candidate == "candidate-1.2.3"
+    assert tags.shown == ("1.2.3-20261128.N", "1.2.3", "1.2", "1", "latest", "2026.11")
+
+
+def test_dates_are_zero_padded():
+    tags = compute_tags("0.1.0", dt.date(2027, 1, 5))
+    assert tags.immutable(1) == "0.1.0-20270105.1"
+    assert "2027.01" in tags.rolling
+
+
+def test_prerelease_gets_only_its_own_tag_and_never_latest():
+    tags = compute_tags("2.0.0-rc.1", DAY)
+    assert tags.immutable(1) == "2.0.0-rc.1-20261128.1"
+    assert tags.rolling == ("2.0.0-rc.1",)
+    assert tags.candidate == "candidate-2.0.0-rc.1"
+    assert "latest" not in tags.shown
+    assert "2.0" not in tags.shown and "2" not in tags.shown and "2.0.0" not in tags.shown
+
+
+def test_build_metadata_is_dropped_from_every_tag():
+    tags = compute_tags("1.2.3+build.5", DAY)
+    every = (tags.immutable(1), *tags.rolling, tags.candidate)
+    assert all("+" not in tag for tag in every)
+    assert tags.immutable(1) == "1.2.3-20261128.1"
+    assert tags.rolling[0] == "1.2.3"
+    assert compute_tags("2.0.0-rc.1+sha.abc", DAY).rolling == ("2.0.0-rc.1",)
+
+
+@pytest.mark.parametrize(
+    "version", ["1.2.3", "0.0.1", "10.20.30", "2.0.0-rc.1", "1.2.3+build.5", "1.0.0-alpha-a.b-c+exp.sha.5114f85"]
+)
+def test_every_tag_matches_docker_tag_grammar(version):
+    tags = compute_tags(version, DAY)
+    for tag in (tags.immutable(999), *tags.rolling, tags.candidate):
+        assert DOCKER_TAG.match(tag), tag
+
+
+def test_version_that_is_not_semver_raises_value_error():
+    with pytest.raises(ValueError):
+        compute_tags("1.2", DAY)

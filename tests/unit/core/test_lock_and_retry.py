@@ -1,0 +1,90 @@
+"""The run lock and the retry policy, without Docker."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+
+from baseimages.core.errors import RegistryError
+from baseimages.core.lock import LockedError, RunLock
+from baseimages.core.retry import RetryPolicy, call_with_retries
+
+FAST = RetryPolicy(attempts=4, max_seconds=10, initial_wait=0.01, max_wait=0.02)
+
+
+def _hold(directory, ready, release):
+    with RunLock(directory, "localhost:5000", "team", what="push"):
+        ready.set()
+        release.wait(10)
+
+
+@pytest.fixture
+def held_lock(tmp_path):
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold, args=(tmp_path, ready, release))
+    holder.start()
+    assert ready.wait(10)
+    yield holder, release
+    release.set()
+    holder.join(10)
+
+
+def test_second_run_on_the_same_registry_and_namespace_is_refused_naming_the_holder(tmp_path, held_lock):
+    holder, _ = held_lock
+    with pytest.raises(LockedError) as info, RunLock(tmp_path, "localhost:5000", "team"):
+        pass
+    assert f"pid {holder.pid}" in str(info.value) and "push" in str(info.value)
+    assert info.value.exit_code == 5
+
+
+def test_a_run_on_another_namespace_is_not_blocked(tmp_path, held_lock):
+    with RunLock(tmp_path, "localhost:5000", "other"):
+        pass
+
+
+def test_waiting_run_gets_the_lock_when_the_first_ends(tmp_path, held_lock):
+    _, release = held_lock
+    started = time.monotonic()
+    multiprocessing.Process(target=lambda: (time.sleep(0.5), release.set())).start()
+    with RunLock(tmp_path, "localhost:5000", "team", wait=10):
+        assert time.monotonic() - started >= 0.4
+
+
+def test_transient_registry_errors_are_retried_until_success():
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise RegistryError("HTTP 503", transient=True)
+        return "ok"
+
+    retries = []
+    assert call_with_retries("GET x", flaky, FAST, retries.append) == "ok"
+    assert len(calls) == 3
+    assert len(retries) == 2 and "attempt 1 failed, retrying: HTTP 503" in retries[0]
+
+
+def test_permanent_registry_errors_fail_at_once():
+    calls = []
+
+    def denied():
+        calls.append(1)
+        raise RegistryError("HTTP 401 access denied")
+
+    with pytest.raises(RegistryError, match="401"):
+        call_with_retries("GET x", denied, FAST)
+    assert len(calls) == 1
+
+
+def test_exhausted_retries_say_how_many_attempts_and_become_final():
+    def down():
+        raise RegistryError("HTTP 503", transient=True)
+
+    with pytest.raises(RegistryError) as info:
+        call_with_retries("GET x", down, FAST)
+    assert "gave up after 4 attempts" in str(info.value)
+    assert info.value.transient is False
+    assert info.value.exit_code == 3
