@@ -35,10 +35,11 @@ from .core.results import CheckResult, ImageResult, ImageStatus, PlatformResult,
 from .core.retry import RetryPolicy
 from .doctor.checkup import DoctorReport, Finding, Verdict, run_doctor
 from .engine.client import Engine
-from .pipeline.factory import DryRun, Factory, registry_client
+from .pipeline.factory import DryRun, Factory
 from .pipeline.stages import ImageContext, Stage, default_stages
 from .prune.pruner import PrunePlan, Pruner, PruneResult, RetentionPolicy
 from .registry.client import RegistryClient
+from .registry.connect import registry_client
 from .settings.config import Settings, load_settings
 
 __version__ = "0.1.0"

@@ -225,7 +225,7 @@ def _run(options: Options, settings: Settings, catalog: Catalog, plan: Plan, out
 
 def _verify(settings: Settings, options: Options, out: TextIO) -> int:
     """One line per failure and exit 1, or one line and exit 0 when every check holds."""
-    from ..pipeline.factory import registry_client
+    from ..registry.connect import registry_client
     from ..trust.signing import Cosign
     from ..trust.verify import verify_image
 

@@ -48,7 +48,8 @@ def decisions(
     """What `push` would do per image; 'unknown' when the registry cannot be asked right now (one
     attempt, 5 s: `plan` never hangs on a registry that is down)."""
     from ..core.retry import RetryPolicy
-    from ..pipeline.factory import Factory, registry_client
+    from ..pipeline.factory import Factory
+    from ..registry.connect import registry_client
 
     quick = registry_client(settings, retry=RetryPolicy(attempts=1, max_seconds=5), timeout=5)
     factory = Factory(settings, catalog, registry=quick, refresh=refresh)

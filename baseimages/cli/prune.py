@@ -43,8 +43,8 @@ def add_prune_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def prune_command(settings: Settings, catalog: Catalog, plan: Plan, options: Options, out: TextIO, err: TextIO) -> int:
-    from ..pipeline.factory import registry_client
     from ..prune.pruner import Pruner
+    from ..registry.connect import registry_client
 
     if options.apply and options.dry_run:
         raise ConfigError("--apply", "--dry-run", "choose one: prune is a dry run unless --apply is given")

@@ -69,6 +69,11 @@ class RegistryError(BaseImagesError):
         super().__init__(message)
 
 
+class Abandoned(RegistryError):
+    """A request given up because its caller set the CANCEL event (another part of the same job failed);
+    never retried, and never the error a user sees: the failure that set the event is."""
+
+
 class InternalError(BaseImagesError):
     """Something baseimages did not expect (a bug): reported in one line, never as a traceback."""
 

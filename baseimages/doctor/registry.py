@@ -20,7 +20,7 @@ TIMEOUT = 5.0
 
 def quick_client(settings: Settings, mirrors: tuple[str, ...]) -> RegistryClient:
     """A client for SETTINGS (CA bundle, login) that tries MIRRORS for Docker Hub, retries once, waits 5 s."""
-    from ..pipeline.factory import registry_client
+    from ..registry.connect import registry_client
 
     client = registry_client(settings, retry=QUICK, timeout=TIMEOUT)
     client.mirrors = mirrors

@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import RegistryError
-from ..registry.documents import descriptor, field_of, parse_json, platform_of
-from ..registry.http import Abandoned, Response
+from ..core.errors import Abandoned, RegistryError
+from .documents import descriptor, field_of, json_object, platform_of
 
 CHUNK = 1024 * 1024  # bytes per read of a blob: what one socket send gets
 
@@ -78,7 +77,7 @@ class OciArchive:
         return self._read(self.member(digest))
 
     def json(self, name: str, body: bytes) -> dict[str, Any]:
-        return parse_json(Response(200, {}, body), f"{self.path}: {name}", "a JSON document")
+        return json_object(body, f"{self.path}: {name}", "a JSON document")
 
     def image(self) -> tuple[str, str, bytes, list[tuple[str, str, bytes]]]:
         """The digest, media type and body of the archive's image index, and (digest, media type, body)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..core.errors import BuildError
-from ..registry.documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
+from .documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
 
 INDEX_TYPE = INDEX_TYPES[0]
 _ATTESTATION = "attestation-manifest"

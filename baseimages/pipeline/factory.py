@@ -22,12 +22,13 @@ from ..core.errors import ConfigError, RegistryError
 from ..core.events import Event, EventSink, Phase
 from ..core.reference import Reference, parse_reference
 from ..core.results import ImageResult, ImageStatus, RunReport
-from ..core.retry import RetryPolicy, call_with_retries
+from ..core.retry import call_with_retries
 from ..engine.builders import check_builders
 from ..engine.client import DockerEngine, Engine
 from ..engine.probe import DockerProbe
 from ..outputs.observers import Observers, RunObserver, default_observers
 from ..registry.client import RegistryClient
+from ..registry.connect import registry_client
 from ..settings.config import Settings
 from ..trust.signing import Cosign
 from .scheduler import Scheduler
@@ -44,24 +45,6 @@ class DryRun:
     plan: Plan
     lines: list[str]
 
-
-def registry_client(
-    settings: Settings,
-    retry: RetryPolicy | None = None,
-    timeout: float = 30.0,
-    on_retry: Callable[[str], None] | None = None,
-) -> RegistryClient:
-    """A registry client for SETTINGS: its CA bundle, base mirrors, login and retry budget (or RETRY)."""
-    client = RegistryClient(
-        ca_bundle=settings.ca_bundle,
-        mirrors=settings.base_mirrors,
-        timeout=timeout,
-        retry=retry or RetryPolicy(attempts=settings.retry_attempts, max_seconds=settings.retry_max_seconds),
-        on_retry=on_retry,
-    )
-    if settings.credentials is not None:
-        client.credentials[settings.registry] = settings.credentials
-    return client
 
 
 class Factory:

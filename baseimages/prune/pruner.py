@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from ..catalog.spec import Catalog
 from ..core.errors import RegistryError
 from ..core.reference import Reference, parse_reference
-from ..pipeline.factory import registry_client
 from ..registry.client import RegistryClient
+from ..registry.connect import registry_client
 from ..settings.config import Settings
 from .apply import Progress, apply_plan
 from .local import DockerLocalStore, LocalStore, plan_local

@@ -21,18 +21,8 @@ from typing import Any
 
 from ..core.errors import RegistryError
 from ..core.reference import DOCKER_HUB, Reference
-from .documents import (
-    ACCEPT,
-    INDEX_TYPES,
-    MANIFEST_TYPES,
-    Manifest,
-    check_blob,
-    check_manifest,
-    descriptor,
-    field_of,
-    parse_json,
-    platform_of,
-)
+from ..oci.documents import INDEX_TYPES, MANIFEST_TYPES, descriptor, field_of, platform_of
+from .documents import ACCEPT, Manifest, check_blob, check_manifest, parse_json
 from .http import HttpClient, Response, base_url, is_local
 from .listing import check_deletes, delete_manifest, list_repositories, list_tags, referrers
 from .upload import UploadResult, put_manifest, upload_archive

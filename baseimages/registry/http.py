@@ -29,7 +29,7 @@ from pathlib import Path
 from threading import Event
 from typing import Any, Protocol
 
-from ..core.errors import RegistryError
+from ..core.errors import Abandoned, RegistryError
 from ..core.reference import DOCKER_HUB, Reference
 from ..core.retry import RetryPolicy, call_with_retries
 
@@ -37,10 +37,6 @@ Body = bytes | Callable[[], Iterable[bytes]] | None  # a callable: a fresh strea
 MAX_BODY = 16 * 1024 * 1024  # no answer we read is larger: manifests are at most 4 MiB, image configs less
 CA_HINT = "pass its CA certificates with --ca-bundle FILE or BASEIMAGES_CA_BUNDLE"
 
-
-class Abandoned(RegistryError):
-    """A request given up because its caller set the CANCEL event (another part of the same job failed);
-    never retried, and never the error a user sees: the failure that set the event is."""
 
 
 class Login(Protocol):

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..core.errors import RegistryError
 from ..core.reference import Reference
-from .documents import INDEX_TYPES, MANIFEST_TYPES, descriptor, digest_of, field_of, parse_json, platform_of
+from ..oci.documents import INDEX_TYPES, MANIFEST_TYPES, descriptor, digest_of, field_of, platform_of
+from .documents import parse_json
 from .http import HttpClient, Response, base_url
 
 MAX_PAGES = 10_000  # a Link chain longer than this is a loop the registry made

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..core.errors import RegistryError
 from ..core.reference import Reference
 from ..oci.archive import OciArchive, open_archive
-from .documents import descriptor, digest_of, field_of
+from ..oci.documents import descriptor, digest_of, field_of
 from .http import HttpClient, Response
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from baseimages.catalog.fingerprint import CREATED_KEY
 from baseimages.core.reference import Reference
+from baseimages.oci.documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
 from baseimages.registry.client import RegistryClient
-from baseimages.registry.documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
 
 INDEX, MANIFEST = INDEX_TYPES[0], MANIFEST_TYPES[0]
 

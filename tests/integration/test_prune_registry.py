@@ -29,10 +29,10 @@ from baseimages.catalog.fingerprint import CREATED_KEY
 from baseimages.cli.main import main
 from baseimages.core.reference import Reference, parse_reference
 from baseimages.engine.client import DockerEngine, PullRequest
+from baseimages.oci.documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
 from baseimages.prune.local import DockerLocalStore, LocalAction, LocalKind
 from baseimages.prune.pruner import Pruner
 from baseimages.registry.client import RegistryClient
-from baseimages.registry.documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = ["linux/amd64", "linux/arm64"]

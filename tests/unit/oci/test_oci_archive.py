@@ -9,9 +9,8 @@ import threading
 import pytest
 from fake_registry import make_image
 
-from baseimages.core.errors import RegistryError
+from baseimages.core.errors import Abandoned, RegistryError
 from baseimages.oci.archive import CHUNK, OciArchive, archive_index, open_archive
-from baseimages.registry.http import Abandoned
 
 
 @pytest.fixture

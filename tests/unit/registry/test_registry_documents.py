@@ -8,14 +8,8 @@ import pytest
 from fake_registry import INDEX_TYPE, MANIFEST_TYPE, make_image, sha256
 
 from baseimages.core.errors import RegistryError
-from baseimages.registry.documents import (
-    annotations_of,
-    check_blob,
-    check_manifest,
-    descriptor,
-    parse_json,
-    platform_of,
-)
+from baseimages.oci.documents import annotations_of, descriptor, platform_of
+from baseimages.registry.documents import check_blob, check_manifest, parse_json
 from baseimages.registry.http import Response
 
 URL = "http://registry.test/v2/team/tiny/manifests/1.0.0"

@@ -12,10 +12,10 @@ import time
 import pytest
 from fake_registry import TLS_CERT, TLS_KEY, FakeRegistry, make_image
 
-from baseimages.core.errors import RegistryError
+from baseimages.core.errors import Abandoned, RegistryError
 from baseimages.core.reference import Reference
 from baseimages.core.retry import RetryPolicy
-from baseimages.registry.http import Abandoned, Response, base_url, describe_body, error_reason, is_local
+from baseimages.registry.http import Response, base_url, describe_body, error_reason, is_local
 from baseimages.settings.config import Credentials
 
 TAG = "team/tiny:1.0.0"

@@ -12,9 +12,8 @@ import tarfile
 import pytest
 from fake_registry import INDEX_TYPE, make_image
 
-from baseimages.core.errors import RegistryError
+from baseimages.core.errors import Abandoned, RegistryError
 from baseimages.oci import archive as oci_archive
-from baseimages.registry.http import Abandoned
 
 
 @pytest.fixture
