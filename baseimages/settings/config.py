@@ -1,7 +1,7 @@
 """Project-wide settings, each declared once in SETTINGS: its key in `[tool.baseimages]` of
 pyproject.toml, its BASEIMAGES_* environment variable, its CLI flag, its type and checks, its default and
 one line of help. The pyproject reader, the environment reader, the CLI's flags, `Settings.with_overrides`
-and the README's settings table all follow it (a unit test holds the README to it).
+and the settings page docs/settings.md all follow it (scripts/docs renders it; a unit test holds it to SETTINGS).
 
 A setting's value comes from the first of: its flag, its environment variable, pyproject.toml, detection
 in the operator's environment (the CA bundle and the wheelhouse, see `offline`), its default.
@@ -240,7 +240,7 @@ def parse_platforms(text: str, source: str, fieldname: str) -> tuple[str, ...]:
 
 
 def settings_table_markdown() -> str:
-    """The README's table of the settings, as SETTINGS declares them."""
+    """The table of the settings (docs/settings.md), as SETTINGS declares them."""
     rows = [SETTINGS_TABLE_HEADER, "|---|---|---|---|---|---|"]
     rows += ["| " + " | ".join(setting.doc_row()) + " |" for setting in SETTINGS]
     return "\n".join(rows)

@@ -24,7 +24,7 @@ class Invalid(ValueError):
 class Kind(Generic[T]):
     """A setting's value type: what it accepts from TOML and from text, and the checks every value passes."""
 
-    name: str  # the README's "type" column
+    name: str  # the settings page's "type" column
     metavar: str  # the value in a flag's help
     flag_const: str | None = None  # a switch: the text its flag stands for (the flag takes no value)
     repeatable: bool = False  # its flag may be given more than once (the values are joined with commas)

@@ -34,7 +34,7 @@ class Detection:
         return None
 
     def doc(self) -> str:
-        """The sources, as the README's settings table names them."""
+        """The sources, as the settings page (docs/settings.md) names them."""
         return ", ".join(f"`{name}`" for name in self.variables) + f", pip's `{self.pip_option}`"
 
     def _values(self, env: Mapping[str, str]) -> Iterator[str]:

@@ -33,7 +33,7 @@ class Setting(Generic[T]):
     flag: str | None  # the CLI flag, or None
     kind: Kind[T]  # the type and its checks
     default: T  # as pyproject.toml would spell it (`~` not yet expanded)
-    help: str  # one line: the README's "meaning" column and the flag's help
+    help: str  # one line: the settings page's "meaning" column and the flag's help
     detect: Detection | None = None  # where to look in the operator's environment when no place sets it
 
     @property
@@ -63,7 +63,7 @@ class Setting(Generic[T]):
         return self.kind.check(self.default)
 
     def default_doc(self) -> str:
-        """The default as the README shows it: a TOML value, or where it is detected."""
+        """The default as docs/settings.md shows it: a TOML value, or where it is detected."""
         if self.default is not None:
             return f"`{toml_literal(self.default)}`"
         if self.detect is not None:
@@ -71,7 +71,7 @@ class Setting(Generic[T]):
         return "none"
 
     def doc_row(self) -> tuple[str, str, str, str, str, str]:
-        """The README row: key | environment variable | flag | type | default | meaning."""
+        """The settings page's row: key | environment variable | flag | type | default | meaning."""
         flag = f"`{self.flag}`" if self.flag else "none"
         return (f"`{self.key}`", f"`{self.env}`", flag, self.kind.name, self.default_doc(), self.help)
 

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _readme_library_example() -> str:
     readme = (ROOT / "README.md").read_text()
+    assert readme.count("```python") == 1, "the README has one python example: the library's"
     section = readme[readme.index("## The library") :]
     match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert match, "the README's library section has no python example"

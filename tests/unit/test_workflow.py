@@ -1,4 +1,4 @@
-"""The scheduled rebuild workflow: valid for actionlint, and it runs the job the way the README says."""
+"""The scheduled rebuild workflow: valid for actionlint, and it runs the job the way docs/operations.md says."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Project settings: the one table (config.SETTINGS), the README that documents it, and load_settings
+"""Project settings: the one table (config.SETTINGS), the page that documents it (docs/settings.md), and load_settings
 reading pyproject.toml, the environment and detection in that order."""
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ from baseimages.settings.config import (
     load_settings,
     settings_table_markdown,
 )
+from baseimages.settings.reference import settings_page_markdown
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+ROOT = Path(__file__).resolve().parents[3]
+SETTINGS_PAGE = ROOT / "docs" / "settings.md"
 NO_PIP_CONFIG = {"PIP_CONFIG_FILE": os.devnull}
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 
-def _readme_settings() -> dict[str, tuple[str, ...]]:
-    """The README's settings table: key -> its cells (key | environment variable | flag | type | default | meaning)."""
-    lines = README.read_text().splitlines()
+def _documented_settings() -> dict[str, tuple[str, ...]]:
+    """docs/settings.md's table: key -> its cells (key | environment variable | flag | type | default | meaning)."""
+    lines = SETTINGS_PAGE.read_text().splitlines()
     start = lines.index(SETTINGS_TABLE_HEADER)
     rows: dict[str, tuple[str, ...]] = {}
     for line in lines[start + 2 :]:
@@ -40,10 +42,10 @@ def _readme_settings() -> dict[str, tuple[str, ...]]:
     return rows
 
 
-def _readme_example() -> str:
-    """The README's example of a `[tool.baseimages]` table."""
-    match = re.search(r"```toml\n(\[tool\.baseimages\]\n.*?)```", README.read_text(), re.DOTALL)
-    assert match, "the README shows an example [tool.baseimages] table"
+def _documented_example() -> str:
+    """docs/settings.md's example of a `[tool.baseimages]` table (with its sub-tables)."""
+    match = re.search(r"```toml\n(\[tool\.baseimages\]\n.*?)```", SETTINGS_PAGE.read_text(), re.DOTALL)
+    assert match, "docs/settings.md shows an example [tool.baseimages] table"
     return match.group(1)
 
 
@@ -53,12 +55,12 @@ def _run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-# --------------------------------------------------------------------------- the README and the table
+# --------------------------------------------------------------------------- docs/settings.md and the table
 
 
-@pytest.mark.parametrize("key", sorted(_readme_settings()))
-def test_every_key_the_readme_documents_loads_from_pyproject_toml(key, tmp_path, pyproject):
-    _, _, _, kind, default, _ = _readme_settings()[key]
+@pytest.mark.parametrize("key", sorted(_documented_settings()))
+def test_every_key_the_settings_page_documents_loads_from_pyproject_toml(key, tmp_path, pyproject):
+    _, _, _, kind, default, _ = _documented_settings()[key]
     if default.startswith("`"):
         value = default.strip("`")
     elif kind == "existing directory":
@@ -76,9 +78,9 @@ def test_every_key_the_readme_documents_loads_from_pyproject_toml(key, tmp_path,
     assert getattr(settings, BY_KEY[key].attr) == expected
 
 
-def test_the_readme_documents_every_declared_setting_as_declared():
-    documented = _readme_settings()
-    message = f"the README's settings table must read:\n{settings_table_markdown()}"
+def test_the_settings_page_documents_every_declared_setting_as_declared():
+    documented = _documented_settings()
+    message = f"docs/settings.md's table must read (run scripts/docs):\n{settings_table_markdown()}"
     assert set(documented) == {setting.key for setting in SETTINGS}, message
     for setting in SETTINGS:
         _, env, flag, _, default, _ = documented[setting.key]
@@ -90,8 +92,8 @@ def test_the_readme_documents_every_declared_setting_as_declared():
         assert documented[setting.key] == setting.doc_row(), message
 
 
-def test_a_key_the_readme_does_not_document_is_refused_with_exit_code_2_naming_it(tmp_path, pyproject, clean_env):
-    assert "retry-attempt" not in _readme_settings()
+def test_a_key_the_settings_page_does_not_document_is_refused_with_exit_2_naming_it(tmp_path, pyproject, clean_env):
+    assert "retry-attempt" not in _documented_settings()
     path = pyproject(tmp_path, "retry-attempt = 3\n")
     code, out, err = _run("list", "--project", str(tmp_path))
     assert (code, out) == (2, "")
@@ -99,12 +101,24 @@ def test_a_key_the_readme_does_not_document_is_refused_with_exit_code_2_naming_i
     assert err.startswith(f"error: {path} [tool.baseimages]: retry-attempt: unknown key")
 
 
-def test_the_readme_example_table_loads(tmp_path, pyproject):
-    example = _readme_example().removeprefix("[tool.baseimages]\n")
+def test_the_settings_page_example_table_loads_every_key_it_sets(tmp_path, pyproject):
+    example = _documented_example().removeprefix("[tool.baseimages]\n")
     pyproject(tmp_path, example)
     settings = load_settings(tmp_path, environ=NO_PIP_CONFIG)
-    for key, value in tomllib.loads(example).items():
-        assert getattr(settings, key.replace("-", "_")) == BY_KEY[key].check(value)
+    shown: dict[str, object] = {}
+    table = tomllib.loads(_documented_example())["tool"]["baseimages"]
+    for key, value in table.items():  # a sub-table's keys are the settings `table.key`
+        if key in BY_KEY:
+            shown[key] = value
+        else:
+            shown |= {f"{key}.{sub}": item for sub, item in value.items()}
+    assert {"registry", "builders", "retention.keep-dated"} <= set(shown)
+    for key, value in shown.items():
+        assert getattr(settings, BY_KEY[key].attr) == BY_KEY[key].check(value), key
+
+
+def test_the_settings_page_is_what_the_declaration_renders():
+    assert SETTINGS_PAGE.read_text() == settings_page_markdown(), "docs/settings.md is stale: run scripts/docs"
 
 
 def test_a_settings_field_defaults_to_the_declared_default_for_every_setting(tmp_path):

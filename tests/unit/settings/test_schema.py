@@ -1,5 +1,5 @@
 """The Setting record: how a refusal names the place the value came from, and how a setting documents
-itself (README row, flag help, TOML literals)."""
+itself (settings page row, flag help, TOML literals)."""
 
 from __future__ import annotations
 
