@@ -7,7 +7,11 @@ push by digest and move tags only when everything passed.
     settings = baseimages.load_settings(".")
     catalog = baseimages.load_catalog(settings.catalog_dir, settings.platforms)
     plan = baseimages.make_plan(catalog, settings, only=["python311-uv"])
-    report = baseimages.Factory(settings, catalog).run(plan, push=True)
+    report = baseimages.Factory(settings, catalog).run(plan, baseimages.RunOptions(push=True))
+
+A run does what the CLI does with the same settings: it holds the run lock, writes each image's build
+log, the JSON report (`RunOptions(report=...)`), the Markdown and HTML reports, GitHub's summary and
+outputs, and the metrics, as the settings ask.
 
 Importing it starts nothing and loads no Docker library: python-on-whales is imported only when a
 run first needs the engine.
@@ -32,10 +36,11 @@ from .core.errors import (
 from .core.events import Event, EventSink, Phase
 from .core.lock import LockedError, RunLock
 from .core.results import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
-from .core.retry import RetryPolicy
+from .core.retry import Request, RetryNotice, RetryPolicy
 from .doctor.checkup import DoctorReport, Finding, Verdict, run_doctor
 from .engine.client import Engine
 from .pipeline.factory import DryRun, Factory
+from .pipeline.options import RunOptions
 from .pipeline.stages import ImageContext, Stage, default_stages
 from .prune.pruner import PrunePlan, Pruner, PruneResult, RetentionPolicy
 from .registry.client import RegistryClient
@@ -78,10 +83,13 @@ __all__ = [
     "RefreshPolicy",
     "RegistryClient",
     "RegistryError",
+    "Request",
     "RetentionPolicy",
+    "RetryNotice",
     "RetryPolicy",
     "RunCancelled",
     "RunLock",
+    "RunOptions",
     "RunReport",
     "Settings",
     "SizeBudget",

@@ -8,7 +8,6 @@ holds the lock for the same registry and namespace; 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -19,8 +18,7 @@ from ..catalog.changes import RefreshPolicy
 from ..catalog.plan import Plan, make_plan
 from ..catalog.spec import Catalog, load_catalog
 from ..core.errors import BaseImagesError, ConfigError, InternalError
-from ..core.lock import RunLock
-from ..core.results import ImageResult, ImageStatus, RunReport
+from ..pipeline.options import RunOptions
 from ..settings.config import SETTINGS, Settings, parse_platforms
 from .doctor import add_doctor_parser
 from .options import Options
@@ -190,22 +188,14 @@ def _run(options: Options, settings: Settings, catalog: Catalog, plan: Plan, out
     """`plan`, `build`, `push` and `test`: the commands that go through the Factory."""
     from ..pipeline.factory import Factory  # imports no Docker layer: python-on-whales loads only when Docker is used
 
-    refresh = RefreshPolicy(mode=options.refresh or "window", days=settings.refresh_days, force=options.force)
+    run_options = _run_options(options, settings)
     if options.command == "plan":
-        print_plan(plan, settings, decisions(settings, catalog, refresh, plan), options.json, out)
+        print_plan(plan, settings, decisions(settings, catalog, run_options, plan), options.json, out)
         return 0
-    from .run_output import RunOutput  # the live view, build logs and reports for people
+    from .run_output import RunOutput  # the live view or the progress lines
 
-    output = RunOutput(plan, settings, err, ProgressPrinter(err, verbose=options.verbose), options.verbose)
-    factory = Factory(
-        settings,
-        catalog,
-        on_event=output.event,
-        on_build_line=output.build_line,
-        force=options.force,
-        refresh=refresh,
-        no_cache=options.no_cache,
-    )
+    output = RunOutput(plan, err, ProgressPrinter(err, verbose=options.verbose), options.verbose)
+    factory = Factory(settings, catalog, on_event=output.event, on_build_line=output.build_line)
     push = options.command == "push"
     if options.dry_run and options.command in ("build", "push"):
         for line in factory.dry_run(plan, push=push).lines:
@@ -213,14 +203,32 @@ def _run(options: Options, settings: Settings, catalog: Catalog, plan: Plan, out
         return 0
     if options.command == "test":
         return _test(factory, catalog, plan, settings, options, out, err, output)
-    lock = RunLock(settings.lock_dir, settings.registry, settings.namespace, options.wait_lock, options.command)
-    with lock, output:
-        report = factory.run(plan, push=push)
-    print_summary(report, out, err, output.log_files())
-    if options.report is not None:
-        report.write(options.report)
-    output.publish(report)
+    with output:  # the Factory holds the run lock and writes the reports, logs and metrics
+        report = factory.run(plan, run_options)
+    print_summary(report, out, err, report.logs)
     return report.exit_code
+
+
+def _run_options(options: Options, settings: Settings) -> RunOptions:
+    """The run's options from the flags. --force rebuilds every image whatever --refresh says: the two
+    together are refused, as RunOptions refuses force with a refresh policy."""
+    if options.force and options.refresh is not None:
+        raise ConfigError("--force", "--refresh", "choose one: --force rebuilds every image whatever --refresh says")
+    refresh = None if options.refresh is None else RefreshPolicy(mode=options.refresh, days=settings.refresh_days)
+    try:
+        return RunOptions(
+            push=options.command == "push",
+            force=options.force,
+            refresh=refresh,
+            no_cache=options.no_cache,
+            lock_wait=options.wait_lock,
+            report=options.report,
+        )
+    except ConfigError as exc:  # name the flag and its value, not the library's field
+        flag, value = {"report": ("--report", options.report), "lock_wait": ("--wait-lock", options.wait_lock)}.get(
+            exc.field, (exc.source, exc.field)
+        )
+        raise ConfigError(flag, str(value), exc.problem) from None
 
 
 def _verify(settings: Settings, options: Options, out: TextIO) -> int:
@@ -260,17 +268,7 @@ def _test(
         for ref, spec in targets:
             print(f"smoke-test {ref} ({spec.name}) on every platform of its index", file=out)
         return 0
-    report = RunReport(command="test", registry=settings.registry, started=dt.datetime.now(dt.UTC))
     with output:
-        for ref, spec in targets:
-            try:
-                result = factory.test(ref, spec, options.platforms)
-            except BaseImagesError as exc:
-                result = ImageResult(spec.name, ref, status=ImageStatus.FAILED, error=str(exc), exit_code=exc.exit_code)
-            report.images.append(result)
-    report.finished = dt.datetime.now(dt.UTC)
-    print_summary(report, out, err, output.log_files())
-    if options.report is not None:
-        report.write(options.report)
-    output.publish(report)
+        report = factory.test_all(targets, options.platforms, _run_options(options, settings))
+    print_summary(report, out, err, report.logs)
     return report.exit_code

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ..catalog.changes import RefreshPolicy
 from ..catalog.plan import Plan
 from ..catalog.spec import Catalog
 from ..core.errors import BaseImagesError
@@ -17,6 +16,7 @@ from ..settings.config import Settings
 
 if TYPE_CHECKING:
     from ..core.events import Event
+    from ..pipeline.options import RunOptions
 
 
 def print_plan(
@@ -43,7 +43,7 @@ def print_plan(
 
 
 def decisions(
-    settings: Settings, catalog: Catalog, refresh: RefreshPolicy, plan: Plan
+    settings: Settings, catalog: Catalog, options: RunOptions, plan: Plan
 ) -> dict[str, tuple[str, list[str]]]:
     """What `push` would do per image; 'unknown' when the registry cannot be asked right now (one
     attempt, 5 s: `plan` never hangs on a registry that is down)."""
@@ -52,9 +52,9 @@ def decisions(
     from ..registry.connect import registry_client
 
     quick = registry_client(settings, retry=RetryPolicy(attempts=1, max_seconds=5), timeout=5)
-    factory = Factory(settings, catalog, registry=quick, refresh=refresh)
+    factory = Factory(settings, catalog, registry=quick)
     try:
-        return {name: (d.action.value, list(d.reasons)) for name, d in factory.decide(plan).items()}
+        return {name: (d.action.value, list(d.reasons)) for name, d in factory.decide(plan, options).items()}
     except BaseImagesError as exc:
         return {image.name: ("unknown", [f"registry not asked: {exc}"]) for image in plan.images}
 
@@ -67,8 +67,9 @@ class ProgressPrinter:
     def event(self, event: Event) -> None:
         where = f" [{event.platform}]" if event.platform else ""
         detail = f"  {event.detail}" if event.detail else ""
+        image = event.image or "-"  # a retry that concerns no image (an external base's request)
         print(
-            f"[{event.elapsed:7.1f}s] {event.image:<22} {event.phase.value}{where}{detail}",
+            f"[{event.elapsed:7.1f}s] {image:<22} {event.phase.value}{where}{detail}",
             file=self.stream,
             flush=True,
         )

@@ -48,7 +48,9 @@ def prune_command(settings: Settings, catalog: Catalog, plan: Plan, options: Opt
 
     if options.apply and options.dry_run:
         raise ConfigError("--apply", "--dry-run", "choose one: prune is a dry run unless --apply is given")
-    registry = registry_client(settings, on_retry=lambda why: print(f"retrying: {why}", file=err, flush=True))
+    registry = registry_client(
+        settings, on_retry=lambda notice: print(f"retrying: {notice.text}", file=err, flush=True)
+    )
     pruner = Pruner(settings, catalog, registry=registry)
     names = [image.name for image in plan.images] if options.only else None
     if not options.apply:

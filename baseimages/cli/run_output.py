@@ -1,20 +1,14 @@
-"""What a run of the CLI shows and writes as it goes and when it ends, besides the JSON report: the live
-view on a terminal (plain line-per-event output otherwise), each image's build log (`--log-dir`), and
-the reports for people (`--report-md`, `--report-html`, GitHub's summary and outputs)."""
+"""What a run of the CLI shows as it goes: the live view on a terminal, plain line-per-event output
+otherwise. Everything a run writes (the JSON report, the reports for people, build logs, metrics) is the
+library's: `Factory.run` writes it as the settings and the run options ask."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from ..catalog.plan import Plan
 from ..core.events import Event
-from ..core.results import RunReport
-from ..engine.build_logs import BuildLogs
-from ..outputs.files import publish
-from ..settings.config import Settings
 
 if TYPE_CHECKING:
     from ..outputs.live_view import LiveView
@@ -27,13 +21,10 @@ class Observer(Protocol):
 
 
 class RunOutput:
-    """The run's observers: PLAIN (the line printer) unless STREAM is a terminal, where the live view
-    draws the family instead; and the build logs when SETTINGS name a directory. A context manager
-    around the run."""
+    """What the run shows: PLAIN (the line printer) unless STREAM is a terminal, where the live view
+    draws the family instead. A context manager around the run."""
 
-    def __init__(self, plan: Plan, settings: Settings, stream: TextIO, plain: Observer, verbose: bool) -> None:
-        self.settings = settings
-        self.logs = BuildLogs(settings.log_dir) if settings.log_dir is not None else None
+    def __init__(self, plan: Plan, stream: TextIO, plain: Observer, verbose: bool) -> None:
         self.view: Observer = plain
         self._live: LiveView | None = None
         if _is_terminal(stream):
@@ -46,8 +37,6 @@ class RunOutput:
             self.view = self._live
 
     def __enter__(self) -> RunOutput:
-        if self.logs is not None:
-            self.logs.prepare()
         if self._live is not None:
             self._live.__enter__()
         return self
@@ -57,23 +46,12 @@ class RunOutput:
     ) -> None:
         if self._live is not None:
             self._live.__exit__(kind, value, traceback)
-        if self.logs is not None:
-            self.logs.close()
 
     def event(self, event: Event) -> None:
         self.view.event(event)
 
     def build_line(self, image: str, line: str) -> None:
-        if self.logs is not None:
-            self.logs.line(image, line)
         self.view.build_line(image, line)
-
-    def log_files(self) -> Mapping[str, Path]:
-        return self.logs.written() if self.logs is not None else {}
-
-    def publish(self, report: RunReport) -> list[Path]:
-        """Write the reports for people the settings and the environment ask for."""
-        return publish(report, self.settings, log_files=self.log_files())
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -2,6 +2,10 @@
 
 The scheduler alone emits them; progress lines, the report's timeline and any other observer read the
 same stream (as BuildKit's front ends all observe its vertex events).
+
+An event's meaning is in its fields; `detail` is text for people only, never parsed. A retry carries a
+typed `RetryNotice` (`retry`); an event that concerns no catalog image (a registry request for an
+external base) has `image` None.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from .retry import RetryNotice
 
 
 class Phase(StrEnum):
@@ -33,11 +39,12 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
-    image: str
+    image: str | None  # the catalog image; None: no image is concerned (a run-wide registry retry)
     phase: Phase
     elapsed: float  # seconds since the run started
     platform: str | None = None
-    detail: str = ""
+    detail: str = ""  # for people: shown, never parsed
+    retry: RetryNotice | None = None  # set when the event reports a retry
 
 
 EventSink = Callable[[Event], None]

@@ -139,6 +139,7 @@ class RunReport:
     finished: dt.datetime | None = None
     images: list[ImageResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what went wrong without failing the run (a Pushgateway down)
+    logs: dict[str, Path] = field(default_factory=dict)  # image -> its whole build log written in this run (log-dir)
 
     @property
     def ok(self) -> bool:
@@ -165,6 +166,7 @@ class RunReport:
             "exit_code": self.exit_code,
             "images": [i.to_dict() for i in self.images],
             "warnings": self.warnings,
+            "logs": {name: str(path) for name, path in self.logs.items()},
         }
 
     def write(self, path: Path | str) -> None:

@@ -22,7 +22,7 @@ from ..core.events import Event, Phase
 from ..engine.build_logs import error_excerpt
 
 LINES_KEPT = 2000  # of each image's build output, for the excerpt of a failure
-NOTES_SHOWN = 3  # latest run-wide notes (registry retries)
+NOTES_SHOWN = 3  # latest notes (retries)
 _DONE = {Phase.PROMOTED, Phase.UNCHANGED, Phase.TESTED, Phase.FAILED, Phase.BLOCKED}
 _STYLES = {
     Phase.FAILED: "bold red",
@@ -74,17 +74,20 @@ class LiveView:
         with self._lock:
             if self._offset is None:
                 self._offset = time.monotonic() - event.elapsed
-            if event.image not in self._platforms:
-                self._notes.append(f"{event.image}: {event.phase.value} {event.detail}".strip())
+            image = event.image
+            if event.retry is not None or image is None or image not in self._platforms:
+                # A retry (an image's, or a request's that concerns no image) is a note: rows keep their phase.
+                phase = Phase.RETRYING if event.retry is not None else event.phase
+                self._notes.append(f"{image + ': ' if image else ''}{phase.value} {event.detail}".strip())
                 return
-            names = self._platforms[event.image]
+            names = self._platforms[image]
             targets = [event.platform] if event.platform in names else names
             for platform in targets:
-                self._update(self._rows[(event.image, platform)], event)
+                self._update(self._rows[(image, platform)], event)
             if event.phase is Phase.FAILED:
-                self._failures[event.image] = self._failure_text(event.image, event.detail)
+                self._failures[image] = self._failure_text(image, event.detail)
             elif event.phase is Phase.BLOCKED:
-                self._failures[event.image] = event.detail
+                self._failures[image] = event.detail
 
     def build_line(self, image: str, line: str) -> None:
         with self._lock:

@@ -11,13 +11,12 @@ one buildx build, the upload, the promotion, the image's verdict) has `platform=
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..catalog.spec import SizeBudget
-from ..core.events import Event, Phase
+from ..core.events import Event
 from ..core.results import ImageResult, ImageStatus, PlatformResult, RunReport, Status
 
 ALL = "all"  # the platform label of a value that covers every platform at once
@@ -90,43 +89,34 @@ def sample(metric: str, value: float, **labels: str) -> Sample:
     return Sample(metric, tuple((name, labels[name]) for name in names), float(value))
 
 
-# The form of every retry note (retry.call_with_retries): "<what>: attempt N failed, retrying: <why>".
-_RETRY_NOTE = re.compile(r": attempt \d+ failed, retrying: ")
-
-
 class RetryCounter:
-    """Observes the scheduler's events and keeps each registry retry: a RETRYING event, or a stage's note
-    of a retry (the build's base resolution). The registry client's own retries come as image "registry"
-    and are attributed to an image by the repository in their URL."""
+    """Observes the scheduler's events and keeps the image of each retry (`Event.retry`): a stage's own, or
+    a registry request's, which the factory attributes to the image whose repository it concerns (None:
+    no image, e.g. an external base's digest)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seen: list[tuple[str, str]] = []  # (event image, detail)
+        self._images: list[str | None] = []  # the image of each retry seen, in order
 
     def event(self, event: Event) -> None:
-        if event.phase is Phase.RETRYING or _RETRY_NOTE.search(event.detail):
+        if event.retry is not None:
             with self._lock:
-                self._seen.append((event.image, event.detail))
+                self._images.append(event.retry.image)
 
-    def counts(self, repositories: Mapping[str, str]) -> tuple[dict[str, int], int]:
-        """Retries per image of REPOSITORIES (image -> registry/path/name), and all retries of the run."""
-        paths = sorted(
-            ((f"/v2/{repository.split('/', 1)[-1]}/", name) for name, repository in repositories.items()),
-            key=lambda item: -len(item[0]),
-        )
-        per_image = dict.fromkeys(repositories, 0)
+    def counts(self, images: Iterable[str]) -> tuple[dict[str, int], int]:
+        """Retries per image of IMAGES, and all retries of the run (those of no image included)."""
+        per_image = dict.fromkeys(images, 0)
         with self._lock:
-            seen = list(self._seen)
-        for image, detail in seen:
-            owner = image if image in per_image else next((name for path, name in paths if path in detail), None)
-            if owner is not None:
-                per_image[owner] += 1
+            seen = list(self._images)
+        for image in seen:
+            if image is not None and image in per_image:
+                per_image[image] += 1
         return per_image, len(seen)
 
 
 def measure(report: RunReport, budgets: Mapping[str, SizeBudget | None], retries: RetryCounter) -> list[Sample]:
     """The samples of a finished run: the run's, then each image's (BUDGETS: each image's size budget)."""
-    per_image, total = retries.counts({image.name: image.repository for image in report.images})
+    per_image, total = retries.counts(image.name for image in report.images)
     finished = report.finished or report.started
     samples = [
         sample("baseimages_run_duration_seconds", (finished - report.started).total_seconds()),

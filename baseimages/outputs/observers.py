@@ -1,5 +1,8 @@
 """Observers of a run: they see every event the scheduler emits and the finished report, and add nothing to
-the stages (as BuildKit's front ends observe its vertex events). The metrics are one.
+the stages (as BuildKit's front ends observe its vertex events). Everything a run writes besides the
+images is one: the metrics (textfile, Pushgateway), the reports for people (Markdown, HTML, GitHub's
+summary and outputs) and the JSON report, in that order, so that each later one holds the earlier
+ones' warnings.
 
 An observer never fails a build: what it cannot do, and any error it raises, becomes a warning of the
 report (`RunReport.warnings`).
@@ -7,7 +10,8 @@ report (`RunReport.warnings`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from ..catalog.spec import Catalog
@@ -15,6 +19,7 @@ from ..core.errors import InternalError
 from ..core.events import Event, EventSink
 from ..core.results import RunReport
 from ..settings.config import Settings
+from .files import JsonReport, ReportFiles
 
 
 class RunObserver(Protocol):
@@ -28,14 +33,26 @@ class RunObserver(Protocol):
         ...
 
 
-def default_observers(settings: Settings, catalog: Catalog) -> list[RunObserver]:
-    """The observers SETTINGS ask for: metrics when a metrics file or a Pushgateway is set."""
-    if settings.metrics_file is None and not settings.pushgateway:
-        return []
-    from .metrics_publish import MetricsPublisher  # prometheus_client loads only when metrics are wanted
+def default_observers(
+    settings: Settings,
+    catalog: Catalog,
+    report: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    metrics: bool = True,
+) -> list[RunObserver]:
+    """The observers SETTINGS ask for: metrics when a metrics file or a Pushgateway is set (and METRICS),
+    the reports for people (and GitHub's, per ENVIRON, else os.environ), the JSON report when REPORT
+    names a file."""
+    observers: list[RunObserver] = []
+    if metrics and (settings.metrics_file is not None or settings.pushgateway):
+        from .metrics_publish import MetricsPublisher  # prometheus_client loads only when metrics are wanted
 
-    budgets = {name: spec.size_budget for name, spec in catalog.images.items()}
-    return [MetricsPublisher(budgets, settings.metrics_file, settings.pushgateway)]
+        budgets = {name: spec.size_budget for name, spec in catalog.images.items()}
+        observers.append(MetricsPublisher(budgets, settings.metrics_file, settings.pushgateway))
+    observers.append(ReportFiles(settings, environ))
+    if report is not None:
+        observers.append(JsonReport(report))
+    return observers
 
 
 class Observers:
@@ -57,15 +74,14 @@ class Observers:
             except Exception as exc:  # a bug in an observer: it stops observing, the build goes on
                 self._broken[observer.name] = str(InternalError(observer.name, exc))
 
-    def finished(self, report: RunReport) -> list[str]:
-        """Every observer's warnings about REPORT, and one for each observer that broke."""
-        warnings: list[str] = []
+    def finished(self, report: RunReport) -> None:
+        """Each observer in turn sees REPORT; its warnings, or one for an observer that broke, are added
+        to REPORT's as it goes (the observers after it see them)."""
         for observer in self.observers:
             if observer.name in self._broken:
-                warnings.append(self._broken[observer.name])
+                report.warnings.append(self._broken[observer.name])
                 continue
             try:
-                warnings += observer.finished(report)
+                report.warnings.extend(observer.finished(report))
             except Exception as exc:
-                warnings.append(str(InternalError(observer.name, exc)))
-        return warnings
+                report.warnings.append(str(InternalError(observer.name, exc)))

@@ -1,6 +1,6 @@
 """The factory: the library's entry point for a run. It wires the run's tools (settings, registry
-client, the engine created on first use) to the scheduler and the stage list, and turns the results
-into a report.
+client, the engine created on first use) to the scheduler and the stage list, holds the run lock, and
+turns the results into a report that its observers publish (metrics, reports, build logs).
 
 Push flow per image (the Docker docs' push-by-digest recipe, made safe), one stage each (see
 baseimages.pipeline.stages): resolve the base; build all platforms into the local image store under the
@@ -11,18 +11,21 @@ contract; only when every check passed and the parent promoted, move the tags.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..catalog.changes import Current, Decision, RefreshPolicy, decide_plan
+from ..catalog.changes import Current, Decision, decide_plan
 from ..catalog.plan import Plan
 from ..catalog.spec import Catalog, ImageSpec
-from ..core.errors import ConfigError, RegistryError
+from ..core.errors import BaseImagesError, ConfigError, RegistryError
 from ..core.events import Event, EventSink, Phase
+from ..core.lock import RunLock
 from ..core.reference import Reference, parse_reference
 from ..core.results import ImageResult, ImageStatus, RunReport
-from ..core.retry import call_with_retries
+from ..core.retry import RetryNotice, call_with_retries
+from ..engine.build_logs import BuildLogs
 from ..engine.builders import check_builders
 from ..engine.client import DockerEngine, Engine
 from ..engine.probe import DockerProbe
@@ -31,11 +34,14 @@ from ..registry.client import RegistryClient
 from ..registry.connect import registry_client
 from ..settings.config import Settings
 from ..trust.signing import Cosign
+from .options import RunOptions
 from .scheduler import Scheduler
 from .stages import Stage, Tools, default_stages
 from .stages.checks import check_failure, check_sizes, puller, smoke_all
 
-__all__ = ["DryRun", "Event", "Factory", "Phase", "registry_client"]
+__all__ = ["DryRun", "Event", "Factory", "Phase", "RunOptions", "registry_client"]
+
+BuildLineSink = Callable[[str, str], None]  # (image, line) of buildx's output
 
 
 @dataclass(frozen=True)
@@ -46,38 +52,43 @@ class DryRun:
     lines: list[str]
 
 
-
 class Factory:
     """Builds, tests, pushes and promotes a planned family. Never prints; reports through callbacks.
 
-    STAGES (default: `stages.default_stages()`) is the pipeline every image goes through; ENGINE and
-    REGISTRY may be injected (tests, other tooling) and are then used as they are."""
+    Everything but SETTINGS and CATALOG is an injectable, used as it is given: ENGINE and REGISTRY (tests,
+    other tooling; by default the Docker engine, created on first use, and a client per the settings),
+    SIGNER, STAGES (default: `stages.default_stages()`), OBSERVERS (run observers besides those the
+    settings ask for), ON_EVENT (every event, e.g. progress lines) and ON_BUILD_LINE (buildx's output,
+    per image). What one run takes is its `RunOptions`."""
 
     def __init__(
         self,
         settings: Settings,
         catalog: Catalog,
+        *,
         engine: Engine | None = None,
         registry: RegistryClient | None = None,
-        on_event: EventSink | None = None,
-        on_build_line: Callable[[str, str], None] | None = None,
-        force: bool = False,
-        refresh: RefreshPolicy | None = None,
-        stages: Sequence[Stage] | None = None,
         signer: Cosign | None = None,
-        no_cache: bool = False,
-        observers: Sequence[RunObserver] | None = None,
+        stages: Sequence[Stage] | None = None,
+        observers: Sequence[RunObserver] = (),
+        on_event: EventSink | None = None,
+        on_build_line: BuildLineSink | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
         self._engine = engine
         self._platforms: set[str] = set()  # what the engine must be able to build and run
-        self.refresh = refresh or RefreshPolicy(force=force)
+        # A registry request's repository -> the catalog image it belongs to (its retries are that image's).
+        self._owners = {settings.repository(name): name for name in catalog.images}
         self.registry = registry or registry_client(settings, on_retry=self._registry_retry)
-        self.tools = Tools(settings, self.registry, lambda: self.engine, on_build_line, signer, no_cache)
-        # Observers (default: what the settings ask for, e.g. metrics) see every event and the finished report.
-        self.observers = Observers(on_event, default_observers(settings, catalog) if observers is None else observers)
-        self.scheduler = Scheduler(default_stages() if stages is None else stages, self.tools, self.observers.event)
+        self._extra = list(observers)
+        self._on_event = on_event
+        self._on_build_line = on_build_line
+        self._logs: BuildLogs | None = None  # the run's build logs (log-dir), while it goes
+        self.tools = Tools(settings, self.registry, lambda: self.engine, self._build_line, signer)
+        # Who sees the events: the caller's sink and OBSERVERS; each run adds those its settings ask for.
+        self.observers = Observers(on_event, self._extra)
+        self.scheduler = Scheduler(default_stages() if stages is None else stages, self.tools, self._event)
 
     @property
     def engine(self) -> Engine:
@@ -95,25 +106,59 @@ class Factory:
             self._engine = engine
         return self._engine
 
-    def _registry_retry(self, reason: str) -> None:
-        self.scheduler.emit("registry", Phase.RETRYING, detail=reason)
+    def _event(self, event: Event) -> None:
+        self.observers.event(event)
 
-    def run(self, plan: Plan, push: bool) -> RunReport:
-        """Build every planned image; with PUSH, push and promote each image that passed. The observers
-        then publish (metrics); what they could not do is a warning of the report, never a failure."""
-        report = self._run(plan, push)
-        report.warnings.extend(self.observers.finished(report))
+    def _build_line(self, image: str, line: str) -> None:
+        if self._logs is not None:
+            self._logs.line(image, line)
+        if self._on_build_line is not None:
+            self._on_build_line(image, line)
+
+    def _registry_retry(self, notice: RetryNotice) -> None:
+        """A registry request is tried again: the image whose repository it concerns, if any, retries."""
+        image = self._owners.get(notice.request.repository) if notice.request is not None else None
+        self.scheduler.emit(image, Phase.RETRYING, retry=dataclasses.replace(notice, image=image))
+
+    def run(self, plan: Plan, options: RunOptions | None = None) -> RunReport:
+        """Build every planned image; with `options.push`, push and promote each image that passed.
+
+        The run holds the run lock of the settings' registry and namespace (`LockedError` when another
+        run holds it past `options.lock_wait`), writes each image's build log when `log_dir` is set,
+        and, once the report is complete, its observers publish it: metrics, Markdown, HTML, GitHub's
+        summary and outputs, the JSON report, as the settings and OPTIONS ask. What they could not do
+        is a warning of the report, never a failure."""
+        options = options or RunOptions()
+        settings = self.settings
+        self.observers = Observers(
+            self._on_event, [*default_observers(settings, self.catalog, options.report), *self._extra]
+        )
+        lock = RunLock(settings.lock_dir, settings.registry, settings.namespace, options.lock_wait, options.command)
+        with lock:
+            logs = BuildLogs(settings.log_dir) if settings.log_dir is not None else None
+            if logs is not None:
+                logs.prepare()
+            self._logs = logs
+            try:
+                report = self._run(plan, options)
+            finally:
+                self._logs = None
+                if logs is not None:
+                    logs.close()
+            report.logs = logs.written() if logs is not None else {}
+            self.observers.finished(report)
         return report
 
-    def _run(self, plan: Plan, push: bool) -> RunReport:
+    def _run(self, plan: Plan, options: RunOptions) -> RunReport:
         self.scheduler.restart_clock()
-        command = "push" if push else "build"
-        report = RunReport(command=command, registry=self.settings.registry, started=dt.datetime.now(dt.UTC))
+        self.tools.no_cache = options.no_cache
+        push = options.push
+        report = RunReport(command=options.command, registry=self.settings.registry, started=dt.datetime.now(dt.UTC))
         self._platforms = {p for image in plan.images for p in image.platforms}
         results = {p.name: ImageResult(p.name, p.repository, version=p.spec.version) for p in plan.images}
         report.images = list(results.values())
         try:
-            decisions = self.decide(plan) if push else {}
+            decisions = self.decide(plan, options) if push else {}
         except RegistryError as exc:  # registry unreachable or refusing: nothing was built, nothing moved
             for result in report.images:
                 result.status, result.error, result.exit_code = ImageStatus.FAILED, str(exc), exc.exit_code
@@ -131,19 +176,42 @@ class Factory:
         report.finished = dt.datetime.now(dt.UTC)
         return report
 
-    def decide(self, plan: Plan) -> dict[str, Decision]:
-        """Per image: build or skip, and why (one registry request per image, one per external base)."""
+    def decide(self, plan: Plan, options: RunOptions | None = None) -> dict[str, Decision]:
+        """Per image: build or skip, and why, per the refresh policy of OPTIONS (one registry request per
+        image, one per external base)."""
+        policy = (options or RunOptions()).refresh_policy(self.settings.refresh_days)
 
         def current(reference: str) -> Current | None:
             summary = self.registry.summary(parse_reference(reference))
             return Current(*summary) if summary else None
 
-        return decide_plan(plan, current, self.tools.resolve_digest, self.refresh, dt.datetime.now(dt.UTC))
+        return decide_plan(plan, current, self.tools.resolve_digest, policy, dt.datetime.now(dt.UTC))
 
     def dry_run(self, plan: Plan, push: bool) -> DryRun:
         """What a run would execute, in order, without running anything: the exact docker and buildx
         command lines, and `#` lines for the registry API requests baseimages makes itself."""
         return DryRun(plan=plan, lines=self.scheduler.describe(plan, push))
+
+    def test_all(
+        self, targets: Sequence[tuple[str, ImageSpec]], platforms: Sequence[str] = (), options: RunOptions | None = None
+    ) -> RunReport:
+        """Smoke-test each (reference, spec) of TARGETS (see `test`): a report of command `test`, one image
+        each, which the observers publish as a run's (the reports for people, the JSON report of
+        `options.report`), metrics aside: they describe builds. It pushes nothing and takes no lock."""
+        options = options or RunOptions()
+        observers = default_observers(self.settings, self.catalog, options.report, metrics=False)
+        self.observers = Observers(self._on_event, [*observers, *self._extra])
+        report = RunReport(command="test", registry=self.settings.registry, started=dt.datetime.now(dt.UTC))
+        for reference, spec in targets:
+            try:
+                result = self.test(reference, spec, platforms)
+            except BaseImagesError as exc:
+                result = ImageResult(spec.name, reference, status=ImageStatus.FAILED, error=str(exc))
+                result.exit_code = exc.exit_code
+            report.images.append(result)
+        report.finished = dt.datetime.now(dt.UTC)
+        self.observers.finished(report)
+        return report
 
     def test(self, reference: str, spec: ImageSpec, platforms: Sequence[str] = ()) -> ImageResult:
         """Smoke-test an existing image in a registry on every platform of its index (or PLATFORMS)."""
@@ -168,10 +236,10 @@ class Factory:
             emit(spec.name, Phase.SMOKE_TESTING, platform, detail)
 
         def retrying(func: Callable[[], None]) -> None:
-            call_with_retries(spec.name, func, self.registry.retry, note_retry)
+            call_with_retries(spec.name, func, self.registry.retry, note_retry, image=spec.name)
 
-        def note_retry(why: str) -> None:
-            emit(spec.name, Phase.RETRYING, None, why)
+        def note_retry(notice: RetryNotice) -> None:
+            emit(spec.name, Phase.RETRYING, retry=notice)
 
         pull = puller(self.engine, pinned, retrying)
         result.platforms = smoke_all(self.engine, self.registry, spec, pinned, chosen, index, note, pull)

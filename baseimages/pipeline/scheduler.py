@@ -26,6 +26,7 @@ from ..catalog.plan import Plan
 from ..core.errors import BaseImagesError, InternalError, RunCancelled
 from ..core.events import Event, EventSink, Phase
 from ..core.results import ImageResult, ImageStatus
+from ..core.retry import RetryNotice
 from ..engine.client import interrupt_children
 from .stages import Gate, ImageContext, Pinned, Stage, Tools
 from .stages.promote import tags_at
@@ -58,10 +59,22 @@ class Scheduler:
     def restart_clock(self) -> None:
         self._started = time.monotonic()
 
-    def emit(self, image: str, phase: Phase, platform: str | None = None, detail: str = "") -> None:
+    def emit(
+        self,
+        image: str | None,
+        phase: Phase,
+        platform: str | None = None,
+        detail: str = "",
+        *,
+        retry: RetryNotice | None = None,
+    ) -> None:
+        """One event: IMAGE (None: no image concerned) entered PHASE, or, with RETRY, one of its requests
+        is tried again (DETAIL then defaults to the notice's text)."""
+        if retry is not None and not detail:
+            detail = retry.text
         if self._on_event is not None:
             with self._lock:
-                self._on_event(Event(image, phase, time.monotonic() - self._started, platform, detail))
+                self._on_event(Event(image, phase, time.monotonic() - self._started, platform, detail, retry))
 
     # ------------------------------------------------------------------ run
 
@@ -168,7 +181,11 @@ class Scheduler:
                 self._mark(ctx.result, stage.key, platform)
             self.emit(ctx.name, stage.phase, platform, detail)
 
+        def retried(notice: RetryNotice) -> None:
+            self.emit(ctx.name, stage.phase, retry=notice)
+
         ctx.note = note
+        ctx.retried = retried
         if not stage.per_platform:
             self.emit(ctx.name, stage.phase, detail=stage.detail(ctx))
         with self._timed(ctx.result, stage.key):

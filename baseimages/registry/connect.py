@@ -3,9 +3,7 @@ reach a registry, so that each gets the same CA bundle, mirrors, login and retry
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ..core.retry import RetryPolicy
+from ..core.retry import RetryPolicy, RetrySink
 from ..settings.config import Settings
 from .client import RegistryClient
 
@@ -14,7 +12,7 @@ def registry_client(
     settings: Settings,
     retry: RetryPolicy | None = None,
     timeout: float = 30.0,
-    on_retry: Callable[[str], None] | None = None,
+    on_retry: RetrySink | None = None,
 ) -> RegistryClient:
     """A registry client for SETTINGS: its CA bundle, base mirrors, login and retry budget (or RETRY)."""
     client = RegistryClient(

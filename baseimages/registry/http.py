@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from ..core.errors import Abandoned, RegistryError
 from ..core.reference import DOCKER_HUB, Reference
-from ..core.retry import RetryPolicy, call_with_retries
+from ..core.retry import Request, RetryPolicy, RetrySink, call_with_retries
 
 Body = bytes | Callable[[], Iterable[bytes]] | None  # a callable: a fresh stream of chunks per attempt
 MAX_BODY = 16 * 1024 * 1024  # no answer we read is larger: manifests are at most 4 MiB, image configs less
@@ -67,7 +67,7 @@ class HttpClient:
     ca_bundle: Path | None = None
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    on_retry: Callable[[str], None] | None = None
+    on_retry: RetrySink | None = None  # told of each retried request (a RetryNotice with its Request; image None)
     docker_config: Path = field(default_factory=lambda: Path(os.environ.get("DOCKER_CONFIG", "~/.docker")).expanduser())
     credentials: dict[str, Login] = field(default_factory=dict, repr=False)  # registry domain -> login
     _tokens: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
@@ -98,7 +98,8 @@ class HttpClient:
                 raise Abandoned(f"{ref.domain}: {what} abandoned")
             return self._call_once(method, ref, url, body, dict(headers or {}), scope, expect, limit)
 
-        return call_with_retries(what, attempt, self.retry, self.on_retry, cancel)
+        request = Request(method, url, ref.repository)
+        return call_with_retries(what, attempt, self.retry, self.on_retry, cancel, request=request)
 
     def _call_once(
         self,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from baseimages import Event, Factory, RunReport, Settings, load_catalog, load_settings, make_plan
+from baseimages import Event, Factory, RunOptions, RunReport, Settings, load_catalog, load_settings, make_plan
 from baseimages.engine.client import DockerEngine
 from baseimages.registry.client import RegistryClient
 
@@ -202,7 +202,7 @@ def family(
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     events: list[Event] = []
     report = Factory(settings, catalog, engine=engine, on_event=events.append).run(
-        make_plan(catalog, settings), push=True
+        make_plan(catalog, settings), RunOptions(push=True)
     )
     return report, events, settings
 

@@ -25,6 +25,7 @@ from baseimages.catalog.spec import load_catalog
 from baseimages.core.errors import RegistryError
 from baseimages.core.retry import RetryPolicy
 from baseimages.pipeline.factory import Factory
+from baseimages.pipeline.options import RunOptions
 from baseimages.settings.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,7 +96,7 @@ def fed_stack_at(workdir: Path) -> Iterator[Stack]:
         catalog = load_catalog(settings.catalog_dir, settings.platforms)
         registry = MemoryRegistry(retry=RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.02))
         factory = Factory(settings, catalog, engine=FlakyEngine(build_seconds=0.2), registry=registry)
-        report = factory.run(make_plan(catalog, settings, now=NOW), push=True)
+        report = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
         assert report.warnings == [], report.warnings
         with prometheus(workdir, {"pushgateway": gateway, "node": node}, [ALERTS]) as server:
             stack = Stack(report.to_dict(), metrics_file, gateway, node, server)

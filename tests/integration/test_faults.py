@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from baseimages import Factory, ImageStatus, load_catalog, make_plan
+from baseimages import Factory, ImageStatus, RunOptions, load_catalog, make_plan
 from baseimages.core.reference import parse_reference
 from baseimages.engine.client import DockerEngine
 from baseimages.registry.client import RegistryClient
@@ -15,7 +15,7 @@ FAMILY = ["python311-uv", "python311-ml", "python311-security"]
 def _push(settings, engine, events=None):
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     factory = Factory(settings, catalog, engine=engine, on_event=events.append if events is not None else None)
-    return factory.run(make_plan(catalog, settings), push=True)
+    return factory.run(make_plan(catalog, settings), RunOptions(push=True))
 
 
 def _tags(report, client: RegistryClient) -> dict[tuple[str, str], str | None]:

@@ -24,7 +24,7 @@ import pytest
 from prune_history import MANIFEST, RealHistory, canonical, month_start, push_blob, retired_image
 from registry_process import RegistryProcess, clear_stale
 
-from baseimages import Factory, ImageStatus, Status, load_catalog, load_settings, make_plan
+from baseimages import Factory, ImageStatus, RunOptions, Status, load_catalog, load_settings, make_plan
 from baseimages.catalog.fingerprint import CREATED_KEY
 from baseimages.cli.main import main
 from baseimages.core.reference import Reference, parse_reference
@@ -153,7 +153,7 @@ def year(engine: DockerEngine, deletable: RegistryProcess, tmp_path_factory: pyt
     )
     settings = load_settings(project)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
-    report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), push=True)
+    report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), RunOptions(push=True))
     result = report.image(name)
     assert result.status is ImageStatus.PROMOTED, result.error
     client = RegistryClient()
@@ -408,7 +408,7 @@ def test_prune_on_the_registry_the_suite_leaves_removes_the_candidates_and_keeps
     settings = load_settings(own).with_overrides(registry=test_registry, namespace=f"p{uuid.uuid4().hex[:8]}")
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     factory = Factory(settings, catalog, engine=engine)
-    pushed = factory.run(make_plan(catalog, settings), push=True).image(name)
+    pushed = factory.run(make_plan(catalog, settings), RunOptions(push=True)).image(name)
     assert pushed.status is ImageStatus.PROMOTED, pushed.error
     client = RegistryClient()
     mine = parse_reference(settings.repository(name))

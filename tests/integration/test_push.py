@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from secret_scan import host_only_needles
 
-from baseimages import Factory, ImageStatus, Status, load_catalog, make_plan
+from baseimages import Factory, ImageStatus, RunOptions, Status, load_catalog, make_plan
 from baseimages.cli.main import main
 from baseimages.core.reference import parse_reference
 from baseimages.engine.client import DockerEngine, RunRequest
@@ -30,7 +30,7 @@ def pushed_uv(
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     events: list[Event] = []
     factory = Factory(settings, catalog, engine=engine, on_event=events.append)
-    report = factory.run(make_plan(catalog, settings), push=True)
+    report = factory.run(make_plan(catalog, settings), RunOptions(push=True))
     return factory, report, events
 
 
@@ -141,7 +141,7 @@ def test_failing_smoke_test_on_one_platform_leaves_rolling_tags_where_they_were(
     _break_on_arm64(project)
     settings = factory.settings.with_overrides(root=project)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
-    rerun = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), push=True)
+    rerun = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), RunOptions(push=True))
 
     failed = rerun.image("python311-uv")
     assert failed.status is ImageStatus.FAILED
@@ -192,7 +192,7 @@ def test_build_command_tests_both_platforms_and_pushes_nothing(
 ) -> None:
     settings = fresh_settings(project, test_registry)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
-    report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), push=False)
+    report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), RunOptions(push=False))
     result = report.image("python311-uv")
     assert result.status is ImageStatus.TESTED, result.error
     assert [p.status for p in result.platforms] == [Status.PASSED, Status.PASSED]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from secret_scan import host_only_needles
 
-from baseimages import Factory, ImageStatus, RunReport, Settings, load_catalog, make_plan
+from baseimages import Factory, ImageStatus, RunOptions, RunReport, Settings, load_catalog, make_plan
 from baseimages.core.errors import BaseImagesError
 from baseimages.core.reference import parse_reference
 from baseimages.engine.build_cache import cache_ref, registry_cache
@@ -44,7 +44,7 @@ def cached_push(
         settings = fresh_settings(project, test_registry)
         assert settings.index_url_env == INDEX_URL_ENV and settings.ca_bundle is not None and settings.build_cache
         catalog = load_catalog(settings.catalog_dir, settings.platforms)
-        report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), push=True)
+        report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), RunOptions(push=True))
     return settings, report
 
 
@@ -90,7 +90,7 @@ def test_without_the_build_cache_a_push_writes_no_cache_ref(
     settings, _ = cached_push
     off = replace(settings, namespace=f"{settings.namespace}-off", build_cache=False, index_url_env=None)
     catalog = load_catalog(off.catalog_dir, off.platforms)
-    report = Factory(off, catalog, engine=engine).run(make_plan(catalog, off), push=True)
+    report = Factory(off, catalog, engine=engine).run(make_plan(catalog, off), RunOptions(push=True))
     result = report.image("python311-uv")
     assert result.status is ImageStatus.PROMOTED, result.error
     tags = registry_client.tags(parse_reference(result.repository))

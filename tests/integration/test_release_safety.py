@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from baseimages import Factory, ImageStatus, load_catalog, make_plan
+from baseimages import Factory, ImageStatus, RunOptions, load_catalog, make_plan
 from baseimages.core.reference import parse_reference
 from baseimages.engine.client import DockerEngine
 from baseimages.registry.client import RegistryClient
@@ -43,10 +43,10 @@ def family(tmp_path: Path, catalog_copy, fresh_settings, test_registry: str):
     return project, fresh_settings(project, test_registry)
 
 
-def _run(settings, engine, only=(), platforms=(), **kwargs):
+def _run(settings, engine, only=(), platforms=(), force=False):
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
-    factory = Factory(settings, catalog, engine=engine, **kwargs)
-    return factory.run(make_plan(catalog, settings, only=only, platforms=platforms), push=True)
+    factory = Factory(settings, catalog, engine=engine)
+    return factory.run(make_plan(catalog, settings, only=only, platforms=platforms), RunOptions(push=True, force=force))
 
 
 def _tags(client: RegistryClient, repository: str, tags: list[str]) -> dict[str, str | None]:
@@ -154,8 +154,6 @@ def test_unchanged_family_is_a_no_op_that_touches_no_tags_and_starts_no_docker(
 def test_a_parent_rebuilt_the_same_day_gives_every_build_its_own_immutable_tag_and_the_family_stays_green(
     family, engine: DockerEngine, registry_client: RegistryClient
 ) -> None:
-    from baseimages.catalog.changes import RefreshPolicy
-
     project, settings = family
     bad = project / "images" / "sibling-bad" / "image.yaml"
     bad.write_text(bad.read_text().replace("^something else$", "^sibling-bad$"))
@@ -165,7 +163,7 @@ def test_a_parent_rebuilt_the_same_day_gives_every_build_its_own_immutable_tag_a
     assert all(tag.endswith(".1") for _, tag in immutable.values()), immutable
 
     # The parent alone, forced, same inputs: the build is reproducible, so nothing moves.
-    forced = _run(settings, engine, refresh=RefreshPolicy(force=True), only=["python311-uv"])
+    forced = _run(settings, engine, force=True, only=["python311-uv"])
     reproduced = forced.image("python311-uv")
     assert reproduced.status is ImageStatus.UNCHANGED and reproduced.digest == first.image("python311-uv").digest
     assert reproduced.reasons[-1].startswith("rebuilt byte for byte")

@@ -163,17 +163,14 @@ def test_promotion_moved_every_tag_to_the_signed_digest(family, signing_key, reg
 def test_a_forced_rebuild_without_cache_is_byte_for_byte_the_same_and_moves_no_tag(
     family, engine, registry_client, signing_key
 ):
-    from baseimages import Factory, load_catalog, make_plan
-    from baseimages.catalog.changes import RefreshPolicy
+    from baseimages import Factory, RunOptions, load_catalog, make_plan
 
     report, _, settings = family
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     names = ["python311-uv", "python311-security"]  # ml's torch layer takes minutes to rebuild without cache
     before = {n: _all_tags(registry_client, report.image(n)) for n in names}
-    factory = Factory(
-        dataclasses.replace(settings), catalog, engine=engine, refresh=RefreshPolicy(force=True), no_cache=True
-    )
-    again = factory.run(make_plan(catalog, settings, only=names), push=True)
+    factory = Factory(dataclasses.replace(settings), catalog, engine=engine)
+    again = factory.run(make_plan(catalog, settings, only=names), RunOptions(push=True, force=True, no_cache=True))
     assert again.exit_code == 0, [(i.name, i.error) for i in again.images]
     for name in names:
         result = again.image(name)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from baseimages import Event, Factory, ImageStatus, RunReport, Settings, Status, load_catalog, make_plan
+from baseimages import Event, Factory, ImageStatus, RunOptions, RunReport, Settings, Status, load_catalog, make_plan
 from baseimages.cli.main import main
 from baseimages.core.reference import parse_reference
 from baseimages.engine.client import DockerEngine
@@ -94,7 +94,7 @@ def pushed(
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     events: list[Event] = []
     report = Factory(settings, catalog, engine=engine, on_event=events.append).run(
-        make_plan(catalog, settings), push=True
+        make_plan(catalog, settings), RunOptions(push=True)
     )
     return report, events, settings, _node2_evidence()
 
@@ -163,7 +163,7 @@ def test_a_build_run_reads_the_parent_on_node2_from_its_oci_layout_and_tests_bot
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     lines: list[tuple[str, str]] = []
     factory = Factory(settings, catalog, engine=engine, on_build_line=lambda image, line: lines.append((image, line)))
-    report = factory.run(make_plan(catalog, settings), push=False)
+    report = factory.run(make_plan(catalog, settings), RunOptions(push=False))
     assert report.exit_code == 0, [(i.name, i.error) for i in report.images]
     assert all(i.status is ImageStatus.TESTED for i in report.images)
     uv, security = report.image("python311-uv"), report.image("python311-security")

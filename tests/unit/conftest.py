@@ -19,7 +19,7 @@ from fake_registry import FakeRegistry
 
 from baseimages.catalog.spec import Catalog, load_catalog
 from baseimages.core.errors import ConfigError
-from baseimages.core.retry import RetryPolicy
+from baseimages.core.retry import RetryNotice, RetryPolicy
 from baseimages.registry.client import RegistryClient
 from baseimages.settings import offline
 from baseimages.settings.config import INDEX_URL_ENV, PASSWORD_ENV, SETTINGS, SIGN_PASSWORD_ENV, USER_ENV
@@ -77,6 +77,18 @@ class CatalogWriter:
 
     def load(self, platforms: tuple[str, ...] = DEFAULT_PLATFORMS) -> Catalog:
         return load_catalog(self.images_dir, platforms)
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own home (a run's default lock folder, ~/.cache/baseimages/locks, is below it,
+    so that runs of tests at once never share a lock) and no GitHub step files (a library run appends to
+    them when set, as the CLI does)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
+        monkeypatch.delenv(name, raising=False)
+    return home
 
 
 @pytest.fixture
@@ -224,13 +236,13 @@ def fake_registry() -> Iterator[FakeRegistry]:
 
 
 @pytest.fixture
-def retries() -> list[str]:
-    """The retry messages of the clients `make_client` made, in order."""
+def retries() -> list[RetryNotice]:
+    """The retry notices of the clients `make_client` made, in order."""
     return []
 
 
 @pytest.fixture
-def make_client(tmp_path: Path, retries: list[str]) -> Any:
+def make_client(tmp_path: Path, retries: list[RetryNotice]) -> Any:
     """`make_client(**fields)`: a RegistryClient retrying 3 times within milliseconds, reporting retries to
     `retries`, and reading no ~/.docker/config.json (the developer's logins must not reach a test)."""
 

@@ -20,6 +20,7 @@ from baseimages.core.results import RunReport
 from baseimages.engine.build_logs import error_excerpt
 from baseimages.engine.client import BuildRequest, RunRequest, RunResult
 from baseimages.pipeline.factory import Factory
+from baseimages.pipeline.options import RunOptions
 from baseimages.registry.client import ImageIndex, PlatformManifest
 from baseimages.settings.config import Settings
 
@@ -154,10 +155,9 @@ def run_family(
         catalog,
         engine=engine or TimedEngine(build_seconds=0.05, run_seconds=0.02),
         registry=registry or GrowingRegistry(),
-        force=force,
         **factory,
     )
-    return factory_.run(make_plan(catalog, settings, now=dt.datetime.now(dt.UTC)), push=True)
+    return factory_.run(make_plan(catalog, settings, now=dt.datetime.now(dt.UTC)), RunOptions(push=True, force=force))
 
 
 def fake_cli(monkeypatch: Any, catalog_writer: Any, engine: FakeEngine, registry: MemoryRegistry) -> Any:

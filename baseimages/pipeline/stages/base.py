@@ -23,7 +23,7 @@ from ...core.errors import BuildError, RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
 from ...core.results import ImageResult
-from ...core.retry import call_with_retries
+from ...core.retry import RetrySink, call_with_retries
 from ...engine.client import Engine, LineSink, git_output
 from ...registry.client import ImageIndex, RegistryClient
 from ...settings.config import Settings
@@ -189,14 +189,16 @@ class ImageContext:
     # platform -> marker path -> its content (None: absent), read by the smoke tests for later stages
     markers: dict[str, dict[str, str | None]] = field(default_factory=dict)
     note: Note = field(default=lambda detail, platform: None)
+    retried: RetrySink = field(default=lambda notice: None)  # told of each retry `with_retries` makes
 
     @property
     def name(self) -> str:
         return self.image.name
 
     def with_retries(self, func: Callable[[], T]) -> T:
-        """FUNC, retried per the registry's policy while it fails transiently; each retry is noted."""
-        return call_with_retries(self.name, func, self.tools.registry.retry, lambda why: self.note(why, None))
+        """FUNC, retried per the registry's policy while it fails transiently; each retry is told to
+        `retried` as a RetryNotice on this image."""
+        return call_with_retries(self.name, func, self.tools.registry.retry, self.retried, image=self.name)
 
 
 class Gate(Enum):

@@ -371,3 +371,11 @@ def test_plan_says_unknown_with_the_reason_when_the_registry_cannot_be_asked(ser
     for image in json.loads(out)["images"]:
         assert image["action"] == "unknown"
         assert image["reasons"][0].startswith("registry not asked: ")
+
+
+def test_force_with_a_refresh_mode_is_refused_naming_both_flags_before_anything_runs(project):
+    code, out, err = run("push", "--project", str(project.root), "--force", "--refresh", "monthly")
+    assert code == 2
+    assert out == ""
+    problem = "choose one: --force rebuilds every image whatever --refresh says"
+    assert err.splitlines() == [f"error: --force: --refresh: {problem}"]

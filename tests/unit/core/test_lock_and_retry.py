@@ -9,7 +9,7 @@ import pytest
 
 from baseimages.core.errors import RegistryError
 from baseimages.core.lock import LockedError, RunLock
-from baseimages.core.retry import RetryPolicy, call_with_retries
+from baseimages.core.retry import Request, RetryPolicy, call_with_retries
 
 FAST = RetryPolicy(attempts=4, max_seconds=10, initial_wait=0.01, max_wait=0.02)
 
@@ -64,7 +64,28 @@ def test_transient_registry_errors_are_retried_until_success():
     retries = []
     assert call_with_retries("GET x", flaky, FAST, retries.append) == "ok"
     assert len(calls) == 3
-    assert len(retries) == 2 and "attempt 1 failed, retrying: HTTP 503" in retries[0]
+    assert [(r.what, r.attempt, r.reason, r.image, r.request) for r in retries] == [
+        ("GET x", 1, "HTTP 503", None, None),
+        ("GET x", 2, "HTTP 503", None, None),
+    ]
+    assert retries[0].text == "GET x: attempt 1 failed, retrying: HTTP 503"  # for people; never parsed
+
+
+def test_a_retry_notice_carries_the_image_and_the_request_it_was_given():
+    attempts = iter([RegistryError("HTTP 502", transient=True), None])
+
+    def flaky():
+        error = next(attempts)
+        if error is not None:
+            raise error
+
+    retries = []
+    url = "http://registry.test:5000/v2/team/uv/blobs/uploads/1?digest=sha256:ab"
+    request = Request("PUT", url, "registry.test:5000/team/uv")
+    call_with_retries("PUT blob", flaky, FAST, retries.append, image="uv", request=request)
+    (notice,) = retries
+    assert (notice.image, notice.attempt, notice.reason) == ("uv", 1, "HTTP 502")
+    assert notice.request is request and notice.request.path == "/v2/team/uv/blobs/uploads/1"
 
 
 def test_permanent_registry_errors_fail_at_once():

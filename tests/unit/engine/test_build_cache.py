@@ -12,6 +12,7 @@ from fakes import FakeEngine, MemoryRegistry
 from baseimages.catalog.plan import make_plan
 from baseimages.engine.build_cache import NO_CACHE, cache_ref, cache_tag, registry_cache
 from baseimages.pipeline.factory import Factory
+from baseimages.pipeline.options import RunOptions
 from baseimages.settings.config import Settings
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
@@ -66,10 +67,10 @@ def arm64_only(catalog_writer):
     return catalog_writer
 
 
-def _factory(catalog_writer, engine=None, no_cache=False, **settings):
+def _factory(catalog_writer, engine=None, **settings):
     options = Settings(root=catalog_writer.root, registry=REGISTRY, namespace="t", **settings)
     catalog = catalog_writer.load()
-    factory = Factory(options, catalog, engine=engine or FakeEngine(), registry=MemoryRegistry(), no_cache=no_cache)
+    factory = Factory(options, catalog, engine=engine or FakeEngine(), registry=MemoryRegistry())
     return factory, make_plan(catalog, options, now=NOW)
 
 
@@ -80,7 +81,7 @@ def _flags(argv: list[str], flag: str) -> list[str]:
 def test_a_push_builds_each_image_with_its_own_platform_cache_ref(arm64_only):
     engine = FakeEngine()
     factory, plan = _factory(arm64_only, engine)
-    factory.run(plan, push=True)
+    factory.run(plan, RunOptions(push=True))
     for name in ("uv", "ml"):
         argv = engine.requests[name].argv()
         ref = f"{REGISTRY}/t/{name}:buildcache-arm64"
@@ -92,7 +93,7 @@ def test_a_build_without_push_and_a_push_with_the_cache_off_touch_no_registry_ca
     for push, enabled in ((False, True), (True, False)):
         engine = FakeEngine()
         factory, plan = _factory(arm64_only, engine, build_cache=enabled)
-        factory.run(plan, push=push)
+        factory.run(plan, RunOptions(push=push))
         request = engine.requests["uv"]
         assert (request.cache_from, request.cache_to) == (None, None)
         assert "--cache-from" not in request.argv() and "--cache-to" not in request.argv()
@@ -100,8 +101,8 @@ def test_a_build_without_push_and_a_push_with_the_cache_off_touch_no_registry_ca
 
 def test_a_no_cache_rebuild_imports_no_cache(arm64_only):
     engine = FakeEngine()
-    factory, plan = _factory(arm64_only, engine, no_cache=True)
-    factory.run(plan, push=True)
+    factory, plan = _factory(arm64_only, engine)
+    factory.run(plan, RunOptions(push=True, no_cache=True))
     argv = engine.requests["uv"].argv()
     assert "--no-cache" in argv and "--cache-from" not in argv
     assert _flags(argv, "--cache-to") == [f"type=registry,ref={REPO}:buildcache-arm64,mode=max,ignore-error=true"]

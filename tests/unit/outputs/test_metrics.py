@@ -13,9 +13,10 @@ from baseimages.catalog.plan import make_plan
 from baseimages.catalog.spec import SizeBudget
 from baseimages.core.events import Event, Phase
 from baseimages.core.results import ImageResult, ImageStatus, RunReport
-from baseimages.core.retry import RetryPolicy, call_with_retries
+from baseimages.core.retry import Request, RetryNotice
 from baseimages.outputs.metrics import ALL, METRICS, RetryCounter, Sample, last_promotion, measure
 from baseimages.pipeline.factory import Factory
+from baseimages.pipeline.options import RunOptions
 from baseimages.settings.config import Settings
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
@@ -58,7 +59,7 @@ def _run(family, engine=None):
         registry=MemoryRegistry(),
         observers=[recorder],
     )
-    report = factory.run(make_plan(catalog, settings, now=NOW), push=True)
+    report = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
     assert recorder.report is report
     retries = RetryCounter()
     for event in recorder.events:
@@ -164,35 +165,22 @@ def test_a_failed_rebuild_keeps_the_build_time_of_what_its_tags_still_name():
     assert last_promotion(_report(failed), failed) == built.timestamp()
 
 
-def _retry_note(what: str) -> str:
-    """The note retry.call_with_retries makes for one retry of WHAT."""
-    notes: list[str] = []
-    attempts = iter([True, False])
-
-    def flaky() -> None:
-        if next(attempts):
-            from baseimages.core.errors import RegistryError
-
-            raise RegistryError("HTTP 503", transient=True)
-
-    call_with_retries(what, flaky, RetryPolicy(attempts=2, initial_wait=0, max_wait=0), notes.append)
-    (note,) = notes
-    return note
+def _retry(image: str | None, phase: Phase = Phase.RETRYING, path: str = "") -> Event:
+    request = Request("GET", f"http://{REGISTRY}{path}", f"{REGISTRY}/t/{image}") if path else None
+    notice = RetryNotice("GET", 1, "HTTP 503", image=image, request=request)
+    return Event(image, phase, 1.0, detail=notice.text, retry=notice)
 
 
-def test_registry_retries_are_counted_per_image_by_the_repository_in_their_url():
+def test_retries_are_counted_per_image_from_the_events_retry_field_never_from_their_text():
     counter = RetryCounter()
-    repositories = {"uv": f"{REGISTRY}/t/uv", "uv-extra": f"{REGISTRY}/t/uv-extra"}
-    counter.event(Event("registry", Phase.RETRYING, 1.0, detail=_retry_note(f"PUT http://{REGISTRY}/v2/t/uv/blobs/x")))
-    counter.event(Event("registry", Phase.RETRYING, 1.0, detail=_retry_note(f"GET http://{REGISTRY}/v2/t/uv-extra/m")))
-    counter.event(
-        Event("registry", Phase.RETRYING, 2.0, detail=_retry_note(f"GET http://{REGISTRY}/v2/library/python/m"))
-    )
-    # A stage's own retry (the build resolving its base) is noted under the stage's phase.
-    counter.event(Event("uv", Phase.BUILDING, 3.0, detail=_retry_note("uv")))
-    counter.event(Event("uv", Phase.BUILDING, 4.0, detail="building linux/amd64"))  # not a retry
-    per_image, total = counter.counts(repositories)
-    assert per_image == {"uv": 2, "uv-extra": 1}
+    counter.event(_retry("uv", path="/v2/t/uv/blobs/x"))  # a registry request of uv's
+    counter.event(_retry("uv-extra", path="/v2/t/uv-extra/manifests/1"))
+    counter.event(_retry(None, path="/v2/library/python/manifests/3.11"))  # an external base's: no image
+    counter.event(_retry("uv", Phase.BUILDING))  # a stage's own retry, under the stage's phase
+    # Text that reads like a retry is not one: only the field counts.
+    counter.event(Event("uv", Phase.BUILDING, 4.0, detail="uv: attempt 1 failed, retrying: HTTP 503"))
+    per_image, total = counter.counts(["uv", "uv-extra", "ml"])
+    assert per_image == {"uv": 2, "uv-extra": 1, "ml": 0}
     assert total == 4
 
 

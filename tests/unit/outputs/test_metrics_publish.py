@@ -20,6 +20,7 @@ from baseimages.core.results import ImageResult, ImageStatus, RunReport
 from baseimages.outputs.metrics import ALL, RetryCounter, measure, sample
 from baseimages.outputs.metrics_publish import carry_over, read_textfile, write_textfile
 from baseimages.pipeline.factory import Factory
+from baseimages.pipeline.options import RunOptions
 from baseimages.settings.config import Settings
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
@@ -43,7 +44,7 @@ def _run(family, engine=None, **settings_fields):
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t", **settings_fields)
     catalog = family.load()
     factory = Factory(settings, catalog, engine=engine or FakeEngine(build_seconds=0.02), registry=MemoryRegistry())
-    return factory.run(make_plan(catalog, settings, now=NOW), push=True)
+    return factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
 
 
 def _series(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

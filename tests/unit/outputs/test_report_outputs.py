@@ -94,3 +94,30 @@ def test_without_flags_or_github_variables_nothing_is_written(family, tmp_path):
     report = run_family(family)
     assert publish(report, Settings(root=tmp_path), environ={}) == []
     assert report.finished is not None and report.finished > report.started - dt.timedelta(seconds=1)
+
+
+def test_a_json_report_whose_folder_does_not_exist_is_refused_naming_the_flag(family, tmp_path, monkeypatch):
+    engine = TimedEngine()
+    root = fake_cli(monkeypatch, family, engine, GrowingRegistry())
+    out, err = io.StringIO(), io.StringIO()
+    missing = tmp_path / "missing" / "r.json"
+    code = main(
+        ["push", "--project", str(root), "--lock-dir", str(tmp_path / "locks"), "--report", str(missing)],
+        out=out,
+        err=err,
+    )
+    assert code == 2 and engine.builds == []
+    assert err.getvalue() == f"error: --report: {missing}: no such directory: {tmp_path}/missing\n"
+
+
+def test_the_cli_refuses_a_push_while_another_run_holds_the_lock(family, tmp_path, monkeypatch):
+    from report_family import REGISTRY
+
+    from baseimages.core.lock import RunLock
+
+    engine = TimedEngine()
+    root = fake_cli(monkeypatch, family, engine, GrowingRegistry())
+    with RunLock(tmp_path / "locks", REGISTRY, "t", what="push"):
+        code, _, err = _push(root, tmp_path)
+    assert code == 5 and engine.builds == []
+    assert err.startswith("error: another baseimages run holds") and len(err.splitlines()) == 1

@@ -13,6 +13,7 @@ from baseimages.core.events import Event, Phase
 from baseimages.core.results import ImageStatus
 from baseimages.core.retry import RetryPolicy
 from baseimages.pipeline.factory import Factory
+from baseimages.pipeline.options import RunOptions
 from baseimages.pipeline.stages import ImageContext, Stage, default_stages
 from baseimages.settings.config import Settings
 
@@ -53,7 +54,7 @@ def _run(family, engine=None, registry=None, push=True, stages=None, jobs=2):
     engine = engine or FakeEngine()
     registry = registry or MemoryRegistry()
     factory = Factory(settings, catalog, engine=engine, registry=registry, on_event=events.append, stages=stages)
-    report = factory.run(make_plan(catalog, settings, now=NOW), push=push)
+    report = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=push))
     return report, events, engine, registry
 
 
@@ -267,12 +268,10 @@ def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
 def test_a_second_build_of_the_day_gets_the_next_immutable_tag_and_the_first_never_moves(family):
     registry = MemoryRegistry()
     first, _, _, _ = _run(family, registry=registry)
-    from baseimages.catalog.changes import RefreshPolicy
-
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
-    factory = Factory(settings, catalog, engine=FakeEngine(), registry=registry, refresh=RefreshPolicy(force=True))
-    second = factory.run(make_plan(catalog, settings, now=NOW), push=True)
+    factory = Factory(settings, catalog, engine=FakeEngine(), registry=registry)
+    second = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True, force=True))
     repository = f"{REGISTRY}/t/uv"
     assert registry.tags[repository]["1.0.0-20261129.1"] == first.image("uv").digest
     assert registry.tags[repository]["1.0.0-20261129.2"] == second.image("uv").digest
@@ -313,7 +312,7 @@ def _signed_run(family, runner, **kwargs):
     registry = kwargs.pop("registry", MemoryRegistry())
     signer = Cosign(family.root / "cosign.key", "pw", runner)
     factory = Factory(settings, catalog, engine=FakeEngine(), registry=registry, signer=signer, **kwargs)
-    return factory.run(make_plan(catalog, settings, now=NOW), push=True), registry
+    return factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True)), registry
 
 
 def test_with_a_key_every_index_is_signed_and_its_test_record_attested_before_any_tag_moves(family):
@@ -372,16 +371,14 @@ def test_dry_run_shows_the_cosign_commands_and_never_the_password(family):
 
 
 def test_a_reproducible_rebuild_settles_on_the_published_image_and_moves_no_tag(family):
-    from baseimages.catalog.changes import RefreshPolicy
-
     registry = MemoryRegistry()
     first, _, _, _ = _run(family, FakeEngine(reproducible=True), registry)
     moves = list(registry.tag_moves)
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
     engine = FakeEngine(reproducible=True)
-    factory = Factory(settings, catalog, engine=engine, registry=registry, refresh=RefreshPolicy(force=True))
-    second = factory.run(make_plan(catalog, settings, now=NOW), push=True)
+    factory = Factory(settings, catalog, engine=engine, registry=registry)
+    second = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True, force=True))
     assert second.exit_code == 0
     for image in second.images:
         assert image.status is ImageStatus.UNCHANGED, (image.name, image.error)

@@ -12,6 +12,7 @@ from fakes import FakeEngine, MemoryRegistry
 from baseimages.catalog.plan import make_plan
 from baseimages.core.events import Event, Phase
 from baseimages.pipeline.factory import Factory
+from baseimages.pipeline.options import RunOptions
 from baseimages.pipeline.stages import ImageContext, default_stages
 from baseimages.pipeline.stages.sbom import AttachSbom
 from baseimages.settings.config import Settings
@@ -35,7 +36,7 @@ def _run(family, engine, builders=None, push=True):
     registry = MemoryRegistry()
     stages = [s for s in default_stages() if not isinstance(s, AttachSbom)]  # no cdxgen here
     factory = Factory(settings, catalog, engine=engine, registry=registry, on_event=events.append, stages=stages)
-    report = factory.run(make_plan(catalog, settings, now=NOW), push=push)
+    report = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=push))
     assert report.exit_code == 0, [i.error for i in report.images]
     return report, events, registry
 
@@ -123,7 +124,7 @@ def test_a_failed_platform_build_fails_the_image_and_nothing_is_merged_or_loaded
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
     factory = Factory(settings, catalog, engine=engine, registry=MemoryRegistry(), stages=default_stages()[:3])
-    report = factory.run(make_plan(catalog, settings, now=NOW), push=True)
+    report = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
     assert "uv (linux/arm64): docker buildx build failed" in (report.image("uv").error or "")
     assert engine.loaded == []
     assert report.image("security").error == "not built: parent uv failed"
@@ -158,7 +159,7 @@ def test_the_stages_after_build_see_the_merged_candidate_its_layout_and_its_arch
     catalog = family.load()
     stages = [*default_stages()[:2], Record()]
     Factory(settings, catalog, engine=engine, registry=MemoryRegistry(), stages=stages).run(
-        make_plan(catalog, settings, now=NOW), push=False
+        make_plan(catalog, settings, now=NOW), RunOptions(push=False)
     )
     uv = next(ctx for ctx in seen if ctx.name == "uv")
     assert uv.built is not None and uv.built.layout is not None and uv.archive is not None

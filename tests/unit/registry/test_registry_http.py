@@ -44,7 +44,11 @@ def test_transient_fault_is_retried_and_the_request_then_succeeds(fake_registry,
     ref = fake_registry.ref(TAG)
     answer = client.call("GET", ref, f"/v2/{ref.path}/manifests/1.0.0")
     assert answer.status == 200 and answer.body == tiny.index
-    assert len(retries) == 2 and all("attempt" in r for r in retries)
+    assert [r.attempt for r in retries] == [1, 2]
+    for notice in retries:  # the request as fields: no image at this level (the factory attributes it)
+        assert notice.image is None and notice.request is not None
+        assert (notice.request.method, notice.request.path) == ("GET", f"/v2/{ref.path}/manifests/1.0.0")
+        assert notice.request.repository == ref.repository
     assert fake_registry.count("GET", "manifest") == 3
 
 
