@@ -148,7 +148,7 @@ def test_push_dry_run_passes_ca_bundle_and_index_url_as_secrets_without_leaking_
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     monkeypatch.setenv("BASEIMAGES_INDEX_URL", INDEX_URL)
-    code, out, err = run("push", "--dry-run", "--project", str(project.root))
+    code, out, err = run("push", "--dry-run=commands", "--project", str(project.root))
     assert code == 0
     assert PASSWORD not in out and PASSWORD not in err
     assert "pypi.corp.example" not in out
@@ -161,20 +161,22 @@ def test_push_dry_run_passes_ca_bundle_and_index_url_as_secrets_without_leaking_
 
 
 def test_push_dry_run_without_offline_inputs_has_no_secrets(project):
-    code, out, _ = run("push", "--dry-run", "--project", str(project.root))
+    code, out, _ = run("push", "--dry-run=commands", "--project", str(project.root))
     assert code == 0
     assert "--secret" not in out
     assert "--build-context" not in out
 
 
 def test_upload_jobs_flag_sets_how_many_blobs_the_upload_sends_at_once(project):
-    code, out, _ = run("push", "--dry-run", "--project", str(project.root), "--only", "ml", "--upload-jobs", "2")
+    code, out, _ = run(
+        "push", "--dry-run=commands", "--project", str(project.root), "--only", "ml", "--upload-jobs", "2"
+    )
     assert code == 0
     assert "registry.test:5000/team/ml:candidate-2.0.0 (registry API: blobs 2 at once, manifests, index)" in out
 
 
 def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_candidates(project):
-    code, out, _ = run("push", "--dry-run", "--project", str(project.root), "--only", "ml")
+    code, out, _ = run("push", "--dry-run=commands", "--project", str(project.root), "--only", "ml")
     assert code == 0
     uv_amd64, uv_arm64, ml_amd64, ml_arm64 = _build_lines(out)
     assert "BASE_IMAGE=python:3.11-slim@<digest of python:3.11-slim>" in uv_amd64
@@ -219,7 +221,7 @@ def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_cand
 
 
 def test_build_dry_run_does_not_push(project):
-    code, out, _ = run("build", "--dry-run", "--project", str(project.root))
+    code, out, _ = run("build", "--dry-run=commands", "--project", str(project.root))
     assert code == 0
     assert "push=true" not in out
     assert "docker image save" not in out and "# upload" not in out and "# tag" not in out
@@ -230,7 +232,7 @@ def test_dry_run_uses_the_wheelhouse_detected_from_pip_find_links(project, tmp_p
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     monkeypatch.setenv("PIP_FIND_LINKS", f"https://pypi.example/wheels {wheels}")
-    code, out, _ = run("build", "--dry-run", "--project", str(project.root), "--only", "uv")
+    code, out, _ = run("build", "--dry-run=commands", "--project", str(project.root), "--only", "uv")
     assert code == 0
     for argv in _build_lines(out):
         assert f"wheelhouse={wheels.resolve()}" in argv

@@ -135,7 +135,7 @@ def test_dry_run_shows_one_build_per_platform_with_the_builder_of_its_platform(f
     lines = (
         Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry())
         .dry_run(make_plan(catalog, settings, now=NOW), push=True)
-        .lines
+        .lines("commands")
     )
     builds = [line for line in lines if line.startswith("docker buildx build")]
     assert len(builds) == 4

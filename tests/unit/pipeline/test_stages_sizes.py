@@ -66,7 +66,7 @@ def test_dry_run_describes_the_read_of_the_previous_index(family):
     lines = Factory(settings, catalog, engine=TimedEngine(), registry=GrowingRegistry()).dry_run(
         make_plan(catalog, settings), push=True
     )
-    assert f"# read the index at {REGISTRY}/t/uv:latest (registry API): the previous sizes" in lines.lines
+    assert f"# read the index at {REGISTRY}/t/uv:latest (registry API): the previous sizes" in lines.lines("commands")
 
 
 def test_each_platforms_smoke_interval_is_its_own_and_within_the_images(family):
