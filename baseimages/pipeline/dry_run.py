@@ -126,7 +126,8 @@ def _stage_lines(stage: StageActions, item: ImagePlan) -> list[str]:
         return [f"  smoke tests ({total} checks):"] + [f"    {run.summary()}" for run in runs]
     contract = only(actions, ContractBuild)
     if contract:
-        return ["  contract, run inside the service's build:"] + [f"    {build.summary()}" for build in contract]
+        title = "  contract (its checks run inside the service build):"
+        return [title] + [f"    {build.summary()}" for build in contract]
     uploads = only(actions, UploadArchive)
     if uploads:
         return [f"  {upload.summary()}" for upload in uploads]

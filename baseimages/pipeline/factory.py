@@ -131,6 +131,8 @@ class Factory:
 
     def _decide(self, plan: Plan, tools: Tools) -> dict[str, Decision]:
         def current(reference: str) -> Current | None:
+            if tools.unreachable:  # a dry run that could not resolve a base asks no more
+                raise RegistryError(tools.unreachable)
             summary = tools.registry.summary(parse_reference(reference))
             return Current(*summary) if summary else None
 

@@ -32,8 +32,9 @@ class SmokeTest(Stage):
         spec = ctx.image.spec
         contract = spec.contract
         markers = (contract.skip_if_exists,) if contract and contract.skip_if_exists else ()
+        sizes = size_check_names(spec) if ctx.index is not None else []  # held to the budget once uploaded
         return [
-            ContainerRun(p, smoke_request(ctx.built.ref, spec.smoke, p, markers), tuple(check_names(spec.smoke, p)))
+            ContainerRun(p, smoke_request(ctx.built.ref, spec.smoke, p, markers), (*check_names(spec.smoke, p), *sizes))
             for p in ctx.image.platforms
         ]
 
@@ -137,16 +138,31 @@ def check_sizes(spec: ImageSpec, index: ImageIndex, result: ImageResult, parent_
         size_mb = manifest.compressed_size / MB
         if budget.max_mb is not None:
             status = Status.PASSED if size_mb <= budget.max_mb else Status.FAILED
-            platform_result.checks.append(
-                CheckResult(f"compressed size <= {budget.max_mb:g} MB", "size", status, f"{size_mb:.1f} MB")
-            )
+            platform_result.checks.append(CheckResult(_budget(budget.max_mb), "size", status, f"{size_mb:.1f} MB"))
         parent_manifest = parent_index.for_platform(platform_result.platform) if parent_index else None
         if budget.max_mb_over_parent is not None and parent_manifest is not None:
             platform_result.parent_compressed_bytes = parent_manifest.compressed_size
             over = (manifest.compressed_size - parent_manifest.compressed_size) / MB
             status = Status.PASSED if over <= budget.max_mb_over_parent else Status.FAILED
-            name = f"compressed size <= parent + {budget.max_mb_over_parent:g} MB"
+            name = _growth(budget.max_mb_over_parent)
             platform_result.checks.append(CheckResult(name, "size", status, f"{over:+.1f} MB over the parent"))
+
+
+def size_check_names(spec: ImageSpec) -> list[str]:
+    """The size checks of SPEC's budget on each platform (of a candidate in the registry)."""
+    budget = spec.size_budget
+    if budget is None:
+        return []
+    names = [] if budget.max_mb is None else [_budget(budget.max_mb)]
+    return names + ([] if budget.max_mb_over_parent is None else [_growth(budget.max_mb_over_parent)])
+
+
+def _budget(max_mb: float) -> str:
+    return f"compressed size <= {max_mb:g} MB"
+
+
+def _growth(max_mb: float) -> str:
+    return f"compressed size <= parent + {max_mb:g} MB"
 
 
 def raise_if_failed(result: ImageResult) -> None:
