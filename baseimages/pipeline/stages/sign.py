@@ -26,13 +26,12 @@ class Sign(Stage):
         return [CosignSign(_subject(ctx), tuple(signer.sign_argv(_subject(ctx))))]
 
     def run(self, ctx: ImageContext) -> None:
-        actions = self.actions(ctx)
-        ctx.result.signed = False
-        for action in actions:
+        for action in self.actions(ctx):
             if isinstance(action, CosignSign):
                 ctx.tools.signer.sign(action.subject)
                 ctx.result.signed = True
-            else:
+            else:  # no key: not signed, and the progress says why
+                ctx.result.signed = False
                 ctx.note(action.summary(), None)
 
 
