@@ -197,9 +197,7 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
 
 def _run(options: Options, settings: Settings, catalog: Catalog, plan: Plan, out: TextIO, err: TextIO) -> int:
     """`plan`, `build`, `push` and `test`: the commands that go through the Factory."""
-    from ..core.retry import RetryPolicy
     from ..pipeline.factory import Factory  # imports no Docker layer: python-on-whales loads only when Docker is used
-    from ..registry.connect import registry_client
 
     refresh = RefreshPolicy(mode=options.refresh or "window", days=settings.refresh_days, force=options.force)
     if options.command == "plan":
@@ -219,6 +217,9 @@ def _run(options: Options, settings: Settings, catalog: Catalog, plan: Plan, out
     )
     push = options.command == "push"
     if options.dry_run and options.command in ("build", "push"):
+        from ..core.retry import RetryPolicy
+        from ..registry.connect import registry_client
+
         # The registry is only read, once, briefly (as `plan` reads it): a dry run never hangs on one that is down.
         quick = registry_client(settings, retry=RetryPolicy(attempts=1, max_seconds=5), timeout=5) if push else None
         for line in factory.dry_run(plan, push=push, registry=quick).lines(parse_mode(options.dry_run)):
