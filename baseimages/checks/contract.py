@@ -9,6 +9,7 @@ that breaks the contract fails, and is not promoted.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
@@ -80,28 +81,36 @@ def run_contract(
     """Build the contract service on BASE_REF with its command tests run inside the build; checks per
     platform. SKIPS_ALLOWED (platform -> reason) says where the contract may be skipped by its marker;
     MARKERS (platform -> path -> content, None when absent) is what the smoke tests read of it already."""
-    checks: dict[str, list[CheckResult]] = {p: [] for p in platforms}
-    runnable = []
-    for platform in platforms:
-        marker = _skip_marker(engine, contract, base_ref, platform, (markers or {}).get(platform, {}))
-        if marker is None:
-            runnable.append(platform)
-        else:
-            assert contract.skip_if_exists is not None
-            allowed = (skips_allowed or {}).get(platform)
-            checks[platform].append(skip_check("service contract", KIND, contract.skip_if_exists, marker, allowed))
-    if not runnable:
-        return checks
-    groups = _by_checks(contract, runnable)
-    for group in groups:
-        found = _build_and_check(engine, name, contract, base_ref, runtime_ref, group, secrets, build_contexts, on_line)
-        for platform in group:
-            allowed = (skips_allowed or {}).get(platform)
-            checks[platform].extend(_judge(contract, platform, found[platform], allowed))
-    return checks
+    known = {
+        platform: _skip_marker(engine, contract, base_ref, platform, (markers or {}).get(platform, {}))
+        for platform in platforms
+    }
+    runnable = [platform for platform in platforms if known[platform] is None]
+    found: dict[str, BuildError | RunResult] = {}
+    with tempfile.TemporaryDirectory(prefix="baseimages-contract-") as tmp:
+        for number, group in enumerate(contract_groups(contract, runnable), 1):
+            folder = Path(tmp) / str(number)
+            request = contract_request(
+                contract, folder / "Dockerfile", folder / "results", base_ref, runtime_ref, group, secrets,
+                build_contexts or {},
+            )  # fmt: skip
+            found |= build_contract(engine, name, contract, request, on_line)
+    return judge_contract(contract, platforms, found, known, skips_allowed or {})
 
 
-def _by_checks(contract: ContractSpec, platforms: Sequence[str]) -> list[list[str]]:
+def contract_skips(
+    contract: ContractSpec, platforms: Sequence[str], markers: Mapping[str, Mapping[str, str | None]]
+) -> dict[str, str]:
+    """Platform -> the content of the contract's skip marker, for the platforms whose base has it, as the
+    smoke tests read it (MARKERS: platform -> path -> content, None when absent; unread counts as absent)."""
+    path = contract.skip_if_exists
+    if not path:
+        return {}
+    found = {platform: markers.get(platform, {}).get(path) for platform in platforms}
+    return {platform: content.strip() for platform, content in found.items() if content is not None}
+
+
+def contract_groups(contract: ContractSpec, platforms: Sequence[str]) -> list[list[str]]:
     """PLATFORMS grouped by the checks that apply to them: one build per group (usually one for all)."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for platform in platforms:
@@ -109,35 +118,51 @@ def _by_checks(contract: ContractSpec, platforms: Sequence[str]) -> list[list[st
     return list(groups.values())
 
 
-def _build_and_check(
-    engine: Engine,
-    name: str,
-    contract: ContractSpec,
-    base_ref: str,
-    runtime_ref: str,
-    platforms: Sequence[str],
-    secrets: Sequence[str],
-    build_contexts: Mapping[str, str] | None,
-    on_line: LineSink | None,
+def build_contract(
+    engine: Engine, name: str, contract: ContractSpec, request: BuildRequest, on_line: LineSink | None
 ) -> dict[str, BuildError | RunResult]:
-    """One buildx call for PLATFORMS: per platform, the build's error or what the runner wrote."""
-    with tempfile.TemporaryDirectory(prefix="baseimages-contract-") as tmp:
-        dockerfile = Path(tmp) / "Dockerfile"
-        dockerfile.write_text(contract_dockerfile(contract, platforms[0], uuid.uuid4().hex))
-        dest = Path(tmp) / "results"
-        request = contract_request(
-            contract, dockerfile, dest, base_ref, runtime_ref, platforms, secrets, build_contexts or {}
-        )
+    """One buildx call (REQUEST, from `contract_request`) for its platforms: the Dockerfile written where
+    the request reads it (a new run id each time), then per platform the build's error or what the
+    runner wrote. A transient failure (BuildKit lost the session) is raised: the caller may run it again."""
+    platforms = list(request.platforms)
+    folder = request.dockerfile.parent
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        request.dockerfile.write_text(contract_dockerfile(contract, platforms[0], uuid.uuid4().hex))
         try:
             engine.build_files(request, f"{name} contract service", on_line=on_line)
         except BuildError as exc:
-            if exc.transient:  # BuildKit lost the session: the caller may run the contract again
+            if exc.transient:
                 raise
             return dict.fromkeys(platforms, exc)
-        found: dict[str, BuildError | RunResult] = {}
-        for platform in platforms:
-            found[platform] = read_results(platform_folder(dest, platform, platforms))
-        return found
+        dest = Path(request.output["dest"])
+        return {platform: read_results(platform_folder(dest, platform, platforms)) for platform in platforms}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def judge_contract(
+    contract: ContractSpec,
+    platforms: Sequence[str],
+    found: Mapping[str, BuildError | RunResult],
+    skipped: Mapping[str, str | None],
+    skips_allowed: Mapping[str, str],
+) -> dict[str, list[CheckResult]]:
+    """Checks per platform: skipped by its marker (SKIPPED: platform -> the marker's content), else
+    judged on what its build FOUND."""
+    checks: dict[str, list[CheckResult]] = {}
+    for platform in platforms:
+        allowed = skips_allowed.get(platform)
+        marker = skipped.get(platform)
+        if marker is not None:
+            assert contract.skip_if_exists is not None
+            checks[platform] = [skip_check("service contract", KIND, contract.skip_if_exists, marker, allowed)]
+        elif platform in found:
+            checks[platform] = _judge(contract, platform, found[platform], allowed)
+        else:
+            checks[platform] = []
+    return checks
 
 
 def _judge(

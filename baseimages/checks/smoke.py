@@ -43,11 +43,25 @@ def run_smoke(
     it, a command whose `skip_if_exists` marker is in the image fails instead of being skipped. MARKERS:
     more marker paths to read on the way (e.g. the contract's); each is set to its content, None when the
     image does not have it (left out when the runner stopped before it)."""
+    request = smoke_request(image, spec, platform, sorted(markers or {}))
+    return smoke_result(engine, request, spec, platform, config, allowed_skip, markers)
+
+
+def smoke_result(
+    engine: Engine,
+    request: RunRequest | None,
+    spec: SmokeSpec,
+    platform: str,
+    config: Mapping[str, Any] | None = None,
+    allowed_skip: str | None = None,
+    markers: MutableMapping[str, str | None] | None = None,
+) -> PlatformResult:
+    """Run REQUEST (`smoke_request`'s for SPEC on PLATFORM, MARKERS included; None: no container) and
+    judge every check of SPEC on what it recorded, as `run_smoke` does."""
     started = time.monotonic()
     result = PlatformResult(platform=platform)
     commands = applicable(spec.commands, platform)
     extra = sorted(markers or {})
-    request = smoke_request(image, spec, platform, extra)
     output = RunnerOutput() if request is None else runner_output(engine.run(request))
     result.checks.extend(check_files(spec.files, output))
     result.checks.extend(judge_commands(commands, output, allowed_skip))
@@ -63,6 +77,17 @@ def run_smoke(
         result.checks.extend(check_metadata(spec.metadata, config))
     result.seconds = time.monotonic() - started
     return result
+
+
+def check_names(spec: SmokeSpec, platform: str) -> list[str]:
+    """The names of the checks SPEC runs on PLATFORM (file, command, then metadata checks), as a plan shows them."""
+    names = [f"{f.path} {'exists' if f.exists else 'is absent'}" for f in spec.files]
+    names += [c.name for c in applicable(spec.commands, platform)]
+    meta = spec.metadata
+    if meta is not None:
+        names += [f"env {key}" for key in meta.env] + [f"label {key}" for key in meta.labels]
+        names += [name for name, value in (("user", meta.user), ("workdir", meta.workdir)) if value is not None]
+    return names
 
 
 def applicable(commands: Sequence[CommandTest], platform: str) -> list[CommandTest]:

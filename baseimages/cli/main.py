@@ -18,6 +18,7 @@ from ..catalog.changes import RefreshPolicy
 from ..catalog.plan import Plan, make_plan
 from ..catalog.spec import Catalog, load_catalog
 from ..core.errors import BaseImagesError, ConfigError, InternalError
+from ..pipeline.dry_run import MODES, parse_mode
 from ..pipeline.options import RunOptions
 from ..settings.config import SETTINGS, Settings, parse_platforms
 from .doctor import add_doctor_parser
@@ -53,7 +54,12 @@ def _common_flags() -> argparse.ArgumentParser:
         help="only these platforms (repeatable or comma-separated)",
     )
     common.add_argument(
-        "--dry-run", action="store_true", help="print the exact docker commands instead of running them"
+        "--dry-run",
+        choices=MODES,
+        metavar="[=MODE]",
+        help="print what would run instead of running it: `--dry-run` the plan (per image: why it builds, its "
+        "builds, upload, checks, contract, signing and the tags that would move), `--dry-run=commands` the exact "
+        "docker, buildx and cosign command lines",
     )
     common.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report of the run to FILE")
     common.add_argument(
@@ -109,7 +115,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: Sequence[str]) -> Options:
-    ns = _parser().parse_args(list(argv))
+    # `--dry-run` alone is the plan: spelled out here, so that it never takes the next word (a REF) as its mode.
+    args = list(argv)
+    end = args.index("--") if "--" in args else len(args)
+    ns = _parser().parse_args([f"--dry-run={MODES[0]}" if a == "--dry-run" else a for a in args[:end]] + args[end:])
     platforms: list[str] = []
     for value in ns.platform:
         platforms.extend(parse_platforms(value, "--platform", value))
@@ -198,7 +207,12 @@ def _run(options: Options, settings: Settings, catalog: Catalog, plan: Plan, out
     factory = Factory(settings, catalog, on_event=output.event, on_build_line=output.build_line)
     push = options.command == "push"
     if options.dry_run and options.command in ("build", "push"):
-        for line in factory.dry_run(plan, push=push).lines:
+        from ..core.retry import RetryPolicy
+        from ..registry.connect import registry_client
+
+        # The registry is only read, once, briefly (as `plan` reads it): a dry run never hangs on one that is down.
+        quick = registry_client(settings, retry=RetryPolicy(attempts=1, max_seconds=5), timeout=5) if push else None
+        for line in factory.dry_run(plan, run_options, registry=quick).lines(parse_mode(options.dry_run)):
             print(line, file=out)
         return 0
     if options.command == "test":

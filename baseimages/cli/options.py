@@ -16,7 +16,7 @@ class Options:
     overrides: Mapping[str, object]  # the settings given as flags, by Settings field, checked
     only: tuple[str, ...]
     platforms: tuple[str, ...]
-    dry_run: bool
+    dry_run: str | None  # None, or what a dry run prints: plan or commands
     report: Path | None
     json: bool
     ref: str | None

@@ -14,11 +14,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from functools import partial
 
 from ..catalog.changes import Current, Decision, decide_plan
 from ..catalog.plan import Plan
 from ..catalog.spec import Catalog, ImageSpec
+from ..checks.smoke import smoke_request
 from ..core.errors import BaseImagesError, ConfigError, RegistryError
 from ..core.events import Event, EventSink, Phase
 from ..core.lock import RunLock
@@ -34,6 +35,8 @@ from ..registry.client import RegistryClient
 from ..registry.connect import registry_client
 from ..settings.config import Settings
 from ..trust.signing import Cosign
+from .actions import MoveTags, only
+from .dry_run import UNKNOWN, DryRun
 from .options import RunOptions
 from .scheduler import Scheduler
 from .stages import Stage, Tools, default_stages
@@ -42,14 +45,6 @@ from .stages.checks import check_failure, check_sizes, puller, smoke_all
 __all__ = ["DryRun", "Event", "Factory", "Phase", "RunOptions", "registry_client"]
 
 BuildLineSink = Callable[[str, str], None]  # (image, line) of buildx's output
-
-
-@dataclass(frozen=True)
-class DryRun:
-    """What a run would do: every command, in order, with placeholders for digests not yet known."""
-
-    plan: Plan
-    lines: list[str]
 
 
 class Factory:
@@ -179,18 +174,40 @@ class Factory:
     def decide(self, plan: Plan, options: RunOptions | None = None) -> dict[str, Decision]:
         """Per image: build or skip, and why, per the refresh policy of OPTIONS (one registry request per
         image, one per external base)."""
-        policy = (options or RunOptions()).refresh_policy(self.settings.refresh_days)
+        return self._decide(plan, self.tools, options or RunOptions())
+
+    def _decide(self, plan: Plan, tools: Tools, options: RunOptions) -> dict[str, Decision]:
+        policy = options.refresh_policy(self.settings.refresh_days)
 
         def current(reference: str) -> Current | None:
-            summary = self.registry.summary(parse_reference(reference))
+            if tools.unreachable:  # a dry run that could not resolve a base asks no more
+                raise RegistryError(tools.unreachable)
+            summary = tools.registry.summary(parse_reference(reference))
             return Current(*summary) if summary else None
 
-        return decide_plan(plan, current, self.tools.resolve_digest, policy, dt.datetime.now(dt.UTC))
+        return decide_plan(plan, current, tools.resolve_digest, policy, dt.datetime.now(dt.UTC))
 
-    def dry_run(self, plan: Plan, push: bool) -> DryRun:
-        """What a run would execute, in order, without running anything: the exact docker and buildx
-        command lines, and `#` lines for the registry API requests baseimages makes itself."""
-        return DryRun(plan=plan, lines=self.scheduler.describe(plan, push))
+    def dry_run(
+        self, plan: Plan, options: RunOptions | None = None, registry: RegistryClient | None = None
+    ) -> DryRun:
+        """What `run(plan, options)` would do, without running anything or changing any registry: per
+        image, the actions of each stage (those a run executes), with placeholders for what only a run
+        knows. Pushing, it reads REGISTRY (default: the run's) as `plan` does: the change detection's
+        verdict, the next immutable tag and each tag's current digest; a registry that does not answer
+        leaves them unknown."""
+        options = options or RunOptions()
+        push = options.push
+        tools = self.tools.for_planning(registry, resolve=push)
+        decisions: dict[str, Decision] = {}
+        if push:
+            decisions = tools.read_or(lambda: self._decide(plan, tools, options), {})
+        images = self.scheduler.walk(plan, push, decisions, tools)
+        unknown: str | None = UNKNOWN
+        for item in images:
+            for move in only(item.actions, MoveTags):
+                for tag in (tag for tag in move.tags if "<" not in tag):  # not a placeholder (`1.0.0-20261129.<N>`)
+                    item.current[tag] = tools.read_or(partial(_digest_at, tools, f"{move.repository}:{tag}"), unknown)
+        return DryRun(plan, push, images, tools.unreachable)
 
     def test_all(
         self, targets: Sequence[tuple[str, ImageSpec]], platforms: Sequence[str] = (), options: RunOptions | None = None
@@ -242,10 +259,15 @@ class Factory:
             emit(spec.name, Phase.RETRYING, retry=notice)
 
         pull = puller(self.engine, pinned, retrying)
-        result.platforms = smoke_all(self.engine, self.registry, spec, pinned, chosen, index, note, pull)
+        requests = {platform: smoke_request(pinned, spec.smoke, platform) for platform in chosen}
+        result.platforms = smoke_all(self.engine, self.registry, spec, pinned, requests, index, note, pull)
         check_sizes(spec, index, result, parent_index=None)
         result.status = ImageStatus.TESTED if result.smoke_passed else ImageStatus.FAILED
         if not result.smoke_passed:
             result.error = check_failure(result)
         emit(spec.name, Phase.TESTED if result.smoke_passed else Phase.FAILED, detail=result.error or "")
         return result
+
+
+def _digest_at(tools: Tools, reference: str) -> str | None:
+    return tools.registry.digest(parse_reference(reference))

@@ -1,4 +1,4 @@
-"""The one scheduler: runs the stages of every planned image, or walks them to describe a run.
+"""The one scheduler: runs the stages of every planned image, or walks them for a dry run.
 
 Its rules, the same for every stage list:
 - a child starts as soon as its parent's candidate exists (the stage that `publishes` it ran),
@@ -20,16 +20,19 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from functools import partial
 
-from ..catalog.changes import Action, Decision
+from ..catalog.changes import Action as Verdict
+from ..catalog.changes import Decision
 from ..catalog.plan import Plan
 from ..core.errors import BaseImagesError, InternalError, RunCancelled
 from ..core.events import Event, EventSink, Phase
 from ..core.results import ImageResult, ImageStatus
 from ..core.retry import RetryNotice
 from ..engine.client import interrupt_children
+from ..registry.published import tags_at
+from .dry_run import ImagePlan, StageActions
 from .stages import Gate, ImageContext, Pinned, Stage, Tools
-from .stages.promote import tags_at
 
 
 class _State:
@@ -123,7 +126,7 @@ class Scheduler:
                     return self._block(ctx, f"not built: parent {spec.parent} failed")
                 ctx.parent = parent.pinned
             decision = ctx.decision
-            if decision is not None and decision.action is Action.SKIP and decision.current_digest:
+            if decision is not None and decision.action is Verdict.SKIP and decision.current_digest:
                 return self._unchanged(ctx, state, decision.current_digest, decision.built)
             if not self._stages(ctx, state, parent, permits):
                 return None
@@ -216,8 +219,7 @@ class Scheduler:
         result.status = ImageStatus.UNCHANGED
         result.digest = digest
         result.tags = tags_at(self.tools.registry, ctx.image, digest, built)
-        name = f"{ctx.image.repository}:{result.tags[0] if result.tags else ctx.image.spec.version}"
-        state.pinned = Pinned(f"{ctx.image.repository}@{result.digest}", result.digest, local=False, name=name)
+        state.pinned = published(ctx, digest, result.tags)
         state.ok = True
         self.emit(ctx.name, Phase.UNCHANGED, detail=f"{ctx.image.repository}:{ctx.image.spec.version}")
 
@@ -250,19 +252,40 @@ class Scheduler:
             phases = result.platform_timeline.setdefault(platform, {})
             phases[key] = (phases.get(key, (now, now))[0], now)
 
-    # ------------------------------------------------------------------ describe
+    # ------------------------------------------------------------------ dry run
 
-    def describe(self, plan: Plan, push: bool) -> list[str]:
-        """What a run would execute, in order: each stage that applies describes itself."""
-        lines: list[str] = []
+    def walk(self, plan: Plan, push: bool, decisions: Mapping[str, Decision], tools: Tools) -> list[ImagePlan]:
+        """What a run would do, per image in build order, without running anything: each stage that
+        applies gives its actions, then fills in the context as its run would (with placeholders). An
+        image the DECISIONS leave unchanged runs nothing; its children build FROM its published digest."""
+        out: list[ImagePlan] = []
         built: dict[str, Pinned] = {}
         for image in plan.images:
-            ctx = ImageContext(image, plan, push, self.tools, ImageResult(image.name, image.repository))
+            ctx = ImageContext(image, plan, push, tools, ImageResult(image.name, image.repository))
+            ctx.decision = decisions.get(image.name)
             if not image.spec.parent_is_external:
                 ctx.parent = built[image.spec.parent]
+            decision = ctx.decision
+            if decision is not None and decision.action is Verdict.SKIP and decision.current_digest:
+                digest = decision.current_digest
+                no_tags: list[str] = []
+                tags = tools.read_or(partial(tags_at, tools.registry, image, digest, decision.built), no_tags)
+                built[image.name] = published(ctx, digest, tags)
+                out.append(ImagePlan(image, decision, published=digest))
+                continue
+            item = ImagePlan(image, decision)
             for stage in self.stages:
                 if stage.applies(ctx):
-                    lines.extend(stage.describe(ctx))
+                    item.stages.append(StageActions(stage.key, tuple(stage.actions(ctx))))
+                    stage.assume(ctx)
             assert ctx.built is not None, f"no stage built {image.name}"
             built[image.name] = ctx.built
-        return lines
+            out.append(item)
+        return out
+
+
+def published(ctx: ImageContext, digest: str, tags: Sequence[str]) -> Pinned:
+    """An unchanged image as its children build FROM it: by DIGEST in its repository, named by the first
+    of the TAGS that point at it (its immutable tag), else its version."""
+    name = f"{ctx.image.repository}:{tags[0] if tags else ctx.image.spec.version}"
+    return Pinned(f"{ctx.image.repository}@{digest}", digest, local=False, name=name)

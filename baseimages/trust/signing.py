@@ -60,12 +60,18 @@ class Cosign:
     def sign(self, reference: str) -> None:
         self._must(self.sign_argv(reference), f"signing {reference}")
 
-    def attest(self, reference: str, predicate: Mapping[str, Any], predicate_type: str) -> None:
-        """Attach PREDICATE to REFERENCE as a signed in-toto attestation of PREDICATE_TYPE."""
-        with tempfile.TemporaryDirectory(prefix="baseimages-attest-") as tmp:
-            path = Path(tmp) / "predicate.json"
-            path.write_text(json.dumps(predicate, indent=1, sort_keys=True))
-            self._must(self.attest_argv(reference, path, predicate_type), f"attesting {predicate_type} on {reference}")
+    def attest(
+        self, reference: str, predicate: Mapping[str, Any], predicate_type: str, path: Path | None = None
+    ) -> None:
+        """Attach PREDICATE to REFERENCE as a signed in-toto attestation of PREDICATE_TYPE; cosign reads it
+        from PATH (default: a temporary file)."""
+        if path is None:
+            with tempfile.TemporaryDirectory(prefix="baseimages-attest-") as tmp:
+                return self.attest(reference, predicate, predicate_type, Path(tmp) / "predicate.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(predicate, indent=1, sort_keys=True))
+        self._must(self.attest_argv(reference, path, predicate_type), f"attesting {predicate_type} on {reference}")
+        return None
 
     def verify(self, reference: str, public_key: Path) -> str | None:
         """None when REFERENCE carries a signature made with PUBLIC_KEY's private key, else why not."""

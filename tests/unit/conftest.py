@@ -101,6 +101,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in AMBIENT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # nor pip's configuration files (cert, find-links)
+    # nor this machine's dockerd mirrors: a dry run would resolve external bases through a real registry
+    monkeypatch.setattr(offline, "detect_registry_mirrors", lambda daemon_json=None: ())
     return monkeypatch
 
 

@@ -1,13 +1,15 @@
 """What every stage shares: the image as children use it (`Pinned`), the per-image context a stage
 reads and fills in, the run's tools, and the `Stage` base class itself.
 
-A stage has one job. It knows how to run (`run`) and how to describe what it would run (`describe`,
-the exact command lines and `#` lines for registry requests, for `--dry-run`); it knows nothing about
-threads, events or other images. The scheduler decides when it runs and reports it.
+A stage has one job. It computes what it does from the context (`actions`: typed records, see
+baseimages.pipeline.actions), its run executes exactly those, and a dry run renders them; `assume`
+fills the context as its run would, with placeholders for what only a run knows. It knows nothing
+about threads, events or other images. The scheduler decides when it runs and reports it.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import tempfile
 import threading
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ...catalog.labels import repository_url
 from ...catalog.plan import Plan, PlannedImage
-from ...core.errors import BuildError, RegistryError
+from ...core.errors import BuildError, InternalError, RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
 from ...core.results import ImageResult
@@ -28,11 +30,13 @@ from ...engine.client import Engine, LineSink, git_output
 from ...registry.client import ImageIndex, RegistryClient
 from ...settings.config import Settings
 from ...trust.signing import Cosign
+from ..actions import Action, placeholder
 
 if TYPE_CHECKING:
     from ...catalog.changes import Decision
 
 T = TypeVar("T")
+PLANNING_WORKDIR = Path("<tmp>")  # what a dry run shows for the run's folder
 Note = Callable[[str, "str | None"], None]  # (detail, platform): progress of the stage that runs
 PARENT_CONTEXT = "baseimages-parent"  # the named build context a child's FROM reads its parent from
 
@@ -102,10 +106,42 @@ class Tools:
         self._resolved: dict[str, str] = {}
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._workdir_lock = threading.Lock()
+        self.planning = False  # a dry run's tools: placeholders for what only a run knows, no engine
+        self._resolving = False  # a dry run's tools resolve bases (else: placeholders)
+        self._unreachable: str | None = None  # why a dry run stopped asking the registry
+
+    def for_planning(self, registry: RegistryClient | None = None, resolve: bool = False) -> Tools:
+        """These tools as a dry run uses them: REGISTRY (default: the run's) is only read, the folder is
+        `<tmp>`, and the engine is never started. A base is resolved through REGISTRY when RESOLVE (while
+        it answers), else it is a placeholder."""
+        tools = copy.copy(self)
+        tools.planning = True
+        tools._resolving = resolve
+        tools.registry = registry or self.registry
+        tools._resolved = dict(self._resolved)
+        tools._workdir, tools._workdir_lock = None, threading.Lock()
+        return tools
+
+    def read_or(self, func: Callable[[], T], fallback: T) -> T:
+        """A dry run's registry read: FUNC, or FALLBACK once the registry failed (asked no more)."""
+        if self._unreachable is not None:
+            return fallback
+        try:
+            return func()
+        except RegistryError as exc:
+            self._unreachable = str(exc)
+            return fallback
+
+    @property
+    def unreachable(self) -> str | None:
+        """Why a dry run could not read the registry (None: every read it made answered)."""
+        return self._unreachable
 
     @property
     def workdir(self) -> Path:
         """A folder for the run's build outputs (OCI archives), removed by `close`."""
+        if self.planning:
+            return PLANNING_WORKDIR
         with self._workdir_lock:
             if self._workdir is None:
                 self._workdir = tempfile.TemporaryDirectory(prefix="baseimages-run-")
@@ -118,6 +154,8 @@ class Tools:
 
     @property
     def engine(self) -> Engine:
+        if self.planning:
+            raise InternalError("dry run", RuntimeError("a dry run never uses the engine"))
         return self._engine()
 
     def line_sink(self, name: str) -> LineSink | None:
@@ -129,6 +167,11 @@ class Tools:
         ref = parse_reference(reference)
         if ref.digest:
             return ref.digest
+        if reference not in self._resolved and self.planning:
+            found = self.read_or(lambda: self.registry.digest(ref), None) if self._resolving else None
+            if found is None:
+                return placeholder(reference)
+            self._resolved[reference] = found
         if reference not in self._resolved:
             digest = self.registry.digest(ref)
             if digest is None:
@@ -208,8 +251,8 @@ class Gate(Enum):
 
 
 class Stage:
-    """One step an image goes through. Subclasses set the class attributes and override `run` and
-    `describe` (and `applies` / `detail` where needed)."""
+    """One step an image goes through. Subclasses set the class attributes and override `actions`,
+    `run` (which executes what `actions` returns) and `assume` (and `applies` / `detail` where needed)."""
 
     key: str = ""  # the report's phase name (seconds, timeline)
     phase: Phase = Phase.BUILDING  # the event it is announced with
@@ -232,7 +275,10 @@ class Stage:
     def run(self, ctx: ImageContext) -> None:
         raise NotImplementedError
 
-    def describe(self, ctx: ImageContext) -> list[str]:
-        """The commands `run` would execute, with placeholders for what only a run knows; fills in the
-        context's placeholders for the stages after it."""
-        raise NotImplementedError
+    def actions(self, ctx: ImageContext) -> list[Action]:
+        """What `run` does on CTX as it is now, in order: the records its run executes and a dry run
+        renders (a dry run's context holds placeholders for what only a run knows)."""
+        return []
+
+    def assume(self, ctx: ImageContext) -> None:
+        """A dry run: fill in CTX as `run` would, with placeholders, for the stages after this one."""

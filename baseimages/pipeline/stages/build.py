@@ -5,11 +5,10 @@ the local image store under its candidate tag (never a promoted one), with OCI l
 from __future__ import annotations
 
 import dataclasses
-import shlex
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ...catalog.fingerprint import Inputs, compute_inputs
+from ...catalog.fingerprint import FINGERPRINT_KEY, Inputs, compute_inputs
 from ...catalog.labels import image_labels, index_annotations
 from ...core.events import Phase
 from ...core.reference import parse_reference
@@ -18,8 +17,9 @@ from ...engine.builders import is_docker_context
 from ...engine.client import BuildRequest
 from ...oci.archive import archive_index
 from ...oci.merge import PlatformArchive, merge_platform_archives
+from ...registry.published import immutable_tag
+from ..actions import Action, LoadArchive, MergePlatforms, PlatformBuild, Read, is_placeholder, only, placeholder
 from .base import ImageContext, Pinned, Settled, Stage
-from .promote import immutable_tag
 
 
 class ResolveBase(Stage):
@@ -33,18 +33,15 @@ class ResolveBase(Stage):
         return ctx.image.spec.parent
 
     def run(self, ctx: ImageContext) -> None:
+        if ctx.parent is not None and ctx.parent.local:
+            ctx.tools.check_local(ctx.parent)
+        self.assume(ctx)
+
+    def assume(self, ctx: ImageContext) -> None:
         if ctx.parent is None:
             parent = ctx.image.spec.parent
             ctx.parent = Pinned(parent, ctx.tools.resolve_digest(parent), local=False)
-        elif ctx.parent.local:
-            ctx.tools.check_local(ctx.parent)
         ctx.result.parent_ref = ctx.parent.pinned_ref
-
-    def describe(self, ctx: ImageContext) -> list[str]:
-        if ctx.parent is None:
-            parent = ctx.image.spec.parent
-            ctx.parent = Pinned(parent, f"<digest of {parent}>", local=False)
-        return []
 
 
 class Build(Stage):
@@ -59,55 +56,79 @@ class Build(Stage):
         builders = ctx.tools.settings.builders
         return ", ".join(f"{p} on {builder_name(builders.get(p))}" for p in ctx.image.platforms)
 
+    def actions(self, ctx: ImageContext) -> list[Action]:
+        assert ctx.parent is not None
+        return build_actions(ctx, image_inputs(ctx, ctx.parent.digest))
+
     def run(self, ctx: ImageContext) -> None:
         assert ctx.parent is not None
-        parent = ctx.parent
-        inputs = image_inputs(ctx, parent.digest)
+        inputs = image_inputs(ctx, ctx.parent.digest)
         ctx.result.fingerprint = inputs.fingerprint
-        workdir = ctx.tools.workdir
+        actions = build_actions(ctx, inputs)
         engine = ctx.tools.engine
 
-        def one(platform: str) -> PlatformArchive:
-            archive = workdir / f"{ctx.name}.{_slug(platform)}.oci.tar"
-            request = build_request(ctx, parent, inputs, platform, archive)
-            builder = builder_name(request.docker_context or request.builder)
-            ctx.result.builders[platform] = builder
-            ctx.note(f"building on {builder}", platform)
+        def one(build: PlatformBuild) -> PlatformArchive:
+            platform = build.platform
+            ctx.result.builders[platform] = build.builder
+            ctx.note(f"building on {build.builder}", platform)
             sink = ctx.tools.line_sink(ctx.name)
             on_line = None if sink is None else (lambda line: sink(f"[{platform}] {line}"))
-            ctx.with_retries(lambda: engine.build(request, f"{ctx.name} ({platform})", on_line=on_line))
-            ctx.note(f"built on {builder}", platform)
-            return PlatformArchive(platform, archive)
+            ctx.with_retries(lambda: engine.build(build.request, f"{ctx.name} ({platform})", on_line=on_line))
+            ctx.note(f"built on {build.builder}", platform)
+            return PlatformArchive(platform, build.archive)
 
-        platforms = ctx.image.platforms
-        with ThreadPoolExecutor(max_workers=max(1, len(platforms))) as pool:
-            parts = list(pool.map(one, platforms))
-        notes = index_annotations(ctx.plan.created, parent.digest, inputs) if ctx.push else {}
-        layout, archive = workdir / f"{ctx.name}.oci", workdir / f"{ctx.name}.oci.tar"
-        merged = merge_platform_archives(parts, layout, archive, notes)
+        builds = only(actions, PlatformBuild)
+        [merge], [load] = only(actions, MergePlatforms), only(actions, LoadArchive)
+        with ThreadPoolExecutor(max_workers=max(1, len(builds))) as pool:
+            parts = list(pool.map(one, builds))
+        merged = merge_platform_archives(parts, merge.layout, merge.archive, merge.annotations)
         for part in parts:
             part.archive.unlink(missing_ok=True)
-        engine.load(archive)  # into the local image store, for the smoke tests and the contract
+        engine.load(load.archive)  # into the local image store, for the smoke tests and the contract
         ctx.note(f"merged {len(parts)} platforms: {merged.digest}", None)
         ctx.result.digest = merged.digest
-        ctx.archive = archive
-        ctx.built = Pinned(candidate_ref(ctx), merged.digest, local=True, layout=layout)
+        self._built(ctx, merge, merged.digest)
 
-    def describe(self, ctx: ImageContext) -> list[str]:
-        assert ctx.parent is not None
-        lines = []
-        for platform in ctx.image.platforms:
-            archive = Path(f"<tmp>/{ctx.name}.{_slug(platform)}.oci.tar")
-            request = build_request(ctx, ctx.parent, None, platform, archive, metadata_file=Path("<metadata.json>"))
-            lines.append(shlex.join(request.argv()))
-        layout, archive = Path(f"<tmp>/{ctx.name}.oci"), Path(f"<tmp>/{ctx.name}.oci.tar")
-        notes = index_annotations(ctx.plan.created, ctx.parent.digest, None) if ctx.push else {}
-        annotated = "".join(f", {key}={value}" for key, value in notes.items())
-        lines.append(f"# merge the platform archives into one index: {layout} and {archive}{annotated}")
-        lines.append(shlex.join(["docker", "image", "load", "--quiet", "--input", str(archive)]))
-        ctx.built = Pinned(candidate_ref(ctx), f"<digest of {ctx.name}>", local=True, layout=layout)
-        ctx.archive = archive
-        return lines
+    def assume(self, ctx: ImageContext) -> None:
+        layout, archive = _merged(ctx)
+        self._built(ctx, MergePlatforms((), layout, archive), placeholder(ctx.name))
+
+    @staticmethod
+    def _built(ctx: ImageContext, merge: MergePlatforms, digest: str) -> None:
+        ctx.archive = merge.archive
+        ctx.built = Pinned(candidate_ref(ctx), digest, local=True, layout=merge.layout)
+
+
+def _merged(ctx: ImageContext) -> tuple[Path, Path]:
+    """Where the merged image goes: its OCI layout (children on other builders read it) and its archive."""
+    return ctx.tools.workdir / f"{ctx.name}.oci", ctx.tools.workdir / f"{ctx.name}.oci.tar"
+
+
+def build_actions(ctx: ImageContext, inputs: Inputs) -> list[Action]:
+    """One build per platform (each into its own OCI archive, its metadata file beside it), the merge of
+    their archives into one index, and its load into the local image store."""
+    assert ctx.parent is not None
+    workdir = ctx.tools.workdir
+    actions: list[Action] = []
+    for platform in ctx.image.platforms:
+        stem = workdir / f"{ctx.name}.{_slug(platform)}"
+        archive, metadata = Path(f"{stem}.oci.tar"), Path(f"{stem}.metadata.json")
+        request = build_request(ctx, ctx.parent, inputs, platform, archive, metadata_file=metadata)
+        actions.append(PlatformBuild(platform, builder_name(request.docker_context or request.builder), request))
+    notes = index_annotations(ctx.plan.created, ctx.parent.digest, inputs) if ctx.push else {}
+    layout, archive = _merged(ctx)
+    parts = tuple(a.archive for a in only(actions, PlatformBuild))
+    actions.append(MergePlatforms(parts, layout, archive, _unknown_fingerprint(ctx, inputs, notes)))
+    actions.append(LoadArchive(archive, candidate_ref(ctx)))
+    return actions
+
+
+def _unknown_fingerprint(ctx: ImageContext, inputs: Inputs, values: dict[str, str]) -> dict[str, str]:
+    """VALUES with the fingerprint a placeholder when the parent's digest is one (a dry run): a hash of a
+    placeholder would look real and be wrong."""
+    if FINGERPRINT_KEY in values and is_placeholder(inputs.parent_digest):
+        return values | {FINGERPRINT_KEY: f"<fingerprint of {ctx.name}>"}
+    return values
 
 
 def builder_name(builder: str | None) -> str:
@@ -141,6 +162,14 @@ class Identify(Stage):
     def publishes(self, ctx: ImageContext) -> bool:
         return not ctx.push  # pushing, children wait for the candidate's upload (they build FROM it there)
 
+    def actions(self, ctx: ImageContext) -> list[Action]:
+        assert ctx.built is not None
+        if not ctx.push:
+            return []
+        image = ctx.image
+        return [Read(f"find the immutable tag of {ctx.built.digest}: {image.repository}:{image.tags.dated}.N "
+                     "(registry API: HEAD per build number of the day)")]  # fmt: skip
+
     def run(self, ctx: ImageContext) -> None:
         assert ctx.built is not None
         image = ctx.image
@@ -151,18 +180,24 @@ class Identify(Stage):
                 ctx.settled = Settled(published, reason)
                 return
             ctx.immutable = immutable_tag(ctx.tools.registry, image, ctx.built.digest)
-            ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{ctx.immutable}")
-        else:
-            ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{image.spec.version}")
+        self._name(ctx)
 
-    def describe(self, ctx: ImageContext) -> list[str]:
+    def assume(self, ctx: ImageContext) -> None:
+        """A dry run names the build with the day's next free immutable tag (read from the registry, when
+        it answers); whether a rebuild reproduces a published one only a run can tell."""
+        assert ctx.built is not None
+        if ctx.push:
+            image, digest = ctx.image, ctx.built.digest
+            unknown = f"{image.tags.dated}.<N>"
+            ctx.immutable = ctx.tools.read_or(lambda: immutable_tag(ctx.tools.registry, image, digest), unknown)
+        self._name(ctx)
+
+    @staticmethod
+    def _name(ctx: ImageContext) -> None:
         assert ctx.built is not None
         image = ctx.image
-        ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{image.tags.dated}.<N>")
-        if not ctx.push:
-            return []
-        return [f"# find the immutable tag of {ctx.built.digest}: {image.repository}:{image.tags.dated}.N "
-                "(registry API: HEAD per build number of the day)"]  # fmt: skip
+        tag = ctx.immutable if ctx.push else image.spec.version
+        ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{tag}")
 
 
 def _reproduces(ctx: ImageContext) -> str | None:
@@ -216,6 +251,8 @@ def build_request(
         base_digest=parent.digest,
         inputs=inputs,
     )
+    if inputs is not None:
+        labels = _unknown_fingerprint(ctx, inputs, labels)
     output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
     enabled = ctx.push and tools.settings.build_cache
     cache = registry_cache(ctx.image.repository, platform, enabled=enabled, reuse=not tools.no_cache)

@@ -3,18 +3,19 @@ size budget; the same checks serve `test` on an image that is already in a regis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ...catalog.spec import ImageSpec
-from ...checks.smoke import run_smoke, smoke_request
+from ...checks.smoke import check_names, smoke_request, smoke_result
 from ...core.errors import CheckFailed
 from ...core.events import Phase
 from ...core.reference import parse_reference
 from ...core.results import CheckResult, ImageResult, PlatformResult, Status
-from ...engine.client import Engine, PullRequest
+from ...engine.client import Engine, PullRequest, RunRequest
 from ...registry.client import ImageIndex, RegistryClient
+from ..actions import Action, ContainerRun, only
 from .base import ImageContext, Note, Stage
 
 MB = 1_000_000
@@ -24,6 +25,18 @@ class SmokeTest(Stage):
     key = "smoke"
     phase = Phase.SMOKE_TESTING
     per_platform = True
+
+    def actions(self, ctx: ImageContext) -> list[Action]:
+        """One container per platform (the check runner), which reads the contract's skip marker too."""
+        assert ctx.built is not None
+        spec = ctx.image.spec
+        contract = spec.contract
+        markers = (contract.skip_if_exists,) if contract and contract.skip_if_exists else ()
+        sizes = size_check_names(spec) if ctx.index is not None else []  # held to the budget once uploaded
+        return [
+            ContainerRun(p, smoke_request(ctx.built.ref, spec.smoke, p, markers), (*check_names(spec.smoke, p), *sizes))
+            for p in ctx.image.platforms
+        ]
 
     def run(self, ctx: ImageContext) -> None:
         built = ctx.built
@@ -39,7 +52,7 @@ class SmokeTest(Stage):
             tools.registry,
             spec,
             built.ref,
-            ctx.image.platforms,
+            {run.platform: run.request for run in only(self.actions(ctx), ContainerRun)},
             ctx.index,
             ctx.note,
             markers=markers,
@@ -54,28 +67,22 @@ class SmokeTest(Stage):
             check_sizes(spec, ctx.index, ctx.result, parent_index)
         raise_if_failed(ctx.result)
 
-    def describe(self, ctx: ImageContext) -> list[str]:
-        assert ctx.built is not None
-        contract = ctx.image.spec.contract
-        markers = (contract.skip_if_exists,) if contract and contract.skip_if_exists else ()
-        requests = [smoke_request(ctx.built.ref, ctx.image.spec.smoke, p, markers) for p in ctx.image.platforms]
-        return [request.describe() for request in requests if request is not None]
-
 
 def smoke_all(
     engine: Engine,
     registry: RegistryClient,
     spec: ImageSpec,
     ref: str,
-    platforms: Sequence[str],
+    requests: Mapping[str, RunRequest | None],
     index: ImageIndex | None,
     note: Note,
     pull: Callable[[str], None] | None = None,
     markers: Sequence[str] = (),
     found: dict[str, dict[str, str | None]] | None = None,
 ) -> list[PlatformResult]:
-    """Smoke-test REF on every platform at once, one container per platform. With PULL, each platform is
-    fetched first (runs themselves never pull); otherwise REF is in the local image store already.
+    """Smoke-test REF on every platform of REQUESTS at once: each platform's container run (`smoke_request`'s,
+    MARKERS included), None where nothing runs in a container. With PULL, each platform is fetched
+    first (runs themselves never pull); otherwise REF is in the local image store already.
     MARKERS are more marker paths to read on the way: FOUND gets, per platform, each one's content (None
     when absent)."""
 
@@ -85,7 +92,8 @@ def smoke_all(
             pull(platform)
         config = platform_config(engine, registry, index, ref, platform) if spec.smoke.metadata is not None else None
         seen: dict[str, str | None] = dict.fromkeys(markers)
-        result = run_smoke(engine, ref, spec.smoke, platform, config, spec.skips_allowed.get(platform), seen)
+        allowed = spec.skips_allowed.get(platform)
+        result = smoke_result(engine, requests[platform], spec.smoke, platform, config, allowed, seen)
         if found is not None:
             found[platform] = seen
         passed = sum(c.status is Status.PASSED for c in result.checks)
@@ -93,8 +101,8 @@ def smoke_all(
         note(f"{result.status.value}: {passed}/{result.executed} passed, {skipped} skipped", platform)
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, len(platforms))) as pool:
-        return list(pool.map(one, platforms))
+    with ThreadPoolExecutor(max_workers=max(1, len(requests))) as pool:
+        return list(pool.map(one, requests))
 
 
 def puller(engine: Engine, ref: str, retrying: Callable[[Callable[[], None]], None]) -> Callable[[str], None]:
@@ -130,16 +138,31 @@ def check_sizes(spec: ImageSpec, index: ImageIndex, result: ImageResult, parent_
         size_mb = manifest.compressed_size / MB
         if budget.max_mb is not None:
             status = Status.PASSED if size_mb <= budget.max_mb else Status.FAILED
-            platform_result.checks.append(
-                CheckResult(f"compressed size <= {budget.max_mb:g} MB", "size", status, f"{size_mb:.1f} MB")
-            )
+            platform_result.checks.append(CheckResult(_budget(budget.max_mb), "size", status, f"{size_mb:.1f} MB"))
         parent_manifest = parent_index.for_platform(platform_result.platform) if parent_index else None
         if budget.max_mb_over_parent is not None and parent_manifest is not None:
             platform_result.parent_compressed_bytes = parent_manifest.compressed_size
             over = (manifest.compressed_size - parent_manifest.compressed_size) / MB
             status = Status.PASSED if over <= budget.max_mb_over_parent else Status.FAILED
-            name = f"compressed size <= parent + {budget.max_mb_over_parent:g} MB"
+            name = _growth(budget.max_mb_over_parent)
             platform_result.checks.append(CheckResult(name, "size", status, f"{over:+.1f} MB over the parent"))
+
+
+def size_check_names(spec: ImageSpec) -> list[str]:
+    """The size checks of SPEC's budget on each platform (of a candidate in the registry)."""
+    budget = spec.size_budget
+    if budget is None:
+        return []
+    names = [] if budget.max_mb is None else [_budget(budget.max_mb)]
+    return names + ([] if budget.max_mb_over_parent is None else [_growth(budget.max_mb_over_parent)])
+
+
+def _budget(max_mb: float) -> str:
+    return f"compressed size <= {max_mb:g} MB"
+
+
+def _growth(max_mb: float) -> str:
+    return f"compressed size <= parent + {max_mb:g} MB"
 
 
 def raise_if_failed(result: ImageResult) -> None:

@@ -4,12 +4,13 @@ like every attestation baseimages makes; without one, no SBOM is attached and th
 
 from __future__ import annotations
 
-import shlex
 import shutil
 from pathlib import Path
+from typing import Any
 
 from ...core.events import Phase
 from ...trust.sbom import SBOM_TYPE, generate_sbom
+from ..actions import Action, CosignAttest, GenerateSbom
 from .base import ImageContext, Stage
 
 
@@ -23,28 +24,33 @@ class AttachSbom(Stage):
     def detail(self, ctx: ImageContext) -> str:
         return f"SBOM per platform ({SBOM_TYPE})"
 
-    def run(self, ctx: ImageContext) -> None:
+    def actions(self, ctx: ImageContext) -> list[Action]:
+        """Per platform manifest: its root filesystem exported, cdxgen's SBOM of it, then that SBOM
+        attested on the platform's manifest."""
         assert ctx.built is not None and ctx.index is not None
         tools = ctx.tools
+        actions: list[Action] = []
         for manifest in ctx.index.manifests:
             folder = tools.workdir / f"{ctx.name}-{manifest.platform.replace('/', '-')}"
-            try:
-                tools.engine.export_rootfs(ctx.built.ref, manifest.platform, folder / "rootfs")
-                bom = generate_sbom(folder / "rootfs", folder / "sbom.json", ctx.name, manifest.platform)
-            finally:
-                shutil.rmtree(folder / "rootfs", ignore_errors=True)
-            tools.signer.attest(f"{ctx.image.repository}@{manifest.digest}", bom, SBOM_TYPE)
-            ctx.note(f"{len(bom.get('components') or [])} packages", manifest.platform)
-        ctx.result.attestations.append(SBOM_TYPE)
+            sbom = GenerateSbom(ctx.built.ref, manifest.platform, folder / "rootfs", folder / "sbom.json")
+            subject = f"{ctx.image.repository}@{manifest.digest}"
+            argv = tools.signer.attest_argv(subject, sbom.output, SBOM_TYPE)
+            actions += [sbom, CosignAttest(subject, SBOM_TYPE, sbom.output, tuple(argv))]
+        return actions
 
-    def describe(self, ctx: ImageContext) -> list[str]:
-        lines = []
-        for platform in ctx.image.platforms:
-            subject = f"{ctx.image.repository}@<digest of {ctx.name} {platform}>"
-            argv = ctx.tools.signer.attest_argv(subject, Path(f"<sbom of {platform}.json>"), SBOM_TYPE)
-            lines += [
-                f"# export the {platform} root filesystem of {ctx.built.ref if ctx.built else ctx.name}, "
-                "then: cdxgen -t rootfs <rootfs> --only pkg:deb --only pkg:pypi",
-                shlex.join(argv),
-            ]
-        return lines
+    def run(self, ctx: ImageContext) -> None:
+        tools = ctx.tools
+        boms: dict[Path, tuple[str, dict[str, Any]]] = {}  # SBOM file -> its platform and document
+        for action in self.actions(ctx):
+            if isinstance(action, GenerateSbom):
+                try:
+                    tools.engine.export_rootfs(action.image, action.platform, action.rootfs)
+                    bom = generate_sbom(action.rootfs, action.output, ctx.name, action.platform)
+                    boms[action.output] = (action.platform, bom)
+                finally:
+                    shutil.rmtree(action.rootfs, ignore_errors=True)
+            elif isinstance(action, CosignAttest):
+                platform, bom = boms[action.predicate]
+                tools.signer.attest(action.subject, bom, action.predicate_type, action.predicate)
+                ctx.note(f"{len(bom.get('components') or [])} packages", platform)
+        ctx.result.attestations.append(SBOM_TYPE)

@@ -3,11 +3,9 @@ of its tests is attached to it. Without a signing key, nothing is signed, and th
 
 from __future__ import annotations
 
-import shlex
-from pathlib import Path
-
 from ...core.events import Phase
 from ...trust.testrecord import TEST_RECORD_TYPE, test_record
+from ..actions import Action, CosignAttest, CosignSign, Notice, only
 from .base import ImageContext, Stage
 
 NO_KEY = "not signed: no signing key (--sign-key or BASEIMAGES_SIGN_KEY)"
@@ -21,20 +19,20 @@ class Sign(Stage):
     def applies(self, ctx: ImageContext) -> bool:
         return ctx.push
 
-    def run(self, ctx: ImageContext) -> None:
+    def actions(self, ctx: ImageContext) -> list[Action]:
         signer = ctx.tools.signer
         if signer.key is None:
-            ctx.result.signed = False
-            ctx.note(NO_KEY, None)
-            return
-        signer.sign(_subject(ctx))
-        ctx.result.signed = True
+            return [Notice(NO_KEY)]
+        return [CosignSign(_subject(ctx), tuple(signer.sign_argv(_subject(ctx))))]
 
-    def describe(self, ctx: ImageContext) -> list[str]:
-        signer = ctx.tools.signer
-        if signer.key is None:
-            return [f"# {NO_KEY}"]
-        return [shlex.join(signer.sign_argv(_subject(ctx)))]
+    def run(self, ctx: ImageContext) -> None:
+        for action in self.actions(ctx):
+            if isinstance(action, CosignSign):
+                ctx.tools.signer.sign(action.subject)
+                ctx.result.signed = True
+            else:  # no key: not signed, and the progress says why
+                ctx.result.signed = False
+                ctx.note(action.summary(), None)
 
 
 class RecordTests(Stage):
@@ -50,14 +48,17 @@ class RecordTests(Stage):
     def detail(self, ctx: ImageContext) -> str:
         return f"test record ({TEST_RECORD_TYPE})"
 
+    def actions(self, ctx: ImageContext) -> list[Action]:
+        predicate = ctx.tools.workdir / f"{ctx.name}.test-record.json"
+        argv = ctx.tools.signer.attest_argv(_subject(ctx), predicate, TEST_RECORD_TYPE)
+        return [CosignAttest(_subject(ctx), TEST_RECORD_TYPE, predicate, tuple(argv))]
+
     def run(self, ctx: ImageContext) -> None:
         assert ctx.index is not None
-        ctx.tools.signer.attest(_subject(ctx), test_record(ctx.result, ctx.index), TEST_RECORD_TYPE)
+        for attest in only(self.actions(ctx), CosignAttest):
+            record = test_record(ctx.result, ctx.index)
+            ctx.tools.signer.attest(attest.subject, record, attest.predicate_type, attest.predicate)
         ctx.result.attestations.append(TEST_RECORD_TYPE)
-
-    def describe(self, ctx: ImageContext) -> list[str]:
-        argv = ctx.tools.signer.attest_argv(_subject(ctx), Path("<test-record.json>"), TEST_RECORD_TYPE)
-        return [shlex.join(argv)]
 
 
 def _subject(ctx: ImageContext) -> str:

@@ -14,6 +14,7 @@ from ...core.errors import RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
 from ...registry.client import ImageIndex
+from ..actions import Action, Read
 from .base import ImageContext, Stage
 
 MB = 1_000_000
@@ -47,8 +48,8 @@ class CompareSizes(Stage):
                 changes.append(f"{platform.platform} {change:+.1f} MB")
         ctx.note(f"previous build {previous.digest}: " + (", ".join(changes) or "no common platform"), None)
 
-    def describe(self, ctx: ImageContext) -> list[str]:
-        return [f"# read the index at {ctx.image.repository}:{PREVIOUS_TAG} (registry API): the previous sizes"]
+    def actions(self, ctx: ImageContext) -> list[Action]:
+        return [Read(f"read the index at {ctx.image.repository}:{PREVIOUS_TAG} (registry API): the previous sizes")]
 
 
 def _previous_index(ctx: ImageContext) -> ImageIndex | None:

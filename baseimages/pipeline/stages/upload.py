@@ -8,6 +8,8 @@ import dataclasses
 from ...core.errors import RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
+from ...registry.client import ImageIndex, PlatformManifest
+from ..actions import Action, UploadArchive, only, placeholder
 from .base import ImageContext, Stage
 
 
@@ -22,25 +24,28 @@ class UploadCandidate(Stage):
     def detail(self, ctx: ImageContext) -> str:
         return f"{ctx.image.repository}:{ctx.image.tags.candidate}"
 
-    def run(self, ctx: ImageContext) -> None:
+    def actions(self, ctx: ImageContext) -> list[Action]:
         built = ctx.built
-        assert built is not None and ctx.parent is not None
+        assert built is not None and ctx.parent is not None and ctx.archive is not None
         target = parse_reference(built.ref)
         mount_from: tuple[str, ...] = ()
         if not ctx.image.spec.parent_is_external:
             parent_repo = parse_reference(ctx.parent.ref.split("@")[0])
             if parent_repo.domain == target.domain:
                 mount_from = (parent_repo.path,)
+        return [UploadArchive(ctx.archive, built.ref, mount_from, ctx.tools.settings.upload_jobs)]
+
+    def run(self, ctx: ImageContext) -> None:
+        built = ctx.built
+        assert built is not None
         registry = ctx.tools.registry
-        assert ctx.archive is not None
-        upload = registry.upload_archive(ctx.archive, target, mount_from, ctx.tools.settings.upload_jobs)
-        if upload.digest != built.digest:
-            raise RegistryError(f"{ctx.name}: the registry holds {upload.digest}, the build made {built.digest}")
-        ctx.note(
-            f"{upload.blobs_uploaded} blobs uploaded, {upload.blobs_mounted} mounted, "
-            f"{upload.blobs_present} already there",
-            None,
-        )
+        for upload in only(self.actions(ctx), UploadArchive):
+            target = parse_reference(upload.target)
+            done = registry.upload_archive(upload.archive, target, upload.mount_from, upload.jobs)
+            if done.digest != built.digest:
+                raise RegistryError(f"{ctx.name}: the registry holds {done.digest}, the build made {built.digest}")
+            counts = f"{done.blobs_uploaded} blobs uploaded, {done.blobs_mounted} mounted"
+            ctx.note(f"{counts}, {done.blobs_present} already there", None)
         index = registry.index(parse_reference(f"{ctx.image.repository}@{built.digest}"))
         missing = [p for p in ctx.image.platforms if p not in index.platforms]
         if missing:
@@ -48,8 +53,12 @@ class UploadCandidate(Stage):
         ctx.index = index
         ctx.built = dataclasses.replace(built, uploaded=True)
 
-    def describe(self, ctx: ImageContext) -> list[str]:
+    def assume(self, ctx: ImageContext) -> None:
+        """The candidate in the registry: its index and each platform's manifest are placeholders."""
         assert ctx.built is not None
+        manifests = tuple(
+            PlatformManifest(p, placeholder(f"{ctx.name} {p}"), 0, placeholder(f"{ctx.name} {p} config"))
+            for p in ctx.image.platforms
+        )
+        ctx.index = ImageIndex(f"{ctx.image.repository}@{ctx.built.digest}", ctx.built.digest, manifests)
         ctx.built = dataclasses.replace(ctx.built, uploaded=True)
-        jobs = ctx.tools.settings.upload_jobs
-        return [f"# upload {ctx.archive} to {ctx.built.ref} (registry API: blobs {jobs} at once, manifests, index)"]

@@ -148,7 +148,7 @@ def test_push_dry_run_passes_ca_bundle_and_index_url_as_secrets_without_leaking_
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     monkeypatch.setenv("BASEIMAGES_INDEX_URL", INDEX_URL)
-    code, out, err = run("push", "--dry-run", "--project", str(project.root))
+    code, out, err = run("push", "--dry-run=commands", "--project", str(project.root))
     assert code == 0
     assert PASSWORD not in out and PASSWORD not in err
     assert "pypi.corp.example" not in out
@@ -161,20 +161,22 @@ def test_push_dry_run_passes_ca_bundle_and_index_url_as_secrets_without_leaking_
 
 
 def test_push_dry_run_without_offline_inputs_has_no_secrets(project):
-    code, out, _ = run("push", "--dry-run", "--project", str(project.root))
+    code, out, _ = run("push", "--dry-run=commands", "--project", str(project.root))
     assert code == 0
     assert "--secret" not in out
     assert "--build-context" not in out
 
 
 def test_upload_jobs_flag_sets_how_many_blobs_the_upload_sends_at_once(project):
-    code, out, _ = run("push", "--dry-run", "--project", str(project.root), "--only", "ml", "--upload-jobs", "2")
+    code, out, _ = run(
+        "push", "--dry-run=commands", "--project", str(project.root), "--only", "ml", "--upload-jobs", "2"
+    )
     assert code == 0
     assert "registry.test:5000/team/ml:candidate-2.0.0 (registry API: blobs 2 at once, manifests, index)" in out
 
 
 def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_candidates(project):
-    code, out, _ = run("push", "--dry-run", "--project", str(project.root), "--only", "ml")
+    code, out, _ = run("push", "--dry-run=commands", "--project", str(project.root), "--only", "ml")
     assert code == 0
     uv_amd64, uv_arm64, ml_amd64, ml_arm64 = _build_lines(out)
     assert "BASE_IMAGE=python:3.11-slim@<digest of python:3.11-slim>" in uv_amd64
@@ -219,7 +221,7 @@ def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_cand
 
 
 def test_build_dry_run_does_not_push(project):
-    code, out, _ = run("build", "--dry-run", "--project", str(project.root))
+    code, out, _ = run("build", "--dry-run=commands", "--project", str(project.root))
     assert code == 0
     assert "push=true" not in out
     assert "docker image save" not in out and "# upload" not in out and "# tag" not in out
@@ -230,10 +232,51 @@ def test_dry_run_uses_the_wheelhouse_detected_from_pip_find_links(project, tmp_p
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     monkeypatch.setenv("PIP_FIND_LINKS", f"https://pypi.example/wheels {wheels}")
-    code, out, _ = run("build", "--dry-run", "--project", str(project.root), "--only", "uv")
+    code, out, _ = run("build", "--dry-run=commands", "--project", str(project.root), "--only", "uv")
     assert code == 0
     for argv in _build_lines(out):
         assert f"wheelhouse={wheels.resolve()}" in argv
+
+
+def test_push_dry_run_prints_the_plan_a_person_reads_from_what_the_registry_holds(served, fake_registry):
+    code, out, err = run("push", "--dry-run", "--project", str(served.root))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith("push --dry-run: 3 image(s), nothing runs")
+    registry = fake_registry.address
+    assert f"uv 1.0.0  FROM {registry}/library/python:3.11-slim  ({registry}/team/uv)" in lines
+    assert "  why: build: new: 1.0.0 is not in the registry" in lines
+    assert lines.count("  why: build: parent uv rebuilt") == 2
+    assert f"    linux/arm64 on default, FROM {registry}/team/uv:candidate-1.0.0@<digest of uv>" in lines
+    assert (
+        f"  upload <tmp>/ml.oci.tar to {registry}/team/ml:candidate-2.0.0 (4 blobs at once, blobs mounted from team/uv)"
+        in lines
+    )
+    assert any(line.startswith("    latest") and line.endswith("new -> <digest of ml>") for line in lines)
+    assert not any(line.startswith(("docker ", "cosign ")) for line in lines)
+    # It only read the registry.
+    assert fake_registry.count("PUT") == fake_registry.count("POST") == fake_registry.count("DELETE") == 0
+
+
+def test_dry_run_equals_commands_prints_the_command_lines_of_the_same_plan(served, fake_registry):
+    code, out, err = run("push", "--dry-run=commands", "--project", str(served.root), "--only", "uv")
+    assert (code, err) == (0, "")
+    assert len(_build_lines(out)) == 2  # one per platform
+    assert f"BASE_IMAGE={fake_registry.address}/library/python:3.11-slim@sha256:" in out  # resolved as a run does
+    assert any(
+        line.startswith(f"# tag {fake_registry.address}/team/uv@<digest of uv> as ") for line in out.splitlines()
+    )
+
+
+def test_dry_run_before_a_ref_keeps_the_ref_and_an_unknown_mode_is_refused(project, capsys):
+    ref = "registry.test:5000/team/uv:1.0.0"
+    code, out, _ = run("test", "--dry-run", ref, "--project", str(project.root))
+    assert code == 0
+    assert out == f"smoke-test {ref} (uv) on every platform of its index\n"
+    with pytest.raises(SystemExit) as info:
+        main(["push", "--dry-run=shell", "--project", str(project.root)])
+    assert info.value.code == 2
+    assert "invalid choice: 'shell'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,7 @@ def test_a_no_cache_rebuild_imports_no_cache(arm64_only):
 
 def test_the_dry_run_shows_the_cache_flags_of_each_build(arm64_only):
     factory, plan = _factory(arm64_only)
-    lines = factory.dry_run(plan, push=True).lines
+    lines = factory.dry_run(plan, RunOptions(push=True)).lines("commands")
     for name in ("uv", "ml"):
         line = next(ln for ln in lines if ln.startswith("docker buildx build") and f"t/{name}:candidate" in ln)
         ref = f"{REGISTRY}/t/{name}:buildcache-arm64"

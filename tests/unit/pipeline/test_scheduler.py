@@ -12,6 +12,7 @@ from baseimages.catalog.plan import make_plan
 from baseimages.core.events import Event, Phase
 from baseimages.core.results import ImageStatus
 from baseimages.core.retry import RetryPolicy
+from baseimages.pipeline.actions import Action, Notice
 from baseimages.pipeline.factory import Factory
 from baseimages.pipeline.options import RunOptions
 from baseimages.pipeline.stages import ImageContext, Stage, default_stages
@@ -187,9 +188,6 @@ class Pause(Stage):
     def run(self, ctx: ImageContext) -> None:
         time.sleep(0.1)
 
-    def describe(self, ctx: ImageContext) -> list[str]:
-        return []
-
 
 def test_at_one_job_an_image_keeps_its_permit_from_its_build_to_its_last_test(family):
     # No other image builds between one image's build and its upload and tests, light stages included.
@@ -209,7 +207,7 @@ def test_build_run_tests_every_image_and_moves_no_tag(family):
 
 
 class Attest(Stage):
-    """A stage a test adds: it runs after the smoke tests and describes itself."""
+    """A stage a test adds: it runs after the smoke tests and says what it does (its actions)."""
 
     key = "attest"
     phase = Phase.PROMOTING
@@ -220,9 +218,9 @@ class Attest(Stage):
     def run(self, ctx: ImageContext) -> None:
         self.ran.append(ctx.name)
 
-    def describe(self, ctx: ImageContext) -> list[str]:
+    def actions(self, ctx: ImageContext) -> list[Action]:
         assert ctx.built is not None
-        return [f"# attest {ctx.built.ref}"]
+        return [Notice(f"attest {ctx.built.ref}")]
 
 
 def test_a_stage_added_to_the_list_runs_is_timed_and_appears_in_the_dry_run(family):
@@ -235,7 +233,7 @@ def test_a_stage_added_to_the_list_runs_is_timed_and_appears_in_the_dry_run(fami
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
     factory = Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry(), stages=stages)
-    lines = factory.dry_run(make_plan(catalog, settings, now=NOW), push=True).lines
+    lines = factory.dry_run(make_plan(catalog, settings, now=NOW), RunOptions(push=True)).lines("commands")
     assert f"# attest {REGISTRY}/t/ml:candidate-1.0.0" in lines
     build = next(i for i, line in enumerate(lines) if "t/ml:candidate-1.0.0" in line and "buildx build" in line)
     tag = next(i for i, line in enumerate(lines) if line.startswith(f"# tag {REGISTRY}/t/ml@"))
@@ -249,8 +247,8 @@ def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
     catalog = family.load()
     lines = (
         Factory(settings, catalog, engine=engine, registry=registry)
-        .dry_run(make_plan(catalog, settings, now=NOW), push=True)
-        .lines
+        .dry_run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
+        .lines("commands")
     )
     assert engine.builds == [] and engine.runs == [] and registry.tag_moves == []
     for name in ("uv", "ml", "security", "solo"):
@@ -258,8 +256,12 @@ def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
         assert any(line.startswith(f"# upload <tmp>/{name}.oci.tar") for line in lines)
         assert any(line.startswith(f"# tag {REGISTRY}/t/{name}@<digest of {name}>") for line in lines)
     # uv's contract: one build of its service FROM uv's candidate, its checks appended, only their results out
-    [contract] = [line for line in lines if "type=local,dest=<tmp>/results" in line]
-    assert contract.startswith("docker buildx build") and f"BASE_IMAGE={REGISTRY}/t/uv:candidate-1.0.0" in contract
+    [contract] = [line for line in lines if "type=local,dest=<tmp>/uv-contract-1/results" in line]
+    # FROM the candidate as the run builds it: uploaded, by digest
+    assert (
+        contract.startswith("docker buildx build")
+        and f"BASE_IMAGE={REGISTRY}/t/uv:candidate-1.0.0@<digest of uv>'" in contract
+    )
     assert "#   FROM baseimages-contract-service AS baseimages-contract-checks" in lines
     assert "#   FROM scratch" in lines
     assert not any("baseimages-contract/uv" in line for line in lines)  # no service image, no container in it
@@ -287,9 +289,6 @@ class Broken(Stage):
 
     def run(self, ctx: ImageContext) -> None:
         raise ValueError("not JSON")
-
-    def describe(self, ctx: ImageContext) -> list[str]:
-        return []
 
 
 def test_an_unexpected_error_in_a_stage_fails_that_image_in_one_line_and_the_run_goes_on(family):
@@ -362,8 +361,8 @@ def test_dry_run_shows_the_cosign_commands_and_never_the_password(family):
     signer = Cosign(family.root / "cosign.key", "pw-that-must-not-show", CosignRunner())
     lines = (
         Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry(), signer=signer)
-        .dry_run(make_plan(catalog, settings, now=NOW), push=True)
-        .lines
+        .dry_run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
+        .lines("commands")
     )
     assert any(line.startswith("cosign sign --key") and "t/uv@<digest of uv>" in line for line in lines)
     assert any(line.startswith("cosign attest --key") and "t/uv@<digest of uv>" in line for line in lines)

@@ -135,8 +135,8 @@ def test_dry_run_shows_one_build_per_platform_with_the_builder_of_its_platform(f
     catalog = family.load()
     lines = (
         Factory(settings, catalog, engine=FakeEngine(), registry=MemoryRegistry())
-        .dry_run(make_plan(catalog, settings, now=NOW), push=True)
-        .lines
+        .dry_run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
+        .lines("commands")
     )
     builds = [line for line in lines if line.startswith("docker buildx build")]
     assert len(builds) == 4
@@ -159,7 +159,7 @@ def test_the_stages_after_build_see_the_merged_candidate_its_layout_and_its_arch
     catalog = family.load()
     stages = [*default_stages()[:2], Record()]
     Factory(settings, catalog, engine=engine, registry=MemoryRegistry(), stages=stages).run(
-        make_plan(catalog, settings, now=NOW), RunOptions(push=False)
+        make_plan(catalog, settings, now=NOW), RunOptions()
     )
     uv = next(ctx for ctx in seen if ctx.name == "uv")
     assert uv.built is not None and uv.built.layout is not None and uv.archive is not None

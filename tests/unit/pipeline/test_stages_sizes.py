@@ -59,14 +59,15 @@ def test_previous_sizes_the_registry_cannot_tell_stay_unknown_and_the_image_stil
 def test_dry_run_describes_the_read_of_the_previous_index(family):
     from baseimages.catalog.plan import make_plan
     from baseimages.pipeline.factory import Factory
+    from baseimages.pipeline.options import RunOptions
     from baseimages.settings.config import Settings
 
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
     lines = Factory(settings, catalog, engine=TimedEngine(), registry=GrowingRegistry()).dry_run(
-        make_plan(catalog, settings), push=True
+        make_plan(catalog, settings), RunOptions(push=True)
     )
-    assert f"# read the index at {REGISTRY}/t/uv:latest (registry API): the previous sizes" in lines.lines
+    assert f"# read the index at {REGISTRY}/t/uv:latest (registry API): the previous sizes" in lines.lines("commands")
 
 
 def test_each_platforms_smoke_interval_is_its_own_and_within_the_images(family):
