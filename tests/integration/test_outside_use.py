@@ -1,12 +1,13 @@
 """baseimages as a service team uses it: from a wheel installed in a venv of its own, in a repository of its own.
 
-The checkout is only where the distributions are built from (`python -m build`: the sdist, then the wheel from
-the unpacked sdist, so that what the sdist lacks breaks the wheel too) and where the README's library example is
-read from. Everything else runs in a new virtualenv outside the checkout (no system site-packages, no
-PYTHONPATH, no BASEIMAGES_* variable, the checkout on no path), whose pip fetches the dependencies through the
-machine's own index configuration (PIP_* variables, pip.conf, the CA bundle), with the cwd a temporary project
-laid out as a team's repository: its pyproject.toml with `[tool.baseimages]`, one small image under
-images/<name>/ FROM python:3.11-slim, pushed for two platforms to the suite's registry in a namespace of its own.
+The checkout is only where the distributions are built from (`python -m build` on a clean copy of it: the
+sdist, then the wheel from the unpacked sdist, so that what the sdist lacks breaks the wheel too) and where the
+README's library example is read from. Everything else runs in a new virtualenv outside the checkout (no system
+site-packages, no PYTHONPATH, no BASEIMAGES_* variable, the checkout on no path), whose pip fetches the
+dependencies through the machine's own index configuration (PIP_* variables, pip.conf, the CA bundle), with the
+cwd a temporary project laid out as a team's repository: its pyproject.toml with `[tool.baseimages]`, one small
+image under images/<name>/ FROM python:3.11-slim, pushed for two platforms to the suite's registry (the
+integration conftest's `test_registry`) in a namespace of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -155,11 +157,29 @@ def said(done: subprocess.CompletedProcess[str]) -> str:
     return f"exit {done.returncode}\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
 
 
+def _source_copy(dest: Path) -> Path:
+    """The checkout's files without what a build or a run left in it (egg-info, build/, caches, venvs): a stale
+    egg-info's SOURCES.txt would put files in the sdist that the package configuration no longer finds."""
+    left_behind = {"build", "dist", ".venv", ".git"}
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        top = Path(folder).resolve() == ROOT
+        return {
+            name
+            for name in names
+            if name in CACHES or name.endswith(".egg-info") or name.endswith(".pyc") or (top and name in left_behind)
+        }
+
+    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
-    """The sdist built from the checkout and the wheel built from that sdist (`python -m build`)."""
+    """The sdist built from (a clean copy of) the checkout and the wheel built from that sdist (`python -m build`)."""
+    source = _source_copy(tmp_path_factory.mktemp("source") / "baseimages")
     outdir = tmp_path_factory.mktemp("dist")
-    done = run([sys.executable, "-m", "build", "--outdir", outdir, ROOT], outdir, dict(os.environ))
+    done = run([sys.executable, "-m", "build", "--outdir", outdir, source], outdir, dict(os.environ))
     assert done.returncode == 0, said(done)
     (sdist,) = outdir.glob("baseimages-*.tar.gz")
     (wheel,) = outdir.glob("baseimages-*.whl")
