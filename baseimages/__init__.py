@@ -37,6 +37,7 @@ from .core.events import Event, EventSink, Phase
 from .core.lock import LockedError, RunLock
 from .core.results import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
 from .core.retry import Request, RetryNotice, RetryPolicy
+from .core.version import installed_version
 from .doctor.checkup import DoctorReport, Finding, Verdict, run_doctor
 from .engine.client import Engine
 from .pipeline.factory import DryRun, Factory
@@ -47,7 +48,7 @@ from .registry.client import RegistryClient
 from .registry.connect import registry_client
 from .settings.config import Settings, load_settings
 
-__version__ = "0.1.0"
+__version__ = installed_version()  # from the installed metadata; pyproject.toml holds the one version
 
 __all__ = [
     "BaseImagesError",

@@ -12,12 +12,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..catalog.changes import RefreshPolicy
 from ..catalog.plan import Plan, make_plan
 from ..catalog.spec import Catalog, load_catalog
 from ..core.errors import BaseImagesError, ConfigError, InternalError
+from ..core.version import installed_version
 from ..pipeline.dry_run import MODES, parse_mode
 from ..pipeline.options import RunOptions
 from ..settings.config import SETTINGS, Settings, parse_platforms
@@ -87,12 +88,30 @@ def _common_flags() -> argparse.ArgumentParser:
     return common
 
 
+class VersionRequested(Exception):
+    """`--version` was given: main prints the installed version to its OUT and returns 0."""
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the installed version and exit")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        raise VersionRequested
+
+
+def _prog() -> str:
+    """How the user called us: the `baseimages` console script, or `python -m baseimages`."""
+    return "baseimages" if Path(sys.argv[0]).name == "baseimages" else "python -m baseimages"
+
+
 def _parser() -> argparse.ArgumentParser:
     common = _common_flags()
     parser = argparse.ArgumentParser(
-        prog="python -m baseimages",
+        prog=_prog(),
         description="Build, smoke-test, push and promote a family of multi-arch base images.",
     )
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", parents=[common], help="list the catalog")
     plan = sub.add_parser("plan", parents=[common], help="show build waves, tags, and what push would rebuild and why")
@@ -154,6 +173,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         options = parse_args(sys.argv[1:] if argv is None else argv)
         return _dispatch(options, out, err)
+    except VersionRequested:
+        print(f"baseimages {installed_version()}", file=out)
+        return 0
     except BaseImagesError as exc:
         print(f"error: {exc}", file=err)
         return exc.exit_code

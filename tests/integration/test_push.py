@@ -2,34 +2,76 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from secret_scan import host_only_needles
+from secret_scan import MarkedBundle, host_only_needles, marked_ca_bundle
 
 from baseimages import Factory, ImageStatus, RunOptions, Status, load_catalog, make_plan
 from baseimages.cli.main import main
 from baseimages.core.reference import parse_reference
-from baseimages.engine.client import DockerEngine, RunRequest
+from baseimages.engine.client import BuildRequest, DockerEngine, RunRequest
 from baseimages.pipeline.factory import Event, Phase
 from baseimages.registry.client import RegistryClient
 
 PLATFORMS = ["linux/amd64", "linux/arm64"]
 
 
+class RecordingEngine:
+    """The real engine, noting every build request the factory makes (what buildx is given)."""
+
+    def __init__(self, engine: DockerEngine, requests: list[BuildRequest]) -> None:
+        self._engine = engine
+        self.requests = requests  # the list of the module's `recorded`
+
+    def build(self, request: BuildRequest, image: str, on_line=None) -> str:
+        self.requests.append(request)
+        return self._engine.build(request, image, on_line)
+
+    def build_files(self, request: BuildRequest, image: str, on_line=None) -> None:
+        self.requests.append(request)
+        self._engine.build_files(request, image, on_line)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._engine, name)
+
+
+@dataclass
+class Recorded:
+    """What the shared push was given: its CA bundle (with its marker) and every build request."""
+
+    bundle: MarkedBundle | None = None
+    requests: list[BuildRequest] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def recorded() -> Recorded:
+    return Recorded()
+
+
 @pytest.fixture(scope="module")
 def pushed_uv(
-    engine: DockerEngine, test_registry: str, tmp_path_factory: pytest.TempPathFactory, catalog_copy, fresh_settings
+    engine: DockerEngine,
+    test_registry: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    catalog_copy,
+    fresh_settings,
+    recorded: Recorded,
 ) -> tuple[Factory, object, list[Event]]:
-    """One real push of python311-uv, shared by the tests that inspect its outcome."""
+    """One real push of python311-uv, shared by the tests that inspect its outcome. Its builds get a CA bundle
+    (the machine's, if it has one, plus a marker certificate no image trusts) whatever the machine sets."""
     project = catalog_copy(tmp_path_factory.mktemp("uv"), ["python311-uv"])
-    settings = fresh_settings(project, test_registry)
+    detected = fresh_settings(project, test_registry)
+    recorded.bundle = marked_ca_bundle(tmp_path_factory.mktemp("ca"), detected.ca_bundle)
+    settings = dataclasses.replace(detected, ca_bundle=recorded.bundle.path)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     events: list[Event] = []
-    factory = Factory(settings, catalog, engine=engine, on_event=events.append)
+    factory = Factory(settings, catalog, engine=RecordingEngine(engine, recorded.requests), on_event=events.append)
     report = factory.run(make_plan(catalog, settings), RunOptions(push=True))
     return factory, report, events
 
@@ -73,18 +115,27 @@ def test_image_carries_oci_labels_with_the_base_pinned_by_digest(pushed_uv, regi
         assert labels["org.opencontainers.image.created"].endswith("Z")
 
 
-def test_ca_bundle_secret_is_absent_from_the_image(pushed_uv, engine: DockerEngine, registry_client) -> None:
+def test_a_configured_ca_bundle_is_given_to_every_build_as_a_secret_and_lands_in_no_layer(
+    pushed_uv, recorded: Recorded, engine: DockerEngine, registry_client
+) -> None:
     factory, report, _ = pushed_uv
-    assert factory.settings.ca_bundle is not None, "this machine sets SSL_CERT_FILE; the build must get it"
+    bundle = factory.settings.ca_bundle
+    assert recorded.bundle is not None and bundle == recorded.bundle.path
+    assert recorded.requests, "the push built nothing"
+    for request in recorded.requests:
+        assert f"id=ca-bundle,src={bundle}" in request.secrets, request.secrets
+        assert not [value for value in request.build_args.values() if "CERTIFICATE" in value or str(bundle) in value]
     result = report.image("python311-uv")
     ref = f"{result.repository}@{result.digest}"
     run = engine.run(RunRequest(ref, ["sh", "-c", "ls -A /run/secrets 2>/dev/null | wc -l"], "linux/amd64"))
     assert run.exit_code == 0 and run.stdout.strip() == "0"
-    # Certificates only the host trusts (the TLS proxy's CA) must not be anywhere in the image's files.
-    for needle in host_only_needles(engine, ref, factory.settings.ca_bundle)[:3]:
+    # Certificates only the host trusts (the marker, a TLS proxy's CA) must not be anywhere in the image's files.
+    needles = host_only_needles(engine, ref, bundle)
+    assert recorded.bundle.marker in needles
+    for text in sorted({*needles[:3], recorded.bundle.marker}):
         found = engine.run(
             RunRequest(
-                ref, ["grep", "-rlF", needle, "/etc", "/opt", "/usr/local", "/root", "/app", "/tmp"], "linux/amd64"
+                ref, ["grep", "-rlF", text, "/etc", "/opt", "/usr/local", "/root", "/app", "/tmp"], "linux/amd64"
             )
         )
         assert found.stdout.strip() == "", f"host-only certificate found in {found.stdout}"
@@ -92,6 +143,19 @@ def test_ca_bundle_secret_is_absent_from_the_image(pushed_uv, engine: DockerEngi
     for manifest in registry_client.index(parsed).manifests:
         config = json.dumps(registry_client.blob_json(parsed, manifest.config_digest))
         assert "BEGIN CERTIFICATE" not in config
+
+
+def test_without_a_ca_bundle_no_build_is_given_a_ca_secret(pushed_uv, engine: DockerEngine) -> None:
+    factory, _, _ = pushed_uv
+    plan = make_plan(factory.catalog, factory.settings)
+    forced = RunOptions(push=True, force=True)  # uv is pushed already: forced, its dry run builds it again
+    with_bundle = Factory(factory.settings, factory.catalog, engine=engine).dry_run(plan, forced).lines("commands")
+    without = dataclasses.replace(factory.settings, ca_bundle=None)
+    lines = Factory(without, factory.catalog, engine=engine).dry_run(plan, forced).lines("commands")
+    builds = [line for line in with_bundle if " buildx build " in f" {line} "]
+    assert builds and all(f"--secret id=ca-bundle,src={factory.settings.ca_bundle}" in line for line in builds)
+    assert len([line for line in lines if " buildx build " in f" {line} "]) == len(builds)
+    assert not [line for line in lines if "ca-bundle" in line]
 
 
 def test_progress_reports_each_phase_per_image_and_platform(pushed_uv) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from secret_scan import host_only_needles
+from secret_scan import host_only_needles, marked_ca_bundle
 
 from baseimages import Factory, ImageStatus, RunOptions, RunReport, Settings, load_catalog, make_plan
 from baseimages.core.errors import BaseImagesError
@@ -35,14 +35,17 @@ def cached_push(
     engine: DockerEngine, test_registry: str, tmp_path_factory: pytest.TempPathFactory, catalog_copy, fresh_settings
 ) -> tuple[Settings, RunReport]:
     """python311-uv pushed with the index URL secret set and its pip step made to run again (a changed
-    requirements file), so that both secrets were mounted for a step whose cache is exported."""
+    requirements file), so that both secrets were mounted for a step whose cache is exported. The CA bundle is
+    the machine's (if it has one) plus a marker certificate, so that a host-only certificate exists everywhere."""
     project = catalog_copy(tmp_path_factory.mktemp("cache"), ["python311-uv"])
     requirements = project / "images" / "python311-uv" / "requirements.txt"
     requirements.write_text(requirements.read_text() + f"# {uuid.uuid4().hex}\n")
     with pytest.MonkeyPatch.context() as env:
         env.setenv(INDEX_URL_ENV, INDEX_URL)
-        settings = fresh_settings(project, test_registry)
-        assert settings.index_url_env == INDEX_URL_ENV and settings.ca_bundle is not None and settings.build_cache
+        detected = fresh_settings(project, test_registry)
+        bundle = marked_ca_bundle(tmp_path_factory.mktemp("ca"), detected.ca_bundle)
+        settings = replace(detected, ca_bundle=bundle.path)
+        assert settings.index_url_env == INDEX_URL_ENV and settings.build_cache
         catalog = load_catalog(settings.catalog_dir, settings.platforms)
         report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), RunOptions(push=True))
     return settings, report
@@ -71,7 +74,7 @@ def test_a_push_writes_one_cache_ref_per_platform_that_carries_no_build_secret(
     assert result.status is ImageStatus.PROMOTED, result.error
     assert settings.ca_bundle is not None
     needles = host_only_needles(engine, f"{result.repository}@{result.digest}", settings.ca_bundle)
-    assert needles, "the host trusts no certificate of its own: nothing to look for"
+    assert needles, "the marker certificate of the bundle is missing: nothing to look for"
     secrets = [MARKER.encode(), INDEX_URL.encode(), *(n.encode() for n in needles)]
     layers = 0
     for platform in [p.platform for p in result.platforms]:
