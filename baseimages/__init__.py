@@ -13,6 +13,11 @@ A run does what the CLI does with the same settings: it holds the run lock, writ
 log, the JSON report (`RunOptions(report=...)`), the Markdown and HTML reports, GitHub's summary and
 outputs, and the metrics, as the settings ask.
 
+`__all__` is the promise: settings, catalog, plan, the Factory and what it takes (RunOptions, an
+Engine, a RegistryClient, stages), results, events and errors. Everything else (doctor, prune, the
+registry and engine helpers) is importable by its module path, e.g. `baseimages.prune.pruner`, but
+may change.
+
 Importing it starts nothing and loads no Docker library: python-on-whales is imported only when a
 run first needs the engine.
 """
@@ -22,7 +27,6 @@ from __future__ import annotations
 from .catalog.changes import RefreshPolicy
 from .catalog.plan import Plan, PlannedImage, make_plan
 from .catalog.spec import Catalog, CommandTest, FileTest, ImageSpec, MetadataTest, SizeBudget, SmokeSpec, load_catalog
-from .catalog.tags import TagSet, compute_tags
 from .core.errors import (
     BaseImagesError,
     BuildError,
@@ -34,18 +38,15 @@ from .core.errors import (
     RunCancelled,
 )
 from .core.events import Event, EventSink, Phase
-from .core.lock import LockedError, RunLock
+from .core.lock import LockedError
 from .core.results import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
 from .core.retry import Request, RetryNotice, RetryPolicy
 from .core.version import installed_version
-from .doctor.checkup import DoctorReport, Finding, Verdict, run_doctor
 from .engine.client import Engine
 from .pipeline.factory import DryRun, Factory
 from .pipeline.options import RunOptions
 from .pipeline.stages import ImageContext, Stage, default_stages
-from .prune.pruner import PrunePlan, Pruner, PruneResult, RetentionPolicy
 from .registry.client import RegistryClient
-from .registry.connect import registry_client
 from .settings.config import Settings, load_settings
 
 __version__ = installed_version()  # from the installed metadata; pyproject.toml holds the one version
@@ -58,7 +59,6 @@ __all__ = [
     "CheckResult",
     "CommandTest",
     "ConfigError",
-    "DoctorReport",
     "DryRun",
     "Engine",
     "EngineError",
@@ -66,7 +66,6 @@ __all__ = [
     "EventSink",
     "Factory",
     "FileTest",
-    "Finding",
     "ImageContext",
     "ImageResult",
     "ImageSpec",
@@ -78,18 +77,13 @@ __all__ = [
     "PlannedImage",
     "PlatformResult",
     "PromotionError",
-    "PrunePlan",
-    "PruneResult",
-    "Pruner",
     "RefreshPolicy",
     "RegistryClient",
     "RegistryError",
     "Request",
-    "RetentionPolicy",
     "RetryNotice",
     "RetryPolicy",
     "RunCancelled",
-    "RunLock",
     "RunOptions",
     "RunReport",
     "Settings",
@@ -97,13 +91,8 @@ __all__ = [
     "SmokeSpec",
     "Stage",
     "Status",
-    "TagSet",
-    "Verdict",
-    "compute_tags",
     "default_stages",
     "load_catalog",
     "load_settings",
     "make_plan",
-    "registry_client",
-    "run_doctor",
 ]

@@ -44,3 +44,11 @@ def test_import_loads_no_docker_library():
     probe = "import sys, baseimages; print('python_on_whales' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_import_loads_neither_retention_nor_doctor_which_are_reached_by_their_module_path():
+    above = ("baseimages.prune", "baseimages.doctor", "baseimages.cli")
+    probe = f"import sys, baseimages; print(sorted(m for m in sys.modules if m.startswith({above!r})))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    assert not {"Pruner", "run_doctor", "registry_client", "RunLock"} & set(baseimages.__all__)
