@@ -45,7 +45,8 @@ def test_workflow_runs_monthly_and_on_demand_and_uploads_the_report():
     assert any(u.startswith("docker/setup-qemu-action") for u in uses)
     assert any(u.startswith("docker/setup-buildx-action") for u in uses)
     run_lines = "\n".join(step.get("run", "") for step in steps)
-    assert "python -m baseimages push --refresh" in run_lines and "--report report.json" in run_lines
+    assert 'python -m baseimages push "${when[@]}"' in run_lines and "--report report.json" in run_lines
+    assert 'when=(--refresh "$REFRESH")' in run_lines and "when=(--force)" in run_lines  # never both
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["with"]["path"] == "report.json" and upload["if"] == "always()"
     env = data["jobs"]["rebuild"]["env"]
