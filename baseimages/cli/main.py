@@ -22,6 +22,8 @@ from ..core.version import installed_version
 from ..pipeline.dry_run import MODES, parse_mode
 from ..pipeline.options import RunOptions
 from ..settings.config import SETTINGS, Settings, parse_platforms
+from .dependents import COMMANDS as DEPENDENTS_COMMANDS
+from .dependents import add_dependents_parsers
 from .doctor import add_doctor_parser
 from .options import Options
 from .output import ProgressPrinter, decisions, print_plan, print_summary
@@ -130,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     from .prune import add_prune_parser
 
     add_prune_parser(sub, common)
+    add_dependents_parsers(sub)
     return parser
 
 
@@ -164,6 +167,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         no_cache=ns.no_cache,
         apply=getattr(ns, "apply", False),
         local=getattr(ns, "local", False),
+        paths=tuple(getattr(ns, "paths", ())),
+        fail_if_behind=getattr(ns, "fail_if_behind", False),
     )
 
 
@@ -192,6 +197,10 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
     settings = options.settings()
     if options.command == "verify":
         return _verify(settings, options, out)
+    if options.command in DEPENDENTS_COMMANDS:  # service repositories: no catalog needed
+        from .dependents import dependents_command
+
+        return dependents_command(settings, options, out, err)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
     if options.command == "bake-file":
