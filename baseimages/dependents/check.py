@@ -60,6 +60,7 @@ class _Lines:
     family: Family
     _tags: dict[str, list[str]] = field(default_factory=dict)
     _promoted: dict[tuple[str, str], Promoted | None] = field(default_factory=dict)
+    _digests: dict[str, str | None] = field(default_factory=dict)
 
     def tags(self, image: str) -> list[str]:
         if image not in self._tags:
@@ -107,7 +108,9 @@ class _Lines:
             return ref.digest
         if now is not None and (found.kind is PinKind.ROLLING or ref.tag == now.tag):
             return now.digest
-        return self.registry.digest(ref)
+        if str(ref) not in self._digests:
+            self._digests[str(ref)] = self.registry.digest(ref)
+        return self._digests[str(ref)]
 
     def _replacement(self, found: FamilyUse, ref: Reference, now: Promoted | None) -> str | None:
         """What bump writes instead of the use's text: the promoted immutable tag and/or digest."""
