@@ -93,7 +93,7 @@ def test_compose_services_image_and_build_with_mapping_and_list_args(tmp_path):
     compose = tmp_path / "compose.yaml"
     compose.write_text(
         f"services:\n  api:\n    image: {UV}:1.2\n  worker:\n    build:\n      context: .\n"
-        f"      dockerfile: docker/app.Dockerfile\n      args:\n        BASE: \"{UV}@{DIGEST}\"\n"
+        f'      dockerfile: docker/app.Dockerfile\n      args:\n        BASE: "{UV}@{DIGEST}"\n'
         f"  batch:\n    build:\n      context: docker\n      dockerfile: app.Dockerfile\n"
         f"      args:\n        - BASE={UV}:1.2.3-20260101.1\n  plain:\n    build: docker\n"
     )

@@ -119,7 +119,10 @@ def test_json_shape_of_a_pin(tmp_path, family):
 
 def test_rewrite_keeps_the_form_and_the_repository_as_written():
     digest = "sha256:" + "e" * 64
-    assert rewrite("localhost:5000/uv:1.0.0-20260101.1", "1.0.0-20260102.1", digest) == "localhost:5000/uv:1.0.0-20260102.1"
+    assert (
+        rewrite("localhost:5000/uv:1.0.0-20260101.1", "1.0.0-20260102.1", digest)
+        == "localhost:5000/uv:1.0.0-20260102.1"
+    )
     assert rewrite("localhost:5000/uv@sha256:aa", None, digest) == f"localhost:5000/uv@{digest}"
     assert rewrite("uv:1.2@sha256:aa", None, digest) == f"uv:1.2@{digest}"
     assert line_of("1.2.3-rc.1-20260101.3") == "1.2.3-rc.1" and line_of("2026.03") == "2026.03"

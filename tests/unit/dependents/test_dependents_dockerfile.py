@@ -88,7 +88,8 @@ def test_a_reference_assembled_from_an_arg_is_resolved_but_has_no_text_to_rewrit
 def test_continuations_comments_and_directives_put_the_reference_on_its_own_line(tmp_path):
     path = _write(
         tmp_path,
-        f"# escape=`\n# a comment: FROM {UV}:0.0.1\nFROM `\n  --platform=linux/amd64 `\n# inside\n  {UV}:1.2 `\n  AS b\n",
+        f"# escape=`\n# a comment: FROM {UV}:0.0.1\nFROM `\n  --platform=linux/amd64 `\n# inside\n"
+        f"  {UV}:1.2 `\n  AS b\n",
     )
     assert _found(path) == [(6, f"{UV}:1.2", f"{UV}:1.2")]
 
@@ -102,8 +103,17 @@ def test_heredoc_bodies_are_not_read_as_instructions(tmp_path):
 
 
 def test_files_below_a_folder_by_name_skipping_hidden_folders(tmp_path):
-    for name in ("Dockerfile", "svc/api.Dockerfile", "svc/Dockerfile.dev", "docker-bake.hcl", "compose.yml",
-                 "docker-compose.override.yaml", ".git/Dockerfile", "node_modules/x/Dockerfile", "README.md"):
+    for name in (
+        "Dockerfile",
+        "svc/api.Dockerfile",
+        "svc/Dockerfile.dev",
+        "docker-bake.hcl",
+        "compose.yml",
+        "docker-compose.override.yaml",
+        ".git/Dockerfile",
+        "node_modules/x/Dockerfile",
+        "README.md",
+    ):
         _write(tmp_path, "", name)  # fmt: skip
     found = {str(p.relative_to(tmp_path)) for p in files_below([tmp_path])}
     assert found == {"Dockerfile", "svc/api.Dockerfile", "svc/Dockerfile.dev", "docker-bake.hcl", "compose.yml",
