@@ -57,10 +57,10 @@ def add_dependents_parsers(sub: Any) -> None:
         "pull request's text; rolling tags are left alone",
     )
     bump.add_argument("paths", **paths)
+    # The CLI spells a bare `--dry-run` as `--dry-run=plan` (see main.parse_args): the one value taken here.
     bump.add_argument(
-        "--dry-run", choices=["plan"], nargs="?", const="plan", metavar="",
-        help="print the edits as a unified diff; write nothing",
-    )  # fmt: skip
+        "--dry-run", choices=["plan"], metavar="", help="print the edits as a unified diff; write nothing"
+    )
     bump.set_defaults(**unused)
 
 

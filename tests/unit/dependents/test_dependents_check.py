@@ -126,3 +126,12 @@ def test_rewrite_keeps_the_form_and_the_repository_as_written():
     assert rewrite("localhost:5000/uv@sha256:aa", None, digest) == f"localhost:5000/uv@{digest}"
     assert rewrite("uv:1.2@sha256:aa", None, digest) == f"uv:1.2@{digest}"
     assert line_of("1.2.3-rc.1-20260101.3") == "1.2.3-rc.1" and line_of("2026.03") == "2026.03"
+
+
+def test_without_its_rolling_tag_a_line_promotes_its_newest_immutable_tag(tmp_path):
+    tags = FamilyTags()
+    tags.build("python311-uv", "1.2.3", "20260101", rolling=False)
+    newest = tags.build("python311-uv", "1.2.3", "20260301", rolling=False)
+    (tmp_path / "Dockerfile").write_text(f"FROM {UV}:{OLD_TAG}\n")
+    [pin] = check_dependents([tmp_path], FAMILY, tags).pins
+    assert (pin.behind, pin.promoted_tag, pin.promoted_digest) == (True, "1.2.3-20260301.1", newest)
