@@ -28,6 +28,7 @@ class Options:
     no_cache: bool = False
     apply: bool = False  # prune: delete, not only say what would go
     local: bool = False  # prune: the engine's BuildKit cache and local images too
+    refs: tuple[str, ...] = ()  # diff: REF_A and REF_B
 
     def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
         """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""
