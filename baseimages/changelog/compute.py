@@ -161,7 +161,11 @@ class _Reader:
     def _read_layer(self, layer: Layer) -> LayerFacts:
         def attempt() -> LayerFacts:
             with self.registry.open_blob(layer.ref, layer.digest, layer.size) as stream:
-                facts = read_facts(stream, layer.media_type, layer.digest)
+                try:
+                    facts = read_facts(stream, layer.media_type, layer.digest)
+                except RegistryError:
+                    stream.finish()  # bytes altered on the way are the error to report, when they are
+                    raise
                 stream.finish()  # the digest is checked before the facts are used
                 return facts
 

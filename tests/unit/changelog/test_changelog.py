@@ -8,7 +8,7 @@ from fake_image import sha256
 from fake_layers import OPAQUE, Link, Platform, Symlink, dist_info, layer, layered_image, metadata, status
 
 from baseimages.changelog import State, changelog
-from baseimages.core.errors import ConfigError
+from baseimages.core.errors import ConfigError, RegistryError
 
 AMD, ARM = "linux/amd64", "linux/arm64"
 SITE = "usr/local/lib/python3.11/site-packages"
@@ -208,3 +208,32 @@ def test_a_cache_passed_between_calls_reads_a_layer_once(fake_registry, make_cli
     for _ in range(2):
         changelog(client, fake_registry.ref("team/x:1"), fake_registry.ref("team/y:1"), cache=cache)
     assert [r.reference for r in fake_registry.requests if r.reference == sha256(BASE.blob)] == [sha256(BASE.blob)]
+
+
+def test_a_layer_whose_bytes_do_not_hash_to_its_digest_fails_the_changelog(fake_registry, make_client):
+    fake_registry.preload("team/x", layered_image({AMD: Platform([BASE])}), tag="1")
+    fake_registry.blobs[sha256(BASE.blob)] = BASE.blob[:-1] + bytes([BASE.blob[-1] ^ 1])  # a proxy altered a byte
+    with pytest.raises(RegistryError, match="not the blob's"):
+        changelog(make_client(), None, fake_registry.ref("team/x:1"))
+
+
+def test_a_layer_that_does_not_decompress_is_reported_by_its_digest_when_it_does_not_match(fake_registry, make_client):
+    fake_registry.preload("team/x", layered_image({AMD: Platform([BASE])}), tag="1")
+    fake_registry.blobs[sha256(BASE.blob)] = b"<html>" + BASE.blob[6:]  # same size, not gzip any more
+    with pytest.raises(RegistryError, match="not the blob's"):
+        changelog(make_client(), None, fake_registry.ref("team/x:1"))
+
+
+def test_a_layer_of_an_unknown_media_type_is_a_registry_error(fake_registry, make_client):
+    odd = type(BASE)(BASE.blob, "application/vnd.example.layer")
+    fake_registry.preload("team/x", layered_image({AMD: Platform([odd])}), tag="1")
+    with pytest.raises(RegistryError, match="application/vnd.example.layer"):
+        changelog(make_client(), None, fake_registry.ref("team/x:1"))
+
+
+def test_a_layer_cut_short_in_the_middle_is_read_again_from_the_start(fake_registry, make_client, retries):
+    fake_registry.preload("team/x", layered_image({AMD: Platform([BASE])}), tag="1")
+    fake_registry.fault("incomplete", times=1, path=sha256(BASE.blob))
+    log = changelog(make_client(), None, fake_registry.ref("team/x:1"))
+    assert len(log.platforms[AMD].packages) == 3
+    assert [notice.what for notice in retries] == [f"read layer {sha256(BASE.blob)}"]
