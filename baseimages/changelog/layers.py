@@ -89,7 +89,7 @@ def _facts(tar: tarfile.TarFile, digest: str) -> LayerFacts:
             continue
         if name.startswith(WHITEOUT):
             if not name.startswith(WHITEOUT + WHITEOUT):  # .wh..wh.* other than the opaque marker: AUFS metadata
-                whiteouts.add(f"{folder}/{name[len(WHITEOUT):]}".lstrip("/"))
+                whiteouts.add(f"{folder}/{name[len(WHITEOUT) :]}".lstrip("/"))
             continue
         if member.isdir():
             continue

@@ -38,7 +38,8 @@ def _python(platform):
 
 
 def test_a_package_upgraded_in_a_later_layer_shows_its_old_and_new_version(diff):
-    upgrade = layer({"var/lib/dpkg/status": status(("bash", "5.2.15-2"), ("curl", "7.88.1-10+deb12u5"), ("libc6", "2.36-9"))})
+    packages = (("bash", "5.2.15-2"), ("curl", "7.88.1-10+deb12u5"), ("libc6", "2.36-9"))
+    upgrade = layer({"var/lib/dpkg/status": status(*packages)})
     platform = diff([BASE], [BASE, upgrade])
     assert platform.state is State.CHANGED
     assert _packages(platform) == {("curl", "7.88.1-10", "7.88.1-10+deb12u5")}
@@ -58,7 +59,7 @@ def test_a_whiteout_of_the_status_file_removes_every_package_and_a_new_one_repla
 def test_a_package_removed_by_a_whiteout_of_its_status_d_file_is_removed(diff):
     base = layer({"var/lib/dpkg/status.d/base-files": status(("base-files", "12.4")),
                   "var/lib/dpkg/status.d/tzdata": status(("tzdata", "2024a-0")),
-                  "var/lib/dpkg/status.d/tzdata.md5sums": b"d41d8cd98f00b204e9800998ecf8427e  usr/share/x\n"})  # fmt: skip
+                  "var/lib/dpkg/status.d/tzdata.md5sums": b"d41d8cd98f00b204e9800998ecf8427e  x\n"})  # fmt: skip
     platform = diff([base], [base, layer({"var/lib/dpkg/status.d/.wh.tzdata": b""})])
     assert [(c.name, c.change, c.old) for c in platform.packages] == [("tzdata", "removed", "2024a-0")]
 
@@ -93,7 +94,7 @@ def test_python_distributions_are_per_environment_venvs_included(diff):
     new = layer({**dist_info(SITE, "pip", "24.0"), **dist_info(VENV, "rich", "13.7.1"),
                  **dist_info(VENV, "Typing_Extensions", "4.12.2"),
                  **dist_info("usr/lib/python3/dist-packages", "six", "1.16.0"),
-                 f"{VENV}/setuptools/_vendor/packaging-24.0.dist-info/METADATA": metadata("packaging", "24.0")})  # fmt: skip
+                 f"{VENV}/pip/_vendor/six-1.dist-info/METADATA": metadata("six", "1")})  # fmt: skip
     assert _python(diff([old], [new])) == {
         ("/opt/venv", "rich", "13.7.0", "13.7.1"),
         ("/opt/venv", "typing-extensions", None, "4.12.2"),

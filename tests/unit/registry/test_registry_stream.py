@@ -39,23 +39,23 @@ def test_finish_reads_what_a_reader_left_and_checks_it(fake_registry, blob, make
 
 def test_a_streamed_blob_whose_digest_does_not_match_is_a_registry_error(fake_registry, blob, make_client):
     fake_registry.blobs[blob] = BODY[:-1] + b"!"  # a proxy altered one byte
-    with make_client().open_blob(fake_registry.ref("team/x"), blob, len(BODY)) as stream:
-        with pytest.raises(RegistryError, match="whose digest is .* not the blob's") as error:
-            stream.finish()
+    stream = make_client().open_blob(fake_registry.ref("team/x"), blob, len(BODY))
+    with stream, pytest.raises(RegistryError, match="whose digest is .* not the blob's") as error:
+        stream.finish()
     assert not error.value.transient
 
 
 def test_a_streamed_blob_cut_short_is_a_transient_registry_error(fake_registry, blob, make_client):
-    with make_client().open_blob(fake_registry.ref("team/x"), blob, len(BODY) + 10) as stream:
-        with pytest.raises(RegistryError, match="10 more expected") as error:
-            stream.finish()
+    stream = make_client().open_blob(fake_registry.ref("team/x"), blob, len(BODY) + 10)
+    with stream, pytest.raises(RegistryError, match="10 more expected") as error:
+        stream.finish()
     assert error.value.transient
 
 
 def test_a_streamed_blob_longer_than_its_size_is_a_registry_error(fake_registry, blob, make_client):
-    with make_client().open_blob(fake_registry.ref("team/x"), blob, 1000) as stream:
-        with pytest.raises(RegistryError, match="more than the blob's 1000 bytes"):
-            stream.finish()
+    stream = make_client().open_blob(fake_registry.ref("team/x"), blob, 1000)
+    with stream, pytest.raises(RegistryError, match="more than the blob's 1000 bytes"):
+        stream.finish()
 
 
 def test_a_missing_blob_is_a_registry_error_naming_it(fake_registry, make_client):
