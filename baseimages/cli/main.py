@@ -129,10 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("ref", help="image reference in a registry, by tag or digest")
     verify.add_argument("--key", type=Path, required=True, metavar="PUBLIC_KEY", help="the publisher's public key")
+    from .diff import add_diff_parser
     from .prune import add_prune_parser
 
     add_prune_parser(sub, common)
     add_dependents_parsers(sub)
+    add_diff_parser(sub, common)
     return parser
 
 
@@ -159,6 +161,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         report=ns.report,
         json=getattr(ns, "json", False),
         ref=getattr(ns, "ref", None),
+        refs=(ns.ref_a, ns.ref_b) if ns.command == "diff" else (),
         force=ns.force,
         refresh=ns.refresh,
         wait_lock=ns.wait_lock,
@@ -201,6 +204,10 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         from .dependents import dependents_command
 
         return dependents_command(settings, options, out, err)
+    if options.command == "diff":
+        from .diff import diff_command
+
+        return diff_command(settings, options, out, err)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
     if options.command == "bake-file":

@@ -16,7 +16,7 @@ FLOORS: list[set[str]] = [
     {"catalog"},
     {"engine", "oci"},
     {"registry"},
-    {"checks", "trust"},
+    {"checks", "trust", "changelog"},
     {"outputs"},
     {"pipeline"},
     {"prune", "doctor", "dependents"},
