@@ -173,6 +173,14 @@ class FakeEngine:
         return self.local.get(reference)
 
 
+class TagTable(dict[str, dict[str, str]]):
+    """repository -> tag -> digest; called with a repository reference, its sorted tag list (the client's
+    `tags`)."""
+
+    def __call__(self, repository: Reference) -> list[str]:
+        return sorted(self.get(repository.repository, {}))
+
+
 @dataclass
 class MemoryRegistry:
     """The registry client's surface, in memory: tags per repository, uploaded indexes.
@@ -182,7 +190,7 @@ class MemoryRegistry:
     fail_upload: set[str] = field(default_factory=set)
     fail_tags: set[str] = field(default_factory=set)
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=1, max_seconds=1))
-    tags: dict[str, dict[str, str]] = field(default_factory=dict)  # repository -> tag -> digest
+    tags: TagTable = field(default_factory=TagTable)  # repository -> tag -> digest; `tags(ref)` lists them
     indexes: dict[str, list[str]] = field(default_factory=dict)  # digest -> platforms
     platform_digests: dict[str, dict[str, str]] = field(default_factory=dict)  # digest -> platform -> manifest
     annotations: dict[str, dict[str, str]] = field(default_factory=dict)  # digest -> annotations

@@ -18,9 +18,9 @@ def test_release_gets_numbered_immutable_rolling_monthly_and_candidate_tags():
     tags = compute_tags("1.2.3", DAY)
     assert tags.immutable(1) == "1.2.3-20261128.1"
     assert tags.immutable(2) == "1.2.3-20261128.2"
-    assert tags.rolling == ("1.2.3", "1.2", "1", "latest", "2026.11")
+    assert tags.rolling == ("1.2.3", "1.2", "1", "2026.11", "latest")
     assert tags.candidate == "candidate-1.2.3"
-    assert tags.shown == ("1.2.3-20261128.N", "1.2.3", "1.2", "1", "latest", "2026.11")
+    assert tags.shown == ("1.2.3-20261128.N", "1.2.3", "1.2", "1", "2026.11", "latest")
 
 
 def test_dates_are_zero_padded():

@@ -38,10 +38,12 @@ def test_a_first_build_has_no_previous_sizes(family):
 
 
 class _LatestUnreadable(GrowingRegistry):
-    def digest(self, ref):
-        if ref.tag == "latest" and ref.path.endswith("/uv"):
+    """The index uv's `latest` names cannot be read (its tag can)."""
+
+    def index(self, ref):
+        if ref.path.endswith("/uv") and ref.digest is not None and ref.digest == self.tags.get(ref.repository, {}).get("latest"):
             raise RegistryError(f"{REGISTRY}: HTTP 403 Forbidden")
-        return super().digest(ref)
+        return super().index(ref)
 
 
 def test_previous_sizes_the_registry_cannot_tell_stay_unknown_and_the_image_still_promotes(family):
