@@ -122,7 +122,7 @@ def decide(
             kind = "base" if parent_is_external else "parent"
             reasons.append(f"{kind} {parent} has a new digest")
         return Decision(Action.BUILD, tuple(reasons) or ("inputs changed",), inputs, digest)
-    created = _parse_time(notes.get(CREATED_KEY, ""))
+    created = parse_time(notes.get(CREATED_KEY, ""))
     if created is None:
         return Decision(Action.BUILD, ("no build time recorded on the pushed image",), inputs, digest)
     stale = policy.stale(created, now)
@@ -165,7 +165,7 @@ def decide_plan(
     return decisions
 
 
-def _parse_time(text: str) -> dt.datetime | None:
+def parse_time(text: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -19,7 +19,7 @@ FLOORS: list[set[str]] = [
     {"checks", "trust"},
     {"outputs"},
     {"pipeline"},
-    {"prune", "doctor"},
+    {"prune", "doctor", "audit"},
     {"cli"},
 ]
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}

@@ -4,19 +4,17 @@ engine and in-memory registry: no Docker, no network."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 import json
 
 import pytest
-from fakes import CosignRunner, FakeEngine, MemoryRegistry
+from fakes import AttestingCosign, FakeEngine, MemoryRegistry
 
 from baseimages.catalog.changes import Action as Verdict
 from baseimages.catalog.plan import make_plan
 from baseimages.cli.output import print_summary
 from baseimages.core.errors import RegistryError
-from baseimages.core.process import Finished
 from baseimages.core.reference import Reference
 from baseimages.core.results import ImageStatus
 from baseimages.outputs.markdown import render_markdown
@@ -25,7 +23,6 @@ from baseimages.pipeline.factory import Factory
 from baseimages.pipeline.options import RunOptions
 from baseimages.settings.config import Settings
 from baseimages.trust.signing import Cosign
-from baseimages.trust.testrecord import TEST_RECORD_TYPE
 
 YESTERDAY = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 TODAY = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
@@ -162,35 +159,9 @@ def test_the_dry_run_shows_the_converging_moves_as_the_run_executes_them(family)
     assert registry.tag_moves[before : before + 3] == [(UV, tag, new) for tag in ("1", "2026.11", "latest")]
 
 
-class Attesting(CosignRunner):
-    """cosign that verifies a signature and a test record for the digests in PASSED (every platform passed)."""
-
-    def __init__(self, registry: MemoryRegistry) -> None:
-        super().__init__()
-        self.registry = registry
-        self.passed: set[str] = set()
-
-    def __call__(self, argv, env):
-        done = super().__call__(argv, env)
-        argv = list(argv)
-        digest = argv[-1].rsplit("@", 1)[-1]
-        if argv[1] in ("verify", "verify-attestation") and digest not in self.passed:
-            return Finished(tuple(argv), 1, "", "Error: no matching signatures")
-        if argv[1] == "verify-attestation":
-            platforms = self.registry.platform_digests[digest]
-            record = {"digest": digest, "passed": True, "platforms": [
-                {"platform": p, "digest": d, "status": "passed"} for p, d in platforms.items()
-            ]}  # fmt: skip
-            statement = {"predicateType": TEST_RECORD_TYPE, "subject": [{"digest": {"sha256": digest[7:]}}],
-                         "predicate": record}  # fmt: skip
-            payload = base64.b64encode(json.dumps(statement).encode()).decode()
-            return Finished(tuple(argv), 0, json.dumps({"payload": payload}) + "\n", "")
-        return done
-
-
 def test_with_a_signing_key_a_half_promotion_without_its_test_record_is_not_converged_onto_but_rebuilt(family):
     registry, _, new = _half_promoted(family, after=3)
-    runner = Attesting(registry)  # signed nothing the registry holds
+    runner = AttestingCosign(registry.platform_digests.get)  # signed nothing the registry holds
     engine = FakeEngine()
     report = _push(family, registry, engine=engine, signer=Cosign(family.root / "cosign.key", "pw", runner))
     uv = report.image("uv")
@@ -203,8 +174,7 @@ def test_with_a_signing_key_a_half_promotion_without_its_test_record_is_not_conv
 
 def test_with_a_signing_key_a_half_promotion_signed_with_its_passing_test_record_converges(family):
     registry, _, new = _half_promoted(family, after=3)
-    runner = Attesting(registry)
-    runner.passed.add(new)
+    runner = AttestingCosign(registry.platform_digests.get, passed={new})
     engine = FakeEngine()
     report = _push(family, registry, engine=engine, signer=Cosign(family.root / "cosign.key", "pw", runner))
     uv = report.image("uv")
