@@ -8,8 +8,9 @@ promises. Reads only.
 - Each promoted digest (one an immutable tag names) has every platform the catalog names (`platforms`).
 - With the publisher's public key: each promoted digest is signed by it and carries a signed test record
   that says every platform passed, checked as `verify` checks them (`trust`).
-- A candidate tag older than the newest promotion, or whose digest promoted, is a `leftover` (what a
-  killed run leaves; `prune` removes it).
+- A candidate tag older than the newest promotion (of its version), or at a digest that promoted and is
+  not that newest one, is a `leftover` (what a killed or failed run leaves; `prune` removes it). The
+  candidate of the newest promotion is what every push leaves: not reported.
 
 Registry errors are raised (RegistryError, exit code 3); what does not hold is a Problem of the report.
 """
@@ -137,20 +138,24 @@ class _Repository:
         return problems
 
     def leftovers(self, promoted: dict[str, str]) -> list[Problem]:
-        """Candidate tags that promoted, or were built before the day of the newest promotion."""
-        latest = max(self.dated, key=lambda found: (found.day, found.build))
-        since = dt.datetime(latest.day.year, latest.day.month, latest.day.day, tzinfo=dt.UTC)
+        """Candidate tags left behind: at a digest that promoted but is not its version's newest promotion,
+        or built before the day of that promotion (of the image's newest, for a version never promoted).
+        A candidate at its version's newest promotion is what every push leaves (`prune` removes it)."""
+        by_time = max(self.dated, key=lambda found: (found.day, found.build))
         problems = []
         for tag in (tag for tag in self.tags if tag.startswith(CANDIDATE_PREFIX)):
+            own = [found for found in self.dated if str(found.version) == tag.removeprefix(CANDIDATE_PREFIX)]
+            newest = max(own) if own else by_time
             summary = self.registry.summary(parse_reference(f"{self.name}:{tag}"))
-            if summary is None:
+            if summary is None or (own and summary[0] == self.digest(newest.tag)):
                 continue
             digest, notes = summary
             built = parse_time(notes.get(CREATED_KEY, ""))
+            since = dt.datetime(newest.day.year, newest.day.month, newest.day.day, tzinfo=dt.UTC)
             if digest in promoted:
-                detail = f"{_short(digest)} promoted as {promoted[digest]}: the candidate tag is left over"
+                detail = f"{_short(digest)} promoted as {promoted[digest]}, not the newest {newest.tag}: left over"
             elif built is not None and built < since:
-                detail = f"built {built:%Y-%m-%d}, before the newest promotion {latest.tag}: left over"
+                detail = f"built {built:%Y-%m-%d}, before the newest promotion {newest.tag}: left over"
             else:
                 continue
             problems.append(self.problem(Kind.LEFTOVER, tag, detail, digest))

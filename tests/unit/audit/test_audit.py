@@ -124,24 +124,28 @@ def test_with_a_key_an_unsigned_promoted_digest_is_broken(family, fake_registry,
     assert details[0].startswith("signature: ") and details[1].startswith("test record: none signed by this key")
 
 
-def test_candidates_older_than_the_newest_promotion_or_promoted_are_leftovers_a_newer_one_is_not(
+def test_candidates_older_than_the_newest_promotion_or_at_an_older_promotion_are_leftovers(
     family, fake_registry, make_client
 ):
     _, builds = family
-    history, _, earlier, today = builds["uv"]
-    stale = history.build("2026-11-20", ["candidate-1.0.0"])
-    assert stale
-    ml_history = builds["ml"][0]
-    ml_history.tag("candidate-1.0.0", builds["ml"][3])  # its build promoted
+    history = builds["uv"][0]
+    history.build("2026-11-20", ["candidate-1.0.0"])  # a build that never promoted, before the newest promotion
+    builds["ml"][0].tag("candidate-1.0.0", builds["ml"][2])  # at a promotion that is not the newest
     report = _audit(family, fake_registry, make_client)
     assert _problems(report) == [("uv", Kind.LEFTOVER, "candidate-1.0.0"), ("ml", Kind.LEFTOVER, "candidate-1.0.0")]
     assert "built 2026-11-20, before the newest promotion 1.0.0-20261129.1" in report.problems[0].detail
-    assert "promoted as 1.0.0-20261129.1" in report.problems[1].detail
+    assert "promoted as 1.0.0-20261128.1, not the newest 1.0.0-20261129.1" in report.problems[1].detail
+
+
+def test_the_candidate_of_the_newest_promotion_and_a_build_since_it_are_not_leftovers(
+    family, fake_registry, make_client
+):
+    _, builds = family
+    builds["ml"][0].tag("candidate-1.0.0", builds["ml"][3])  # what every push leaves
     # A candidate built after the newest promotion is a build under way, or one that failed: not a leftover.
-    fake_registry.preload(
-        "t/uv", make_image("next", annotations={CREATED_KEY: "2026-11-30T00:00:00Z"}), tag="candidate-1.0.0"
-    )
-    assert _problems(_audit(family, fake_registry, make_client)) == [("ml", Kind.LEFTOVER, "candidate-1.0.0")]
+    later = make_image("next", annotations={CREATED_KEY: "2026-11-30T00:00:00Z"})
+    fake_registry.preload("t/uv", later, tag="candidate-1.0.0")
+    assert _audit(family, fake_registry, make_client).problems == []
 
 
 def test_the_command_prints_each_problem_and_exits_1_or_0_when_all_holds(family, fake_registry, tmp_path):
