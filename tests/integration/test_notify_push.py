@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,15 +18,7 @@ import pytest
 from baseimages.cli.main import main
 from baseimages.outputs.notify import changelog_summary
 
-REGISTRY = "localhost:5000"  # the engine's registry; dockerd mirrors python:3.11-slim
-
-
-def _registry_answers() -> bool:
-    try:
-        with urllib.request.urlopen(f"http://{REGISTRY}/v2/", timeout=5) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
+REGISTRY = "localhost:5000"  # the engine's registry (`scripts/engine up`); dockerd mirrors python:3.11-slim
 
 
 @pytest.fixture
@@ -54,8 +45,6 @@ def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 @pytest.mark.integration
 def test_a_push_notifies_the_hook_with_the_promoted_digest_and_the_changelog_summary(engine, tmp_path: Path, hook):
-    if not _registry_answers():
-        pytest.fail(f"the registry at {REGISTRY} does not answer; run `scripts/engine up`")
     url, received = hook
     image = tmp_path / "images" / "tiny"
     image.mkdir(parents=True)
