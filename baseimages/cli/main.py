@@ -132,11 +132,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("ref", help="image reference in a registry, by tag or digest")
     verify.add_argument("--key", type=Path, required=True, metavar="PUBLIC_KEY", help="the publisher's public key")
     from .diff import add_diff_parser
+    from .history import add_history_parser
     from .prune import add_prune_parser
 
     add_prune_parser(sub, common)
     add_dependents_parsers(sub)
     add_diff_parser(sub, common)
+    add_history_parser(sub, common)
     return parser
 
 
@@ -174,6 +176,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         local=getattr(ns, "local", False),
         paths=tuple(getattr(ns, "paths", ())),
         fail_if_behind=getattr(ns, "fail_if_behind", False),
+        limit=getattr(ns, "limit", 10),
     )
 
 
@@ -210,6 +213,10 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         from .diff import diff_command
 
         return diff_command(settings, options, out, err)
+    if options.command == "history":
+        from .history import history_command
+
+        return history_command(settings, options, out, err)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
     if options.command == "bake-file":

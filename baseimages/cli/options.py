@@ -31,6 +31,7 @@ class Options:
     paths: tuple[Path, ...] = ()  # dependents, bump: the service repositories, folders or files
     fail_if_behind: bool = False  # dependents: exit 1 when a pin is behind
     refs: tuple[str, ...] = ()  # diff: REF_A and REF_B
+    limit: int = 10  # history: the newest builds read and shown
 
     def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
         """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""

@@ -74,6 +74,14 @@ class Abandoned(RegistryError):
     never retried, and never the error a user sees: the failure that set the event is."""
 
 
+class NotificationError(BaseImagesError):
+    """A notification of a promotion (`notify-url`) could not be delivered, after retries where they help.
+    Never raised to a user and never undoes a promotion: the run's report names the URL (a warning), and
+    the run's exit code is this one only when everything else succeeded."""
+
+    exit_code = 6
+
+
 class InternalError(BaseImagesError):
     """Something baseimages did not expect (a bug): reported in one line, never as a traceback."""
 
@@ -96,6 +104,7 @@ __all__ = [
     "ConfigError",
     "EngineError",
     "InternalError",
+    "NotificationError",
     "PromotionError",
     "RegistryError",
     "RunCancelled",

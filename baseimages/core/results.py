@@ -9,6 +9,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from .errors import NotificationError
+
 
 class Status(StrEnum):
     PASSED = "passed"
@@ -100,6 +102,7 @@ class ImageResult:
     signed: bool | None = None  # pushed: whether its digest was signed (None: not pushed in this run)
     attestations: list[str] = field(default_factory=list)  # predicate types attached in this run
     registry_build_time: dt.datetime | None = None  # when the build its version tag named before the run was made
+    changelog: dict[str, Any] | None = None  # promoted: what changed since the previous build (baseimages.changelog/v1)
 
     @property
     def smoke_passed(self) -> bool:
@@ -128,7 +131,23 @@ class ImageResult:
             "signed": self.signed,
             "attestations": self.attestations,
             "registry_build_time": self.registry_build_time.isoformat() if self.registry_build_time else None,
+            "changelog": self.changelog,
         }
+
+
+@dataclass
+class Notification:
+    """One notification of an image's promotion (`notify-url`): where it went (URL, credentials redacted),
+    in which FORMAT, and whether it was DELIVERED (else ERROR says why, after retries)."""
+
+    image: str
+    url: str
+    format: str
+    delivered: bool
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -140,6 +159,12 @@ class RunReport:
     images: list[ImageResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what went wrong without failing the run (a Pushgateway down)
     logs: dict[str, Path] = field(default_factory=dict)  # image -> its whole build log written in this run (log-dir)
+    notifications: list[Notification] = field(default_factory=list)  # sent after the run (notify-url)
+
+    @property
+    def notify_failed(self) -> list[Notification]:
+        """The notifications that could not be delivered."""
+        return [n for n in self.notifications if not n.delivered]
 
     @property
     def ok(self) -> bool:
@@ -147,10 +172,11 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every image passed; 3 when a registry failure stopped one; 1 for other failures."""
+        """0 when every image passed; 3 when a registry failure stopped one; 1 for other failures; 6 when
+        everything else succeeded but a notification could not be delivered (a failure's code wins)."""
         codes = {i.exit_code or 1 for i in self.images if i.status is ImageStatus.FAILED}
         if not codes and self.ok:
-            return 0
+            return NotificationError.exit_code if self.notify_failed else 0
         return 3 if 3 in codes else (max(codes) if codes else 1)
 
     def image(self, name: str) -> ImageResult | None:
@@ -167,6 +193,7 @@ class RunReport:
             "images": [i.to_dict() for i in self.images],
             "warnings": self.warnings,
             "logs": {name: str(path) for name, path in self.logs.items()},
+            "notifications": [n.to_dict() for n in self.notifications],
         }
 
     def write(self, path: Path | str) -> None:

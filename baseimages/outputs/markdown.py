@@ -19,6 +19,7 @@ _PUBLISHED = (ImageStatus.PROMOTED, ImageStatus.UNCHANGED, ImageStatus.TESTED)
 def render_markdown(report: RunReport, log_files: Mapping[str, Path] | None = None) -> str:
     lines = [f"## {headline(report)}", "", _context(report), ""]
     lines += table(report)
+    lines += notifications(report)
     found = view.failures(report, log_files)
     if found:
         lines += ["", "### Failures"]
@@ -56,6 +57,17 @@ def table(report: RunReport) -> list[str]:
             _inline(row.reason) or "-",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def notifications(report: RunReport) -> list[str]:
+    """The notifications of the run's promotions, each delivered or failed (and why), failures first."""
+    if not report.notifications:
+        return []
+    lines = ["", "### Notifications", ""]
+    for note in sorted(report.notifications, key=lambda n: n.delivered):
+        verdict = "delivered" if note.delivered else f"**failed**: {_inline(note.error or '')}"
+        lines.append(f"- {note.image} to `{note.url}` ({note.format}): {verdict}")
     return lines
 
 

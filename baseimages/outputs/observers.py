@@ -1,8 +1,8 @@
 """Observers of a run: they see every event the scheduler emits and the finished report, and add nothing to
-the stages (as BuildKit's front ends observe its vertex events). Everything a run writes besides the
-images is one: the metrics (textfile, Pushgateway), the reports for people (Markdown, HTML, GitHub's
-summary and outputs) and the JSON report, in that order, so that each later one holds the earlier
-ones' warnings.
+the stages (as BuildKit's front ends observe its vertex events). Everything a run writes or sends besides
+the images is one: the notifications of promotions, the metrics (textfile, Pushgateway), the reports for
+people (Markdown, HTML, GitHub's summary and outputs) and the JSON report, in that order, so that each
+later one holds the earlier ones' warnings (and the exit code a failed notification sets).
 
 An observer never fails a build: what it cannot do, and any error it raises, becomes a warning of the
 report (`RunReport.warnings`).
@@ -20,6 +20,7 @@ from ..core.events import Event, EventSink
 from ..core.results import RunReport
 from ..settings.config import Settings
 from .files import JsonReport, ReportFiles
+from .notify import Notifier
 
 
 class RunObserver(Protocol):
@@ -40,10 +41,12 @@ def default_observers(
     environ: Mapping[str, str] | None = None,
     metrics: bool = True,
 ) -> list[RunObserver]:
-    """The observers SETTINGS ask for: metrics when a metrics file or a Pushgateway is set (and METRICS),
-    the reports for people (and GitHub's, per ENVIRON, else os.environ), the JSON report when REPORT
-    names a file."""
+    """The observers SETTINGS ask for: notifications when notify URLs are set, metrics when a metrics file
+    or a Pushgateway is set (and METRICS), the reports for people (and GitHub's, per ENVIRON, else
+    os.environ), the JSON report when REPORT names a file."""
     observers: list[RunObserver] = []
+    if settings.notify_url:
+        observers.append(Notifier(settings, report))
     if metrics and (settings.metrics_file is not None or settings.pushgateway):
         from .metrics_publish import MetricsPublisher  # prometheus_client loads only when metrics are wanted
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..engine.requests import BuildRequest, RunRequest
+from ..outputs.notify import Delivery
 
 
 def placeholder(what: str) -> str:
@@ -217,6 +218,20 @@ class MoveTags(Action):
 
     def summary(self) -> str:
         return f"tag {self.repository}@{self.digest} as {', '.join(self.tags)}"
+
+
+@dataclass(frozen=True)
+class Notify(Action):
+    """The notification of a promotion to one `notify-url`: the DELIVERY the run's notifier sends once the
+    tags moved (its URL shown without credentials; a token is never part of it)."""
+
+    delivery: Delivery
+
+    def commands(self) -> list[str]:
+        return self.delivery.commands()
+
+    def summary(self) -> str:
+        return self.delivery.summary()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from .actions import (
     LoadArchive,
     MergePlatforms,
     MoveTags,
+    Notify,
     PlatformBuild,
     UploadArchive,
     is_placeholder,
@@ -134,6 +135,8 @@ def _stage_lines(stage: StageActions, item: ImagePlan) -> list[str]:
     moves = only(actions, MoveTags)
     if moves:
         return [line for move in moves for line in _tag_lines(move, item.current)]
+    if only(actions, Notify):
+        return [f"  {note.summary()}" for note in only(actions, Notify)]
     return [f"  {stage.stage}: {action.summary()}" for action in actions]
 
 

@@ -30,14 +30,15 @@ from ..engine.build_logs import BuildLogs
 from ..engine.builders import check_builders
 from ..engine.client import DockerEngine, Engine
 from ..engine.probe import DockerProbe
+from ..outputs.notify import deliveries
 from ..outputs.observers import Observers, RunObserver, default_observers
 from ..registry.client import RegistryClient
 from ..registry.connect import registry_client
 from ..settings.config import Settings
 from ..trust.signing import Cosign
-from .actions import MoveTags, only
+from .actions import MoveTags, Notify, only
 from .converge import review
-from .dry_run import UNKNOWN, DryRun
+from .dry_run import UNKNOWN, DryRun, StageActions
 from .options import RunOptions
 from .scheduler import Scheduler
 from .stages import Stage, Tools, default_stages
@@ -209,6 +210,9 @@ class Factory:
             for move in only(item.actions, MoveTags):
                 for tag in (tag for tag in move.tags if "<" not in tag):  # not a placeholder (`1.0.0-20261129.<N>`)
                     item.current[tag] = tools.read_or(partial(_digest_at, tools, f"{move.repository}:{tag}"), unknown)
+            if only(item.actions, MoveTags):  # once its tags move, the run's notifier sends these
+                notes = tuple(Notify(delivery) for delivery in deliveries(self.settings, item.name))
+                item.stages += [StageActions("notify", notes)] if notes else []
         return DryRun(plan, push, images, tools.unreachable)
 
     def test_all(

@@ -6,10 +6,11 @@ and the settings page docs/settings.md all follow it (scripts/docs renders it; a
 A setting's value comes from the first of: its flag, its environment variable, pyproject.toml, detection
 in the operator's environment (the CA bundle and the wheelhouse, see `offline`), its default.
 
-Three inputs are not settings, because they must never be written into a file: the registry login
+Four inputs are not settings, because they must never be written into a file: the registry login
 (BASEIMAGES_REGISTRY_USER and BASEIMAGES_REGISTRY_PASSWORD), the signing key's password
-(BASEIMAGES_SIGN_PASSWORD) and the package index URL, which may carry credentials
-(BASEIMAGES_INDEX_URL: only the variable's name is kept, and builds get it as a secret).
+(BASEIMAGES_SIGN_PASSWORD), the notifications' bearer token (BASEIMAGES_NOTIFY_TOKEN) and the package
+index URL, which may carry credentials (BASEIMAGES_INDEX_URL: only the variable's name is kept, and builds
+get it as a secret).
 None of the offline inputs ever reaches a build argument or a layer.
 """
 
@@ -28,12 +29,14 @@ from ..core.errors import ConfigError
 from . import offline
 from .kinds import AnyPath, ExistingPath, OutputPath, PlatformList, PlatformMap, Switch, Text, WholeNumber
 from .metrics_kinds import PushgatewayUrl
+from .notify_kinds import NOTIFY_FORMAT, UrlList
 from .schema import Setting, checked
 
 INDEX_URL_ENV = "BASEIMAGES_INDEX_URL"
 USER_ENV = "BASEIMAGES_REGISTRY_USER"
 PASSWORD_ENV = "BASEIMAGES_REGISTRY_PASSWORD"
 SIGN_PASSWORD_ENV = "BASEIMAGES_SIGN_PASSWORD"
+NOTIFY_TOKEN_ENV = "BASEIMAGES_NOTIFY_TOKEN"
 
 _REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]+)?$")
 _NAMESPACE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
@@ -110,6 +113,11 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "write the run's self-contained HTML page there: timeline, table, failures"),
     Setting("log-dir", "BASEIMAGES_LOG_DIR", "--log-dir", OutputPath(directory=True), None,
             "write each image's buildx log to `<image>.log` there"),
+    Setting("notify-url", "BASEIMAGES_NOTIFY_URL", "--notify-url", UrlList(), (),
+            "after an image promotes, POST a JSON notification to each URL (repeatable flag); a failed one is "
+            "a warning and exit code 6, never an undone promotion"),
+    Setting("notify-format", "BASEIMAGES_NOTIFY_FORMAT", "--notify-format", NOTIFY_FORMAT, "json",
+            "the notification's body: `json`, or `github-dispatch` (a GitHub `repository_dispatch` event)"),
     # [tool.baseimages.retention]: what `prune` keeps (flags on `prune` only)
     Setting("retention.keep-dated", "BASEIMAGES_RETENTION_KEEP_DATED", "--keep-dated", WholeNumber(0), 6,
             "`prune` keeps the newest N dated immutable tags (X.Y.Z-YYYYMMDD.N) of each image"),
@@ -173,6 +181,9 @@ class Settings:
     report_md: Path | None = _declared("report_md")  # see baseimages.outputs.files
     report_html: Path | None = _declared("report_html")
     log_dir: Path | None = _declared("log_dir")  # see baseimages.engine.build_logs
+    notify_url: tuple[str, ...] = _declared("notify_url")  # see baseimages.outputs.notify
+    notify_format: str = _declared("notify_format")
+    notify_token: str | None = field(default=None, repr=False)  # sent as a bearer token (environment only)
     retention_keep_dated: int = _declared("retention_keep_dated")
     retention_keep_dated_months: int = _declared("retention_keep_dated_months")
     retention_keep_monthly_months: int = _declared("retention_keep_monthly_months")
@@ -229,6 +240,7 @@ def load_settings(root: Path | str = ".", environ: Mapping[str, str] | None = No
         **{setting.attr: _value(setting, table, where, env) for setting in SETTINGS},
         credentials=_credentials(env),
         sign_password=env.get(SIGN_PASSWORD_ENV),
+        notify_token=env.get(NOTIFY_TOKEN_ENV) or None,
         index_url_env=INDEX_URL_ENV if env.get(INDEX_URL_ENV) else None,
         base_mirrors=offline.detect_registry_mirrors(),
     )

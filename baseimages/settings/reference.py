@@ -4,7 +4,15 @@ writes it; a unit test fails when the page in the repository is stale."""
 
 from __future__ import annotations
 
-from .config import INDEX_URL_ENV, PASSWORD_ENV, SETTINGS, SIGN_PASSWORD_ENV, USER_ENV, settings_table_markdown
+from .config import (
+    INDEX_URL_ENV,
+    NOTIFY_TOKEN_ENV,
+    PASSWORD_ENV,
+    SETTINGS,
+    SIGN_PASSWORD_ENV,
+    USER_ENV,
+    settings_table_markdown,
+)
 from .schema import toml_literal
 
 GENERATED_NOTE = "<!-- Generated from baseimages/settings/config.py by scripts/docs: do not edit by hand. -->"
@@ -44,7 +52,8 @@ _NOTES = f"""\
 
 - In the environment, a list is comma-separated (`BASEIMAGES_PLATFORMS=linux/amd64,linux/arm64`) and a
   table is `KEY=VALUE,...` (`BASEIMAGES_BUILDERS=linux/arm64=arm64-node,linux/amd64=default`). The flag
-  `--builder PLATFORM=NAME` is repeatable.
+  `--builder PLATFORM=NAME` is repeatable. A list of URLs (`BASEIMAGES_NOTIFY_URL`) is space- or
+  comma-separated, and its flag `--notify-url URL` is repeatable.
 - A wheelhouse or CA bundle given to baseimages itself must exist. When none is given, they are detected
   from the operator's environment as pip and uv find them, and a detected path that does not exist is
   skipped. See [operations](operations.md#offline-and-enterprise-inputs).
@@ -60,6 +69,8 @@ These never belong in a file, so they are read from the environment only:
 | `{USER_ENV}`, `{PASSWORD_ENV}` | the registry login (both or neither); else the inline `auth` entries of \
 `~/.docker/config.json` |
 | `{SIGN_PASSWORD_ENV}` | the password of the cosign key that `sign-key` names |
+| `{NOTIFY_TOKEN_ENV}` | a token the notifications send as `Authorization: Bearer` (e.g. a GitHub token for \
+`notify-format = "github-dispatch"`); never logged, shown in `--dry-run` output or written in a report |
 | `{INDEX_URL_ENV}` | a package index URL, which may carry credentials; builds get it as the secret \
 `index-url`, and it never appears on a command line, in `--dry-run` output or in a report |"""
 

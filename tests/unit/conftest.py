@@ -209,6 +209,14 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
         "pushgateway": SettingSample(
             '"http://toml.example:9091"', "http://text.example:9091/", "http://text.example:9091", '"ftp://x"', "x:9091"
         ),
+        "notify-url": SettingSample(
+            '["https://toml.example/hook"]',
+            "http://a.example/x, https://b.example/y",
+            ("http://a.example/x", "https://b.example/y"),
+            '"https://toml.example/hook"',
+            "ftp://a.example/x",
+        ),
+        "notify-format": SettingSample('"github-dispatch"', "json", "json", '"xml"', "slack"),
         "retention.keep-dated": SettingSample("3", "0", 0, "-1", "three"),
         "retention.keep-dated-months": SettingSample("2", "24", 24, '"2"', "-2"),
         "retention.keep-monthly-months": SettingSample("3", "1", 1, "1.5", "a year"),

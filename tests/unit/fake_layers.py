@@ -98,6 +98,7 @@ def dist_info(site: str, name: str, version: str) -> dict[str, Entry]:
 class Platform:
     layers: Sequence[Layer]
     config: dict[str, Any] = field(default_factory=dict)  # the image config's `config` object
+    created: str | None = None  # the image config's `created`, when given
 
 
 def layered_image(platforms: Mapping[str, Platform]) -> FakeImage:
@@ -107,7 +108,10 @@ def layered_image(platforms: Mapping[str, Platform]) -> FakeImage:
     entries = []
     for name, platform in platforms.items():
         os_name, arch = name.split("/")[:2]
-        config = canonical_json({"architecture": arch, "os": os_name, "config": platform.config})
+        document: dict[str, Any] = {"architecture": arch, "os": os_name, "config": platform.config}
+        if platform.created is not None:
+            document["created"] = platform.created
+        config = canonical_json(document)
         entry = _add_manifest(manifests, blobs, config, [(x.blob, x.media_type, {}) for x in platform.layers])
         entries.append({**entry, "platform": {"os": os_name, "architecture": arch}})
     index = canonical_json({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": entries})
