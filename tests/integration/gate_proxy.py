@@ -98,6 +98,7 @@ class GateProxy:
             self._release = threading.Event()
             self.held.clear()
             self.refused.clear()
+            self.answered.clear()
 
     def wait_held(self, kind: str, timeout: float) -> Seen | None:
         deadline = time.monotonic() + timeout

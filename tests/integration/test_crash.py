@@ -33,93 +33,19 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from crash_lab import IMAGE, TIMEOUT, VERSION, CrashLab, released, said, write_image, write_results
 from gate_proxy import GateProxy
 from killed_run import Lab, Watched, containers_of, remove_containers, work_folders
 
-from baseimages.core.reference import parse_reference
 from baseimages.registry.client import RegistryClient
 
-IMAGE = "crashling"
-VERSION = "1.0.0"
-TIMEOUT = 600  # seconds for one run
 # Whether this checkout has the `audit` command: where it does, every rerun must pass it too.
 AUDIT = [sys.executable, "-m", "baseimages", "audit"]
 AUDIT_HELP = subprocess.run([*AUDIT, "--help"], capture_output=True).returncode == 0
-
-
-def write_image(folder: Path, generation: int, platforms: list[str]) -> None:
-    image = folder / "images" / IMAGE
-    image.mkdir(parents=True, exist_ok=True)
-    listed = ", ".join(f'"{p}"' for p in platforms)
-    (folder / "pyproject.toml").write_text(
-        f'[project]\nname = "crash-lab"\nversion = "0.0.1"\n\n[tool.baseimages]\nplatforms = [{listed}]\n'
-    )
-    (image / "payload.txt").write_text(f"generation {generation}\n")
-    (image / "Dockerfile").write_text(
-        "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE}\nCOPY payload.txt /usr/share/crashling/payload.txt\n"
-    )
-    (image / "image.yaml").write_text(
-        f"name: {IMAGE}\nversion: {VERSION}\ndescription: a tiny image whose pushes the crash tests kill\n"
-        "parent: python:3.11-slim\nsmoke:\n  commands:\n    - name: the payload is in place\n"
-        "      command: [cat, /usr/share/crashling/payload.txt]\n      stdout: '^generation [0-9]+$'\n"
-    )
-
-
-@dataclass
-class CrashLab:
-    lab: Lab
-    proxy: GateProxy
-    upstream: str  # localhost:PORT of the registry behind the proxy
-    key: Any  # conftest.SigningKey
-    generation: int = 1
-    passed: set[str] = field(default_factory=set)  # digests some run tested and passed
-    results: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def repository(self) -> str:
-        return f"{self.upstream}/{self.lab.namespace}/{IMAGE}"
-
-    def next_generation(self) -> None:
-        self.generation += 1
-        (self.lab.project / "images" / IMAGE / "payload.txt").write_text(f"generation {self.generation}\n")
-
-    def push(self, name: str, *extra: str, **env: str) -> tuple[subprocess.CompletedProcess[str], dict, float]:
-        report = self.lab.tmp.parent / f"{name}.json"
-        started = time.monotonic()
-        done = subprocess.run(
-            self.lab.argv(*extra, report=report), env=self.lab.env(**env), capture_output=True, text=True,
-            timeout=TIMEOUT,
-        )  # fmt: skip
-        seconds = time.monotonic() - started
-        data = json.loads(report.read_text()) if report.exists() else {"images": []}
-        for image in data["images"]:
-            if image["status"] in ("promoted", "unchanged") and image["digest"]:
-                self.passed.add(image["digest"])
-        return done, data, seconds
-
-    def signing(self, password: str | None = None) -> tuple[list[str], dict[str, str]]:
-        return ["--sign-key", str(self.key.private)], {"BASEIMAGES_SIGN_PASSWORD": password or self.key.password}
-
-    def tags(self, client: RegistryClient) -> dict[str, str | None]:
-        url = f"http://{self.upstream}/v2/{self.lab.namespace}/{IMAGE}/tags/list"
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(url, timeout=30) as answer:
-            names = json.loads(answer.read())["tags"] or []
-        return {tag: client.digest(parse_reference(f"{self.repository}:{tag}")) for tag in names}
-
-
-def released(tags: dict[str, str | None]) -> dict[str, str | None]:
-    """The tags a promotion moves (immutable, rolling, monthly): no candidate, cosign artifact or cache ref."""
-    return {t: d for t, d in tags.items() if not t.startswith(("candidate-", "sha256-", "buildcache", "cache"))}
-
-
-def said(done: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {done.returncode}\n--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
 
 
 @pytest.fixture(scope="module")
@@ -138,23 +64,12 @@ def crash_lab(
     crash.results.append({"case": "first push", "seconds": round(seconds, 1), "status": data["images"][0]["status"]})
     yield crash
     proxy.stop()
-    _write_results(crash, root, time.monotonic() - started)
+    write_results(crash, root, time.monotonic() - started)
     prefix = f"{proxy.address}/{lab.namespace}/"
     subprocess.run(
         f"docker image ls --format '{{{{.Repository}}}}:{{{{.Tag}}}}' | grep '^{prefix}' | xargs -r docker image rm",
         shell=True, capture_output=True, timeout=120,
     )  # fmt: skip
-
-
-def _write_results(crash: CrashLab, root: Path, seconds: float) -> None:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    path = root / "crash-results.json"
-    payload = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "commit": commit,
-               "seconds": round(seconds, 1), "cases": crash.results}  # fmt: skip
-    path.write_text(json.dumps(payload, indent=1))
-    print(f"\ncrash results ({round(seconds)} s in all): {path}")
-    for case in crash.results:
-        print("  " + ", ".join(f"{k}={v}" for k, v in case.items() if k not in ("leftovers",)))
 
 
 # --------------------------------------------------------------------------- killing at each stage
@@ -279,3 +194,99 @@ def _grouped(tags: dict[str, str | None]) -> dict[str, list[str]]:
     for tag, digest in sorted(tags.items()):
         groups.setdefault((digest or "none")[:19], []).append(tag)
     return groups
+
+
+# --------------------------------------------------------------------------- the signer fails: nothing promotes
+
+
+def _assert_failed_without_moving_a_tag(
+    done: subprocess.CompletedProcess[str], data: dict, before: dict[str, str | None], after: dict[str, str | None]
+) -> str:
+    """The push exited 1 with the image failed and a one-line error, and no released tag moved; the error."""
+    assert done.returncode == 1, said(done)
+    (image,) = data["images"]
+    assert image["status"] == "failed" and data["exit_code"] == 1, image
+    error = image["error"] or ""
+    assert error and "\n" not in error and "Traceback" not in done.stderr + done.stdout, said(done)
+    assert f"error: {error}" in done.stdout, said(done)
+    assert after == before
+    return error
+
+
+def test_a_wrong_key_password_fails_the_image_in_one_line_and_moves_no_tag(
+    crash_lab: CrashLab, registry_client: RegistryClient
+) -> None:
+    crash = crash_lab
+    crash.next_generation()
+    before = released(crash.tags(registry_client))
+    argv, env = crash.signing(password="not-the-key-password")
+    done, data, seconds = crash.push("wrong-password", *argv, **env)
+    after = released(crash.tags(registry_client))
+    crash.results.append({"case": "wrong key password", "exit": done.returncode, "seconds": round(seconds, 1),
+                          "error": (data["images"] or [{}])[0].get("error")})  # fmt: skip
+    error = _assert_failed_without_moving_a_tag(done, data, before, after)
+    assert error.startswith(f"signing {crash.lab.registry}/{crash.lab.namespace}/{IMAGE}@sha256:"), error
+
+
+@pytest.mark.parametrize("refused", ["signature", "attestation"])
+def test_a_registry_refusing_the_signature_or_an_attestation_fails_the_image_and_moves_no_tag(
+    crash_lab: CrashLab, registry_client: RegistryClient, refused: str
+) -> None:
+    crash = crash_lab
+    crash.next_generation()
+    before = released(crash.tags(registry_client))
+    crash.proxy.refuse(refused, 403)
+    try:
+        done, data, seconds = crash.push(f"refused-{refused}", *crash.signing()[0], **crash.signing()[1])
+        refusals = [seen.ref for seen in crash.proxy.refused]
+    finally:
+        crash.proxy.reset()
+    after = released(crash.tags(registry_client))
+    crash.results.append({"case": f"registry refuses the {refused} (403)", "exit": done.returncode,
+                          "seconds": round(seconds, 1), "refused": refusals,
+                          "error": (data["images"] or [{}])[0].get("error")})  # fmt: skip
+    assert refusals, f"no {refused} upload reached the proxy:\n{said(done)}"
+    error = _assert_failed_without_moving_a_tag(done, data, before, after)
+    assert "403" in error or "DENIED" in error, error
+
+
+def test_an_image_whose_every_check_is_skipped_on_one_platform_fails_end_to_end_with_no_tags(
+    engine: object, test_registry: str, tmp_path: Path, registry_client: RegistryClient
+) -> None:
+    project = tmp_path / "project"
+    write_image(project, 1, ["linux/amd64", "linux/arm64"])
+    image = project / "images" / IMAGE
+    (image / "not-checked.txt").write_text("the arm64 build is not checked in this test\n")
+    (image / "Dockerfile").write_text(
+        (image / "Dockerfile").read_text() + "COPY not-checked.txt /usr/share/crashling/not-checked\n"
+    )
+    spec = (
+        (image / "image.yaml")
+        .read_text()
+        .replace("smoke:\n", "skips_allowed:\n  linux/arm64: the arm64 build is not checked in this test\nsmoke:\n")
+    )
+    spec += (
+        "      platforms: [linux/amd64]\n"
+        "    - name: the payload is in place on arm64\n"
+        "      command: [cat, /usr/share/crashling/payload.txt]\n"
+        "      platforms: [linux/arm64]\n"
+        "      skip_if_exists: /usr/share/crashling/not-checked\n"
+    )
+    (image / "image.yaml").write_text(spec)
+    lab = Lab(project, test_registry, f"skipped-{uuid.uuid4().hex[:8]}", tmp_path / "tmp")
+    lab.tmp.mkdir()
+    report = tmp_path / "report.json"
+    done = subprocess.run(lab.argv(report=report), env=lab.env(), capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 1, said(done)
+    (result,) = json.loads(report.read_text())["images"]
+    assert result["status"] == "failed", result
+    arm64 = next(p for p in result["platforms"] if p["platform"] == "linux/arm64")
+    assert (arm64["status"], arm64["problem"]) == ("failed", "no check ran"), arm64
+    assert [c["status"] for c in arm64["checks"]] == ["skipped"]
+    amd64 = next(p for p in result["platforms"] if p["platform"] == "linux/amd64")
+    assert amd64["status"] == "passed", amd64
+    assert result["tags"] == []
+    url = f"http://{test_registry}/v2/{lab.namespace}/{IMAGE}/tags/list"
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=30) as answer:
+        tags = json.loads(answer.read())["tags"] or []
+    assert released(dict.fromkeys(tags)) == {}, tags
