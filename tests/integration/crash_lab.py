@@ -37,7 +37,8 @@ def write_image(folder: Path, generation: int, platforms: list[str]) -> None:
     (image / "image.yaml").write_text(
         f"name: {IMAGE}\nversion: {VERSION}\ndescription: a tiny image whose pushes the crash tests kill\n"
         "parent: python:3.11-slim\nsmoke:\n  commands:\n    - name: the payload is in place\n"
-        "      command: [cat, /usr/share/crashling/payload.txt]\n      stdout: '^generation [0-9]+$'\n"
+        "      command: [sh, -c, 'sleep 2 && cat /usr/share/crashling/payload.txt']\n"
+        "      stdout: '^generation [0-9]+$'\n"
     )
 
 

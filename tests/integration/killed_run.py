@@ -122,6 +122,20 @@ def containers_of(prefix: str) -> list[str]:
     return [" ".join(row) for row in rows if len(row) == 3 and row[1].startswith(prefix)]
 
 
+def still_there(names: list[str]) -> list[str]:
+    """Which of the containers NAMES still exist (a container whose image tag moved on is listed by image
+    id, not by name, so the containers a killed run left are followed by their names)."""
+    listed = subprocess.run(
+        ["docker", "ps", "-a", "--format", "{{.Names}}\t{{.Image}}\t{{.Status}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    wanted = {name.split()[0] for name in names}
+    return [line.replace("\t", " ") for line in listed.stdout.splitlines() if line.split("\t")[0] in wanted]
+
+
 def remove_containers(names: list[str]) -> None:
     for name in names:
         subprocess.run(["docker", "rm", "-f", name.split()[0]], capture_output=True, timeout=60)

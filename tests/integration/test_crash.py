@@ -39,7 +39,7 @@ from typing import Any
 import pytest
 from crash_lab import IMAGE, TIMEOUT, VERSION, CrashLab, released, said, write_image, write_results
 from gate_proxy import GateProxy
-from killed_run import Lab, Watched, containers_of, remove_containers, work_folders
+from killed_run import Lab, Watched, containers_of, remove_containers, still_there, work_folders
 
 from baseimages.registry.client import RegistryClient
 
@@ -91,10 +91,10 @@ def _kill_when(crash: CrashLab, stage: str, watched: Watched) -> str:
         seen = f"blob upload held: {held.ref if held else None}"
     elif stage == "smoke":
         seen = watched.wait_line(SMOKE, TIMEOUT)
-        deadline = time.monotonic() + 30
-        while not containers_of(prefix) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        seen += f"; containers: {containers_of(prefix)}"
+        deadline = time.monotonic() + 20  # the smoke command sleeps 2 s: its container is there that long
+        while not (running := containers_of(prefix)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen += f"; containers: {running}"
     elif stage == "sign":
         watched.wait_line(r"crashling\s+signing", TIMEOUT)
         held = crash.proxy.wait_held("signature", TIMEOUT)
@@ -113,6 +113,7 @@ def test_a_push_killed_at_each_stage_is_finished_by_the_next_plain_push(
 ) -> None:
     crash = crash_lab
     crash.next_generation()
+    crash.proxy.reset()
     holds = {"upload": ("blob-upload", 0), "sign": ("signature", 0), "promote": ("tag", 3)}
     if stage in holds:
         crash.proxy.hold(*holds[stage])
@@ -124,6 +125,14 @@ def test_a_push_killed_at_each_stage_is_finished_by_the_next_plain_push(
         crash.proxy.reset()
         if watched.process.poll() is None:
             watched.kill()
+    early = stage in ("build", "upload", "smoke")
+    got_past = [line for line in watched.lines if re.search(r"\b(promoted|unchanged)\b", line)]
+    got_past += [line for line in watched.lines if early and SMOKE_PASSED.search(line)]
+    if got_past:
+        watched.end_survivors()
+        pytest.fail(f"killed too late: the run got past {stage}: {got_past}")
+    time.sleep(1)  # a `docker create` the run had started finishes on its own
+    left_by_kill = containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/")
     killed_digest = next((m.group(1) for line in watched.lines if (m := MERGED.search(line))), None)
     if killed_digest and any(SMOKE_PASSED.search(line) for line in watched.lines):
         crash.passed.add(killed_digest)  # tested before it was killed: a tag may name it
@@ -131,7 +140,7 @@ def test_a_push_killed_at_each_stage_is_finished_by_the_next_plain_push(
 
     done, data, seconds = crash.push(f"rerun-{stage}", *argv, **env)
     image = (data["images"] or [{}])[0]
-    found = _what_the_rerun_left(crash, watched, registry_client, image.get("digest"))
+    found = _what_the_rerun_left(crash, watched, registry_client, image.get("digest"), left_by_kill)
     crash.results.append({
         "case": f"killed during {stage}", "killed_after_s": round(watched.killed_at or 0, 1), "seen": seen,
         "tags_when_killed": _grouped(half), "rerun_exit": done.returncode, "rerun_s": round(seconds, 1),
@@ -154,11 +163,11 @@ def test_a_push_killed_at_each_stage_is_finished_by_the_next_plain_push(
             assert verify.returncode == 0, said(verify)
     finally:
         watched.end_survivors()
-        remove_containers(containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/"))
+        remove_containers(still_there(left_by_kill) + containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/"))
 
 
 def _what_the_rerun_left(
-    crash: CrashLab, watched: Watched, client: RegistryClient, reported: str | None
+    crash: CrashLab, watched: Watched, client: RegistryClient, reported: str | None, left_by_kill: list[str]
 ) -> dict[str, Any]:
     """After the rerun: which tags disagree with the newest build, which name an untested digest, and
     what of the killed run is still there."""
@@ -176,7 +185,10 @@ def _what_the_rerun_left(
         "disagreeing_tags": disagreeing,
         "untested_tags": {t: d for t, d in tags.items() if d not in crash.passed},
         "processes_left": watched.survivors(),
-        "containers_left": containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/"),
+        "containers_when_killed": left_by_kill,
+        "containers_left": sorted(
+            set(still_there(left_by_kill)) | set(containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/"))
+        ),
         "work_folders_left": work_folders(crash.lab.tmp),
         "audit_exit": None,
     }
