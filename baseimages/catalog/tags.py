@@ -12,6 +12,7 @@ Build metadata (`+meta`) is dropped: `+` is not allowed in Docker tags.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import semver
@@ -50,3 +51,44 @@ def compute_tags(version: str, build_date: dt.date) -> TagSet:
         if not is_valid_tag(tag):
             raise ValueError(f"{tag!r} is not a valid Docker tag")
     return tags
+
+
+_IMMUTABLE = re.compile(r"^(?P<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)-(?P<date>\d{8})\.(?P<build>\d+)$")
+
+
+@dataclass(frozen=True, order=True)
+class ImmutableTag:
+    """An immutable tag `X.Y.Z-YYYYMMDD.N` read back: ordered by day, then build number."""
+
+    date: dt.date
+    build: int
+    version: str  # X.Y.Z or X.Y.Z-pre: the rolling tag that moved with it (its tag line)
+
+    @property
+    def tag(self) -> str:
+        return f"{self.version}-{self.date:%Y%m%d}.{self.build}"
+
+
+def parse_immutable(tag: str) -> ImmutableTag | None:
+    """TAG as an immutable tag, or None when it is another kind of tag (rolling, monthly, candidate...)."""
+    match = _IMMUTABLE.match(tag)
+    if not match:
+        return None
+    try:
+        date = dt.datetime.strptime(match["date"], "%Y%m%d").date()
+    except ValueError:
+        return None
+    return ImmutableTag(date, int(match["build"]), match["version"])
+
+
+def in_line(tag: ImmutableTag, line: str) -> bool:
+    """Whether the rolling tag LINE (X.Y.Z, X.Y, X, latest, X.Y.Z-pre or the monthly YYYY.MM) moved with
+    the build TAG names when it was promoted (a pre-release moves only its own X.Y.Z-pre)."""
+    release = "-" not in tag.version
+    if line == "latest":
+        return release
+    if re.fullmatch(r"\d{4}\.\d{2}", line):
+        return release and f"{tag.date:%Y.%m}" == line
+    if line == tag.version:
+        return True
+    return release and tag.version.startswith(f"{line}.")

@@ -22,6 +22,8 @@ from ..core.version import installed_version
 from ..pipeline.dry_run import MODES, parse_mode
 from ..pipeline.options import RunOptions
 from ..settings.config import SETTINGS, Settings, parse_platforms
+from .dependents import COMMANDS as DEPENDENTS_COMMANDS
+from .dependents import add_dependents_parsers
 from .doctor import add_doctor_parser
 from .options import Options
 from .output import ProgressPrinter, decisions, print_plan, print_summary
@@ -127,9 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("ref", help="image reference in a registry, by tag or digest")
     verify.add_argument("--key", type=Path, required=True, metavar="PUBLIC_KEY", help="the publisher's public key")
+    from .diff import add_diff_parser
     from .prune import add_prune_parser
 
     add_prune_parser(sub, common)
+    add_dependents_parsers(sub)
+    add_diff_parser(sub, common)
     return parser
 
 
@@ -156,6 +161,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         report=ns.report,
         json=getattr(ns, "json", False),
         ref=getattr(ns, "ref", None),
+        refs=(ns.ref_a, ns.ref_b) if ns.command == "diff" else (),
         force=ns.force,
         refresh=ns.refresh,
         wait_lock=ns.wait_lock,
@@ -164,6 +170,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         no_cache=ns.no_cache,
         apply=getattr(ns, "apply", False),
         local=getattr(ns, "local", False),
+        paths=tuple(getattr(ns, "paths", ())),
+        fail_if_behind=getattr(ns, "fail_if_behind", False),
     )
 
 
@@ -192,6 +200,14 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
     settings = options.settings()
     if options.command == "verify":
         return _verify(settings, options, out)
+    if options.command in DEPENDENTS_COMMANDS:  # service repositories: no catalog needed
+        from .dependents import dependents_command
+
+        return dependents_command(settings, options, out, err)
+    if options.command == "diff":
+        from .diff import diff_command
+
+        return diff_command(settings, options, out, err)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
     if options.command == "bake-file":

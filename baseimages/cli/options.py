@@ -28,6 +28,9 @@ class Options:
     no_cache: bool = False
     apply: bool = False  # prune: delete, not only say what would go
     local: bool = False  # prune: the engine's BuildKit cache and local images too
+    paths: tuple[Path, ...] = ()  # dependents, bump: the service repositories, folders or files
+    fail_if_behind: bool = False  # dependents: exit 1 when a pin is behind
+    refs: tuple[str, ...] = ()  # diff: REF_A and REF_B
 
     def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
         """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""

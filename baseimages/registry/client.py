@@ -25,6 +25,7 @@ from ..oci.documents import INDEX_TYPES, MANIFEST_TYPES, descriptor, field_of, p
 from .documents import ACCEPT, Manifest, check_blob, check_manifest, parse_json
 from .http import HttpClient, Response, base_url, is_local
 from .listing import check_deletes, delete_manifest, list_repositories, list_tags, referrers
+from .stream import StreamedBlob, open_blob
 from .upload import UploadResult, put_manifest, upload_archive
 
 
@@ -117,6 +118,19 @@ class RegistryClient(HttpClient):
         of SIZE bytes (its descriptor's), or a document of at most 16 MiB when no size is given."""
         answer, _ = self._blob(ref, digest, size, limit=size)
         return answer.body
+
+    def open_blob(self, ref: Reference, digest: str, size: int) -> StreamedBlob:
+        """The blob DIGEST of SIZE bytes of REF's repository as a stream (a layer, never held in memory): read
+        it with `read(n)`, then `finish()` it, which checks its size and digest (RegistryError otherwise).
+        Mirrors come first for Docker Hub references, as for every read; close it (or use `with`)."""
+        if ref.domain == DOCKER_HUB:
+            for mirror in self.mirrors:
+                try:
+                    source = Reference(mirror, ref.path)
+                    return open_blob(self, source, f"{base_url(mirror)}/v2/{ref.path}/blobs/{digest}", digest, size)
+                except RegistryError:
+                    continue
+        return open_blob(self, ref, f"{base_url(ref.domain)}/v2/{ref.path}/blobs/{digest}", digest, size)
 
     def manifest(self, ref: Reference) -> Manifest | None:
         """The manifest at REF (a tag or a digest), checked: its digest, media type, bytes and document;
@@ -272,6 +286,7 @@ def _platform_manifest(platform: str, digest: str, manifest: dict[str, Any]) -> 
 __all__ = [
     "INDEX_TYPES",
     "Attestation",
+    "StreamedBlob",
     "MANIFEST_TYPES",
     "ImageIndex",
     "Manifest",

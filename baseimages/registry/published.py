@@ -1,13 +1,17 @@
-"""Where a planned image is published: the immutable tag a digest gets (or already has) on its day, and
-the tags that name a digest now. Reads only (HEAD per tag); the scheduler and the stages share them."""
+"""Where a planned image is published: the immutable tag a digest gets (or already has) on its day, the
+tags that name a digest now, and what a tag line promotes now (`dependents`). Reads only (HEAD per tag,
+one tag list); the scheduler, the stages and `dependents` share them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from ..catalog.plan import PlannedImage
-from ..catalog.tags import compute_tags
-from ..core.reference import parse_reference
+from ..catalog.tags import compute_tags, in_line, parse_immutable
+from ..core.reference import Reference, parse_reference
 from .client import RegistryClient
 
 
@@ -39,3 +43,47 @@ def tags_at(registry: RegistryClient, image: PlannedImage, digest: str, built: d
             found.append(tags.immutable(build))
         build += 1
     return found + [tag for tag in candidates if digest_of(tag) == digest]
+
+
+class TagReader(Protocol):
+    """What reading a tag line takes of a registry client (RegistryClient has both)."""
+
+    def digest(self, ref: Reference) -> str | None: ...
+
+    def tags(self, repository: Reference) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Promoted:
+    """What the rolling tag LINE of a repository promotes now: its digest, and the newest immutable tag
+    that names that digest (None when no immutable tag of the line does, e.g. pruned)."""
+
+    line: str
+    digest: str
+    tag: str | None
+
+
+def promoted(registry: TagReader, repository: Reference, line: str, tags: Sequence[str]) -> Promoted | None:
+    """What LINE (X.Y.Z, X.Y, X, latest, YYYY.MM or X.Y.Z-pre) of REPOSITORY, whose tags are TAGS,
+    promotes now; None when the registry holds nothing of that line. The rolling tag decides the digest;
+    without it (removed by hand), the newest immutable tag of the line does."""
+    builds = sorted((t for t in map(parse_immutable, tags) if t is not None and in_line(t, line)), reverse=True)
+    digest = registry.digest(Reference(repository.domain, repository.path, line))
+    if digest is None:
+        if not builds:
+            return None
+        newest = builds[0].tag
+        found = registry.digest(Reference(repository.domain, repository.path, newest))
+        return None if found is None else Promoted(line, found, newest)
+    for build in builds:  # newest first: usually the first one is it
+        if registry.digest(Reference(repository.domain, repository.path, build.tag)) == digest:
+            return Promoted(line, digest, build.tag)
+    return Promoted(line, digest, None)
+
+
+def tag_of(registry: TagReader, repository: Reference, digest: str, tags: Sequence[str]) -> str | None:
+    """The newest immutable tag of REPOSITORY (among TAGS) that names DIGEST; None when none does."""
+    for build in sorted((t for t in map(parse_immutable, tags) if t is not None), reverse=True):
+        if registry.digest(Reference(repository.domain, repository.path, build.tag)) == digest:
+            return build.tag
+    return None

@@ -16,10 +16,10 @@ FLOORS: list[set[str]] = [
     {"catalog"},
     {"engine", "oci"},
     {"registry"},
-    {"checks", "trust"},
+    {"checks", "trust", "changelog"},
     {"outputs"},
     {"pipeline"},
-    {"prune", "doctor"},
+    {"prune", "doctor", "dependents"},
     {"cli"},
 ]
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}

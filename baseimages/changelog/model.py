@@ -1,0 +1,159 @@
+"""What changed between two images, per platform, as typed data: Debian packages, Python distributions,
+the image config and the compressed size. `Changelog.to_dict()` is the JSON document (schema
+`baseimages.changelog/v1`, described in docs/changelog.md); render.py writes it as text and Markdown.
+
+A platform's state says what kind of answer it is:
+
+- `unchanged`: the same manifest digest in both images (nothing was read);
+- `changed`: at least one package, distribution, config key or the size differs;
+- `rebuilt`: another manifest, but no package, distribution, config key or size differs (files did);
+- `added` / `removed`: only the new / only the old image has the platform;
+- `first`: there is no old image (a first promotion): every item is listed as added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+SCHEMA = "baseimages.changelog/v1"
+
+
+class State(StrEnum):
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+    REBUILT = "rebuilt"
+    ADDED = "added"
+    REMOVED = "removed"
+    FIRST = "first"
+
+
+def _change(old: str | None, new: str | None) -> str:
+    return "added" if old is None else "removed" if new is None else "changed"
+
+
+@dataclass(frozen=True)
+class PackageChange:
+    """A Debian package (`name`, or `name:arch` when Multi-Arch: same) added, removed or of another version."""
+
+    name: str
+    old: str | None  # version; None: not installed in the old image
+    new: str | None
+
+    @property
+    def change(self) -> str:
+        return _change(self.old, self.new)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "change": self.change, "old": self.old, "new": self.new}
+
+
+@dataclass(frozen=True)
+class PythonChange:
+    """A Python distribution of one environment (`/usr/local`, `/opt/venv`, ...), by its normalised name."""
+
+    environment: str
+    name: str
+    old: str | None
+    new: str | None
+
+    @property
+    def change(self) -> str:
+        return _change(self.old, self.new)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "name": self.name,
+            "change": self.change,
+            "old": self.old,
+            "new": self.new,
+        }
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """One key of the image config: `field` is env, label, port (each by `name`), or entrypoint, cmd, user,
+    workdir (`name` empty). Values are text: lists (entrypoint, cmd) as JSON, a port as `exposed`."""
+
+    field: str
+    name: str
+    old: str | None
+    new: str | None
+
+    @property
+    def change(self) -> str:
+        return _change(self.old, self.new)
+
+    @property
+    def key(self) -> str:
+        return f"{self.field} {self.name}" if self.name else self.field
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "name": self.name, "change": self.change, "old": self.old, "new": self.new}
+
+
+@dataclass(frozen=True)
+class PlatformChangelog:
+    platform: str
+    state: State
+    old_digest: str | None  # the platform's image manifest in each image; None where it has none
+    new_digest: str | None
+    old_size: int | None  # compressed bytes: config + layers as stored
+    new_size: int | None
+    packages: tuple[PackageChange, ...] = ()
+    python: tuple[PythonChange, ...] = ()
+    config: tuple[ConfigChange, ...] = ()
+
+    @property
+    def differs(self) -> bool:
+        return self.state is not State.UNCHANGED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state.value,
+            "old_digest": self.old_digest,
+            "new_digest": self.new_digest,
+            "size": {"old": self.old_size, "new": self.new_size},
+            "packages": [change.to_dict() for change in self.packages],
+            "python": [change.to_dict() for change in self.python],
+            "config": [change.to_dict() for change in self.config],
+        }
+
+
+@dataclass(frozen=True)
+class ImageVersion:
+    reference: str  # as asked, e.g. localhost:5000/team/uv:1.0.0
+    digest: str  # of what the reference named (an index, or a single image manifest)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"reference": self.reference, "digest": self.digest}
+
+
+@dataclass(frozen=True)
+class Changelog:
+    """Per platform, what changed from OLD to NEW; OLD is None for a first promotion."""
+
+    old: ImageVersion | None
+    new: ImageVersion
+    platforms: dict[str, PlatformChangelog] = field(default_factory=dict)
+
+    @property
+    def first(self) -> bool:
+        return self.old is None
+
+    @property
+    def differs(self) -> bool:
+        """Whether anything differs: what `diff`'s exit code says (a first promotion differs)."""
+        return self.first or any(p.differs for p in self.platforms.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "old": None if self.old is None else self.old.to_dict(),
+            "new": self.new.to_dict(),
+            "first": self.first,
+            "differs": self.differs,
+            "platforms": {name: self.platforms[name].to_dict() for name in sorted(self.platforms)},
+        }

@@ -1,0 +1,73 @@
+"""The changelog for people: text grouped per platform (packages, python, config, size) and Markdown."""
+
+from __future__ import annotations
+
+from baseimages.changelog import (
+    Changelog,
+    ConfigChange,
+    ImageVersion,
+    PackageChange,
+    PlatformChangelog,
+    PythonChange,
+    State,
+    markdown,
+    text_lines,
+)
+
+OLD = ImageVersion("reg/team/x:1", "sha256:" + "a" * 64)
+NEW = ImageVersion("reg/team/x:2", "sha256:" + "b" * 64)
+CHANGED = PlatformChangelog(
+    "linux/amd64", State.CHANGED, "sha256:" + "c" * 64, "sha256:" + "d" * 64, 40_000_000, 41_500_000,
+    (PackageChange("curl", "7.88.1-10", "7.88.1-10+deb12u5"), PackageChange("jq", None, "1.6-2.1")),
+    (PythonChange("/opt/venv", "rich", "13.7.0", None),),
+    (ConfigChange("label", "a|b", "1", "2"),),
+)  # fmt: skip
+
+
+def test_text_groups_each_platforms_changes_with_marks():
+    lines = text_lines(Changelog(OLD, NEW, {"linux/amd64": CHANGED}))
+    assert lines == [
+        "reg/team/x:1 (aaaaaaaaaaaa) -> reg/team/x:2 (bbbbbbbbbbbb)",
+        "linux/amd64: changed",
+        "  packages:",
+        "    ~ curl 7.88.1-10 -> 7.88.1-10+deb12u5",
+        "    + jq 1.6-2.1",
+        "  python (/opt/venv):",
+        "    - rich 13.7.0",
+        "  config:",
+        "    ~ label a|b: 1 -> 2",
+        "  size: 40.0 MB -> 41.5 MB (+1.5 MB)",
+    ]
+
+
+def test_a_first_promotion_says_so_with_what_the_image_holds_not_a_list():
+    first = PlatformChangelog(
+        "linux/arm64", State.FIRST, None, "sha256:" + "d" * 64, None, 12_300_000,
+        (PackageChange("bash", None, "5.2"),), (PythonChange("/usr/local", "pip", None, "24.0"),),
+    )  # fmt: skip
+    log = Changelog(None, NEW, {"linux/arm64": first})
+    assert text_lines(log) == [
+        "reg/team/x:2: first promotion (bbbbbbbbbbbb)",
+        "linux/arm64: first promotion: 1 Debian packages, 1 Python distributions in /usr/local, 12.3 MB",
+    ]
+    assert log.to_dict()["first"] is True and log.to_dict()["old"] is None
+
+
+def test_removed_and_rebuilt_platforms_are_one_line_each():
+    removed = PlatformChangelog("linux/arm64", State.REMOVED, "sha256:" + "e" * 64, None, 5_000, None)
+    rebuilt = PlatformChangelog("linux/amd64", State.REBUILT, "sha256:" + "c" * 64, "sha256:" + "d" * 64, 9, 9)
+    lines = text_lines(Changelog(OLD, NEW, {"linux/arm64": removed, "linux/amd64": rebuilt}))[1:]
+    assert lines == [
+        "linux/amd64: rebuilt: the same packages, Python distributions, config and size (other files differ)",
+        "linux/arm64: only in the old image (5.0 kB)",
+    ]
+
+
+def test_markdown_has_a_table_per_group_with_pipes_escaped():
+    text = markdown(Changelog(OLD, NEW, {"linux/amd64": CHANGED}))
+    assert text.startswith("## Changelog: reg/team/x:1")
+    assert "### linux/amd64: changed" in text
+    assert "| ~ | `curl` | `7.88.1-10` | `7.88.1-10+deb12u5` |" in text
+    assert "| - | `rich (/opt/venv)` | `13.7.0` |  |" in text
+    assert "| ~ | `label a\\|b` | `1` | `2` |" in text
+    assert "**Size**: 40.0 MB -> 41.5 MB (+1.5 MB)" in text
