@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -94,12 +95,36 @@ def said(done: subprocess.CompletedProcess[str]) -> str:
     return f"exit {done.returncode}\n--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
 
 
-def write_results(crash: CrashLab, root: Path, seconds: float) -> None:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    path = root / "crash-results.json"
+# The results of the module's last run: outside pytest's own temporary folders (which it rotates), never
+# in the checkout.
+RESULTS = Path(tempfile.gettempdir()) / "baseimages-test-crash" / "crash-results.json"
+
+
+def write_results(crash: CrashLab, seconds: float) -> None:
+    here = Path(__file__).parent
+    git = ["git", "-C", str(here), "rev-parse", "--short", "HEAD"]
+    commit = subprocess.run(git, capture_output=True, text=True).stdout.strip()
+    path = RESULTS
+    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "commit": commit,
                "seconds": round(seconds, 1), "cases": crash.results}  # fmt: skip
     path.write_text(json.dumps(payload, indent=1))
-    print(f"\ncrash results ({round(seconds)} s in all): {path}")
+    print(f"\ncrash results ({round(seconds)} s in all, commit {commit}): {path}")
     for case in crash.results:
-        print("  " + ", ".join(f"{k}={v}" for k, v in case.items() if k not in ("leftovers",)))
+        print(f"  {case['case']:<40} {summary(case)}")
+
+
+PROBLEMS = ("disagreeing_tags", "untested_tags", "processes_left", "containers_left", "work_folders_left")
+
+
+def summary(case: dict[str, Any]) -> str:
+    """One line: when the run was killed, what its rerun did, and what was wrong afterwards."""
+    if "rerun_exit" not in case:
+        error = f": {case['error'][:160]}" if case.get("error") else ""
+        return f"exit {case.get('exit')} in {case.get('seconds')} s{error}"
+    said = f"killed at {case['killed_after_s']} s; rerun exit {case['rerun_exit']}, {case['rerun_status']}"
+    said += f" in {case['rerun_s']} s"
+    wrong = [f"{key.replace('_', ' ')} {case[key]}" for key in PROBLEMS if case.get(key)]
+    if case.get("audit_exit"):
+        wrong.append(f"audit exit {case['audit_exit']}")
+    return said + ("; " + "; ".join(wrong) if wrong else "; all agree, nothing left")
