@@ -2,6 +2,9 @@
 
 One registry request per image answers it: the index at `repo:X.Y.Z` carries the fingerprint of the
 inputs it was built from, their part hashes, the base digest and the build time as annotations.
+
+A run that finds an image's tags disagreeing (a promotion cut short) reviews that verdict (`decide_plan`'s
+REVIEW, given by the pipeline): it converges the tags instead (`Action.CONVERGE`), or builds.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from .fingerprint import (
 )
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from .plan import Plan, PlannedImage
 
 _PART_NAMES = {
     "dockerfile": "Dockerfile",
@@ -36,6 +39,7 @@ _PART_NAMES = {
 class Action(StrEnum):
     BUILD = "build"
     SKIP = "skip"
+    CONVERGE = "converge"  # finish a promotion cut short: move the tags that lag to the newest promoted digest
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,11 @@ class Decision:
     action: Action
     reasons: tuple[str, ...]
     inputs: Inputs
-    current_digest: str | None = None  # what repo:X.Y.Z points at now
+    current_digest: str | None = None  # what repo:X.Y.Z points at now (CONVERGE: the digest converged onto)
     built: dt.datetime | None = None  # when that was built (its annotation)
+    moves: tuple[str, ...] = ()  # CONVERGE: the tags to move to current_digest, in promotion order
+    proof: str = ""  # CONVERGE: the newest immutable tag, which names current_digest
+    disagrees: bool = False  # its tags disagree and were not converged: a build must promote (never settle)
 
 
 def decide(
@@ -115,7 +122,7 @@ def decide(
             kind = "base" if parent_is_external else "parent"
             reasons.append(f"{kind} {parent} has a new digest")
         return Decision(Action.BUILD, tuple(reasons) or ("inputs changed",), inputs, digest)
-    created = _parse_time(notes.get(CREATED_KEY, ""))
+    created = parse_time(notes.get(CREATED_KEY, ""))
     if created is None:
         return Decision(Action.BUILD, ("no build time recorded on the pushed image",), inputs, digest)
     stale = policy.stale(created, now)
@@ -124,15 +131,21 @@ def decide(
     return Decision(Action.SKIP, ("unchanged",), inputs, digest, created)
 
 
+Review = Callable[["PlannedImage", Decision], Decision]
+
+
 def decide_plan(
     plan: Plan,
     current: Callable[[str], Current | None],
     resolve: Callable[[str], str],
     policy: RefreshPolicy,
     now: dt.datetime,
+    review: Review | None = None,
 ) -> dict[str, Decision]:
     """Per image of PLAN, in build order: build or skip, and why. CURRENT gives what the registry holds
-    at a `repository:version` (one request per image); RESOLVE pins an external base to its digest."""
+    at a `repository:version` (one request per image); RESOLVE pins an external base to its digest.
+    REVIEW may change each verdict before the image's children are judged (a CONVERGE parent is at the
+    digest it converges onto; a BUILD parent rebuilds its children)."""
     decisions: dict[str, Decision] = {}
     for image in plan.images:
         spec = image.spec
@@ -145,13 +158,14 @@ def decide_plan(
             parent_digest = (parent_decision.current_digest if parent_decision else None) or ""
         inputs = compute_inputs(spec, image.platforms, spec.build_args, parent_digest)
         found = current(f"{image.repository}:{spec.version}")
-        decisions[image.name] = decide(
+        decision = decide(
             inputs, found, spec.version, spec.parent, spec.parent_is_external, parent_rebuilt, policy, now
         )
+        decisions[image.name] = review(image, decision) if review is not None else decision
     return decisions
 
 
-def _parse_time(text: str) -> dt.datetime | None:
+def parse_time(text: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -7,23 +7,41 @@ For version X.Y.Z built on date D:
   monthly    YYYY.MM
   candidate  candidate-X.Y.Z         where a build is pushed before it is tested (never promoted as is)
 Build metadata (`+meta`) is dropped: `+` is not allowed in Docker tags.
+
+The promotion order. A promotion is one PUT per tag, so a run killed between two of them leaves some
+tags at the new digest and the others at the previous one. The tags are written from the most specific
+to the most general, so that whichever single tag a consumer reads during a promotion, the digest it
+names is already at every tag more specific than it:
+
+  1. the immutable tag `X.Y.Z-YYYYMMDD.N`: written first, it is the proof that the digest passed (it is
+     written only after every check passed and the digest was signed), and the target a later run
+     converges the other tags onto;
+  2. `X.Y.Z`, `X.Y`, `X`: the version's rolling tags, each wider than the one before;
+  3. `YYYY.MM`: the month's newest build, wider than a version (it spans the versions of a month) and
+     narrower than `latest` (a month, where `latest` spans every month);
+  4. `latest`, last: a digest at `latest` is at every other tag of its promotion.
+
+`TagSet.rolling` is in that order (the immutable tag goes before it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import semver
 
 from ..core.reference import is_valid_tag
 
+_IMMUTABLE = re.compile(r"^(?P<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)-(?P<date>\d{8})\.(?P<build>[1-9]\d*)$")
+
 
 @dataclass(frozen=True)
 class TagSet:
     dated: str  # X.Y.Z-YYYYMMDD: the immutable tags of that day are dated.1, dated.2, ...
-    rolling: tuple[str, ...]
+    rolling: tuple[str, ...]  # in promotion order (see the module's docstring), the monthly tag included
     candidate: str
 
     def immutable(self, build: int) -> str:
@@ -32,8 +50,46 @@ class TagSet:
 
     @property
     def shown(self) -> tuple[str, ...]:
-        """Every tag a promotion sets, the immutable one with its build number still open (`.N`)."""
+        """Every tag a promotion sets, in the order it sets them, the immutable one with its build number
+        still open (`.N`)."""
         return (f"{self.dated}.N", *self.rolling)
+
+
+@dataclass(frozen=True, order=True)
+class Immutable:
+    """An immutable tag `X.Y.Z-YYYYMMDD.N`, ordered by version, then day, then build number."""
+
+    version: semver.Version
+    day: dt.date
+    build: int
+    tag: str
+
+    @property
+    def month(self) -> str:
+        """The monthly tag of its day (`YYYY.MM`)."""
+        return f"{self.day:%Y.%m}"
+
+
+def parse_immutable(tag: str) -> Immutable | None:
+    """TAG as an immutable tag, or None when it is not one (a rolling, monthly or candidate tag...)."""
+    found = _IMMUTABLE.match(tag)
+    if found is None:
+        return None
+    try:
+        version = semver.Version.parse(found["version"])
+        day = dt.datetime.strptime(found["date"], "%Y%m%d").date()
+    except ValueError:
+        return None
+    return Immutable(version, day, int(found["build"]), tag)
+
+
+def version_tags(version: str) -> tuple[str, ...]:
+    """The rolling tags a promotion of VERSION sets, the monthly tag aside, in promotion order."""
+    v = semver.Version.parse(version)
+    core = f"{v.major}.{v.minor}.{v.patch}"
+    if v.prerelease:
+        return (f"{core}-{v.prerelease}",)
+    return (core, f"{v.major}.{v.minor}", f"{v.major}", "latest")
 
 
 def compute_tags(version: str, build_date: dt.date) -> TagSet:
@@ -45,7 +101,8 @@ def compute_tags(version: str, build_date: dt.date) -> TagSet:
     if v.prerelease:
         rolling: tuple[str, ...] = (full,)
     else:
-        rolling = (core, f"{v.major}.{v.minor}", f"{v.major}", "latest", f"{build_date:%Y.%m}")
+        *wider, latest = version_tags(version)
+        rolling = (*wider, f"{build_date:%Y.%m}", latest)
     tags = TagSet(dated=dated, rolling=rolling, candidate=f"candidate-{full}")
     for tag in (tags.immutable(1), *tags.rolling, tags.candidate):
         if not is_valid_tag(tag):
@@ -53,42 +110,41 @@ def compute_tags(version: str, build_date: dt.date) -> TagSet:
     return tags
 
 
-_IMMUTABLE = re.compile(r"^(?P<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)-(?P<date>\d{8})\.(?P<build>\d+)$")
+def following(version: str, tags: Iterable[str]) -> tuple[Immutable, tuple[str, ...]] | None:
+    """Among a repository's TAGS: the newest immutable tag of VERSION (by day, then build number), and the
+    tags that must name its digest once its promotion is complete, in promotion order; None when VERSION
+    has no immutable tag.
 
-
-@dataclass(frozen=True, order=True)
-class ImmutableTag:
-    """An immutable tag `X.Y.Z-YYYYMMDD.N` read back: ordered by day, then build number."""
-
-    date: dt.date
-    build: int
-    version: str  # X.Y.Z or X.Y.Z-pre: the rolling tag that moved with it (its tag line)
-
-    @property
-    def tag(self) -> str:
-        return f"{self.version}-{self.date:%Y%m%d}.{self.build}"
-
-
-def parse_immutable(tag: str) -> ImmutableTag | None:
-    """TAG as an immutable tag, or None when it is another kind of tag (rolling, monthly, candidate...)."""
-    match = _IMMUTABLE.match(tag)
-    if not match:
+    Those are VERSION's rolling tags, less any a newer version in TAGS also sets (`latest` and `X` belong
+    to the newest version that has them), and the monthly tag of its day when it is the newest build of
+    that month (by version, day and build number). An older version's tags and older months' tags are
+    never among them."""
+    dated = [found for found in map(parse_immutable, tags) if found is not None]
+    current = semver.Version.parse(version).replace(build=None)
+    own = [found for found in dated if found.version == current]
+    if not own:
         return None
-    try:
-        date = dt.datetime.strptime(match["date"], "%Y%m%d").date()
-    except ValueError:
-        return None
-    return ImmutableTag(date, int(match["build"]), match["version"])
+    newest = max(own)
+    newer = {str(found.version) for found in dated if found.version > current}
+    claimed = {tag for other in newer for tag in version_tags(other)}
+    wanted = [tag for tag in version_tags(version) if tag not in claimed]
+    if not current.prerelease:
+        month = [found for found in dated if found.month == newest.month and not found.version.prerelease]
+        if max(month) == newest:
+            at = wanted.index("latest") if "latest" in wanted else len(wanted)
+            wanted.insert(at, newest.month)
+    return newest, tuple(wanted)
 
 
-def in_line(tag: ImmutableTag, line: str) -> bool:
+def in_line(tag: Immutable, line: str) -> bool:
     """Whether the rolling tag LINE (X.Y.Z, X.Y, X, latest, X.Y.Z-pre or the monthly YYYY.MM) moved with
     the build TAG names when it was promoted (a pre-release moves only its own X.Y.Z-pre)."""
-    release = "-" not in tag.version
+    release = not tag.version.prerelease
+    version = str(tag.version)
     if line == "latest":
         return release
     if re.fullmatch(r"\d{4}\.\d{2}", line):
-        return release and f"{tag.date:%Y.%m}" == line
-    if line == tag.version:
+        return release and tag.month == line
+    if line == version:
         return True
-    return release and tag.version.startswith(f"{line}.")
+    return release and version.startswith(f"{line}.")

@@ -18,6 +18,7 @@ from ..settings.config import SETTINGS, Settings
 
 if TYPE_CHECKING:
     from ..dependents.model import DependentsReport, DescribeChange
+    from ..registry.client import RegistryClient
     from .options import Options
 
 COMMANDS = ("dependents", "bump")
@@ -88,7 +89,22 @@ def _report(
 
     registry = registry_client(settings, on_retry=lambda notice: print(f"retrying: {notice.text}", file=err))
     family = Family.of(settings.registry, settings.namespace)
-    return check_dependents(options.paths, family, registry, describe_change)
+    return check_dependents(options.paths, family, registry, describe_change or _changelog_of(registry))
+
+
+def _changelog_of(registry: RegistryClient) -> DescribeChange:
+    """A behind pin's changelog: what changed from the pinned build to the promoted one, per platform, as
+    text (read from the registry's layers; layers the family shares are read once)."""
+    from ..changelog import changelog, text_lines
+    from ..core.reference import parse_reference
+
+    cache: dict[str, Any] = {}
+
+    def describe(pinned: str, promoted: str) -> str:
+        log = changelog(registry, parse_reference(pinned), parse_reference(promoted), cache=cache)
+        return "\n".join(text_lines(log))
+
+    return describe
 
 
 def _bump(report: DependentsReport, options: Options, out: TextIO) -> int:

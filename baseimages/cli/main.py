@@ -22,6 +22,7 @@ from ..core.version import installed_version
 from ..pipeline.dry_run import MODES, parse_mode
 from ..pipeline.options import RunOptions
 from ..settings.config import SETTINGS, Settings, parse_platforms
+from .audit import add_audit_parser
 from .dependents import COMMANDS as DEPENDENTS_COMMANDS
 from .dependents import add_dependents_parsers
 from .doctor import add_doctor_parser
@@ -120,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     sub.add_parser("build", parents=[common], help="build and smoke-test every platform, push nothing")
     add_doctor_parser(sub, common)
+    add_audit_parser(sub, common)
     test = sub.add_parser("test", parents=[common], help="smoke-test existing images in the registry")
     test.add_argument("ref", nargs="?", help="image reference (default: each selected image's latest tag)")
     sub.add_parser("push", parents=[common], help="build, smoke-test, push, then move tags")
@@ -219,6 +221,10 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         from .doctor import doctor
 
         return doctor(settings, plan, as_json=options.json, out=out)
+    if options.command == "audit":
+        from .audit import audit_command
+
+        return audit_command(settings, plan, options, out)
     if options.command == "list":
         for image in plan.images:
             spec = image.spec

@@ -89,6 +89,8 @@ def print_summary(report: RunReport, out: TextIO, err: TextIO, log_files: Mappin
     print("", file=out)
     for image in report.images:
         print(f"{image.name:<22} {image.status.value:<9} {image.digest or '-'}", file=out)
+        if image.reasons and image.status is not ImageStatus.UNCHANGED:  # why it built, or converged
+            print(f"    why: {'; '.join(image.reasons)}", file=out)
         for platform in image.platforms:
             size = f" {platform.compressed_bytes / 1e6:.1f} MB" if platform.compressed_bytes else ""
             skipped = [c for c in platform.checks if c.status is Status.SKIPPED]

@@ -37,7 +37,7 @@ def check_dependents(
 def line_of(tag: str) -> str:
     """The rolling tag a tag follows: an immutable tag's X.Y.Z (or X.Y.Z-pre), any other tag itself."""
     immutable = parse_immutable(tag)
-    return immutable.version if immutable is not None else tag
+    return str(immutable.version) if immutable is not None else tag
 
 
 def rewrite(text: str, tag: str | None, digest: str | None) -> str:

@@ -36,6 +36,7 @@ from ..registry.connect import registry_client
 from ..settings.config import Settings
 from ..trust.signing import Cosign
 from .actions import MoveTags, only
+from .converge import review
 from .dry_run import UNKNOWN, DryRun
 from .options import RunOptions
 from .scheduler import Scheduler
@@ -172,8 +173,8 @@ class Factory:
         return report
 
     def decide(self, plan: Plan, options: RunOptions | None = None) -> dict[str, Decision]:
-        """Per image: build or skip, and why, per the refresh policy of OPTIONS (one registry request per
-        image, one per external base)."""
+        """Per image: build, skip or converge, and why, per the refresh policy of OPTIONS (a manifest, a tag
+        list and a HEAD per tag of its version's promotion per image; one request per external base)."""
         return self._decide(plan, self.tools, options or RunOptions())
 
     def _decide(self, plan: Plan, tools: Tools, options: RunOptions) -> dict[str, Decision]:
@@ -185,7 +186,8 @@ class Factory:
             summary = tools.registry.summary(parse_reference(reference))
             return Current(*summary) if summary else None
 
-        return decide_plan(plan, current, tools.resolve_digest, policy, dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        return decide_plan(plan, current, tools.resolve_digest, policy, now, review=partial(review, tools))
 
     def dry_run(
         self, plan: Plan, options: RunOptions | None = None, registry: RegistryClient | None = None

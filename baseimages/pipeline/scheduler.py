@@ -32,7 +32,7 @@ from ..core.retry import RetryNotice
 from ..engine.client import interrupt_children
 from ..registry.published import tags_at
 from .dry_run import ImagePlan, StageActions
-from .stages import Gate, ImageContext, Pinned, Stage, Tools
+from .stages import Converge, Gate, ImageContext, Pinned, Stage, Tools
 
 
 class _State:
@@ -58,6 +58,7 @@ class Scheduler:
         self._started = time.monotonic()
         self._lock = threading.Lock()
         self._cancel = threading.Event()
+        self.converger = Converge()  # the one stage of an image whose promotion a previous run cut short
 
     def restart_clock(self) -> None:
         self._started = time.monotonic()
@@ -128,6 +129,8 @@ class Scheduler:
             decision = ctx.decision
             if decision is not None and decision.action is Verdict.SKIP and decision.current_digest:
                 return self._unchanged(ctx, state, decision.current_digest, decision.built)
+            if decision is not None and decision.action is Verdict.CONVERGE:
+                return self._converge(ctx, state, parent)
             if not self._stages(ctx, state, parent, permits):
                 return None
             if ctx.settled is not None:
@@ -223,6 +226,22 @@ class Scheduler:
         state.ok = True
         self.emit(ctx.name, Phase.UNCHANGED, detail=f"{ctx.image.repository}:{ctx.image.spec.version}")
 
+    def _converge(self, ctx: ImageContext, state: _State, parent: _State | None) -> None:
+        """The image's tags disagree and its newest promoted digest passed: its children may build FROM
+        that digest at once; once the parent is done, the tags that lag move to it (nothing builds)."""
+        decision = ctx.decision
+        assert decision is not None and decision.current_digest is not None
+        state.pinned = published(ctx, decision.current_digest, [decision.proof])
+        state.built.set()
+        if not self._parent_ok(ctx, parent):
+            return
+        self._run_stage(self.converger, ctx)
+        ctx.result.status = ImageStatus.PROMOTED
+        ctx.result.digest = decision.current_digest
+        state.ok = True
+        moved = f"{', '.join(decision.moves)} -> {decision.current_digest} ({decision.proof})"
+        self.emit(ctx.name, Phase.PROMOTED, detail=f"{ctx.image.repository}: converged {moved}")
+
     def _fail(self, ctx: ImageContext, exc: BaseImagesError) -> None:
         result = ctx.result
         result.status, result.error, result.exit_code = ImageStatus.FAILED, str(exc), exc.exit_code
@@ -257,7 +276,8 @@ class Scheduler:
     def walk(self, plan: Plan, push: bool, decisions: Mapping[str, Decision], tools: Tools) -> list[ImagePlan]:
         """What a run would do, per image in build order, without running anything: each stage that
         applies gives its actions, then fills in the context as its run would (with placeholders). An
-        image the DECISIONS leave unchanged runs nothing; its children build FROM its published digest."""
+        image the DECISIONS leave unchanged runs nothing; its children build FROM its published digest. A
+        converging image moves its lagging tags only (`Converge`), its children build FROM that digest."""
         out: list[ImagePlan] = []
         built: dict[str, Pinned] = {}
         for image in plan.images:
@@ -272,6 +292,11 @@ class Scheduler:
                 tags = tools.read_or(partial(tags_at, tools.registry, image, digest, decision.built), no_tags)
                 built[image.name] = published(ctx, digest, tags)
                 out.append(ImagePlan(image, decision, published=digest))
+                continue
+            if decision is not None and decision.action is Verdict.CONVERGE and decision.current_digest:
+                moves = StageActions(self.converger.key, tuple(self.converger.actions(ctx)))
+                built[image.name] = published(ctx, decision.current_digest, [decision.proof])
+                out.append(ImagePlan(image, decision, [moves]))
                 continue
             item = ImagePlan(image, decision)
             for stage in self.stages:

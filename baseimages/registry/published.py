@@ -1,6 +1,7 @@
 """Where a planned image is published: the immutable tag a digest gets (or already has) on its day, the
-tags that name a digest now, and what a tag line promotes now (`dependents`). Reads only (HEAD per tag,
-one tag list); the scheduler, the stages and `dependents` share them."""
+tags that name a digest now, whether a promotion was cut short (`promotion`) and what a tag line
+promotes now (`dependents`). Reads only (a tag list, HEAD per tag); the scheduler, the stages, `audit`
+and `dependents` share them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..catalog.plan import PlannedImage
-from ..catalog.tags import compute_tags, in_line, parse_immutable
+from ..catalog.tags import compute_tags, following, in_line, parse_immutable
 from ..core.reference import Reference, parse_reference
 from .client import RegistryClient
 
@@ -87,3 +88,50 @@ def tag_of(registry: TagReader, repository: Reference, digest: str, tags: Sequen
         if registry.digest(Reference(repository.domain, repository.path, build.tag)) == digest:
             return build.tag
     return None
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """Where the tags of one version of an image stand: NEWEST, its newest immutable tag, names DIGEST (a
+    promotion writes the immutable tag first: its digest passed); AT maps each tag that must follow it
+    (see `catalog.tags.following`), in promotion order, to the digest it names now (None: no such tag)."""
+
+    repository: str
+    newest: str
+    digest: str
+    at: dict[str, str | None]
+
+    @property
+    def behind(self) -> tuple[str, ...]:
+        """The tags that do not name DIGEST, in promotion order: () when the promotion is complete."""
+        return tuple(tag for tag, now in self.at.items() if now != self.digest)
+
+    def describe(self) -> str:
+        """One line: which tags lag, where they are, and where the newest promotion is."""
+        lagging = ", ".join(f"{tag} ({_short(self.at[tag])})" for tag in self.behind)
+        return f"tags disagree: {lagging} not at {self.newest} ({_short(self.digest)}), the newest promoted build"
+
+
+def promotion(
+    registry: RegistryClient, repository: str, version: str, tags: list[str] | None = None
+) -> Promotion | None:
+    """Where the tags of VERSION in REPOSITORY stand (None: VERSION has no immutable tag). Its requests: the
+    tag list (unless TAGS gives it), then a HEAD of the newest immutable tag and of each tag that must
+    follow it and exists."""
+    listed = registry.tags(parse_reference(repository)) if tags is None else tags
+    found = following(version, listed)
+    if found is None:
+        return None
+    newest, wanted = found
+
+    def digest_of(tag: str) -> str | None:
+        return registry.digest(parse_reference(f"{repository}:{tag}")) if tag in listed else None
+
+    digest = digest_of(newest.tag)
+    if digest is None:  # removed since it was listed
+        return None
+    return Promotion(repository, newest.tag, digest, {tag: digest_of(tag) for tag in wanted})
+
+
+def _short(digest: str | None) -> str:
+    return "missing" if digest is None else digest[: len("sha256:") + 12]

@@ -78,6 +78,13 @@ class Cosign:
         self._must(self.attest_argv(reference, path, predicate_type), f"attesting {predicate_type} on {reference}")
         return None
 
+    def public_key(self, path: Path) -> Path:
+        """Write the public key of the signing key to PATH (`cosign public-key`); SigningError when it cannot."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        argv = [self._binary, "public-key", "--key", str(self.key), "--outfile", str(path)]
+        self._must(argv, "reading the public key of the signing key")
+        return path
+
     def verify(self, reference: str, public_key: Path) -> str | None:
         """None when REFERENCE carries a signature made with PUBLIC_KEY's private key, else why not."""
         argv = [self._binary, "verify", "--key", str(public_key), "--insecure-ignore-tlog", *_http(reference),

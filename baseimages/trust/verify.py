@@ -7,10 +7,11 @@ record names this exact digest and says every platform passed. Each failure is o
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, SigningError
 from ..core.reference import Reference, parse_reference
 from ..registry.client import ImageIndex, RegistryClient
 from .sbom import SBOM_TYPE
@@ -52,13 +53,32 @@ def verify_image(reference: str, public_key: Path, registry: RegistryClient, cos
     index = registry.index(pinned)
     verdict.digest, verdict.platforms = digest, index.platforms
     subject = f"{ref.repository}@{digest}"
-    why = cosign.verify(subject, public_key)
-    if why is not None:
-        verdict.failures.append(f"signature: {subject} has no valid signature by this key ({why})")
+    verdict.failures += signature_failures(cosign, subject, public_key)
     verdict.failures += _provenance(index)
     verdict.failures += _sboms(cosign, ref.repository, public_key, index)
-    verdict.failures += _test_record(cosign, subject, public_key, index)
+    verdict.failures += test_record_failures(cosign, subject, public_key, index)
     return verdict
+
+
+def promotion_failures(cosign: Cosign, subject: str, public_key: Path, index: ImageIndex) -> list[str]:
+    """Why SUBJECT (`repository@digest`, whose index is INDEX) is not proven to have passed: its signature
+    by PUBLIC_KEY and a signed test record that says every platform of INDEX passed. [] when proven."""
+    return signature_failures(cosign, subject, public_key) + test_record_failures(cosign, subject, public_key, index)
+
+
+def own_key_failures(cosign: Cosign, subject: str, index: ImageIndex) -> list[str]:
+    """`promotion_failures` with the public key of COSIGN's own signing key (what a push signs with)."""
+    with tempfile.TemporaryDirectory(prefix="baseimages-key-") as tmp:
+        try:
+            public_key = cosign.public_key(Path(tmp) / "cosign.pub")
+        except SigningError as exc:
+            return [str(exc)]
+        return promotion_failures(cosign, subject, public_key, index)
+
+
+def signature_failures(cosign: Cosign, subject: str, public_key: Path) -> list[str]:
+    why = cosign.verify(subject, public_key)
+    return [] if why is None else [f"signature: {subject} has no valid signature by this key ({why})"]
 
 
 def _provenance(index: ImageIndex) -> list[str]:
@@ -83,7 +103,7 @@ def _sboms(cosign: Cosign, repository: str, public_key: Path, index: ImageIndex)
     return failures
 
 
-def _test_record(cosign: Cosign, subject: str, public_key: Path, index: ImageIndex) -> list[str]:
+def test_record_failures(cosign: Cosign, subject: str, public_key: Path, index: ImageIndex) -> list[str]:
     found = cosign.attestations(subject, public_key, TEST_RECORD_TYPE)
     if isinstance(found, str):
         return [f"test record: none signed by this key ({found})"]

@@ -3,6 +3,7 @@ factory: no Docker, no network. They record what was asked of them and fail wher
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import tarfile
@@ -173,6 +174,14 @@ class FakeEngine:
         return self.local.get(reference)
 
 
+class TagTable(dict[str, dict[str, str]]):
+    """repository -> tag -> digest; called with a repository reference, its sorted tag list (the client's
+    `tags`)."""
+
+    def __call__(self, repository: Reference) -> list[str]:
+        return sorted(self.get(repository.repository, {}))
+
+
 @dataclass
 class MemoryRegistry:
     """The registry client's surface, in memory: tags per repository, uploaded indexes.
@@ -182,7 +191,7 @@ class MemoryRegistry:
     fail_upload: set[str] = field(default_factory=set)
     fail_tags: set[str] = field(default_factory=set)
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=1, max_seconds=1))
-    tags: dict[str, dict[str, str]] = field(default_factory=dict)  # repository -> tag -> digest
+    tags: TagTable = field(default_factory=TagTable)  # repository -> tag -> digest; `tags(ref)` lists them
     indexes: dict[str, list[str]] = field(default_factory=dict)  # digest -> platforms
     platform_digests: dict[str, dict[str, str]] = field(default_factory=dict)  # digest -> platform -> manifest
     annotations: dict[str, dict[str, str]] = field(default_factory=dict)  # digest -> annotations
@@ -252,6 +261,34 @@ class CosignRunner:
 
     def verbs(self) -> list[tuple[str, str]]:
         return [(argv[1], argv[-1]) for argv, _, _ in self.calls]
+
+
+class AttestingCosign(CosignRunner):
+    """cosign that verifies a signature and a passing test record for the digests in PASSED (each platform
+    of the index passed: PLATFORMS_OF gives a digest's platform -> manifest digest), and fails to verify
+    any other digest."""
+
+    def __init__(self, platforms_of: Any, passed: set[str] | None = None) -> None:
+        super().__init__()
+        self.platforms_of = platforms_of
+        self.passed = passed or set()
+
+    def __call__(self, argv: Any, env: Any) -> Finished:
+        done = super().__call__(argv, env)
+        argv = list(argv)
+        digest = argv[-1].rsplit("@", 1)[-1]
+        if argv[1] in ("verify", "verify-attestation") and digest not in self.passed:
+            return Finished(tuple(argv), 1, "", "Error: no matching signatures")
+        if argv[1] == "verify-attestation":
+            platforms = self.platforms_of(digest)
+            record = {"digest": digest, "passed": True, "platforms": [
+                {"platform": p, "digest": d, "status": "passed"} for p, d in platforms.items()
+            ]}  # fmt: skip
+            statement = {"predicateType": argv[argv.index("--type") + 1], "predicate": record,
+                         "subject": [{"digest": {"sha256": digest.removeprefix("sha256:")}}]}  # fmt: skip
+            payload = base64.b64encode(json.dumps(statement).encode()).decode()
+            return Finished(tuple(argv), 0, json.dumps({"payload": payload}) + "\n", "")
+        return done
 
 
 def _index_annotations(archive: Path, digest: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ FLOORS: list[set[str]] = [
     {"checks", "trust", "changelog"},
     {"outputs"},
     {"pipeline"},
-    {"prune", "doctor", "dependents"},
+    {"prune", "doctor", "audit", "dependents"},
     {"cli"},
 ]
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}

@@ -66,3 +66,11 @@ def test_workflow_writes_the_reports_for_people_and_passes_each_images_digest_on
     paths = "\n".join(step["with"]["path"] for step in uploads)
     assert all(name in paths for name in ("report.md", "report.html", "logs/"))
     assert all(step["if"] == "always()" for step in uploads)
+
+
+def test_workflow_audits_the_registry_after_the_push_even_when_the_push_failed():
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["rebuild"]["steps"]
+    names = [step.get("id") or step.get("name") for step in steps]
+    audit = next(step for step in steps if step.get("run", "").strip() == "python -m baseimages audit")
+    assert names.index(audit["name"]) > names.index("rebuild")
+    assert audit["if"] == "always()"

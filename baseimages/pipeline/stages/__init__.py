@@ -7,7 +7,7 @@ from .base import Gate, ImageContext, Pinned, Stage, Tools
 from .build import Build, Identify, ResolveBase
 from .checks import SmokeTest
 from .contract import ContractTest
-from .promote import Promote
+from .promote import Converge, Promote
 from .sbom import AttachSbom
 from .sign import RecordTests, Sign
 from .sizes import CompareSizes
@@ -35,6 +35,7 @@ __all__ = [
     "Build",
     "CompareSizes",
     "ContractTest",
+    "Converge",
     "Gate",
     "Identify",
     "ImageContext",

@@ -174,7 +174,9 @@ class Identify(Stage):
         assert ctx.built is not None
         image = ctx.image
         if ctx.push:
-            published = _reproduces(ctx)
+            # Tags that disagree (not converged) are set anew by this build's promotion, even a reproduced one.
+            disagrees = ctx.decision is not None and ctx.decision.disagrees
+            published = None if disagrees else _reproduces(ctx)
             if published is not None:
                 reason = f"rebuilt byte for byte: the platform manifests of {published} (nothing moved)"
                 ctx.settled = Settled(published, reason)

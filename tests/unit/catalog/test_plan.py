@@ -75,7 +75,7 @@ def test_plan_to_dict_lists_images_in_build_order_in_documented_shape(small_fami
     assert security["parent"] == "uv"
     assert security["platforms"] == ["linux/amd64"]
     assert security["wave"] == 1
-    assert security["tags"] == ["0.3.4-20261128.N", "0.3.4", "0.3", "0", "latest", "2026.11"]
+    assert security["tags"] == ["0.3.4-20261128.N", "0.3.4", "0.3", "0", "2026.11", "latest"]
     assert data["images"][0]["parent"] == "python:3.11-slim"
 
 

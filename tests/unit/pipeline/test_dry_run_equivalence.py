@@ -208,7 +208,7 @@ def test_a_dry_run_lists_exactly_the_commands_and_registry_writes_of_the_run_in_
     assert sum("--builder node2" in e for e in uv) == 1
     [contract] = [e for e in uv if "type=local" in e]
     assert f"BASE_IMAGE={REGISTRY}/t/uv:candidate-1.0.0@<digest>" in contract
-    assert uv[-1] == f"tag {REGISTRY}/t/uv@<digest> as 1.0.0-20261129.1, 1.0.0, 1.0, 1, latest, 2026.11"
+    assert uv[-1] == f"tag {REGISTRY}/t/uv@<digest> as 1.0.0-20261129.1, 1.0.0, 1.0, 1, 2026.11, latest"
     kinds = [e.split(" ")[0] for e in uv]
     assert kinds.index("upload") < kinds.index("cosign") < kinds.index("tag")
 

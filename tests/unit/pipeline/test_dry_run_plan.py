@@ -76,8 +76,8 @@ def test_the_plan_says_per_image_why_it_builds_where_each_platform_builds_and_wh
         "    1.0.0             new -> <digest of uv>",
         "    1.0               new -> <digest of uv>",
         "    1                 new -> <digest of uv>",
-        "    latest            new -> <digest of uv>",
         "    2026.11           new -> <digest of uv>",
+        "    latest            new -> <digest of uv>",
     ]
     # Readable: no shell script, no quoting.
     assert not any("sh -c" in line or "'" in line or "docker create" in line for line in lines)

@@ -101,7 +101,7 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
     repository = f"{REGISTRY}/t/uv"
     assert registry.tags[repository]["latest"] == uv.digest
     assert registry.tags[repository]["1.0.0-20261129.1"] == uv.digest
-    assert uv.tags == ["1.0.0-20261129.1", "1.0.0", "1.0", "1", "latest", "2026.11"]
+    assert uv.tags == ["1.0.0-20261129.1", "1.0.0", "1.0", "1", "2026.11", "latest"]
 
 
 def test_children_build_from_the_parent_candidate_and_promote_after_it(family):

@@ -1,0 +1,1 @@
+"""`audit`: what the registry holds for each catalog image, checked against what promotion promises."""
