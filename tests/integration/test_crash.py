@@ -140,7 +140,8 @@ def test_a_push_killed_at_each_stage_is_finished_by_the_next_plain_push(
 
     done, data, seconds = crash.push(f"rerun-{stage}", *argv, **env)
     image = (data["images"] or [{}])[0]
-    found = _what_the_rerun_left(crash, watched, registry_client, image.get("digest"), left_by_kill)
+    key = [str(crash.key.public)] if stage == "sign" else []  # then audit checks signatures and test records
+    found = _what_the_rerun_left(crash, watched, registry_client, image.get("digest"), left_by_kill, key)
     crash.results.append({
         "case": f"killed during {stage}", "killed_after_s": round(watched.killed_at or 0, 1), "seen": seen,
         "tags_when_killed": _grouped(half), "rerun_exit": done.returncode, "rerun_s": round(seconds, 1),
@@ -167,7 +168,12 @@ def test_a_push_killed_at_each_stage_is_finished_by_the_next_plain_push(
 
 
 def _what_the_rerun_left(
-    crash: CrashLab, watched: Watched, client: RegistryClient, reported: str | None, left_by_kill: list[str]
+    crash: CrashLab,
+    watched: Watched,
+    client: RegistryClient,
+    reported: str | None,
+    left_by_kill: list[str],
+    key: list[str],
 ) -> dict[str, Any]:
     """After the rerun: which tags disagree with the newest build, which name an untested digest, and
     what of the killed run is still there."""
@@ -194,7 +200,7 @@ def _what_the_rerun_left(
     }
     if AUDIT_HELP:
         argv = [*AUDIT, "--project", str(crash.lab.project), "--registry",
-                crash.lab.registry, "--namespace", crash.lab.namespace]  # fmt: skip
+                crash.lab.registry, "--namespace", crash.lab.namespace, *(["--key", *key] if key else [])]  # fmt: skip
         audit = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=crash.lab.env())
         found["audit_exit"], found["audit"] = audit.returncode, (audit.stdout + audit.stderr)[-2000:]
     return found
