@@ -92,11 +92,17 @@ class DockerEngine:
 
     def check(self, platforms: Sequence[str] = ()) -> None:
         """Raise EngineError unless dockerd answers and buildx can build PLATFORMS."""
+        from python_on_whales import ClientNotFoundError
         from python_on_whales.exceptions import DockerException
 
         try:
             self._docker.version()
             builder = self._docker.buildx.inspect()
+        except ClientNotFoundError:
+            raise EngineError(
+                "the docker command is not on PATH: install Docker with buildx (on a bare Debian machine run "
+                "`scripts/engine up`)"
+            ) from None
         except DockerException as exc:
             raise EngineError(
                 "the Docker engine or buildx is not usable (on a bare Debian machine run `scripts/engine up`): "

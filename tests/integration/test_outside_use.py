@@ -135,8 +135,8 @@ def outside_env(venv: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in DROPPED and not key.startswith("BASEIMAGES_") and str(ROOT) not in value
-    }
+        if key not in DROPPED and not key.startswith("BASEIMAGES_") and (key == "PATH" or str(ROOT) not in value)
+    }  # PATH is kept, less its entries in the checkout (scripts/test runs with the checkout's .venv/bin on it)
     path = [
         entry
         for entry in env.get("PATH", "").split(os.pathsep)

@@ -185,3 +185,16 @@ def test_a_failed_removal_after_a_good_run_is_an_engine_error():
     with pytest.raises(EngineError) as info:
         engine.run(REQUEST)
     assert "removing the container baseimages-run-" in str(info.value)
+
+
+def test_a_missing_docker_command_is_an_engine_error_naming_it_not_an_internal_error(monkeypatch, tmp_path):
+    from python_on_whales import DockerClient
+
+    from baseimages.engine.client import DockerEngine
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no docker binary anywhere on it
+    engine = DockerEngine(client=DockerClient())
+    with pytest.raises(EngineError) as info:
+        engine.check(["linux/amd64"])
+    assert info.value.exit_code == 4
+    assert str(info.value).startswith("the docker command is not on PATH") and "\n" not in str(info.value)
