@@ -85,6 +85,10 @@ class Watched:
         self.killed_at = time.monotonic() - self.started
         self.process.wait(timeout=30)
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
     def said(self) -> str:
         return "\n".join(self.lines[-40:])
 
@@ -122,6 +126,20 @@ def containers_of(prefix: str) -> list[str]:
     return [" ".join(row) for row in rows if len(row) == 3 and row[1].startswith(prefix)]
 
 
+RUN_LABEL = "io.baseimages.run"  # what each container of a run carries: PID@HOST:STARTED of its run
+
+
+def containers_of_run(pid: int) -> list[str]:
+    """Containers (any state) labelled as made by the run of process PID: `name image status`."""
+    listed = subprocess.run(
+        ["docker", "ps", "-a", "--filter", f"label={RUN_LABEL}",
+         "--format", f'{{{{.Names}}}}\t{{{{.Image}}}}\t{{{{.Status}}}}\t{{{{.Label "{RUN_LABEL}"}}}}'],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    rows = [line.split("\t") for line in listed.stdout.splitlines() if line.strip()]
+    return [" ".join(row[:3]) for row in rows if len(row) == 4 and row[3].startswith(f"{pid}@")]
+
+
 def still_there(names: list[str]) -> list[str]:
     """Which of the containers NAMES still exist (a container whose image tag moved on is listed by image
     id, not by name, so the containers a killed run left are followed by their names)."""
@@ -143,3 +161,12 @@ def remove_containers(names: list[str]) -> None:
 
 def work_folders(tmp: Path) -> list[str]:
     return sorted(p.name for p in tmp.glob("baseimages-*"))
+
+
+def remove_local_images(prefix: str) -> None:
+    """Remove the refs under PREFIX (`registry/namespace/`, names only these tests use) from the engine's store."""
+    listed = subprocess.run(
+        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True, timeout=120
+    )
+    for ref in sorted({ref for ref in listed.stdout.split() if ref.startswith(prefix) and not ref.endswith(":<none>")}):
+        subprocess.run(["docker", "image", "rm", ref], capture_output=True, timeout=120)

@@ -14,8 +14,8 @@ stage to start, read from the run's own progress lines or seen at the proxy, and
 
 Then a plain push must exit 0 and leave every tag agreeing with the newest promoted build, no tag on a
 digest that was not tested, and nothing of the killed run: no process of its session, no container of
-its image, no work folder (`baseimages-*` in the run's TMPDIR), and `audit` must pass. After the signing
-case, `verify` must pass on `latest`. There are no test hooks in the product.
+its image or with its run's label, no work folder (`baseimages-*` in its TMPDIR). `audit` must pass,
+and after the signing case `verify` must pass on `latest`. There are no test hooks in the product.
 
 The signer's failures come next, on the same image: a wrong key password, and the proxy answering 403 to
 the signature's or an attestation's upload; then an image whose every check on one platform is skipped.
@@ -42,7 +42,16 @@ from typing import Any
 import pytest
 from crash_lab import IMAGE, TIMEOUT, VERSION, CrashLab, released, said, write_image, write_results
 from gate_proxy import GateProxy
-from killed_run import Lab, Watched, containers_of, remove_containers, still_there, work_folders
+from killed_run import (
+    Lab,
+    Watched,
+    containers_of,
+    containers_of_run,
+    remove_containers,
+    remove_local_images,
+    still_there,
+    work_folders,
+)
 
 from baseimages.registry.client import RegistryClient
 
@@ -66,11 +75,7 @@ def crash_lab(
     yield crash
     proxy.stop()
     write_results(crash, time.monotonic() - started)
-    prefix = f"{proxy.address}/{lab.namespace}/"
-    subprocess.run(
-        f"docker image ls --format '{{{{.Repository}}}}:{{{{.Tag}}}}' | grep '^{prefix}' | xargs -r docker image rm",
-        shell=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+    remove_local_images(f"{proxy.address}/{lab.namespace}/")
 
 
 # --------------------------------------------------------------------------- killing at each stage
@@ -134,7 +139,7 @@ def test_a_push_killed_at_each_stage_is_finished_by_the_next_plain_push(
         watched.end_survivors()
         pytest.fail(f"killed too late: the run got past {stage}: {got_past}")
     time.sleep(1)  # a `docker create` the run had started finishes on its own
-    left_by_kill = containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/")
+    left_by_kill = containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/") + containers_of_run(watched.pid)
     killed_digest = next((m.group(1) for line in watched.lines if (m := MERGED.search(line))), None)
     if killed_digest and any(SMOKE_PASSED.search(line) for line in watched.lines):
         crash.passed.add(killed_digest)  # tested before it was killed: a tag may name it
@@ -193,7 +198,9 @@ def _what_the_rerun_left(
         "processes_left": watched.survivors(),
         "containers_when_killed": left_by_kill,
         "containers_left": sorted(
-            set(still_there(left_by_kill)) | set(containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/"))
+            set(still_there(left_by_kill))
+            | set(containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/"))
+            | set(containers_of_run(watched.pid))
         ),
         "work_folders_left": [f for f in work_folders(crash.lab.tmp) if f not in folders_before],
     }
@@ -271,7 +278,7 @@ def test_a_registry_refusing_the_signature_or_an_attestation_fails_the_image_and
 
 
 def test_an_image_whose_every_check_is_skipped_on_one_platform_fails_end_to_end_with_no_tags(
-    crash_lab: CrashLab, test_registry: str, tmp_path: Path
+    crash_lab: CrashLab, test_registry: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     project = tmp_path / "project"
     write_image(project, 1, ["linux/amd64", "linux/arm64"])
@@ -296,6 +303,7 @@ def test_an_image_whose_every_check_is_skipped_on_one_platform_fails_end_to_end_
     lab = Lab(project, test_registry, f"skipped-{uuid.uuid4().hex[:8]}", tmp_path / "tmp")
     lab.tmp.mkdir()
     report = tmp_path / "report.json"
+    request.addfinalizer(lambda: remove_local_images(f"{test_registry}/{lab.namespace}/"))
     started = time.monotonic()
     done = subprocess.run(lab.argv(report=report), env=lab.env(), capture_output=True, text=True, timeout=TIMEOUT)
     (result,) = json.loads(report.read_text())["images"] if report.exists() else [{}]
