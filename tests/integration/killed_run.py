@@ -140,6 +140,15 @@ def containers_of_run(pid: int) -> list[str]:
     return [" ".join(row[:3]) for row in rows if len(row) == 4 and row[3].startswith(f"{pid}@")]
 
 
+def by_name(*listings: list[str]) -> list[str]:
+    """The containers of LISTINGS (`name image status`), each once (the first listing that names it wins)."""
+    seen: dict[str, str] = {}
+    for listing in listings:
+        for row in listing:
+            seen.setdefault(row.split()[0], row)
+    return sorted(seen.values())
+
+
 def still_there(names: list[str]) -> list[str]:
     """Which of the containers NAMES still exist (a container whose image tag moved on is listed by image
     id, not by name, so the containers a killed run left are followed by their names)."""

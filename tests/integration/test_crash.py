@@ -45,6 +45,7 @@ from gate_proxy import GateProxy
 from killed_run import (
     Lab,
     Watched,
+    by_name,
     containers_of,
     containers_of_run,
     remove_containers,
@@ -139,7 +140,8 @@ def test_a_push_killed_at_each_stage_is_finished_by_the_next_plain_push(
         watched.end_survivors()
         pytest.fail(f"killed too late: the run got past {stage}: {got_past}")
     time.sleep(1)  # a `docker create` the run had started finishes on its own
-    left_by_kill = containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/") + containers_of_run(watched.pid)
+    prefix = f"{crash.lab.registry}/{crash.lab.namespace}/"
+    left_by_kill = by_name(containers_of(prefix), containers_of_run(watched.pid))
     killed_digest = next((m.group(1) for line in watched.lines if (m := MERGED.search(line))), None)
     if killed_digest and any(SMOKE_PASSED.search(line) for line in watched.lines):
         crash.passed.add(killed_digest)  # tested before it was killed: a tag may name it
@@ -197,10 +199,10 @@ def _what_the_rerun_left(
         "untested_tags": {t: d for t, d in tags.items() if d not in crash.passed},
         "processes_left": watched.survivors(),
         "containers_when_killed": left_by_kill,
-        "containers_left": sorted(
-            set(still_there(left_by_kill))
-            | set(containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/"))
-            | set(containers_of_run(watched.pid))
+        "containers_left": by_name(
+            still_there(left_by_kill),
+            containers_of(f"{crash.lab.registry}/{crash.lab.namespace}/"),
+            containers_of_run(watched.pid),
         ),
         "work_folders_left": [f for f in work_folders(crash.lab.tmp) if f not in folders_before],
     }
