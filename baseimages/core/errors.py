@@ -50,6 +50,13 @@ class SigningError(BaseImagesError):
     """cosign could not sign or attest a digest: the image is not promoted (no tag points at an unsigned digest)."""
 
 
+class SignatureRefused(SigningError):
+    """The registry refused what cosign uploaded (401/403: the login may not write signatures or
+    attestations there). Like any registry that refuses, exit code 3; no tag moves either way."""
+
+    exit_code = 3
+
+
 class PromotionError(BaseImagesError):
     """Tags could not be moved, e.g. an immutable tag already points at another digest."""
 

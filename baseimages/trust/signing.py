@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import SigningError
+from ..core.errors import SignatureRefused, SigningError
 from ..core.process import Finished, run_process
 from ..registry.http import is_local
+
+# How cosign (go-containerregistry) says the registry refused an upload: the distribution error codes,
+# or the bare status when the registry sent no error body.
+_REFUSED = re.compile(r"\b(DENIED|UNAUTHORIZED)\b|status code 40[13]\b|\b40[13] (Forbidden|Unauthorized)\b")
 
 Runner = Callable[[Sequence[str], "Mapping[str, str] | None"], Finished]
 
@@ -109,7 +114,9 @@ class Cosign:
         env = {"COSIGN_PASSWORD": self._password or ""}
         done = self._runner(argv, env)
         if not done.ok:
-            raise SigningError(f"{what} failed: {_reason(done)}")
+            reason = _reason(done)
+            refused = _REFUSED.search(reason) is not None
+            raise (SignatureRefused if refused else SigningError)(f"{what} failed: {reason}")
 
 
 def _http(reference: str) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from baseimages.core.errors import SigningError
+from baseimages.core.errors import SignatureRefused, SigningError
 from baseimages.core.process import Finished
 from baseimages.trust.signing import Cosign
 
@@ -64,6 +64,29 @@ def test_a_cosign_failure_is_one_signing_error_quoting_cosigns_error_line(tmp_pa
         Cosign(tmp_path / "k", "bad", runner).sign(REF)
     assert str(info.value) == f"signing {REF} failed: signing: wrong password"
     assert info.value.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "PUT http://localhost:5000/v2/ns/uv/manifests/sha256-aa.sig: DENIED: access to the resource is denied",
+        "PUT http://localhost:5000/v2/ns/uv/manifests/sha256-aa.att: UNAUTHORIZED: authentication required",
+        "PUT http://localhost:5000/v2/ns/uv/manifests/sha256-aa.sig: unexpected status code 403 Forbidden",
+    ],
+)
+def test_a_registry_refusing_what_cosign_uploads_fails_with_the_registry_exit_code(tmp_path, said):
+    runner = Runner([Finished(("cosign",), 1, "", f"Error: signing [{REF}]: signing digest: {said}\nmain.go:74")])
+    with pytest.raises(SignatureRefused) as info:
+        Cosign(tmp_path / "k", "pw", runner).sign(REF)
+    assert str(info.value) == f"signing {REF} failed: signing [{REF}]: signing digest: {said}"
+    assert info.value.exit_code == 3 and isinstance(info.value, SigningError)
+
+
+def test_a_wrong_key_password_is_a_signing_error_not_a_registry_one(tmp_path):
+    said = f"Error: signing [{REF}]: getting signer: reading key: decrypt: encrypted: decryption failed\nmain.go:74"
+    with pytest.raises(SigningError) as info:
+        Cosign(tmp_path / "k", "wrong", Runner([Finished(("cosign",), 1, "", said)])).sign(REF)
+    assert not isinstance(info.value, SignatureRefused) and info.value.exit_code == 1
 
 
 def test_signing_without_a_key_is_an_error_naming_the_setting():
