@@ -29,13 +29,17 @@ CONTAINER = "container"
 FOLDER = "folder"
 
 
-@runtime_checkable
-class ContainerStore(Protocol):
-    """The engine's containers as the clean-up needs them (`DockerEngine` is one)."""
+class ContainerLister(Protocol):
+    """The engine's containers as `doctor` looks for leftovers (`DockerProbe` is one)."""
 
     def labelled_containers(self, label: str) -> list[tuple[str, str]]:
         """(name, value of LABEL) of every container, running or not, that carries LABEL."""
         ...
+
+
+@runtime_checkable
+class ContainerStore(ContainerLister, Protocol):
+    """The engine's containers as the clean-up needs them (`DockerEngine` is one)."""
 
     def remove_container(self, name: str) -> None: ...
 
@@ -54,7 +58,7 @@ class Leftover:
         return f"{what} left by a killed run ({self.owner.describe()})"
 
 
-def dead_containers(store: ContainerStore, started_of: StartedOf = process_started) -> list[Leftover]:
+def dead_containers(store: ContainerLister, started_of: StartedOf = process_started) -> list[Leftover]:
     """The containers of STORE whose run is dead (STARTED_OF: a pid's start time, injectable)."""
     found = []
     for name, label in store.labelled_containers(RUN_LABEL):
@@ -125,6 +129,7 @@ def human_size(size: int) -> str:
 
 
 __all__ = [
+    "ContainerLister",
     "ContainerStore",
     "Leftover",
     "clean_containers",
