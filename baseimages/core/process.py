@@ -1,6 +1,6 @@
 """The one place that starts a process other than Docker's (which python-on-whales runs): git for the
 revision labels, cosign for signatures and attestations. Secrets go through the environment or stdin,
-never on a command line."""
+never on a command line. Also the children of this process, to stop them (`signal_children`)."""
 
 from __future__ import annotations
 

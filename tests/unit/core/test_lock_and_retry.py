@@ -6,6 +6,8 @@ import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -133,10 +135,28 @@ def test_a_lock_file_whose_holder_died_is_taken_at_once_not_waited_for(tmp_path)
         assert json.loads(lock.path.read_text())["pid"] == os.getpid()  # the holder info is ours now
 
 
-def test_a_lock_held_by_a_process_killed_with_sigkill_is_free_at_once(tmp_path, held_lock):
-    holder, _ = held_lock
-    os.kill(int(holder.pid or 0), signal.SIGKILL)
-    holder.join(10)
-    started = time.monotonic()
-    with RunLock(tmp_path, "localhost:5000", "team", wait=30):
-        assert time.monotonic() - started < 1
+def test_a_lock_held_by_a_process_killed_with_sigkill_is_free_at_once(tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from baseimages.core.lock import RunLock\n"
+            f"with RunLock(Path({str(tmp_path)!r}), 'localhost:5000', 'team', what='push'):\n"
+            "    print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockedError) as info, RunLock(tmp_path, "localhost:5000", "team"):
+            pass
+        assert f"pid {holder.pid}" in str(info.value)  # a live holder is named
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+        started = time.monotonic()
+        with RunLock(tmp_path, "localhost:5000", "team", wait=30):
+            assert time.monotonic() - started < 1
+    finally:
+        holder.kill()
+        holder.wait()
