@@ -38,6 +38,7 @@ from .core.errors import (
     RunCancelled,
 )
 from .core.events import Event, EventSink, Phase
+from .core.interrupts import stop_signals
 from .core.lock import LockedError
 from .core.results import CheckResult, ImageResult, ImageStatus, PlatformResult, RunReport, Status
 from .core.retry import Request, RetryNotice, RetryPolicy
@@ -95,4 +96,5 @@ __all__ = [
     "load_catalog",
     "load_settings",
     "make_plan",
+    "stop_signals",
 ]

@@ -10,7 +10,6 @@ that breaks the contract fails, and is not promoted.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from ..catalog.spec import ContractSpec
 from ..core.errors import BuildError, ConfigError
 from ..core.results import CheckResult, Status
+from ..core.runs import owned_tempdir
 from ..engine.client import BuildRequest, Engine, LineSink, RunResult
 from .contract_build import check_dockerfile, platform_folder, read_results
 from .runner import RunnerCheck, runner_request
@@ -87,7 +87,7 @@ def run_contract(
     }
     runnable = [platform for platform in platforms if known[platform] is None]
     found: dict[str, BuildError | RunResult] = {}
-    with tempfile.TemporaryDirectory(prefix="baseimages-contract-") as tmp:
+    with owned_tempdir("contract") as tmp:
         for number, group in enumerate(contract_groups(contract, runnable), 1):
             folder = Path(tmp) / str(number)
             request = contract_request(

@@ -2,13 +2,16 @@
 
 Exit codes: 0 all good; 1 a build, smoke test or promotion failed; 2 bad input (catalog, settings,
 flags); 3 registry unreachable or refusing after retries; 4 no usable Docker engine; 5 another run
-holds the lock for the same registry and namespace; 130 interrupted.
+holds the lock for the same registry and namespace; 130 interrupted (SIGINT, Ctrl-C); 143 stopped
+(SIGTERM). Every command runs inside `stop_signals()`: a first SIGINT or SIGTERM stops it cleanly, a
+second one ends the process at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +20,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..catalog.changes import RefreshPolicy
 from ..catalog.plan import Plan, make_plan
 from ..catalog.spec import Catalog, load_catalog
-from ..core.errors import BaseImagesError, ConfigError, InternalError
+from ..core.errors import BaseImagesError, ConfigError, InternalError, RunCancelled
+from ..core.interrupts import exit_code_of, signal_of, stop_signals
 from ..core.version import installed_version
 from ..pipeline.dry_run import MODES, parse_mode
 from ..pipeline.options import RunOptions
@@ -183,18 +187,27 @@ def parse_args(argv: Sequence[str]) -> Options:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
+
+    def forced(sig: signal.Signals) -> None:
+        print(f"{sig.name} again: stopped at once; the next run removes what this one left", file=err, flush=True)
+
     try:
-        options = parse_args(sys.argv[1:] if argv is None else argv)
-        return _dispatch(options, out, err)
+        with stop_signals(on_force=forced):
+            options = parse_args(sys.argv[1:] if argv is None else argv)
+            return _dispatch(options, out, err)
     except VersionRequested:
         print(f"baseimages {installed_version()}", file=out)
         return 0
+    except RunCancelled as exc:
+        print(str(exc), file=err)
+        return exc.exit_code
     except BaseImagesError as exc:
         print(f"error: {exc}", file=err)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted: builds stopped; images that had not promoted kept their old tags", file=err)
-        return 130
+    except KeyboardInterrupt as exc:  # a stop signal outside a run (prune, doctor, loading the catalog, ...)
+        sig = signal_of(exc)
+        print(f"interrupted ({sig.name}): stopped; nothing more was changed", file=err)
+        return exit_code_of(sig)
     except Exception as exc:  # a bug: one line, never a traceback
         error = InternalError("baseimages", exc)
         print(f"error: {error}", file=err)
@@ -268,8 +281,13 @@ def _run(options: Options, settings: Settings, catalog: Catalog, plan: Plan, out
         return 0
     if options.command == "test":
         return _test(factory, catalog, plan, settings, options, out, err, output)
-    with output:  # the Factory holds the run lock and writes the reports, logs and metrics
-        report = factory.run(plan, run_options)
+    try:
+        with output:  # the Factory holds the run lock and writes the reports, logs and metrics
+            report = factory.run(plan, run_options)
+    except RunCancelled as exc:  # a stop signal: the report, written, says what was done before it
+        if exc.report is not None:
+            print_summary(exc.report, out, err, exc.report.logs)
+        raise
     print_summary(report, out, err, report.logs)
     return report.exit_code
 

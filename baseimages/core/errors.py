@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .results import RunReport
+
 
 class BaseImagesError(Exception):
     """Base of every error baseimages raises on purpose."""
@@ -99,9 +104,16 @@ class InternalError(BaseImagesError):
 
 
 class RunCancelled(BaseImagesError):
-    """The run was interrupted (Ctrl-C); what had not promoted keeps its old tags."""
+    """The run was interrupted (Ctrl-C, SIGTERM); what had not promoted keeps its old tags. EXIT_CODE is
+    128 + the signal (130 SIGINT, 143 SIGTERM); REPORT is the run's report, written before this was
+    raised (None when the run was stopped before it had one)."""
 
     exit_code = 130
+
+    def __init__(self, message: str, exit_code: int = 130, report: RunReport | None = None) -> None:
+        self.exit_code = exit_code
+        self.report = report
+        super().__init__(message)
 
 
 __all__ = [

@@ -1,13 +1,15 @@
 """The one place that starts a process other than Docker's (which python-on-whales runs): git for the
 revision labels, cosign for signatures and attestations. Secrets go through the environment or stdin,
-never on a command line."""
+never on a command line. Also the children of this process, to stop them (`signal_children`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,23 @@ def run_process(
     except OSError as exc:
         return Finished(tuple(argv), 126, "", f"{argv[0]}: cannot run: {exc}")
     return Finished(tuple(argv), done.returncode, done.stdout, done.stderr)
+
+
+def children_of(pid: int) -> list[int]:
+    """The process ids whose parent is PID (read from /proc; none without it)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            out.append(int(stat.parent.name))
+    return out
+
+
+def signal_children(signum: int) -> None:
+    """Send SIGNUM to the processes this one started (docker, buildx, cosign)."""
+    for child in children_of(os.getpid()):
+        with contextlib.suppress(OSError):
+            os.kill(child, signum)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -160,6 +161,7 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)  # what went wrong without failing the run (a Pushgateway down)
     logs: dict[str, Path] = field(default_factory=dict)  # image -> its whole build log written in this run (log-dir)
     notifications: list[Notification] = field(default_factory=list)  # sent after the run (notify-url)
+    interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM); None: it ran to its end
 
     @property
     def notify_failed(self) -> list[Notification]:
@@ -173,7 +175,10 @@ class RunReport:
     @property
     def exit_code(self) -> int:
         """0 when every image passed; 3 when a registry failure stopped one; 1 for other failures; 6 when
-        everything else succeeded but a notification could not be delivered (a failure's code wins)."""
+        everything else succeeded but a notification could not be delivered (a failure's code wins); 128 +
+        the signal when a signal stopped the run (130 SIGINT, 143 SIGTERM)."""
+        if self.interrupted is not None:
+            return 128 + signal.Signals[self.interrupted].value
         codes = {i.exit_code or 1 for i in self.images if i.status is ImageStatus.FAILED}
         if not codes and self.ok:
             return NotificationError.exit_code if self.notify_failed else 0
@@ -192,6 +197,7 @@ class RunReport:
             "exit_code": self.exit_code,
             "images": [i.to_dict() for i in self.images],
             "warnings": self.warnings,
+            "interrupted": self.interrupted,
             "logs": {name: str(path) for name, path in self.logs.items()},
             "notifications": [n.to_dict() for n in self.notifications],
         }

@@ -6,6 +6,7 @@ Each check returns typed findings, ok / warn / fail, each with the fix when it i
   and their platforms, the QEMU binfmt handlers, the BuildKit cache against the free disk;
 - the registries (`doctor_registry`): the target registry and its login, Docker Hub or a mirror serving
   each external base;
+- what killed runs left (`doctor_leftovers`): containers and temporary folders of dead runs;
 - each image (`doctor_context`, `doctor_dockerfile`): its build context after `.dockerignore` with the
   largest files, and the known Dockerfile traps.
 
@@ -65,6 +66,7 @@ def default_checks() -> list[tuple[str, Check]]:
     from .context import check_contexts
     from .dockerfile import check_dockerfiles
     from .engine import check_builders, check_buildx, check_cache, check_engine
+    from .leftovers import check_leftovers
     from .qemu import check_qemu
     from .registry import check_bases, check_registry
 
@@ -74,6 +76,7 @@ def default_checks() -> list[tuple[str, Check]]:
         ("builder", check_builders),
         ("qemu", check_qemu),
         ("build cache", check_cache),
+        ("leftovers", check_leftovers),
         ("registry", check_registry),
         ("base", check_bases),
         ("context", check_contexts),
@@ -89,10 +92,12 @@ def run_doctor(
     registry: Callable[[tuple[str, ...]], RegistryClient] | None = None,
     binfmt_dir: Path | None = None,
     host_arch: str | None = None,
+    temp_dir: Path | None = None,
     on_finding: FindingSink | None = None,
 ) -> DoctorReport:
     """Every check of the machine and of PLAN's images; ENGINE (default: the local Docker through
-    python-on-whales, or DOCKER_HOST's) and REGISTRY (default: quick clients for SETTINGS) may be injected."""
+    python-on-whales, or DOCKER_HOST's), REGISTRY (default: quick clients for SETTINGS) and TEMP_DIR (where
+    runs keep their temporary folders; default: the temp dir) may be injected."""
     import platform as host
 
     from ..engine.probe import DockerProbe
@@ -105,6 +110,7 @@ def run_doctor(
         registry=registry or (lambda mirrors: quick_client(settings, mirrors)),
         binfmt_dir=binfmt_dir or BINFMT_DIR,
         host_arch=host_arch if host_arch is not None else host.machine(),
+        temp_dir=temp_dir,
     )
     return Doctor(context, on_finding=on_finding).run()
 

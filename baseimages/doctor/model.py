@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.runs import StartedOf, process_started
+
 if TYPE_CHECKING:
     from ..catalog.plan import Plan
     from ..engine.probe import EngineFacts, EngineProbe
@@ -93,6 +95,8 @@ class DoctorContext:
     binfmt_dir: Path = BINFMT_DIR
     host_arch: str = ""  # this machine's, as platform.machine() says it (x86_64, aarch64)
     free_bytes: Callable[[Path], int | None] = field(default=lambda path: free_bytes(path))
+    temp_dir: Path | None = None  # where runs keep their temporary folders (None: the temp dir)
+    started_of: StartedOf = field(default=process_started)  # a pid's start time: which runs are dead
     facts: EngineFacts | None = None  # filled by the engine check
     engine_error: str = ""
     memo: dict[str, Any] = field(default_factory=dict)  # answers several checks use, asked once

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
-import tempfile
 import uuid
 from collections import deque
 from collections.abc import Sequence
@@ -22,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.errors import BuildError, EngineError, RegistryError
-from ..core.process import run_process
+from ..core.process import children_of, run_process, signal_children
+from ..core.runs import RUN_LABEL, owned_tempdir, this_run
 from ..settings.config import Credentials
 from .buildx_errors import build_failure, classify_push_failure, is_transient_text
 from .requests import BuildRequest, LineSink, PullRequest, RunRequest, RunResult
@@ -118,7 +117,7 @@ class DockerEngine:
 
     def build(self, request: BuildRequest, image: str, on_line: LineSink | None = None) -> str:
         """Build; return the digest of the resulting image index (from buildx's metadata file)."""
-        with tempfile.TemporaryDirectory(prefix="baseimages-") as tmp:
+        with owned_tempdir("build") as tmp:
             metadata = request.metadata_file or Path(tmp) / "metadata.json"
             self._build(request, image, on_line, metadata)
             try:
@@ -188,7 +187,7 @@ class DockerEngine:
 
         containers = self._docker.container
         try:
-            containers.create(**request.create_kwargs(name))
+            containers.create(**request.create_kwargs(name, this_run().label))
         except DockerException as exc:
             if _engine_unreachable(exc):
                 raise EngineError(f"the Docker engine is not reachable: {_says(exc)}") from None
@@ -215,6 +214,32 @@ class DockerEngine:
                 raise EngineError(f"docker container start of a run in {request.image} failed: {start_failure}")
             err.insert(0, start_failure.encode() + b"\n")
         return RunResult(exit_code, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace"))
+
+    def labelled_containers(self, label: str) -> list[tuple[str, str]]:
+        """(name, value of LABEL) of every container that carries LABEL, running or not; one that goes
+        away while it is listed is left out."""
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            listed = self._docker.container.list(all=True, filters=[("label", label)])
+        except DockerException as exc:
+            raise EngineError(f"docker container ls failed: {_says(exc)}") from None
+        found = []
+        for container in listed:
+            with contextlib.suppress(DockerException):
+                found.append((container.name, str((container.config.labels or {}).get(label, ""))))
+        return found
+
+    def remove_container(self, name: str) -> None:
+        """`docker container rm --force --volumes NAME`; one already gone counts as removed."""
+        from python_on_whales.exceptions import DockerException, NoSuchContainer
+
+        try:
+            self._docker.container.remove(name, force=True, volumes=True)
+        except NoSuchContainer:
+            return
+        except DockerException as exc:
+            raise EngineError(f"removing the container {name} failed: {_says(exc)}") from None
 
     def image_config(self, reference: str) -> dict[str, Any] | None:
         """The config section (Env, Labels, User, WorkingDir) of a local image, None when absent."""
@@ -263,9 +288,16 @@ class DockerEngine:
         name = f"baseimages-export-{uuid.uuid4().hex[:12]}"
         containers = self._docker.container
         try:
-            containers.create(image, name=name, platform=platform, pull="never", entrypoint="/bin/true")
+            containers.create(
+                image,
+                name=name,
+                platform=platform,
+                pull="never",
+                entrypoint="/bin/true",
+                labels={RUN_LABEL: this_run().label},
+            )
             dest.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(prefix="baseimages-export-") as tmp:
+            with owned_tempdir("export") as tmp:
                 archive = Path(tmp) / "rootfs.tar"
                 containers.export(name, archive)
                 with tarfile.open(archive) as tar:
@@ -294,24 +326,9 @@ def git_output(root: Path, *args: str) -> str:
     return done.stdout.strip() if done.ok else ""
 
 
-def children_of(pid: int) -> list[int]:
-    """The process ids whose parent is PID (read from /proc)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] == str(pid):
-            out.append(int(stat.parent.name))
-    return out
-
-
 def interrupt_children() -> None:
     """Send SIGINT to the processes this one started (docker, buildx): they stop their builds and runs."""
-    for child in children_of(os.getpid()):
-        with contextlib.suppress(OSError):
-            os.kill(child, signal.SIGINT)
+    signal_children(signal.SIGINT)
 
 
 def _says(exc: Any) -> str:

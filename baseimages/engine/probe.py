@@ -79,6 +79,8 @@ class EngineProbe(Protocol):
 
     def cache_usage(self) -> CacheUsage: ...
 
+    def labelled_containers(self, label: str) -> list[tuple[str, str]]: ...
+
 
 class DockerProbe:
     """The local engine (or HOST, else DOCKER_HOST's) through python-on-whales. CLIENT_CALL replaces the
@@ -131,6 +133,11 @@ class DockerProbe:
             df = self._ask("docker system df", lambda docker: docker.system.disk_free())
         cache = df.build_cache
         return CacheUsage(int(cache.size or 0), int(cache.reclaimable or 0), int(cache.total_count or 0))
+
+    def labelled_containers(self, label: str) -> list[tuple[str, str]]:
+        """(name, value of LABEL) of every container, running or not, that carries LABEL."""
+        listed = self._ask("docker container ls", lambda d: d.container.list(all=True, filters=[("label", label)]))
+        return [(str(c.name), str((c.config.labels or {}).get(label, ""))) for c in listed]
 
     def _ask(self, what: str, call: Callable[[Any], T]) -> T:
         from python_on_whales.client_config import ClientNotFoundError

@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.runs import RUN_LABEL
+
 LineSink = Callable[[str], None]
 
 # What `--dry-run` shows for the name of a run's container; a real run names it baseimages-run-<12 hex>.
 RUN_NAME_PLACEHOLDER = "baseimages-run-<id>"
+# What `--dry-run` shows for the run identity a container is labelled with; a real run's is PID@HOST:STARTED.
+RUN_OWNER_PLACEHOLDER = "<pid>@<host>:<started>"
 # The log driver of a run's container: it keeps all the output, stdout and stderr apart, for `docker logs`.
 RUN_LOG_DRIVER = "json-file"
 
@@ -126,25 +130,29 @@ class RunRequest:
     command: Sequence[str]
     platform: str
 
-    def create_kwargs(self, name: str) -> dict[str, Any]:
-        """python-on-whales' `container.create` arguments for the container NAME."""
+    def create_kwargs(self, name: str, owner: str = RUN_OWNER_PLACEHOLDER) -> dict[str, Any]:
+        """python-on-whales' `container.create` arguments for the container NAME of the run OWNER (its
+        identity, the label `io.baseimages.run`: the next run removes it if this one is killed)."""
         return {
             "image": self.image,
             "command": list(self.command[1:]),
             "entrypoint": self.command[0],
+            "labels": {RUN_LABEL: owner},
             "log_driver": RUN_LOG_DRIVER,
             "name": name,
             "platform": self.platform,
             "pull": "never",
         }
 
-    def argv(self, name: str = RUN_NAME_PLACEHOLDER) -> list[str]:
-        """The exact `docker create` python-on-whales runs for `create_kwargs(NAME)` (flag order included)."""
+    def argv(self, name: str = RUN_NAME_PLACEHOLDER, owner: str = RUN_OWNER_PLACEHOLDER) -> list[str]:
+        """The exact `docker create` python-on-whales runs for `create_kwargs(NAME, OWNER)` (flag order included)."""
         return [
             "docker",
             "create",
             "--entrypoint",
             self.command[0],
+            "--label",
+            f"{RUN_LABEL}={owner}",
             "--log-driver",
             RUN_LOG_DRIVER,
             "--name",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from collections.abc import Callable, Sequence
 from functools import partial
 
@@ -20,8 +21,9 @@ from ..catalog.changes import Current, Decision, decide_plan
 from ..catalog.plan import Plan
 from ..catalog.spec import Catalog, ImageSpec
 from ..checks.smoke import smoke_request
-from ..core.errors import BaseImagesError, ConfigError, RegistryError
+from ..core.errors import BaseImagesError, ConfigError, RegistryError, RunCancelled
 from ..core.events import Event, EventSink, Phase
+from ..core.interrupts import exit_code_of, signal_of
 from ..core.lock import RunLock
 from ..core.reference import Reference, parse_reference
 from ..core.results import ImageResult, ImageStatus, RunReport
@@ -29,6 +31,7 @@ from ..core.retry import RetryNotice, call_with_retries
 from ..engine.build_logs import BuildLogs
 from ..engine.builders import check_builders
 from ..engine.client import DockerEngine, Engine
+from ..engine.leftovers import clean_containers, clean_folders
 from ..engine.probe import DockerProbe
 from ..outputs.notify import deliveries
 from ..outputs.observers import Observers, RunObserver, default_observers
@@ -82,6 +85,9 @@ class Factory:
         self._on_event = on_event
         self._on_build_line = on_build_line
         self._logs: BuildLogs | None = None  # the run's build logs (log-dir), while it goes
+        self._report: RunReport | None = None  # the run's report, while it goes
+        self._engine_lock = threading.Lock()
+        self._swept = False  # the run removed the containers killed runs left
         self.tools = Tools(settings, self.registry, lambda: self.engine, self._build_line, signer)
         # Who sees the events: the caller's sink and OBSERVERS; each run adds those its settings ask for.
         self.observers = Observers(on_event, self._extra)
@@ -91,17 +97,25 @@ class Factory:
     def engine(self) -> Engine:
         """The Docker engine, created (and checked for every platform of the run, with the builders the
         settings map platforms to) on first use only: a run where every image is unchanged never starts
-        a Docker process."""
-        if self._engine is None:
-            # The builders platforms are mapped to first (each its own platforms), then the local engine,
-            # which builds what is not mapped and runs every platform's smoke tests.
-            check_builders(self.settings.builders, sorted(self._platforms), DockerProbe().builder)
-            engine = DockerEngine()
-            engine.check(sorted(self._platforms))
-            if self.settings.credentials is not None:  # so that BuildKit and pulls can read the registry too
-                engine.login(self.settings.registry, self.settings.credentials)
-            self._engine = engine
-        return self._engine
+        a Docker process. A run's first use also removes the containers killed runs left."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._start_engine()
+            report = self._report
+            if report is not None and not self._swept:
+                self._swept = True
+                report.warnings += clean_containers(self._engine)
+            return self._engine
+
+    def _start_engine(self) -> Engine:
+        # The builders platforms are mapped to first (each its own platforms), then the local engine,
+        # which builds what is not mapped and runs every platform's smoke tests.
+        check_builders(self.settings.builders, sorted(self._platforms), DockerProbe().builder)
+        engine = DockerEngine()
+        engine.check(sorted(self._platforms))
+        if self.settings.credentials is not None:  # so that BuildKit and pulls can read the registry too
+            engine.login(self.settings.registry, self.settings.credentials)
+        return engine
 
     def _event(self, event: Event) -> None:
         self.observers.event(event)
@@ -130,27 +144,48 @@ class Factory:
         self.observers = Observers(
             self._on_event, [*default_observers(settings, self.catalog, options.report), *self._extra]
         )
+        report = RunReport(command=options.command, registry=settings.registry, started=dt.datetime.now(dt.UTC))
         lock = RunLock(settings.lock_dir, settings.registry, settings.namespace, options.lock_wait, options.command)
-        with lock:
-            logs = BuildLogs(settings.log_dir) if settings.log_dir is not None else None
-            if logs is not None:
-                logs.prepare()
-            self._logs = logs
-            try:
-                report = self._run(plan, options)
-            finally:
-                self._logs = None
-                if logs is not None:
-                    logs.close()
-            report.logs = logs.written() if logs is not None else {}
-            self.observers.finished(report)
+        try:
+            with lock:
+                report.warnings += clean_folders()  # what killed runs left (their own end removes the rest)
+                stopped = self._logged(plan, options, report)
+                self.observers.finished(report)
+        except KeyboardInterrupt as exc:  # stopped waiting for the lock, or while the reports were written
+            raise _cancelled(exc, None) from None
+        if stopped is not None:
+            raise _cancelled(stopped, report)
         return report
 
-    def _run(self, plan: Plan, options: RunOptions) -> RunReport:
+    def _logged(self, plan: Plan, options: RunOptions, report: RunReport) -> KeyboardInterrupt | None:
+        """The run, with its build logs (log-dir); the stop signal that interrupted it, if one did (REPORT
+        then says so, and fails every image that was not done)."""
+        logs = BuildLogs(self.settings.log_dir) if self.settings.log_dir is not None else None
+        if logs is not None:
+            logs.prepare()
+        self._logs, self._report, self._swept = logs, report, False
+        stopped: KeyboardInterrupt | None = None
+        try:
+            self._run(plan, options, report)
+        except KeyboardInterrupt as exc:
+            stopped = exc
+            report.interrupted = signal_of(exc).name
+            for result in report.images:
+                if result.status is ImageStatus.PLANNED:  # stopped before the scheduler had it
+                    result.status, result.exit_code = ImageStatus.FAILED, exit_code_of(signal_of(exc))
+                    result.error = f"{result.name}: interrupted ({report.interrupted}); its tags did not move"
+            report.finished = dt.datetime.now(dt.UTC)
+        finally:
+            self._logs, self._report = None, None
+            if logs is not None:
+                logs.close()
+        report.logs = logs.written() if logs is not None else {}
+        return stopped
+
+    def _run(self, plan: Plan, options: RunOptions, report: RunReport) -> None:
         self.scheduler.restart_clock()
         self.tools.no_cache = options.no_cache
         push = options.push
-        report = RunReport(command=options.command, registry=self.settings.registry, started=dt.datetime.now(dt.UTC))
         self._platforms = {p for image in plan.images for p in image.platforms}
         results = {p.name: ImageResult(p.name, p.repository, version=p.spec.version) for p in plan.images}
         report.images = list(results.values())
@@ -161,7 +196,7 @@ class Factory:
                 result.status, result.error, result.exit_code = ImageStatus.FAILED, str(exc), exc.exit_code
                 self.scheduler.emit(result.name, Phase.FAILED, detail=str(exc))
             report.finished = dt.datetime.now(dt.UTC)
-            return report
+            return
         for name, decision in decisions.items():
             results[name].reasons = list(decision.reasons)
             results[name].fingerprint = decision.inputs.fingerprint
@@ -171,7 +206,6 @@ class Factory:
         finally:
             self.tools.close()
         report.finished = dt.datetime.now(dt.UTC)
-        return report
 
     def decide(self, plan: Plan, options: RunOptions | None = None) -> dict[str, Decision]:
         """Per image: build, skip or converge, and why, per the refresh policy of OPTIONS (a manifest, a tag
@@ -273,6 +307,12 @@ class Factory:
             result.error = check_failure(result)
         emit(spec.name, Phase.TESTED if result.smoke_passed else Phase.FAILED, detail=result.error or "")
         return result
+
+
+def _cancelled(exc: KeyboardInterrupt, report: RunReport | None) -> RunCancelled:
+    sig = signal_of(exc)
+    message = f"interrupted ({sig.name}): builds stopped; images that had not promoted kept their old tags"
+    return RunCancelled(message, exit_code_of(sig), report)
 
 
 def _digest_at(tools: Tools, reference: str) -> str | None:

@@ -8,7 +8,8 @@ Its rules, the same for every stage list:
 - at most `jobs` images run their heavy stages at once (from the first to the last: build, upload,
   smoke and contract tests); siblings run in parallel;
 - a stage that raises fails its image: its own and its descendants' tags stay where they were, while
-  independent siblings go on; Ctrl-C starts no further stage (so no tag moves) and stops the children.
+  independent siblings go on; a stop signal (Ctrl-C, SIGTERM: `baseimages.core.interrupts`) starts no
+  further stage (so no tag moves), stops the children and fails every image that was not done.
 It alone emits the events and records each stage's duration and interval (the report's timeline).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import signal
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,12 +29,15 @@ from ..catalog.changes import Decision
 from ..catalog.plan import Plan
 from ..core.errors import BaseImagesError, InternalError, RunCancelled
 from ..core.events import Event, EventSink, Phase
+from ..core.interrupts import exit_code_of, signal_of
 from ..core.results import ImageResult, ImageStatus
 from ..core.retry import RetryNotice
 from ..engine.client import interrupt_children
 from ..registry.published import tags_at
 from .dry_run import ImagePlan, StageActions
 from .stages import Converge, Gate, ImageContext, Pinned, Stage, Tools
+
+SUCCEEDED = (ImageStatus.PROMOTED, ImageStatus.UNCHANGED, ImageStatus.TESTED)
 
 
 class _State:
@@ -59,6 +64,7 @@ class Scheduler:
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self.converger = Converge()  # the one stage of an image whose promotion a previous run cut short
+        self._signal = signal.SIGINT  # what stopped the run, once `_cancel` is set
 
     def restart_clock(self) -> None:
         self._started = time.monotonic()
@@ -105,15 +111,27 @@ class Scheduler:
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             for future in [*done, *futures]:
                 future.result()
-        except KeyboardInterrupt:
-            # Ctrl-C: no stage starts any more (no tag moves), the docker children stop, then we leave.
+        except KeyboardInterrupt as exc:
+            # A stop signal: no stage starts any more (no tag moves), the docker children stop, then we leave.
+            finished = {name for name, state in states.items() if state.done.is_set()}
+            self._signal = signal_of(exc)
             self._cancel.set()
             for state in states.values():
                 state.release()
             interrupt_children()
             pool.shutdown(wait=True, cancel_futures=True)
+            for ctx in contexts:
+                if ctx.name not in finished and ctx.result.status not in SUCCEEDED:
+                    self._interrupted(ctx)
             raise
         pool.shutdown(wait=True)
+
+    def _interrupted(self, ctx: ImageContext) -> None:
+        """CTX was not done when the signal came: whatever its stages said as they were stopped, it failed
+        because the run was interrupted, and its tags did not move."""
+        result = ctx.result
+        result.status, result.exit_code = ImageStatus.FAILED, exit_code_of(self._signal)
+        result.error = f"{ctx.name}: interrupted ({self._signal.name}); its tags did not move"
 
     def _image(self, ctx: ImageContext, states: dict[str, _State], permits: threading.BoundedSemaphore) -> None:
         """One image, from waiting for its parent to its last stage."""
@@ -180,7 +198,9 @@ class Scheduler:
 
     def _run_stage(self, stage: Stage, ctx: ImageContext) -> None:
         if self._cancel.is_set():
-            raise RunCancelled(f"{ctx.name}: interrupted; its tags did not move")
+            raise RunCancelled(
+                f"{ctx.name}: interrupted ({self._signal.name}); its tags did not move", exit_code_of(self._signal)
+            )
 
         def note(detail: str, platform: str | None) -> None:
             if platform is not None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from ..core.errors import SignatureRefused, SigningError
 from ..core.process import Finished, run_process
+from ..core.runs import owned_tempdir
 from ..registry.http import is_local
 
 # How cosign (go-containerregistry) says the registry refused an upload: the distribution error codes,
@@ -71,7 +71,7 @@ class Cosign:
         """Attach PREDICATE to REFERENCE as a signed in-toto attestation of PREDICATE_TYPE; cosign reads it
         from PATH (default: a temporary file)."""
         if path is None:
-            with tempfile.TemporaryDirectory(prefix="baseimages-attest-") as tmp:
+            with owned_tempdir("attest") as tmp:
                 return self.attest(reference, predicate, predicate_type, Path(tmp) / "predicate.json")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(predicate, indent=1, sort_keys=True))

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -94,8 +95,9 @@ def test_wrong_credentials_fail_with_a_clear_error_and_exit_3(
     assert "not-the-password" not in out + err
 
 
-def _slow_project(tmp_path: Path, seconds: int) -> Path:
-    """A one-image catalog whose build takes SECONDS (a RUN sleep), to catch a run mid-build."""
+def _slow_project(tmp_path: Path, seconds: int, smoke: str = '["true"]') -> Path:
+    """A one-image catalog whose build takes SECONDS (a RUN sleep), to catch a run mid-build; SMOKE is its
+    smoke test's command (e.g. a sleep, to catch it mid-test)."""
     folder = tmp_path / "slow" / "images" / "slowpoke"
     folder.mkdir(parents=True)
     marker = uuid.uuid4().hex  # never cached
@@ -104,12 +106,12 @@ def _slow_project(tmp_path: Path, seconds: int) -> Path:
     )
     (folder / "image.yaml").write_text(
         "name: slowpoke\nversion: 1.0.0\nparent: python:3.11-slim\nplatforms: [linux/amd64]\n"
-        'smoke:\n  commands:\n    - command: ["true"]\n'
+        f"smoke:\n  commands:\n    - command: {smoke}\n"
     )
     return tmp_path / "slow"
 
 
-def _start_push(project: Path, registry: str, namespace: str, lock_dir: Path) -> subprocess.Popen[str]:
+def _start_push(project: Path, registry: str, namespace: str, lock_dir: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -124,6 +126,7 @@ def _start_push(project: Path, registry: str, namespace: str, lock_dir: Path) ->
             namespace,
             "--lock-dir",
             str(lock_dir),
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -170,26 +173,54 @@ def test_second_run_on_the_same_registry_and_namespace_refuses_then_waits_for_th
             first.kill()
 
 
-def test_ctrl_c_stops_the_buildx_children_releases_the_lock_and_moves_no_tags(
-    engine: DockerEngine, test_registry: str, tmp_path: Path, registry_client: RegistryClient
+@pytest.mark.parametrize(
+    ("sig", "code", "stage"),
+    [(signal.SIGINT, 130, "building"), (signal.SIGTERM, 143, "smoke testing")],
+    ids=["sigint-while-building", "sigterm-while-smoke-testing"],
+)
+def test_a_stop_signal_stops_the_children_writes_the_report_moves_no_tags_and_leaves_nothing(
+    engine: DockerEngine,
+    test_registry: str,
+    tmp_path: Path,
+    registry_client: RegistryClient,
+    sig: signal.Signals,
+    code: int,
+    stage: str,
 ) -> None:
-    project = _slow_project(tmp_path, seconds=120)
+    # Ctrl-C while buildx runs the RUN sleep; SIGTERM (a CI runner cancelling) while a smoke test sleeps.
+    building = stage == "building"
+    project = _slow_project(tmp_path, seconds=120 if building else 0, smoke='["sleep", "120"]')
     lock_dir = tmp_path / "locks"
-    run = _start_push(project, test_registry, "interrupted", lock_dir)
-    _wait_for(run, "building")
-    time.sleep(3)  # buildx is running the RUN sleep now
+    report = tmp_path / "report.json"
+    namespace = f"interrupted-{sig.name.lower()}"
+    run = _start_push(project, test_registry, namespace, lock_dir, "--platform", "linux/amd64", "--report", str(report))
+    _wait_for(run, stage, timeout=300)
+    time.sleep(3)  # buildx runs the RUN sleep now, or the smoke test's container its sleep
     children = _children(run.pid)
-    assert any("buildx" in cmd for cmd in children.values()), children
+    assert any(("buildx" if building else "container") in cmd for cmd in children.values()), children
     started = time.monotonic()
-    os.kill(run.pid, signal.SIGINT)  # to python only, as a supervisor would send it
-    assert run.wait(timeout=60) == 130
+    os.kill(run.pid, sig)  # to python only, as a supervisor would send it
+    assert run.wait(timeout=60) == code
     assert time.monotonic() - started < 60
+    assert run.stderr is not None and "Traceback" not in run.stderr.read()
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid), f"child {pid} still runs"
-    with RunLock(lock_dir, test_registry, "interrupted"):
+    with RunLock(lock_dir, test_registry, namespace):
         pass  # free again at once
-    for tag in ("latest", "1.0.0", "candidate-1.0.0"):
-        assert registry_client.digest(parse_reference(f"{test_registry}/interrupted/slowpoke:{tag}")) is None
+    for tag in ("latest", "1.0.0"):
+        assert registry_client.digest(parse_reference(f"{test_registry}/{namespace}/slowpoke:{tag}")) is None
+    data = json.loads(report.read_text())
+    assert data["interrupted"] == sig.name and data["exit_code"] == code
+    assert data["images"][0]["status"] == "failed" and f"interrupted ({sig.name})" in data["images"][0]["error"]
+    # Nothing of it is left: no container labelled with its run, no temporary folder named after it.
+    labelled = subprocess.run(
+        ["docker", "ps", "--all", "--filter", "label=io.baseimages.run", "--format", '{{.Label "io.baseimages.run"}}'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert not [label for label in labelled if label.startswith(f"{run.pid}@")]
+    assert not list(Path(tempfile.gettempdir()).glob(f"baseimages-*-{run.pid}-*"))
 
 
 def _children(pid: int) -> dict[int, str]:

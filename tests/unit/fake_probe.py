@@ -46,6 +46,7 @@ class FakeProbe:
     mirrors: tuple[str, ...] = ()
     builder_list: list[BuilderInfo] = field(default_factory=default_builders)
     cache: CacheUsage = field(default_factory=lambda: CacheUsage(GB, GB, 200))
+    containers: list[tuple[str, str]] = field(default_factory=list)  # (name, its io.baseimages.run label)
     asked: list[str] = field(default_factory=list)
 
     def buildx_version(self) -> str:
@@ -70,6 +71,11 @@ class FakeProbe:
         self.asked.append("cache")
         self._up()
         return self.cache
+
+    def labelled_containers(self, label: str) -> list[tuple[str, str]]:
+        self.asked.append(f"containers {label}")
+        self._up()
+        return list(self.containers)
 
     def _up(self) -> None:
         if self.down:
@@ -120,6 +126,7 @@ def doctor_context(
         binfmt_dir=binfmt_dir or Path("/nonexistent-binfmt"),
         host_arch="x86_64",
         free_bytes=lambda path: free,
+        temp_dir=Path("/nonexistent-tmp"),
     )
 
 

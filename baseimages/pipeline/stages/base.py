@@ -26,6 +26,7 @@ from ...core.events import Phase
 from ...core.reference import parse_reference
 from ...core.results import ImageResult
 from ...core.retry import RetrySink, call_with_retries
+from ...core.runs import owned_tempdir
 from ...engine.client import Engine, LineSink, git_output
 from ...registry.client import ImageIndex, RegistryClient
 from ...settings.config import Settings
@@ -139,12 +140,13 @@ class Tools:
 
     @property
     def workdir(self) -> Path:
-        """A folder for the run's build outputs (OCI archives), removed by `close`."""
+        """A folder for the run's build outputs (OCI archives), removed by `close` (`baseimages-run-PID-*`:
+        the next run removes it if this one is killed)."""
         if self.planning:
             return PLANNING_WORKDIR
         with self._workdir_lock:
             if self._workdir is None:
-                self._workdir = tempfile.TemporaryDirectory(prefix="baseimages-run-")
+                self._workdir = owned_tempdir("run")
             return Path(self._workdir.name)
 
     def close(self) -> None:

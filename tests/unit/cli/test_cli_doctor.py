@@ -25,6 +25,8 @@ def machine(monkeypatch, tmp_path, fake_registry, catalog_writer, clean_env):
     monkeypatch.setattr(doctor, "BINFMT_DIR", write_binfmt(tmp_path / "binfmt"))
     monkeypatch.setattr(doctor_registry, "quick_client", lambda settings, mirrors: hub_clients(tmp_path)(mirrors))
     monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))  # no leftovers of killed runs
     catalog_writer.add("uv")
     return catalog_writer.root
 
@@ -39,7 +41,7 @@ def test_healthy_machine_prints_ok_lines_and_a_summary_and_exits_0(machine, fake
     code, out, err = run("doctor", "--project", str(machine), "--registry", fake_registry.address)
     assert (code, err) == (0, "")
     verdict_lines = [line for line in out.splitlines() if not line.startswith(" ")]
-    assert verdict_lines[-1] == "doctor: 10 ok, 0 warn, 0 fail"
+    assert verdict_lines[-1] == "doctor: 12 ok, 0 warn, 0 fail"  # 2: no leftovers of killed runs
     assert all(line.startswith("ok ") for line in verdict_lines[:-1]), out
     assert any(line.startswith("ok    registry " + fake_registry.address) for line in verdict_lines)
 
@@ -48,7 +50,7 @@ def test_json_lists_every_finding_with_its_verdict(machine, fake_registry):
     code, out, _ = run("doctor", "--json", "--project", str(machine), "--registry", fake_registry.address)
     data = json.loads(out)
     assert code == data["exit_code"] == 0
-    assert data["counts"] == {"ok": 10, "warn": 0, "fail": 0}
+    assert data["counts"] == {"ok": 12, "warn": 0, "fail": 0}
     assert {f["check"] for f in data["findings"]} >= {"buildx", "engine", "builder", "qemu", "registry", "context"}
 
 
@@ -57,7 +59,7 @@ def test_unreachable_registry_fails_and_exits_1(machine):
     code, out, _ = run("doctor", "--project", str(machine), "--registry", address)
     assert code == 1
     assert f"FAIL  registry {address}" in out
-    assert out.splitlines()[-1] == "doctor: 9 ok, 0 warn, 1 fail"
+    assert out.splitlines()[-1] == "doctor: 11 ok, 0 warn, 1 fail"
 
 
 def test_a_bad_flag_is_a_one_line_config_error_exit_2(machine):

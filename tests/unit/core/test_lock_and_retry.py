@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -109,3 +114,49 @@ def test_exhausted_retries_say_how_many_attempts_and_become_final():
     assert "gave up after 4 attempts" in str(info.value)
     assert info.value.transient is False
     assert info.value.exit_code == 3
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    child = multiprocessing.Process(target=time.sleep, args=(0,))
+    child.start()
+    child.join(10)
+    return int(child.pid or 0)
+
+
+def test_a_lock_file_whose_holder_died_is_taken_at_once_not_waited_for(tmp_path):
+    # What a SIGKILLed run leaves: the lock file, naming a pid that no longer exists. flock died with it.
+    lock = RunLock(tmp_path, "localhost:5000", "team")
+    tmp_path.mkdir(exist_ok=True)
+    lock.path.write_text(json.dumps({"pid": _dead_pid(), "started": time.time() - 60, "run": "push"}))
+    started = time.monotonic()
+    with RunLock(tmp_path, "localhost:5000", "team", wait=30):
+        assert time.monotonic() - started < 1
+        assert json.loads(lock.path.read_text())["pid"] == os.getpid()  # the holder info is ours now
+
+
+def test_a_lock_held_by_a_process_killed_with_sigkill_is_free_at_once(tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from baseimages.core.lock import RunLock\n"
+            f"with RunLock(Path({str(tmp_path)!r}), 'localhost:5000', 'team', what='push'):\n"
+            "    print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockedError) as info, RunLock(tmp_path, "localhost:5000", "team"):
+            pass
+        assert f"pid {holder.pid}" in str(info.value)  # a live holder is named
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+        started = time.monotonic()
+        with RunLock(tmp_path, "localhost:5000", "team", wait=30):
+            assert time.monotonic() - started < 1
+    finally:
+        holder.kill()
+        holder.wait()

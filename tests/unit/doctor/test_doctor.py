@@ -68,6 +68,7 @@ def _healthy_run(catalog_writer, tmp_path, fake_registry, probe, **settings):
         registry=hub_clients(tmp_path),
         binfmt_dir=write_binfmt(tmp_path / "binfmt"),
         host_arch="x86_64",
+        temp_dir=tmp_path,
     )
 
 
@@ -82,6 +83,8 @@ def test_healthy_machine_passes_every_default_check(catalog_writer, tmp_path, fa
         "builder",
         "qemu",
         "build cache",
+        "leftovers",  # containers
+        "leftovers",  # folders
         "registry",
         "base",
         "context",

@@ -20,6 +20,7 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
 from baseimages.core.errors import BuildError, RegistryError
+from baseimages.core.runs import this_run
 from baseimages.engine.client import (
     BuildRequest,
     DockerEngine,
@@ -246,7 +247,7 @@ def test_docker_engine_run_creates_starts_waits_reads_logs_and_removes_one_named
     name = commands[0][commands[0].index("--name") + 1]
     assert name.startswith("baseimages-run-")
     assert commands == [
-        request.argv(name),
+        request.argv(name, this_run().label),  # labelled with its run: the next run removes it if this one is killed
         ["docker", "container", "start", name],
         ["docker", "container", "wait", name],
         ["docker", "container", "inspect", name],  # python-on-whales checks the container exists before `logs`

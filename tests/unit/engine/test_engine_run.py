@@ -7,6 +7,7 @@ import pytest
 from python_on_whales.exceptions import DockerException, NoSuchContainer, NoSuchImage
 
 from baseimages.core.errors import BuildError, EngineError
+from baseimages.core.runs import this_run
 from baseimages.engine.client import DockerEngine, RunRequest
 
 REQUEST = RunRequest("localhost:5000/library/python:3.11-slim", ["sh", "-c", "echo out; echo err >&2"], "linux/arm64")
@@ -94,7 +95,7 @@ def test_run_creates_starts_waits_reads_logs_and_removes_one_container_by_its_na
     assert containers.steps() == ["create", "start", "wait", "logs", "remove"]
     (name,) = containers.names()
     assert name.startswith("baseimages-run-")
-    assert containers.created[name] == REQUEST.create_kwargs(name)
+    assert containers.created[name] == REQUEST.create_kwargs(name, this_run().label)
 
 
 def test_each_run_gets_a_container_name_of_its_own():

@@ -9,6 +9,7 @@ import pytest
 from fakes import FakeEngine, MemoryRegistry
 
 from baseimages.catalog.plan import make_plan
+from baseimages.core.errors import RunCancelled
 from baseimages.core.events import Event, Phase
 from baseimages.core.results import ImageStatus
 from baseimages.core.retry import RetryPolicy
@@ -155,10 +156,18 @@ def test_ctrl_c_in_the_middle_of_a_build_stops_the_run_and_moves_no_tag_of_any_i
     # uv is interrupted while solo is still building: solo's build ends, but no stage starts after it.
     registry = MemoryRegistry()
     engine = FakeEngine(interrupt_build="uv", build_seconds=0.05, slow={"solo"})
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(RunCancelled) as caught:
         _run(family, engine, registry)
     assert "solo" in engine.builds and "ml" not in engine.builds
     assert registry.tag_moves == [] and registry.indexes == {}
+    # The report, written before the error was raised, says so: what was not done failed, interrupted by
+    # SIGINT (uv's children, blocked as uv's build stopped, say that).
+    report = caught.value.report
+    assert caught.value.exit_code == 130 and report is not None and report.exit_code == 130
+    assert report.interrupted == "SIGINT"
+    assert [i.status for i in report.images if i.name in ("uv", "solo")] == [ImageStatus.FAILED] * 2
+    assert all("interrupted (SIGINT)" in (report.image(name).error or "") for name in ("uv", "solo"))
+    assert {i.status for i in report.images} == {ImageStatus.FAILED, ImageStatus.BLOCKED}
 
 
 def test_jobs_bounds_how_many_images_build_at_once(family):
