@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import platform
 import subprocess
 import tempfile
 import time
@@ -100,6 +102,20 @@ def said(done: subprocess.CompletedProcess[str]) -> str:
 RESULTS = Path(tempfile.gettempdir()) / "baseimages-test-crash" / "crash-results.json"
 
 
+def _machine() -> dict[str, object]:
+    """What the figures were measured on: cores, memory, kernel, Docker and buildx."""
+    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line)
+    version = ["docker", "version", "--format", "{{.Server.Version}}"]
+    buildx = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True).stdout.split()
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": memory // 1024 // 1024,
+        "kernel": platform.release(),
+        "docker": subprocess.run(version, capture_output=True, text=True).stdout.strip(),
+        "buildx": buildx[1] if len(buildx) > 1 else "?",
+    }
+
+
 def write_results(crash: CrashLab, seconds: float) -> None:
     here = Path(__file__).parent
     git = ["git", "-C", str(here), "rev-parse", "--short", "HEAD"]
@@ -107,7 +123,7 @@ def write_results(crash: CrashLab, seconds: float) -> None:
     path = RESULTS
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "commit": commit,
-               "seconds": round(seconds, 1), "cases": crash.results}  # fmt: skip
+               "machine": _machine(), "seconds": round(seconds, 1), "cases": crash.results}  # fmt: skip
     path.write_text(json.dumps(payload, indent=1))
     print(f"\ncrash results ({round(seconds)} s in all, commit {commit}): {path}")
     for case in crash.results:
