@@ -69,10 +69,10 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
     assert set(_status(report).values()) == {ImageStatus.PROMOTED}
     uv = report.image("uv")
     assert list(uv.seconds) == [
-        "resolve", "build", "identify", "push", "smoke", "contract", "sizes", "sign", "promote"
+        "resolve", "build", "identify", "push", "smoke", "contract", "sizes", "changelog", "sign", "promote"
     ]  # fmt: skip
     assert list(report.image("ml").seconds) == [
-        "resolve", "build", "identify", "push", "smoke", "sizes", "sign", "promote"
+        "resolve", "build", "identify", "push", "smoke", "sizes", "changelog", "sign", "promote"
     ]  # fmt: skip
     for start, end in uv.timeline.values():
         assert 0 <= start <= end
@@ -88,6 +88,8 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
         Phase.CONTRACT_TESTING,
         Phase.COMPARING_SIZES,
         Phase.COMPARING_SIZES,  # no previous build yet
+        Phase.READING_CHANGELOG,
+        Phase.READING_CHANGELOG,  # a first promotion
         Phase.SIGNING,
         Phase.SIGNING,  # no key: "not signed"
         Phase.PROMOTING,
@@ -317,6 +319,7 @@ def _signed_run(family, runner, **kwargs):
 def test_with_a_key_every_index_is_signed_and_its_test_record_attested_before_any_tag_moves(family):
     from fakes import CosignRunner
 
+    from baseimages.trust.changelogrecord import CHANGELOG_TYPE
     from baseimages.trust.testrecord import TEST_RECORD_TYPE
 
     runner = CosignRunner()
@@ -325,7 +328,7 @@ def test_with_a_key_every_index_is_signed_and_its_test_record_attested_before_an
     uv = report.image("uv")
     subject = f"{REGISTRY}/t/uv@{uv.digest}"
     assert ("sign", subject) in runner.verbs() and ("attest", subject) in runner.verbs()
-    assert uv.signed is True and uv.attestations == ["https://cyclonedx.org/bom", TEST_RECORD_TYPE]
+    assert uv.signed is True and uv.attestations == ["https://cyclonedx.org/bom", TEST_RECORD_TYPE, CHANGELOG_TYPE]
     assert list(uv.seconds)[-4:] == ["sign", "sbom", "record", "promote"]
     record = next(p for argv, _, p in runner.calls if argv[1] == "attest" and argv[-1] == subject)
     assert record["digest"] == uv.digest and record["passed"] is True
