@@ -110,6 +110,24 @@ class PlatformChangelog:
     def differs(self) -> bool:
         return self.state is not State.UNCHANGED
 
+    @classmethod
+    def from_dict(cls, platform: str, doc: dict[str, Any]) -> PlatformChangelog:
+        """One platform of a JSON document (`to_dict`'s form) as typed data again."""
+        size = doc.get("size") or {}
+        return cls(
+            platform,
+            State(doc["state"]),
+            doc.get("old_digest"),
+            doc.get("new_digest"),
+            size.get("old"),
+            size.get("new"),
+            tuple(PackageChange(c["name"], c.get("old"), c.get("new")) for c in doc.get("packages") or []),
+            tuple(
+                PythonChange(c["environment"], c["name"], c.get("old"), c.get("new")) for c in doc.get("python") or []
+            ),
+            tuple(ConfigChange(c["field"], c["name"], c.get("old"), c.get("new")) for c in doc.get("config") or []),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "state": self.state.value,
@@ -147,6 +165,20 @@ class Changelog:
     def differs(self) -> bool:
         """Whether anything differs: what `diff`'s exit code says (a first promotion differs)."""
         return self.first or any(p.differs for p in self.platforms.values())
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Changelog:
+        """The JSON document of schema `baseimages.changelog/v1` (`to_dict`'s form) as typed data again;
+        ValueError when it is not one."""
+        if doc.get("schema") != SCHEMA:
+            raise ValueError(f"not a {SCHEMA} document (schema {doc.get('schema')!r})")
+        try:
+            old = doc.get("old")
+            previous = None if old is None else ImageVersion(old["reference"], old["digest"])
+            platforms = {name: PlatformChangelog.from_dict(name, p) for name, p in (doc.get("platforms") or {}).items()}
+            return cls(previous, ImageVersion(doc["new"]["reference"], doc["new"]["digest"]), platforms)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a {SCHEMA} document: {exc!r}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -23,11 +23,12 @@ def text_lines(log: Changelog) -> list[str]:
     return lines
 
 
-def markdown(log: Changelog) -> str:
-    """The changelog as Markdown: a heading per platform, a table per group."""
-    lines = [f"## Changelog: {_title(log)}", ""]
+def markdown(log: Changelog, level: int = 2) -> str:
+    """The changelog as Markdown: a heading (of LEVEL) for it, one a level below per platform, a table
+    per group."""
+    lines = [f"{'#' * level} Changelog: {_title(log)}", ""]
     for name in sorted(log.platforms):
-        lines.extend(_platform_markdown(log.platforms[name]))
+        lines.extend(_platform_markdown(log.platforms[name], "#" * (level + 1)))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -82,8 +83,8 @@ def _item(change: str, name: str, old: str | None, new: str | None, sep: str = "
     return f"~ {name}{sep}{old} -> {new}"
 
 
-def _platform_markdown(platform: PlatformChangelog) -> Iterator[str]:
-    yield f"### {platform.platform}: {_headline(platform)}"
+def _platform_markdown(platform: PlatformChangelog, heading: str = "###") -> Iterator[str]:
+    yield f"{heading} {platform.platform}: {_headline(platform)}"
     yield ""
     if platform.state is not State.CHANGED:
         return

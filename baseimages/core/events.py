@@ -28,6 +28,7 @@ class Phase(StrEnum):
     SIGNING = "signing"
     ATTESTING = "attesting"
     COMPARING_SIZES = "comparing sizes"
+    READING_CHANGELOG = "reading changelog"
     PROMOTING = "promoting"
     RETRYING = "retrying"
     PROMOTED = "promoted"

@@ -103,7 +103,9 @@ class ImageResult:
     signed: bool | None = None  # pushed: whether its digest was signed (None: not pushed in this run)
     attestations: list[str] = field(default_factory=list)  # predicate types attached in this run
     registry_build_time: dt.datetime | None = None  # when the build its version tag named before the run was made
-    changelog: dict[str, Any] | None = None  # promoted: what changed since the previous build (baseimages.changelog/v1)
+    # What changed since the build its promotion replaces, per platform: the JSON document of
+    # baseimages.changelog (schema `baseimages.changelog/v1`); None when not computed (not pushed, unreadable).
+    changelog: dict[str, Any] | None = None
 
     @property
     def smoke_passed(self) -> bool:

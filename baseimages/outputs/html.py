@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
+from ..changelog import Changelog, text_lines
 from ..core.results import RunReport
 from . import view
 from .markdown import headline
@@ -32,6 +33,7 @@ td.status-degraded { color: #a15c00; }
 td.status-passed { color: #1b5e20; }
 td.reason { min-width: 240px; }
 code, pre { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
+pre.changelog { border-left-color: #1f77b4; }
 pre { background: #f6f6f6; border-left: 3px solid #c62828; padding: 8px; overflow-x: auto; white-space: pre-wrap; }
 """
 
@@ -48,6 +50,7 @@ def render_html(report: RunReport, log_files: Mapping[str, Path] | None = None) 
         render_timeline(report),
         '<h2 id="images">Images and platforms</h2>',
         _table(report),
+        *_changelogs(report),
         *_failures(report, log_files),
     ]
     return (
@@ -83,6 +86,23 @@ def _table(report: RunReport) -> str:
         )
     lines.append("</table>")
     return "\n".join(lines)
+
+
+def _changelogs(report: RunReport) -> list[str]:
+    """Per image whose changelog was read, its text form (what `diff` prints)."""
+    out = []
+    for image in report.images:
+        if image.changelog is None:
+            continue
+        try:
+            lines = text_lines(Changelog.from_dict(image.changelog))
+        except ValueError:
+            continue
+        out.append(
+            f'<section class="changelog" data-image="{escape(image.name)}"><h3>{escape(image.name)}</h3>'
+            f'<pre class="changelog">{escape(chr(10).join(lines))}</pre></section>'
+        )
+    return ['<h2 id="changelogs">Changelogs</h2>', *out] if out else []
 
 
 def _failures(report: RunReport, log_files: Mapping[str, Path] | None) -> list[str]:

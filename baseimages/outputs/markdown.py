@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..changelog import Changelog, markdown
 from ..core.results import ImageStatus, RunReport
 from . import view
 
@@ -19,6 +20,7 @@ _PUBLISHED = (ImageStatus.PROMOTED, ImageStatus.UNCHANGED, ImageStatus.TESTED)
 def render_markdown(report: RunReport, log_files: Mapping[str, Path] | None = None) -> str:
     lines = [f"## {headline(report)}", "", _context(report), ""]
     lines += table(report)
+    lines += changelogs(report)
     lines += notifications(report)
     found = view.failures(report, log_files)
     if found:
@@ -69,6 +71,21 @@ def notifications(report: RunReport) -> list[str]:
         verdict = "delivered" if note.delivered else f"**failed**: {_inline(note.error or '')}"
         lines.append(f"- {note.image} to `{note.url}` ({note.format}): {verdict}")
     return lines
+
+
+def changelogs(report: RunReport) -> list[str]:
+    """A section per image whose changelog was read: per platform, the packages, Python distributions and
+    config that changed, and the size (see baseimages.changelog)."""
+    lines = []
+    for image in report.images:
+        if image.changelog is None:
+            continue
+        try:
+            log = Changelog.from_dict(image.changelog)
+        except ValueError:
+            continue
+        lines += ["", markdown(log, level=4).rstrip("\n")]
+    return ["", "### Changelogs", *lines] if lines else []
 
 
 def github_outputs(report: RunReport) -> list[str]:

@@ -18,6 +18,7 @@ COLORS = {
     "smoke": "#2ca02c",
     "contract": "#9467bd",
     "sizes": "#bcbd22",
+    "changelog": "#dbdb8d",
     "sign": "#e377c2",
     "record": "#8c564b",
     "promote": "#ff7f0e",

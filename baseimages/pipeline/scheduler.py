@@ -35,7 +35,7 @@ from ..core.retry import RetryNotice
 from ..engine.client import interrupt_children
 from ..registry.published import tags_at
 from .dry_run import ImagePlan, StageActions
-from .stages import Converge, Gate, ImageContext, Pinned, Stage, Tools
+from .stages import Converge, Gate, ImageContext, MoveSettled, Pinned, Stage, Tools
 
 SUCCEEDED = (ImageStatus.PROMOTED, ImageStatus.UNCHANGED, ImageStatus.TESTED)
 
@@ -65,6 +65,7 @@ class Scheduler:
         self._cancel = threading.Event()
         self.converger = Converge()  # the one stage of an image whose promotion a previous run cut short
         self._signal = signal.SIGINT  # what stopped the run, once `_cancel` is set
+        self.settler = MoveSettled()  # the tags an image settled onto its published digest still moves
 
     def restart_clock(self) -> None:
         self._started = time.monotonic()
@@ -152,8 +153,7 @@ class Scheduler:
             if not self._stages(ctx, state, parent, permits):
                 return None
             if ctx.settled is not None:
-                ctx.result.reasons.append(ctx.settled.reason)
-                return self._unchanged(ctx, state, ctx.settled.digest, ctx.plan.build_date)
+                return self._settle(ctx, state, parent)
             self._finish(ctx, state)
         except BaseImagesError as exc:
             self._fail(ctx, exc)
@@ -245,6 +245,20 @@ class Scheduler:
         state.pinned = published(ctx, digest, result.tags)
         state.ok = True
         self.emit(ctx.name, Phase.UNCHANGED, detail=f"{ctx.image.repository}:{ctx.image.spec.version}")
+
+    def _settle(self, ctx: ImageContext, state: _State, parent: _State | None) -> None:
+        """What the image built is published already (ctx.settled): no new digest; the tags of its promotion
+        that do not name that digest yet move to it once the parent is done. Its tags are found among those
+        of the day the version's tag was built (what it settled onto), else of this run's day."""
+        settled = ctx.settled
+        assert settled is not None
+        ctx.result.reasons.append(settled.reason)
+        if settled.moves:
+            if not self._parent_ok(ctx, parent):
+                return
+            self._run_stage(self.settler, ctx)
+        built = ctx.decision.built if ctx.decision is not None and ctx.decision.built else None
+        self._unchanged(ctx, state, settled.digest, built or ctx.plan.build_date)
 
     def _converge(self, ctx: ImageContext, state: _State, parent: _State | None) -> None:
         """The image's tags disagree and its newest promoted digest passed: its children may build FROM

@@ -8,11 +8,12 @@ containerd image store (oci-layout, index.json, blobs/sha256/...). The fake regi
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
 import tarfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,23 +84,30 @@ def make_image(
     attested: Iterable[str] | None = None,
     run: str = "",
     layer_bytes: int = 0,
+    files: Mapping[str, bytes] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> FakeImage:
     """An index of one image manifest per platform, each with a config and one layer; SEED makes the
     bytes differ between images. With ATTESTATION, an `unknown/unknown` attestation manifest per
     platform (of ATTESTED platforms, default all) as BuildKit adds them: annotated with the platform
     manifest it describes, one in-toto layer per predicate type of PREDICATES; RUN goes into the statements
     only (as BuildKit's provenance records its build's times: same images, another index). LAYER_BYTES,
-    when given, is the size of each layer (its text repeated)."""
+    when given, is the size of each layer (its text repeated). FILES, when given, make each layer a gzip tar
+    of them (and of `etc/seed`, the layer's text), which a changelog reads; CONFIG replaces the config's
+    `config` object (default: an Env of the seed)."""
     platforms = tuple(platforms)
     manifests: dict[str, bytes] = {}
     blobs: dict[str, bytes] = {}
     entries = []
     for platform in platforms:
         os_name, arch = platform.split("/")[:2]
-        config = canonical_json({"architecture": arch, "os": os_name, "config": {"Env": [f"SEED={seed}"]}})
+        settings = {"Env": [f"SEED={seed}"]} if config is None else config
+        config_blob = canonical_json({"architecture": arch, "os": os_name, "config": settings})
         text = f"layer of {seed} for {platform}\n".encode()
         layers = [(text * (layer_bytes // len(text) + 1))[:layer_bytes] if layer_bytes else text * 8]
-        entry = _add_manifest(manifests, blobs, config, [(x, LAYER_TYPE, {}) for x in layers])
+        if files is not None:
+            layers = [tar_gz({**files, "etc/seed": text})]
+        entry = _add_manifest(manifests, blobs, config_blob, [(x, LAYER_TYPE, {}) for x in layers])
         entries.append({**entry, "platform": {"os": os_name, "architecture": arch}})
     if attestation:
         for platform_entry in list(entries):
@@ -123,6 +131,17 @@ def make_image(
     if annotations:
         index["annotations"] = annotations
     return FakeImage(canonical_json(index), manifests, blobs, platforms)
+
+
+def tar_gz(files: Mapping[str, bytes]) -> bytes:
+    """A gzip tar layer of FILES (path -> bytes), the same bytes for the same files."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path, body in files.items():
+            info = tarfile.TarInfo(path)
+            info.size, info.mtime = len(body), 1_700_000_000
+            tar.addfile(info, io.BytesIO(body))
+    return gzip.compress(raw.getvalue(), mtime=0)
 
 
 def _add_manifest(

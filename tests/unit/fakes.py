@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import tarfile
 import threading
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fake_image import make_image
+from fake_image import MANIFEST_TYPE, make_image
 from fake_runner import answer, answer_build, is_runner
 
 from baseimages.core.errors import BuildError, RegistryError
@@ -25,6 +26,7 @@ from baseimages.engine.buildx_errors import build_failure
 from baseimages.engine.client import BuildRequest, PullRequest, RunRequest, RunResult
 from baseimages.oci.archive import archive_index
 from baseimages.registry.client import ImageIndex, PlatformManifest, UploadResult
+from baseimages.registry.documents import Manifest
 
 BASE_DIGEST = "sha256:" + "b" * 64
 
@@ -50,6 +52,10 @@ class FakeEngine:
     build_seconds: float = 0.0
     reproducible: bool = False  # the same image manifests for the same build request (the index still differs)
     slow: set[str] = field(default_factory=set)
+    # image name -> the files of its layer (a dpkg status, METADATA files), as a changelog reads them; such an
+    # image's config holds only its build's labels, so that two builds of the same files differ in those only.
+    # Every other image's layer is a tar of its seed, and its config an Env of it (every build differs).
+    contents: dict[str, dict[str, bytes]] = field(default_factory=dict)
     slow_contract: set[str] = field(default_factory=set)  # image names whose contract build takes 0.5 s
     flaky_contract: set[str] = field(default_factory=set)  # image names whose first contract build gets a 503
     log: list[str] = field(default_factory=list)  # "build NAME" as a build starts, "contract NAME done" as one ends
@@ -97,7 +103,13 @@ class FakeEngine:
             prefix = "annotation-index."
             notes = {k[len(prefix) :]: v for k, v in request.output.items() if k.startswith(prefix)}
             image = make_image(
-                seed, platforms=request.platforms, annotations=notes, attestation=True, run=str(uuid.uuid4())
+                seed,
+                platforms=request.platforms,
+                annotations=notes,
+                attestation=True,
+                run=str(uuid.uuid4()),
+                files=self.contents.get(name, {}),
+                config={"Labels": dict(request.labels)} if name in self.contents else None,
             )
             if "dest" in request.output:
                 image.write_archive(Path(request.output["dest"]), name=output)
@@ -196,6 +208,8 @@ class MemoryRegistry:
     platform_digests: dict[str, dict[str, str]] = field(default_factory=dict)  # digest -> platform -> manifest
     annotations: dict[str, dict[str, str]] = field(default_factory=dict)  # digest -> annotations
     tag_moves: list[tuple[str, str, str]] = field(default_factory=list)  # (repository, tag, digest)
+    blobs: dict[str, bytes] = field(default_factory=dict)  # digest -> every manifest and blob uploaded
+    on_retry: Any = None  # the client's retry sink (a changelog's layer reads are retried through it)
 
     def digest(self, ref: Reference) -> str | None:
         if ref.digest:
@@ -213,12 +227,30 @@ class MemoryRegistry:
         if digest is None or digest not in self.indexes:
             raise RegistryError(f"{ref}: not found in the registry")
         manifests = tuple(
-            PlatformManifest(p, d, 1_000_000, digest_of("config" + p)) for p, d in self.platform_digests[digest].items()
+            PlatformManifest(p, d, 1_000_000, self._config_of(d, p)) for p, d in self.platform_digests[digest].items()
         )
         return ImageIndex(str(ref), digest, manifests)
 
-    def blob_json(self, ref: Reference, digest: str) -> dict[str, Any]:
-        return {"config": {}}
+    def _config_of(self, manifest: str, platform: str) -> str:
+        """The config digest of an uploaded image manifest (a made-up one for a manifest never uploaded)."""
+        body = self.blobs.get(manifest)
+        return str(json.loads(body)["config"]["digest"]) if body else digest_of("config" + platform)
+
+    def blob_json(self, ref: Reference, digest: str, size: int | None = None) -> dict[str, Any]:
+        return json.loads(self.blobs[digest]) if digest in self.blobs else {"config": {}}
+
+    def manifest(self, ref: Reference) -> Manifest | None:
+        """An uploaded manifest, by digest (what a changelog reads)."""
+        body = self.blobs.get(ref.digest or "")
+        if body is None:
+            return None
+        doc = json.loads(body)
+        return Manifest(ref.digest or "", str(doc.get("mediaType", MANIFEST_TYPE)), body, doc)
+
+    def open_blob(self, ref: Reference, digest: str, size: int) -> _Blob:
+        if digest not in self.blobs:
+            raise RegistryError(f"{ref.repository}@{digest}: blob unknown")
+        return _Blob(self.blobs[digest])
 
     def upload_archive(
         self, archive: Path, target: Reference, mount_from: tuple[str, ...] = (), jobs: int = 1
@@ -226,6 +258,7 @@ class MemoryRegistry:
         if target.path.rsplit("/", 1)[-1] in self.fail_upload:
             raise RegistryError(f"{target.domain}: HTTP 500 Internal Server Error (gave up after 1 attempts)")
         digest, platforms = archive_index(archive)
+        self.blobs.update(_archive_blobs(archive))
         self.annotations[digest] = _index_annotations(archive, digest)
         self.indexes[digest] = list(platforms)
         self.platform_digests[digest] = platforms
@@ -289,6 +322,25 @@ class AttestingCosign(CosignRunner):
             payload = base64.b64encode(json.dumps(statement).encode()).decode()
             return Finished(tuple(argv), 0, json.dumps({"payload": payload}) + "\n", "")
         return done
+
+
+class _Blob(io.BytesIO):
+    """A blob as the registry client streams it: read, then `finish` (checked), closed by `with`."""
+
+    def finish(self) -> None:
+        return None
+
+
+def _archive_blobs(archive: Path) -> dict[str, bytes]:
+    """Every blob of the OCI archive ARCHIVE, by digest."""
+    with tarfile.open(archive) as tar:
+        found = {}
+        for member in tar.getmembers():
+            if member.isfile() and member.name.startswith("blobs/sha256/"):
+                handle = tar.extractfile(member)
+                assert handle is not None
+                found["sha256:" + member.name.rsplit("/", 1)[-1]] = handle.read()
+        return found
 
 
 def _index_annotations(archive: Path, digest: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fake_runner import answer, decode_args, is_runner
-from fakes import FakeEngine, MemoryRegistry, digest_of
+from fakes import FakeEngine, MemoryRegistry
 
 from baseimages.catalog.plan import make_plan
 from baseimages.core.errors import BuildError
@@ -120,7 +120,7 @@ class GrowingRegistry(MemoryRegistry):
                 m.platform,
                 m.digest,
                 50_000_000 + number * (2_000_000 if m.platform.endswith("amd64") else 1_000_000),
-                digest_of("config" + m.platform),
+                m.config_digest,
             )
             for m in index.manifests
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from .base import Gate, ImageContext, Pinned, Stage, Tools
 from .build import Build, Identify, ResolveBase
+from .changelog import Changelog
 from .checks import SmokeTest
 from .contract import ContractTest
-from .promote import Converge, Promote
+from .promote import Converge, MoveSettled, Promote
 from .sbom import AttachSbom
 from .sign import RecordTests, Sign
 from .sizes import CompareSizes
@@ -23,6 +24,7 @@ def default_stages() -> list[Stage]:
         SmokeTest(),
         ContractTest(),
         CompareSizes(),
+        Changelog(),
         Sign(),
         AttachSbom(),
         RecordTests(),
@@ -33,11 +35,13 @@ def default_stages() -> list[Stage]:
 __all__ = [
     "AttachSbom",
     "Build",
+    "Changelog",
     "CompareSizes",
     "ContractTest",
     "Converge",
     "Gate",
     "Identify",
+    "MoveSettled",
     "ImageContext",
     "Pinned",
     "Promote",

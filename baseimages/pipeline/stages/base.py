@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ...catalog.labels import repository_url
 from ...catalog.plan import Plan, PlannedImage
+from ...changelog import Changelog
+from ...changelog.layers import LayerFacts
 from ...core.errors import BuildError, InternalError, RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
@@ -110,6 +112,7 @@ class Tools:
         self.planning = False  # a dry run's tools: placeholders for what only a run knows, no engine
         self._resolving = False  # a dry run's tools resolve bases (else: placeholders)
         self._unreachable: str | None = None  # why a dry run stopped asking the registry
+        self.layer_facts: dict[str, LayerFacts] = {}  # what each layer read for a changelog holds, by digest
 
     def for_planning(self, registry: RegistryClient | None = None, resolve: bool = False) -> Tools:
         """These tools as a dry run uses them: REGISTRY (default: the run's) is only read, the folder is
@@ -208,10 +211,12 @@ class Tools:
 
 @dataclass(frozen=True)
 class Settled:
-    """A stage found the image already published (DIGEST): the rest of its stages do not run."""
+    """A stage found the image already published (DIGEST): the rest of its stages do not run; only MOVES,
+    the tags of its promotion that do not name DIGEST yet, move to it (once its parent is done)."""
 
     digest: str
     reason: str
+    moves: tuple[str, ...] = ()
 
 
 @dataclass
@@ -231,6 +236,7 @@ class ImageContext:
     index: ImageIndex | None = None  # the candidate's index in the registry, once uploaded
     immutable: str | None = None  # the immutable tag it will get when it promotes (once identified)
     settled: Settled | None = None
+    changelog: Changelog | None = None  # what changed since the build its promotion replaces (once read)
     # platform -> marker path -> its content (None: absent), read by the smoke tests for later stages
     markers: dict[str, dict[str, str | None]] = field(default_factory=dict)
     note: Note = field(default=lambda detail, platform: None)

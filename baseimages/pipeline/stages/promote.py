@@ -64,6 +64,28 @@ class Converge(Stage):
         move_tags(ctx, only(self.actions(ctx), MoveTags))
 
 
+class MoveSettled(Stage):
+    """The tags of a promotion that do not name the published digest an image settled onto (a rebuild with
+    nothing inside changed, see stages.changelog), moved to it: no new digest, e.g. the new month's tag."""
+
+    key = "promote"
+    phase = Phase.PROMOTING
+    heavy = False
+    gate = Gate.PARENT_DONE
+
+    def detail(self, ctx: ImageContext) -> str:
+        assert ctx.settled is not None
+        return f"moving {', '.join(ctx.settled.moves)} onto {ctx.settled.digest} (nothing inside changed)"
+
+    def actions(self, ctx: ImageContext) -> list[Action]:
+        settled = ctx.settled
+        assert settled is not None
+        return [MoveTags(ctx.image.repository, settled.digest, settled.moves)] if settled.moves else []
+
+    def run(self, ctx: ImageContext) -> None:
+        move_tags(ctx, only(self.actions(ctx), MoveTags))
+
+
 def move_tags(ctx: ImageContext, moves: list[MoveTags]) -> None:
     """Execute MOVES, in order (one PUT per tag, each retried); the result names the tags moved."""
     for move in moves:

@@ -4,6 +4,7 @@ of its tests is attached to it. Without a signing key, nothing is signed, and th
 from __future__ import annotations
 
 from ...core.events import Phase
+from ...trust.changelogrecord import CHANGELOG_TYPE
 from ...trust.testrecord import TEST_RECORD_TYPE, test_record
 from ..actions import Action, CosignAttest, CosignSign, Notice, only
 from .base import ImageContext, Stage
@@ -36,7 +37,8 @@ class Sign(Stage):
 
 
 class RecordTests(Stage):
-    """The per-platform smoke and contract results, as a signed in-toto attestation on the index."""
+    """The per-platform smoke and contract results, as a signed in-toto attestation on the index; and the
+    promotion's changelog (once read: see stages.changelog), as another."""
 
     key = "record"
     phase = Phase.ATTESTING
@@ -49,16 +51,26 @@ class RecordTests(Stage):
         return f"test record ({TEST_RECORD_TYPE})"
 
     def actions(self, ctx: ImageContext) -> list[Action]:
-        predicate = ctx.tools.workdir / f"{ctx.name}.test-record.json"
-        argv = ctx.tools.signer.attest_argv(_subject(ctx), predicate, TEST_RECORD_TYPE)
-        return [CosignAttest(_subject(ctx), TEST_RECORD_TYPE, predicate, tuple(argv))]
+        """The test record; then the changelog, when it was read (a dry run shows it: a run reads it)."""
+        kinds = [(TEST_RECORD_TYPE, "test-record")]
+        if ctx.result.changelog is not None or ctx.tools.planning:
+            kinds.append((CHANGELOG_TYPE, "changelog"))
+        actions: list[Action] = []
+        for kind, name in kinds:
+            predicate = ctx.tools.workdir / f"{ctx.name}.{name}.json"
+            argv = ctx.tools.signer.attest_argv(_subject(ctx), predicate, kind)
+            actions.append(CosignAttest(_subject(ctx), kind, predicate, tuple(argv)))
+        return actions
 
     def run(self, ctx: ImageContext) -> None:
         assert ctx.index is not None
         for attest in only(self.actions(ctx), CosignAttest):
-            record = test_record(ctx.result, ctx.index)
+            if attest.predicate_type == CHANGELOG_TYPE:
+                record = ctx.result.changelog or {}
+            else:
+                record = test_record(ctx.result, ctx.index)
             ctx.tools.signer.attest(attest.subject, record, attest.predicate_type, attest.predicate)
-        ctx.result.attestations.append(TEST_RECORD_TYPE)
+            ctx.result.attestations.append(attest.predicate_type)
 
 
 def _subject(ctx: ImageContext) -> str:

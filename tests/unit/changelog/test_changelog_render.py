@@ -71,3 +71,21 @@ def test_markdown_has_a_table_per_group_with_pipes_escaped():
     assert "| - | `rich (/opt/venv)` | `13.7.0` |  |" in text
     assert "| ~ | `label a\\|b` | `1` | `2` |" in text
     assert "**Size**: 40.0 MB -> 41.5 MB (+1.5 MB)" in text
+
+
+def test_the_json_document_reads_back_as_the_same_changelog_and_anything_else_is_refused():
+    import pytest
+
+    log = Changelog(OLD, NEW, {"linux/amd64": CHANGED})
+    assert Changelog.from_dict(log.to_dict()) == log
+    first = Changelog(None, NEW, {})
+    assert Changelog.from_dict(first.to_dict()) == first
+    with pytest.raises(ValueError, match="baseimages.changelog/v1"):
+        Changelog.from_dict({"schema": "other/v1"})
+    with pytest.raises(ValueError, match="not a baseimages.changelog/v1 document"):
+        Changelog.from_dict({"schema": "baseimages.changelog/v1", "platforms": {}})
+
+
+def test_markdown_headings_start_at_the_level_asked_for_a_report_section():
+    text = markdown(Changelog(OLD, NEW, {"linux/amd64": CHANGED}), level=4)
+    assert text.startswith("#### Changelog: reg/team/x:1") and "\n##### linux/amd64: changed" in text

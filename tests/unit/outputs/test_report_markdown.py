@@ -20,7 +20,12 @@ def family(catalog_writer):
 
 def _table(markdown: str) -> list[dict[str, str]]:
     """The rows of the first Markdown table, as dicts by header."""
-    lines = [line for line in markdown.splitlines() if line.startswith("|")]
+    lines = []
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            lines.append(line)
+        elif lines:  # the first table ended (the changelogs' tables follow)
+            break
     split = [[cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
     header, rows = split[0], split[2:]
     return [dict(zip(header, row, strict=True)) for row in rows]
