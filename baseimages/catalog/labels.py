@@ -12,19 +12,6 @@ import re
 
 from .fingerprint import BASE_DIGEST_KEY, CREATED_KEY, FINGERPRINT_KEY, INPUTS_KEY, Inputs
 
-# The labels two builds of the same contents differ in by design: when and from which commit it was built,
-# the inputs' fingerprint, and the parent's build it was made FROM (a parent rebuilt with the same contents
-# has another digest and immutable tag). A promotion's "nothing inside changed" ignores them.
-BUILD_LABELS = frozenset(
-    {
-        CREATED_KEY,
-        "org.opencontainers.image.revision",
-        "org.opencontainers.image.base.name",
-        BASE_DIGEST_KEY,
-        FINGERPRINT_KEY,
-    }
-)
-
 _SCP_LIKE = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+\.[a-z]{2,}):(?P<path>[^/].*)$")
 
 

@@ -10,20 +10,20 @@ What the candidate is compared with, read before the promotion moves it:
 3. else nothing: a first promotion (the changelog's `first` state).
 
 Nothing inside changed: compared with the version's own tag, with the same platforms, and on every
-platform no Debian package, no Python distribution and no config key changed but the build labels
-(`catalog.labels.BUILD_LABELS`: created, revision, base name and digest, fingerprint), the candidate is
-not promoted. The image settles onto the published digest (no new immutable tag), and only the rolling
-tags that do not name that digest yet (the new month's `YYYY.MM`) move to it, once the parent is done.
-The compressed size is not compared (a rebuild's layers differ in bytes, not in what they hold).
+platform the changelog finds the same Debian packages, Python distributions, config (its labels
+included: the build date, the input fingerprint) and compressed size (its `unchanged` and `rebuilt`
+states), the candidate is not promoted. The image settles onto the published digest (no new immutable
+tag), and only the rolling tags that do not name that digest yet move to it, once the parent is done.
+A rebuild whose only differences are the build labels is promoted: the changelog does not compare the
+other files of the image, so a file that changed would otherwise never be published.
 
 A changelog that cannot be read fails nothing: the promotion goes on without it, and the progress says why.
 """
 
 from __future__ import annotations
 
-from ...catalog.labels import BUILD_LABELS
 from ...changelog import Changelog as Log
-from ...changelog import PlatformChangelog, State, changelog
+from ...changelog import State, changelog
 from ...core.errors import RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
@@ -90,19 +90,11 @@ def _previous(ctx: ImageContext) -> tuple[str, str] | None:
 
 
 def same_contents(log: Log) -> bool:
-    """Whether nothing inside changed: the same platforms, and on each no package, distribution or config
-    key changed but the build labels (the sizes and other files may differ)."""
+    """Whether nothing inside changed as far as the changelog reads: the same platforms, each `unchanged`
+    or `rebuilt` (the same packages, distributions, config with its labels, and compressed size)."""
     if log.first or not log.platforms:
         return False
-    return all(_same(platform) for platform in log.platforms.values())
-
-
-def _same(platform: PlatformChangelog) -> bool:
-    if platform.state in (State.UNCHANGED, State.REBUILT):
-        return True
-    if platform.state is not State.CHANGED or platform.packages or platform.python:
-        return False
-    return all(c.field == "label" and c.name in BUILD_LABELS for c in platform.config)
+    return all(platform.state in (State.UNCHANGED, State.REBUILT) for platform in log.platforms.values())
 
 
 def _settle(ctx: ImageContext, tag: str, digest: str) -> None:
@@ -118,8 +110,8 @@ def _settle(ctx: ImageContext, tag: str, digest: str) -> None:
     moves = ctx.with_retries(lagging)
     moved = f"; moving {', '.join(moves)} to it" if moves else "; every tag names it already"
     reason = (
-        f"nothing inside changed: the same Debian packages, Python distributions and config (build labels "
-        f"aside) as {repository}:{tag} ({digest}), kept: no new digest{moved}"
+        f"nothing inside changed: the same Debian packages, Python distributions, config and size as "
+        f"{repository}:{tag} ({digest}), kept: no new digest{moved}"
     )
     ctx.settled = Settled(digest, reason, moves)
 
