@@ -7,7 +7,8 @@ The image (FROM python:3.11-slim, linux/amd64 and linux/arm64) holds one hand-wr
 `diff` and `history` show exactly those, on both platforms. A service repository pinned to build 1 (an
 immutable tag, a digest and a rolling tag) is behind until `bump` rewrites its pins to build 2. Build 3 only
 changes a comment of the Dockerfile: it rebuilds (another input fingerprint) but nothing inside changed, so no
-tag moves and no immutable tag is written.
+tag moves, no immutable tag is written and nobody is notified. Every push has `--notify-url` of a webhook the
+test runs on 127.0.0.1: build 2's POST carries the summary of its changelog and build 1's digest as the previous.
 
 Only build 2's apt-get runs under QEMU; build 3 takes that layer from BuildKit's own cache.
 """
@@ -19,10 +20,12 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,8 @@ class Lab:
     registry: str
     namespace: str
     client: RegistryClient
+    hook: str  # the webhook's URL
+    received: list[dict[str, Any]] = field(default_factory=list)  # the bodies POSTed to it, in order
 
     @property
     def repository(self) -> str:
@@ -88,7 +93,7 @@ class Lab:
         """Push the project; (its JSON report's image entry, its Markdown report)."""
         report, markdown = self.project.parent / f"{name}.json", self.project.parent / f"{name}.md"
         done = self.cli("push", "--project", self.project, "--lock-dir", self.project.parent / "locks",
-                        "--report", report, "--report-md", markdown)  # fmt: skip
+                        "--report", report, "--report-md", markdown, "--notify-url", self.hook)  # fmt: skip
         assert done.returncode == 0, said(done)
         [image] = json.loads(report.read_text())["images"]
         return image, markdown.read_text()
@@ -112,6 +117,7 @@ class Builds:
     second: dict[str, Any]  # build 2's
     markdown: str  # build 2's Markdown report
     service: Path  # the service repository, pinned to build 1
+    notified: list[dict[str, Any]]  # the webhook's bodies of builds 1 and 2
 
     @property
     def tag1(self) -> str:
@@ -141,8 +147,33 @@ def service_dockerfile(repository: str, immutable_tag: str, digest: str) -> str:
 
 
 @pytest.fixture(scope="module")
+def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A webhook on 127.0.0.1: its URL, and the JSON bodies POSTed to it."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
 def builds(
-    engine: object, test_registry: str, tmp_path_factory: pytest.TempPathFactory, registry_client: RegistryClient
+    engine: object,
+    test_registry: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    registry_client: RegistryClient,
+    hook: tuple[str, list[dict[str, Any]]],
 ) -> Iterator[Builds]:
     root = tmp_path_factory.mktemp("what-changed")
     project = root / "project"
@@ -159,7 +190,7 @@ def builds(
         "parent: python:3.11-slim\nsmoke:\n  commands:\n    - name: six is in the venv\n"
         f"      command: [ls, {SITE}]\n      stdout: '^six-1\\.1[67]\\.0\\.dist-info$'\n"
     )
-    lab = Lab(project, test_registry, namespace, registry_client)
+    lab = Lab(project, test_registry, namespace, registry_client, hook[0], hook[1])
     try:
         lab.write(1)
         first, _ = lab.push("build-1")
@@ -170,7 +201,7 @@ def builds(
         lab.write(2)
         second, markdown = lab.push("build-2")
         assert second["status"] == "promoted", second
-        yield Builds(lab, first, second, markdown, service)
+        yield Builds(lab, first, second, markdown, service, list(lab.received))
     finally:
         remove_local_images(f"{lab.repository}:")
         remove_local_images(f"{lab.repository}@")
@@ -341,5 +372,26 @@ def test_a_rebuild_with_nothing_changed_inside_moves_no_tag_and_writes_no_immuta
     assert after.pop(builds.tag1) == builds.first["digest"]
     assert after == before  # no tag moved, no tag appeared
     assert sorted(third["tags"]) == sorted(before)  # the report lists the tags that name the kept digest
+    assert lab.received == builds.notified  # nothing promoted: nobody is told to rebuild
     assert markdown.startswith("## baseimages push: 1 unchanged (ok)\n"), markdown
     assert "kept: no new digest; every tag names it already" in markdown
+
+
+@pytest.mark.integration
+def test_the_webhook_is_told_of_build_two_with_build_one_as_previous_and_its_changelog_summary(builds: Builds):
+    assert [body["digest"] for body in builds.notified] == [builds.first["digest"], builds.second["digest"]]
+    body = builds.notified[1]
+    assert (body["schema"], body["image"], body["version"]) == ("baseimages.notify/v1", IMAGE, VERSION)
+    assert body["repository"] == builds.lab.repository
+    assert body["previous_digest"] == builds.first["digest"]
+    assert body["tags"] == builds.second["tags"] and body["tags"][0] == builds.tag2
+    assert body["platforms"] == PLATFORMS
+    summary = body["changelog"]
+    assert (summary["first"], summary["differs"]) == (False, True)
+    for name, platform in builds.second["changelog"]["platforms"].items():
+        said_of = summary["platforms"][name]
+        assert said_of["state"] == "changed"
+        assert said_of["packages"] == {"added": 1, "removed": 0, "changed": 0}
+        assert said_of["python"] == {"added": 0, "removed": 0, "changed": 1}
+        assert said_of["config"] == len(platform["config"])
+        assert said_of["size"]["old"] == platform["size"]["old"] and said_of["size"]["new"] == platform["size"]["new"]
