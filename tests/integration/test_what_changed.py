@@ -203,8 +203,7 @@ def builds(
         assert second["status"] == "promoted", second
         yield Builds(lab, first, second, markdown, service, list(lab.received))
     finally:
-        remove_local_images(f"{lab.repository}:")
-        remove_local_images(f"{lab.repository}@")
+        remove_local_images(f"{lab.repository}:")  # the refs its pushes left in the shared engine's store
 
 
 def _installed_version(builds: Builds) -> str:
