@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from webhook import serve_hook
 
 from baseimages.cli.main import main
 from baseimages.outputs.notify import changelog_summary
@@ -23,24 +22,8 @@ REGISTRY = "localhost:5000"  # the engine's registry (`scripts/engine up`); dock
 
 @pytest.fixture
 def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(
-                {"path": self.path, "body": json.loads(self.rfile.read(int(self.headers["Content-Length"])))}
-            )
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    server.shutdown()
-    server.server_close()
+    with serve_hook() as served:
+        yield served
 
 
 @pytest.mark.integration

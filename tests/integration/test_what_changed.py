@@ -19,17 +19,16 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from killed_run import remove_local_images
+from webhook import serve_hook
 
 from baseimages.core.reference import parse_reference
 from baseimages.registry.client import RegistryClient
@@ -68,7 +67,7 @@ class Lab:
     namespace: str
     client: RegistryClient
     hook: str  # the webhook's URL
-    received: list[dict[str, Any]] = field(default_factory=list)  # the bodies POSTed to it, in order
+    received: list[dict[str, Any]] = field(default_factory=list)  # what was POSTed to it, in order
 
     @property
     def repository(self) -> str:
@@ -153,23 +152,9 @@ def service_dockerfile(repository: str, immutable_tag: str, digest: str) -> str:
 
 @pytest.fixture(scope="module")
 def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A webhook on 127.0.0.1: its URL, and the JSON bodies POSTed to it."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    server.shutdown()
-    server.server_close()
+    """A webhook on 127.0.0.1: its URL, and what was POSTed to it ({"path", "body"})."""
+    with serve_hook() as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +191,7 @@ def builds(
         lab.write(2)
         second, markdown = lab.push("build-2")
         assert second["status"] == "promoted", second
-        yield Builds(lab, first, second, markdown, service, list(lab.received))
+        yield Builds(lab, first, second, markdown, service, [post["body"] for post in lab.received])
     finally:
         remove_local_images(f"{lab.repository}:")  # the refs its pushes left in the shared engine's store
 
