@@ -57,8 +57,8 @@ def test_one_push_gives_the_same_durations_in_the_report_the_metrics_file_the_pu
         assert image["status"] == "promoted"
         expected = {("all", phase): seconds for phase, seconds in image["seconds"].items()}
         expected |= {(p["platform"], "smoke"): p["seconds"] for p in image["platforms"]}
-        # Every stage that ran for an unsigned push (no key: no SBOM, no test record).
-        stages = {"resolve", "build", "identify", "push", "smoke", "contract", "sizes", "sign", "promote"}
+        # Every stage that ran for an unsigned push (no key: no SBOM, no test record; the changelog is read).
+        stages = {"resolve", "build", "identify", "push", "smoke", "contract", "sizes", "changelog", "sign", "promote"}
         assert set(image["seconds"]) == stages
         assert image["seconds"]["build"] > 0 and image["seconds"]["smoke"] > 0
 

@@ -14,6 +14,7 @@ import pytest
 from baseimages.cli.main import main
 from baseimages.core.reference import Reference, parse_reference
 from baseimages.registry.client import RegistryClient
+from baseimages.trust.changelogrecord import CHANGELOG_TYPE
 from baseimages.trust.sbom import SBOM_TYPE, packages
 from baseimages.trust.signing import Cosign
 from baseimages.trust.testrecord import TEST_RECORD_TYPE
@@ -36,10 +37,12 @@ def _put(client: RegistryClient, ref: Reference, doc: dict) -> tuple[str, int]:
     return client.put_manifest(target, doc["mediaType"], body), len(body)
 
 
-def test_every_image_of_the_family_is_signed_attested_and_verifies(family, signing_key, registry_client, capsys):
+def test_every_image_of_the_family_is_signed_attested_with_sbom_test_record_and_changelog_and_verifies(
+    family, signing_key, registry_client, capsys
+):
     report, _, _ = family
     for image in report.images:
-        assert image.signed is True and image.attestations == [SBOM_TYPE, TEST_RECORD_TYPE], image.name
+        assert image.signed is True and image.attestations == [SBOM_TYPE, TEST_RECORD_TYPE, CHANGELOG_TYPE], image.name
         verdict = verify_image(f"{image.repository}:latest", signing_key.public, registry_client, Cosign())
         assert verdict.failures == [], image.name
         assert verdict.digest == image.digest and verdict.platforms == ("linux/amd64", "linux/arm64")
