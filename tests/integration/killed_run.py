@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from baseimages.core.runs import RUN_LABEL  # what each container of a run carries: PID@HOST:STARTED of its run
+
 
 @dataclass
 class Lab:
@@ -113,8 +115,8 @@ def _collect(stream: object, into: list[str]) -> None:
         into.append(line.rstrip("\n"))
 
 
-def containers_of(prefix: str) -> list[str]:
-    """Containers (any state) whose image is under PREFIX (`registry/namespace/`): `name image status`."""
+def _containers() -> list[list[str]]:
+    """Every container (any state) as [name, image, status]."""
     listed = subprocess.run(
         ["docker", "ps", "-a", "--format", "{{.Names}}\t{{.Image}}\t{{.Status}}"],
         capture_output=True,
@@ -122,11 +124,15 @@ def containers_of(prefix: str) -> list[str]:
         check=True,
         timeout=60,
     )
-    rows = [line.split("\t") for line in listed.stdout.splitlines() if line.strip()]
+    return [line.split("\t") for line in listed.stdout.splitlines() if line.strip()]
+
+
+def containers_of(prefix: str) -> list[str]:
+    """Containers (any state) whose image is under PREFIX (`registry/namespace/`): `name image status`."""
+    rows = _containers()
     return [" ".join(row) for row in rows if len(row) == 3 and row[1].startswith(prefix)]
 
 
-RUN_LABEL = "io.baseimages.run"  # what each container of a run carries: PID@HOST:STARTED of its run
 
 
 def containers_of_run(pid: int) -> list[str]:
@@ -152,15 +158,8 @@ def by_name(*listings: list[str]) -> list[str]:
 def still_there(names: list[str]) -> list[str]:
     """Which of the containers NAMES still exist (a container whose image tag moved on is listed by image
     id, not by name, so the containers a killed run left are followed by their names)."""
-    listed = subprocess.run(
-        ["docker", "ps", "-a", "--format", "{{.Names}}\t{{.Image}}\t{{.Status}}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
     wanted = {name.split()[0] for name in names}
-    return [line.replace("\t", " ") for line in listed.stdout.splitlines() if line.split("\t")[0] in wanted]
+    return [" ".join(row) for row in _containers() if row[0] in wanted]
 
 
 def remove_containers(names: list[str]) -> None:
