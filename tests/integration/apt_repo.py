@@ -11,11 +11,12 @@ Layout (suite `probe`, component `main`, what apt and the `updates` command read
 The indexes are written here, not by apt-ftparchive: the package's own control fields, size and hashes are all
 an index needs. The repository is unsigned; images use it with `[trusted=yes]` (`sources_line`).
 
-Where builds reach it: `docker buildx build` RUN steps (the default `docker` builder and a `docker-container`
-builder alike) run on Docker's bridge network, where the host is the bridge's gateway (172.17.0.1 on a default
-engine) and 127.0.0.1 is the build container itself. The server therefore listens on the gateway address,
-which the host reaches too, so one URL serves the builds and the factory on the host reading the same sources.
-Publishing the next version is one call: `repo.publish("1.1")`.
+Where builds reach it: RUN steps of `docker buildx build` in the engine's default `docker` builder run on
+Docker's bridge network, where 127.0.0.1 is the build container itself and the host is the bridge's gateway
+(172.17.0.1 on a default engine; read from `docker network inspect bridge`). The server therefore listens on
+the gateway address, which is also an address of the host itself, so one URL serves the builds and the
+factory on the host reading the same sources (a proxy, if one is configured, must not be used for it:
+NO_PROXY). Publishing the next version is one call: `repo.publish("1.1")`.
 """
 
 from __future__ import annotations
