@@ -47,16 +47,24 @@ class RefreshPolicy:
     """When an unchanged image is rebuilt anyway, to pick up security patches of its packages.
 
     `window`: rebuild when the last build is older than `days`. `monthly`: rebuild when the last
-    build is from before the current calendar month (the scheduled job's mode). `force`: always.
+    build is from before the current calendar month (the scheduled job's mode). `updates`: the monthly
+    floor, and rebuild when an update is installable for the image (`updates`: of a security suite
+    only, or `any`; the pipeline looks, see pipeline.fresh). `force`: always.
     """
 
     mode: str = "window"
     days: int = 30
     force: bool = False
+    updates: str = "security"  # with mode `updates`: which installable updates count (`security` or `any`)
+
+    @property
+    def monthly(self) -> bool:
+        """Whether the monthly floor applies (the modes `monthly` and `updates`)."""
+        return self.mode in ("monthly", "updates")
 
     def stale(self, built: dt.datetime, now: dt.datetime) -> str | None:
         """Why a build made at BUILT is too old at NOW, or None when it is fresh."""
-        if self.mode == "monthly":
+        if self.monthly:
             if (built.year, built.month) != (now.year, now.month):
                 return f"built {built:%Y-%m-%d}, before this month (monthly refresh)"
             return None
@@ -85,6 +93,7 @@ class Decision:
     moves: tuple[str, ...] = ()  # CONVERGE: the tags to move to current_digest, in promotion order
     proof: str = ""  # CONVERGE: the newest immutable tag, which names current_digest
     disagrees: bool = False  # its tags disagree and were not converged: a build must promote (never settle)
+    fresh: bool = False  # build every step again: an installable update would not land from cached steps
 
 
 def decide(
@@ -127,7 +136,7 @@ def decide(
     if created is None:
         return Decision(Action.BUILD, ("no build time recorded on the pushed image",), inputs, digest)
     stale = policy.stale(created, now)
-    if stale and policy.mode == "monthly" and current.month_digest == digest:
+    if stale and policy.monthly and current.month_digest == digest:
         # a rebuild this month found nothing inside changed and moved the month's tag onto the digest
         reason = "unchanged: refreshed this month (the month's tag names it: a rebuild found nothing inside changed)"
         return Decision(Action.SKIP, (reason,), inputs, digest, created)

@@ -77,9 +77,10 @@ def _common_flags() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--refresh",
-        choices=["window", "monthly"],
-        help="rebuild an unchanged image when its last build is older than --refresh-days (window, the default) "
-        "or from before this month (monthly: the scheduled job's mode)",
+        choices=["window", "monthly", "updates"],
+        help="rebuild an unchanged image when its last build is older than --refresh-days (window, the default), "
+        "from before this month (monthly: the scheduled job's mode), or that too and when an update is installable "
+        "for it (updates: which count is --refresh-updates)",
     )
     common.add_argument(
         "--wait-lock",
@@ -297,7 +298,9 @@ def _run_options(options: Options, settings: Settings) -> RunOptions:
     together are refused, as RunOptions refuses force with a refresh policy."""
     if options.force and options.refresh is not None:
         raise ConfigError("--force", "--refresh", "choose one: --force rebuilds every image whatever --refresh says")
-    refresh = None if options.refresh is None else RefreshPolicy(mode=options.refresh, days=settings.refresh_days)
+    refresh = None
+    if options.refresh is not None:
+        refresh = RefreshPolicy(options.refresh, settings.refresh_days, updates=settings.refresh_updates)
     try:
         return RunOptions(
             push=options.command == "push",

@@ -225,7 +225,7 @@ class Factory:
             if not summary:
                 return None
             month = None
-            if policy.mode == "monthly":  # a rebuild settled this month moved the month's tag only
+            if policy.monthly:  # a rebuild settled this month moved the month's tag only
                 month = tools.registry.digest(parse_reference(f"{ref.repository}:{plan.build_date:%Y.%m}"))
             return Current(*summary, month_digest=month)
 

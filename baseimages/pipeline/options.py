@@ -14,7 +14,7 @@ from ..catalog.changes import RefreshPolicy
 from ..core.errors import ConfigError
 from ..settings.kinds import Invalid, OutputPath
 
-REFRESH_MODES = ("window", "monthly")
+REFRESH_MODES = ("window", "monthly", "updates")
 SOURCE = "RunOptions"  # what a refused option's ConfigError names
 
 

@@ -40,6 +40,9 @@ NOTIFY_TOKEN_ENV = "BASEIMAGES_NOTIFY_TOKEN"
 
 _REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]+)?$")
 _NAMESPACE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+_UPDATE_KINDS = Text(
+    "security or any", "KIND", re.compile(r"^(?:security|any)$"), "is not one of: security, any", required=True
+)
 _REGISTRY_HOST = Text(
     "registry host[:port]",
     "HOST[:PORT]",
@@ -86,6 +89,9 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "images built and tested at once (each holds its slot from its build to its last test)"),
     Setting("refresh-days", "BASEIMAGES_REFRESH_DAYS", "--refresh-days", WholeNumber(0), 30,
             "rebuild an unchanged image built more than this many days ago"),
+    Setting("refresh-updates", "BASEIMAGES_REFRESH_UPDATES", "--refresh-updates", _UPDATE_KINDS, "security",
+            "with `--refresh updates`: which installable updates rebuild an image: `security` (a package of a "
+            "security suite) or `any` (any Debian package, and any Python distribution the image does not pin)"),
     Setting("retry-attempts", "BASEIMAGES_RETRY_ATTEMPTS", "--retry-attempts", WholeNumber(1), 8,
             "attempts per registry request"),
     Setting("retry-max-seconds", "BASEIMAGES_RETRY_MAX_SECONDS", "--retry-max-seconds", WholeNumber(1), 300,
@@ -166,6 +172,7 @@ class Settings:
     source: str = _declared("source")
     jobs: int = _declared("jobs")
     refresh_days: int = _declared("refresh_days")
+    refresh_updates: str = _declared("refresh_updates")
     retry_attempts: int = _declared("retry_attempts")  # per registry request
     retry_max_seconds: int = _declared("retry_max_seconds")  # per registry request, waits included
     upload_jobs: int = _declared("upload_jobs")  # blobs of one image uploaded at once

@@ -257,7 +257,8 @@ def build_request(
         labels = _unknown_fingerprint(ctx, inputs, labels)
     output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
     enabled = ctx.push and tools.settings.build_cache
-    cache = registry_cache(ctx.image.repository, platform, enabled=enabled, reuse=not tools.no_cache)
+    fresh = tools.no_cache or (ctx.decision is not None and ctx.decision.fresh)  # every step again
+    cache = registry_cache(ctx.image.repository, platform, enabled=enabled, reuse=not fresh)
     mapped = tools.settings.builders.get(platform)
     builder, docker_context = _where(mapped)
     base_image, parent_contexts = parent.base_for(default_builder=mapped is None)
@@ -278,7 +279,7 @@ def build_request(
         builder=builder,
         docker_context=docker_context,
         provenance={"mode": "max"},
-        no_cache=tools.no_cache,
+        no_cache=fresh,
         cache_from=cache.cache_from,
         cache_to=cache.cache_to,
     )
