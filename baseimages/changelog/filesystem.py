@@ -10,20 +10,32 @@ layer only one image has may remove a file of the shared base), so the merge is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from .contents import DPKG_STATUS, Distribution, Package
 from .layers import Fact, LayerFacts
 
+T = TypeVar("T")
+
 
 def final_files(layers: Sequence[LayerFacts]) -> dict[str, Fact]:
     """Path -> fact of every status and METADATA file the image (LAYERS, lowest first) has at the end."""
-    final: dict[str, Fact] = {}
+    return _final(layers, lambda layer: layer.files)
+
+
+def final_sources(layers: Sequence[LayerFacts]) -> dict[str, str]:
+    """Path -> text of every apt sources file the image (LAYERS, lowest first) has at the end."""
+    return _final(layers, lambda layer: layer.sources)
+
+
+def _final(layers: Sequence[LayerFacts], kept: Callable[[LayerFacts], Mapping[str, T]]) -> dict[str, T]:
+    final: dict[str, T] = {}
     removed: set[str] = set()  # whiteouts above: the path and everything under it
     covered: set[str] = set()  # opaque folders above: everything under them
     replaced: set[str] = set()  # non-directory entries above: the path and everything under it
     for layer in reversed(layers):
-        for path, fact in layer.files.items():
+        for path, fact in kept(layer).items():
             if not _hidden(path, removed, covered, replaced):
                 final[path] = fact
         removed |= layer.whiteouts

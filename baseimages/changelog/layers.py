@@ -1,5 +1,6 @@
 """One layer read as a stream, reduced to the facts a changelog needs: what its dpkg status files and
-Python METADATA files say, and what it hides of the layers below it.
+Python METADATA files say, and what it hides of the layers below it; also the text of its apt sources
+files (`updates` reads them).
 
 A layer is a tar (uncompressed, gzip or zstd) of the files a build step added or changed, with OCI
 whiteouts for what it removed: `.wh.<name>` removes <name> from the layers below, `.wh..wh..opq` makes its
@@ -14,7 +15,7 @@ import gzip
 import tarfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import zstandard
@@ -26,6 +27,7 @@ from .contents import (
     Distribution,
     Package,
     environment_of,
+    is_apt_source,
     is_dpkg_path,
     is_metadata,
     normalise,
@@ -39,6 +41,7 @@ TAR_TYPES = ("application/vnd.oci.image.layer.v1.tar", "application/vnd.docker.i
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 MAX_FILE = 64 * 1024 * 1024  # the most of a status file read; METADATA headers are in its first MiB
+MAX_SOURCES = 1024 * 1024  # the most of an apt sources file read
 Fact = tuple[Package, ...] | Distribution | None  # what a file says; None: nothing we can use (unparsable)
 
 
@@ -53,6 +56,7 @@ class LayerFacts:
     whiteouts: frozenset[str]  # paths removed from the layers below
     opaque: frozenset[str]  # directories whose lower content is hidden
     entries: frozenset[str]  # every entry that is not a directory: each hides the lower content under it
+    sources: dict[str, str] = field(default_factory=dict)  # path -> text, for the apt sources files
 
 
 def read_facts(stream: Readable, media_type: str, digest: str) -> LayerFacts:
@@ -81,6 +85,7 @@ def _facts(tar: tarfile.TarFile, digest: str) -> LayerFacts:
     opaque: set[str] = set()
     entries: set[str] = set()
     seen: dict[str, Fact] = {}  # every status and METADATA file read, for hard links to them
+    sources: dict[str, str] = {}
     for member in tar:
         path = normalise(member.name)
         folder, _, name = path.rpartition("/")
@@ -101,7 +106,9 @@ def _facts(tar: tarfile.TarFile, digest: str) -> LayerFacts:
                 files[path] = seen[path]
         elif member.islnk() and wanted:
             files[path] = _relinked(seen.get(normalise(member.linkname)), path)
-    return LayerFacts(digest, files, frozenset(whiteouts), frozenset(opaque), frozenset(entries))
+        elif member.isfile() and is_apt_source(path) and (handle := tar.extractfile(member)) is not None:
+            sources[path] = handle.read(MAX_SOURCES).decode("utf-8", "replace")
+    return LayerFacts(digest, files, frozenset(whiteouts), frozenset(opaque), frozenset(entries), sources)
 
 
 def _read(tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> Fact:
