@@ -54,7 +54,10 @@ class AptSource:
     @property
     def base(self) -> str:
         """The folder whose Release and indexes apt reads: `URI/dists/SUITE`, or `URI/SUITE` when flat."""
-        return f"{self.uri}/{self.suite.rstrip('/')}" if self.flat else f"{self.uri}/dists/{self.suite}"
+        if not self.flat:
+            return f"{self.uri}/dists/{self.suite}"
+        folder = self.suite.strip("/").removeprefix("./")
+        return self.uri if folder in ("", ".") else f"{self.uri}/{folder}"
 
     @property
     def readable(self) -> bool:
