@@ -97,7 +97,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "in the push registry (one ref per platform, `mode=max`)"),
     Setting("lock-dir", "BASEIMAGES_LOCK_DIR", "--lock-dir", AnyPath(), Path("~/.cache/baseimages/locks"),
             "where run locks live"),
-    Setting("updates-state", "BASEIMAGES_UPDATES_STATE", "--updates-state", AnyPath(),
+    Setting("updates-state", "BASEIMAGES_UPDATES_STATE", "--updates-state", AnyPath("FILE"),
             Path("~/.cache/baseimages/updates-state.json"),
             "where `updates` records when each installable update was first seen (how long it has waited)"),
     Setting("wheelhouse", "BASEIMAGES_WHEELHOUSE", "--wheelhouse", ExistingPath(directory=True), None,
