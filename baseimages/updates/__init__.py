@@ -15,9 +15,21 @@ from .model import (
     UpdatesReport,
 )
 from .render import text_lines
-from .store import Waiting, WaitingState, load_state, observe, remember, save_state, waiting
+from .store import (
+    INSTALLABLE_METRIC,
+    WAITING_METRIC,
+    Waiting,
+    WaitingState,
+    load_state,
+    metric_samples,
+    observe,
+    remember,
+    save_state,
+    waiting,
+)
 
 __all__ = [
+    "INSTALLABLE_METRIC",
     "KINDS",
     "SCHEMA",
     "DebianUpdate",
@@ -27,11 +39,13 @@ __all__ = [
     "PythonUpdate",
     "Target",
     "UpdatesReport",
+    "WAITING_METRIC",
     "Waiting",
     "WaitingState",
     "check_updates",
     "debian_arch",
     "load_state",
+    "metric_samples",
     "observe",
     "remember",
     "save_state",

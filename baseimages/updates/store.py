@@ -25,6 +25,8 @@ from ..core.errors import ConfigError
 from .model import KINDS, ImageUpdates, PlatformUpdates, Update, UpdatesReport, utc_text
 
 STATE_SCHEMA = "baseimages.updates-state/v1"
+WAITING_METRIC = "baseimages_update_waiting_seconds"
+INSTALLABLE_METRIC = "baseimages_updates_installable"
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,16 @@ def waiting(state: WaitingState, now: dt.datetime) -> tuple[Waiting, ...]:
                 oldest = max(((now - first).total_seconds() for first in times), default=0.0)
                 found.append(Waiting(image, platform, kind, max(oldest, 0.0), len(times)))
     return tuple(found)
+
+
+def metric_samples(state: WaitingState, now: dt.datetime) -> list[tuple[str, dict[str, str], float]]:
+    """The samples of the gauges WAITING_METRIC and INSTALLABLE_METRIC, labelled image, platform and kind, for
+    every platform STATE knows (0 where nothing waits): (name, labels, value)."""
+    samples: list[tuple[str, dict[str, str], float]] = []
+    for figure in waiting(state, now):
+        labels = {"image": figure.image, "platform": figure.platform, "kind": figure.kind}
+        samples += [(WAITING_METRIC, labels, figure.seconds), (INSTALLABLE_METRIC, labels, float(figure.count))]
+    return samples
 
 
 def load_state(path: Path) -> WaitingState:

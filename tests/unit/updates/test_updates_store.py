@@ -107,3 +107,16 @@ def test_a_state_file_that_is_not_one_is_an_error_naming_it(tmp_path):
     path.write_text('{"schema": "something else"}')
     with pytest.raises(ConfigError, match=str(path)):
         load_state(path)
+
+
+def test_the_metric_samples_carry_the_agreed_names_and_labels_with_0_where_nothing_waits():
+    from baseimages.updates import metric_samples
+
+    state = observe(WaitingState({}), _look(T0, _deb("curl", "7.88.1-10+deb12u8")))
+    samples = {(name, tuple(labels.values())): value for name, labels, value in metric_samples(state, T0 + DAY)}
+    assert samples == {
+        ("baseimages_update_waiting_seconds", ("uv", AMD, "any")): 86400.0,
+        ("baseimages_updates_installable", ("uv", AMD, "any")): 1.0,
+        ("baseimages_update_waiting_seconds", ("uv", AMD, "security")): 0.0,
+        ("baseimages_updates_installable", ("uv", AMD, "security")): 0.0,
+    }
