@@ -67,7 +67,7 @@ def check_updates(
     wanted = tuple(platforms or ())
     layers: MutableMapping[str, LayerFacts] = {} if cache is None else cache
     images = tuple(_image(registry, archive, index, target, wanted, layers) for target in targets)
-    return UpdatesReport(now or dt.datetime.now(dt.UTC), images, redacted(index_url))
+    return UpdatesReport(now or dt.datetime.now(dt.UTC), images, redacted(index_url), wanted)
 
 
 def _image(

@@ -156,6 +156,7 @@ class UpdatesReport:
     checked: dt.datetime
     images: tuple[ImageUpdates, ...]
     index: str = ""  # the Python package index read (credentials never shown)
+    only_platforms: tuple[str, ...] = ()  # the platforms looked at, when not every platform of each image
 
     @property
     def installable(self) -> bool:

@@ -60,7 +60,8 @@ class Waiting:
 
 
 def observe(state: WaitingState, report: UpdatesReport) -> WaitingState:
-    """STATE after REPORT's look: the images it looked at replaced by what it found, first-seen times kept."""
+    """STATE after REPORT's look: the images it looked at replaced by what it found, first-seen times kept (only
+    the platforms it looked at, when it looked at some only)."""
     images = dict(state.images)
     for image in report.images:
         if image.error is not None:
@@ -68,7 +69,9 @@ def observe(state: WaitingState, report: UpdatesReport) -> WaitingState:
         if image.digest is None:  # not promoted (any more): nothing waits for it
             images.pop(image.image, None)
             continue
-        images[image.image] = {p.platform: _platform(state, image, p, report.checked) for p in image.platforms}
+        looked = {p.platform: _platform(state, image, p, report.checked) for p in image.platforms}
+        kept = images.get(image.image, {}) if report.only_platforms else {}  # the platforms not looked at
+        images[image.image] = {**{k: v for k, v in kept.items() if k not in report.only_platforms}, **looked}
     return WaitingState(images)
 
 

@@ -120,3 +120,13 @@ def test_the_metric_samples_carry_the_agreed_names_and_labels_with_0_where_nothi
         ("baseimages_update_waiting_seconds", ("uv", AMD, "security")): 0.0,
         ("baseimages_updates_installable", ("uv", AMD, "security")): 0.0,
     }
+
+
+def test_a_look_at_some_platforms_only_keeps_what_was_known_of_the_others():
+    from dataclasses import replace
+
+    state = observe(WaitingState({}), _look(T0, _deb("openssl", "3.0.16-1"), platform=ARM))
+    state = observe(state, replace(_look(T0 + DAY, platform=AMD), only_platforms=(AMD,)))
+    assert _series(state, T0 + 2 * DAY)[("uv", ARM, "any")] == (2 * 86400, 1)
+    state = observe(state, _look(T0 + 2 * DAY, platform=AMD))  # every platform looked at: arm64 is gone
+    assert ("uv", ARM, "any") not in _series(state, T0 + 2 * DAY)
