@@ -60,6 +60,7 @@ def clearsigned(text: bytes) -> bytes:
 class FakeWeb:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # path -> (body, content type)
     requests: list[str] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)  # the Authorization header of each request ("": none)
     _server: ThreadingHTTPServer | None = None
 
     def start(self) -> FakeWeb:
@@ -131,6 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         web: FakeWeb = self.server.web  # type: ignore[attr-defined]
         web.requests.append(self.path)
+        web.authorizations.append(self.headers.get("Authorization", ""))
         found = web.files.get(self.path)
         if found is None:
             self.send_response(404)
