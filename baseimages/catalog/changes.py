@@ -72,6 +72,7 @@ class Current:
 
     digest: str
     annotations: dict[str, str]
+    month_digest: str | None = None  # what the build month's `YYYY.MM` tag names (read in monthly mode)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ def decide(
     if created is None:
         return Decision(Action.BUILD, ("no build time recorded on the pushed image",), inputs, digest)
     stale = policy.stale(created, now)
+    if stale and policy.mode == "monthly" and current.month_digest == digest:
+        # a rebuild this month found nothing inside changed and moved the month's tag onto the digest
+        reason = "unchanged: refreshed this month (the month's tag names it: a rebuild found nothing inside changed)"
+        return Decision(Action.SKIP, (reason,), inputs, digest, created)
     if stale:
         return Decision(Action.BUILD, (stale,), inputs, digest, created)
     return Decision(Action.SKIP, ("unchanged",), inputs, digest, created)

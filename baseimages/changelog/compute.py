@@ -18,9 +18,9 @@ from ..core.reference import Reference
 from ..core.retry import call_with_retries
 from ..registry.client import ImageIndex, PlatformManifest, RegistryClient
 from .config import config_changes, config_keys
-from .filesystem import distributions, final_files, final_sources, packages
+from .filesystem import distributions, final_files, final_sources, final_tree, packages
 from .layers import LayerFacts, read_facts
-from .model import Changelog, ImageVersion, PackageChange, PlatformChangelog, PythonChange, State
+from .model import Changelog, FileChanges, ImageVersion, PackageChange, PlatformChangelog, PythonChange, State
 
 LAYER_JOBS = 4  # layers read at once
 
@@ -40,6 +40,7 @@ class Contents:
     packages: dict[str, str]
     python: dict[tuple[str, str], str]
     config: dict[tuple[str, str], str]
+    files: dict[str, str]
 
 
 def changelog(
@@ -147,7 +148,7 @@ class _Reader:
             return PlatformChangelog(platform, State.REMOVED, *digests, old_size, new_size)
         if before is not None and before.digest == after.digest:
             return PlatformChangelog(platform, State.UNCHANGED, *digests, old_size, new_size)
-        empty = Contents({}, {}, {})
+        empty = Contents({}, {}, {}, {})
         old = self._contents(before) if before is not None else empty
         new = self._contents(after)
         packages_ = tuple(
@@ -161,11 +162,13 @@ class _Reader:
             if old.python.get((env, name)) != new.python.get((env, name))
         )
         config = config_changes(old.config, new.config)
+        files = FileChanges.between(old.files, new.files)
         if first or before is None:
             state = State.FIRST if first else State.ADDED
         else:
-            state = State.CHANGED if packages_ or python or config or old_size != new_size else State.REBUILT
-        return PlatformChangelog(platform, state, *digests, old_size, new_size, packages_, python, config)
+            inside = packages_ or python or files.total or any(not change.build_label for change in config)
+            state = State.CHANGED if inside else State.REBUILT
+        return PlatformChangelog(platform, state, *digests, old_size, new_size, packages_, python, config, files)
 
     def layer_facts(self, manifest: PlatformManifest) -> list[LayerFacts]:
         """The facts of MANIFEST's layers, lowest first (read by `prepare`)."""
@@ -174,10 +177,11 @@ class _Reader:
 
     def _contents(self, manifest: PlatformManifest) -> Contents:
         ref = self.refs[manifest.digest]
-        files = final_files(self.layer_facts(manifest))
+        layers = self.layer_facts(manifest)
+        files = final_files(layers)
         doc = self.manifests[(ref.repository, manifest.digest)]
         config = self.registry.blob_json(ref, manifest.config_digest, doc["config"]["size"])
-        return Contents(packages(files), distributions(files), config_keys(config))
+        return Contents(packages(files), distributions(files), config_keys(config), final_tree(layers))
 
     def _layers(self, ref: Reference, digest: str) -> list[Layer]:
         key = (ref.repository, digest)

@@ -21,23 +21,31 @@ T = TypeVar("T")
 
 def final_files(layers: Sequence[LayerFacts]) -> dict[str, Fact]:
     """Path -> fact of every status and METADATA file the image (LAYERS, lowest first) has at the end."""
-    return _final(layers, lambda layer: layer.files)
+    return _merged(layers, lambda layer: layer.files)
 
 
 def final_sources(layers: Sequence[LayerFacts]) -> dict[str, str]:
     """Path -> text of every apt sources file the image (LAYERS, lowest first) has at the end."""
-    return _final(layers, lambda layer: layer.sources)
+    return _merged(layers, lambda layer: layer.sources)
 
 
-def _final(layers: Sequence[LayerFacts], kept: Callable[[LayerFacts], Mapping[str, T]]) -> dict[str, T]:
+def final_tree(layers: Sequence[LayerFacts]) -> dict[str, str]:
+    """Path -> signature of every entry the image (LAYERS, lowest first) has at the end, directories
+    included (a directory does not hide the lower content under it, but its own mode and owner count)."""
+    return _merged(layers, lambda layer: layer.tree)
+
+
+def _merged(layers: Sequence[LayerFacts], part: Callable[[LayerFacts], Mapping[str, T]]) -> dict[str, T]:
+    """PART of each layer applied in order: the top layer's entry of a path wins, a lower one shows when
+    nothing above hides it."""
     final: dict[str, T] = {}
     removed: set[str] = set()  # whiteouts above: the path and everything under it
     covered: set[str] = set()  # opaque folders above: everything under them
     replaced: set[str] = set()  # non-directory entries above: the path and everything under it
     for layer in reversed(layers):
-        for path, fact in kept(layer).items():
-            if not _hidden(path, removed, covered, replaced):
-                final[path] = fact
+        for path, value in part(layer).items():
+            if path not in final and not _hidden(path, removed, covered, replaced):
+                final[path] = value
         removed |= layer.whiteouts
         covered |= layer.opaque
         replaced |= layer.entries

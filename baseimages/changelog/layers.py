@@ -1,17 +1,22 @@
 """One layer read as a stream, reduced to the facts a changelog needs: what its dpkg status files and
-Python METADATA files say, and what it hides of the layers below it; also the text of its apt sources
-files (`updates` reads them).
+Python METADATA files say, and what it hides of the layers below it.
 
 A layer is a tar (uncompressed, gzip or zstd) of the files a build step added or changed, with OCI
 whiteouts for what it removed: `.wh.<name>` removes <name> from the layers below, `.wh..wh..opq` makes its
 directory opaque (nothing of the layers below shows through it). Any entry that is not a directory (a
 file, a symbolic link) also hides whatever the layers below had under that path. The facts of a layer
 depend on its bytes only, so they are kept by layer digest: a base layer two images share is read once.
+
+Every entry also gets a signature (`tree`): its type, mode, owner, size, extended attributes and the
+SHA-256 of its content (a link: its target), never its modification time, so that two builds of the
+same files compare equal whatever their timestamps. The text of the apt sources files is kept too
+(`sources`: `updates` reads them).
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import tarfile
 import zlib
 from collections.abc import Callable
@@ -41,7 +46,10 @@ TAR_TYPES = ("application/vnd.oci.image.layer.v1.tar", "application/vnd.docker.i
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 MAX_FILE = 64 * 1024 * 1024  # the most of a status file read; METADATA headers are in its first MiB
+MAX_METADATA = 1024 * 1024
 MAX_SOURCES = 1024 * 1024  # the most of an apt sources file read
+CHUNK = 1024 * 1024
+_XATTR = "SCHILY.xattr."
 Fact = tuple[Package, ...] | Distribution | None  # what a file says; None: nothing we can use (unparsable)
 
 
@@ -56,6 +64,7 @@ class LayerFacts:
     whiteouts: frozenset[str]  # paths removed from the layers below
     opaque: frozenset[str]  # directories whose lower content is hidden
     entries: frozenset[str]  # every entry that is not a directory: each hides the lower content under it
+    tree: dict[str, str] = field(default_factory=dict)  # path -> signature of every entry, directories included
     sources: dict[str, str] = field(default_factory=dict)  # path -> text, for the apt sources files
 
 
@@ -84,6 +93,7 @@ def _facts(tar: tarfile.TarFile, digest: str) -> LayerFacts:
     whiteouts: set[str] = set()
     opaque: set[str] = set()
     entries: set[str] = set()
+    tree: dict[str, str] = {}
     seen: dict[str, Fact] = {}  # every status and METADATA file read, for hard links to them
     sources: dict[str, str] = {}
     for member in tar:
@@ -96,28 +106,61 @@ def _facts(tar: tarfile.TarFile, digest: str) -> LayerFacts:
             if not name.startswith(WHITEOUT + WHITEOUT):  # .wh..wh.* other than the opaque marker: AUFS metadata
                 whiteouts.add(f"{folder}/{name[len(WHITEOUT) :]}".lstrip("/"))
             continue
-        if member.isdir():
-            continue
-        entries.add(path)
+        if not member.isdir():
+            entries.add(path)
         wanted = is_dpkg_path(path) or environment_of(path) is not None
-        if member.isfile() and (wanted or is_metadata(path) or path == DPKG_BACKUP):
-            seen[path] = _read(tar, member, path)
-            if wanted:
-                files[path] = seen[path]
-        elif member.islnk() and wanted:
-            files[path] = _relinked(seen.get(normalise(member.linkname)), path)
-        elif member.isfile() and is_apt_source(path) and (handle := tar.extractfile(member)) is not None:
-            sources[path] = handle.read(MAX_SOURCES).decode("utf-8", "replace")
-    return LayerFacts(digest, files, frozenset(whiteouts), frozenset(opaque), frozenset(entries), sources)
+        if member.isfile():
+            read = wanted or is_metadata(path) or path == DPKG_BACKUP
+            source = is_apt_source(path)
+            sha, head = _content(tar, member, _keep(path) if read else MAX_SOURCES if source else 0)
+            tree[path] = _signature(member, sha)
+            if source:
+                sources[path] = head.decode("utf-8", "replace")
+            if read:
+                seen[path] = _fact(head, path)
+                if wanted:
+                    files[path] = seen[path]
+        else:
+            target = normalise(member.linkname)
+            tree[path] = tree.get(target, "") if member.islnk() and target in tree else _signature(member, "")
+            if member.islnk() and wanted:
+                files[path] = _relinked(seen.get(target), path)
+    return LayerFacts(digest, files, frozenset(whiteouts), frozenset(opaque), frozenset(entries), tree, sources)
 
 
-def _read(tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> Fact:
+def _signature(member: tarfile.TarInfo, sha: str) -> str:
+    """What an entry is, as one comparable string: type, mode, owner, size, content or link, attributes."""
+    kind = member.type.decode("ascii", "replace") if member.type != tarfile.AREGTYPE else "0"
+    what = sha if member.isfile() else member.linkname
+    if member.ischr() or member.isblk():
+        what = f"{member.devmajor},{member.devminor}"
+    xattrs = sorted((k, v) for k, v in member.pax_headers.items() if k.startswith(_XATTR))
+    extra = hashlib.sha256(repr(xattrs).encode()).hexdigest()[:16] if xattrs else ""
+    size = member.size if member.isfile() else 0
+    return f"{kind} {member.mode:o} {member.uid}:{member.gid} {size} {what} {extra}".rstrip()
+
+
+def _keep(path: str) -> int:
+    return MAX_FILE if is_dpkg_path(path) or path == DPKG_BACKUP else MAX_METADATA
+
+
+def _content(tar: tarfile.TarFile, member: tarfile.TarInfo, keep: int) -> tuple[str, bytes]:
+    """The SHA-256 of a file's content, and its first KEEP bytes."""
     handle = tar.extractfile(member)
     if handle is None:
-        return None
-    dpkg = is_dpkg_path(path) or path == DPKG_BACKUP
-    text = handle.read(MAX_FILE if dpkg else 1024 * 1024).decode("utf-8", "replace")
-    if dpkg:
+        return "", b""
+    sha = hashlib.sha256()
+    head = bytearray()
+    while chunk := handle.read(CHUNK):
+        sha.update(chunk)
+        if len(head) < keep:
+            head += chunk[: keep - len(head)]
+    return sha.hexdigest(), bytes(head)
+
+
+def _fact(head: bytes, path: str) -> Fact:
+    text = head.decode("utf-8", "replace")
+    if is_dpkg_path(path) or path == DPKG_BACKUP:
         return parse_status(text, in_status_dir=path.startswith(DPKG_STATUS_DIR))
     parsed = parse_metadata(text)
     environment = environment_of(path)

@@ -1,12 +1,14 @@
 """What changed between two images, per platform, as typed data: Debian packages, Python distributions,
-the image config and the compressed size. `Changelog.to_dict()` is the JSON document (schema
+the image config, the files and the compressed size. `Changelog.to_dict()` is the JSON document (schema
 `baseimages.changelog/v1`, described in docs/changelog.md); render.py writes it as text and Markdown.
 
 A platform's state says what kind of answer it is:
 
 - `unchanged`: the same manifest digest in both images (nothing was read);
-- `changed`: at least one package, distribution, config key or the size differs;
-- `rebuilt`: another manifest, but no package, distribution, config key or size differs (files did);
+- `changed`: at least one package, distribution, file or config key other than a build label differs;
+- `rebuilt`: another manifest with the same contents: the same packages, distributions and files (path,
+  type, mode, owner, size, content; not their dates) and the same config but for the build labels
+  (`BUILD_LABELS`: the build date, the revision, the base's name and digest, the input fingerprint);
 - `added` / `removed`: only the new / only the old image has the platform;
 - `first`: there is no old image (a first promotion): every item is listed as added.
 """
@@ -18,6 +20,16 @@ from enum import StrEnum
 from typing import Any
 
 SCHEMA = "baseimages.changelog/v1"
+FILES_LISTED = 50  # paths listed per platform; the counts are complete
+BUILD_LABELS = frozenset(
+    {
+        "org.opencontainers.image.created",
+        "org.opencontainers.image.revision",
+        "org.opencontainers.image.base.name",
+        "org.opencontainers.image.base.digest",
+        "io.baseimages.fingerprint",
+    }
+)
 
 
 class State(StrEnum):
@@ -87,11 +99,56 @@ class ConfigChange:
         return _change(self.old, self.new)
 
     @property
+    def build_label(self) -> bool:
+        """A label every build sets anew (BUILD_LABELS): a change of it alone is no change inside."""
+        return self.field == "label" and self.name in BUILD_LABELS
+
+    @property
     def key(self) -> str:
         return f"{self.field} {self.name}" if self.name else self.field
 
     def to_dict(self) -> dict[str, Any]:
         return {"field": self.field, "name": self.name, "change": self.change, "old": self.old, "new": self.new}
+
+
+@dataclass(frozen=True)
+class FileChanges:
+    """The files (any entry: file, link, folder, device) of a platform added, removed or changed, counted;
+    `paths` lists the first FILES_LISTED of them in path order as (change, path)."""
+
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    paths: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def total(self) -> int:
+        return self.added + self.removed + self.changed
+
+    @classmethod
+    def between(cls, old: dict[str, str], new: dict[str, str]) -> FileChanges:
+        """Compare two trees (path -> signature, see changelog.layers)."""
+        added = sorted(new.keys() - old.keys())
+        removed = sorted(old.keys() - new.keys())
+        changed = sorted(path for path in old.keys() & new.keys() if old[path] != new[path])
+        marked = sorted(
+            [("added", p) for p in added] + [("removed", p) for p in removed] + [("changed", p) for p in changed],
+            key=lambda item: item[1],
+        )
+        return cls(len(added), len(removed), len(changed), tuple(marked[:FILES_LISTED]))
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> FileChanges:
+        paths = tuple((str(p["change"]), str(p["path"])) for p in doc.get("paths") or [])
+        return cls(int(doc.get("added", 0)), int(doc.get("removed", 0)), int(doc.get("changed", 0)), paths)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "removed": self.removed,
+            "changed": self.changed,
+            "paths": [{"change": change, "path": path} for change, path in self.paths],
+        }
 
 
 @dataclass(frozen=True)
@@ -105,6 +162,7 @@ class PlatformChangelog:
     packages: tuple[PackageChange, ...] = ()
     python: tuple[PythonChange, ...] = ()
     config: tuple[ConfigChange, ...] = ()
+    files: FileChanges = field(default_factory=FileChanges)
 
     @property
     def differs(self) -> bool:
@@ -126,6 +184,7 @@ class PlatformChangelog:
                 PythonChange(c["environment"], c["name"], c.get("old"), c.get("new")) for c in doc.get("python") or []
             ),
             tuple(ConfigChange(c["field"], c["name"], c.get("old"), c.get("new")) for c in doc.get("config") or []),
+            FileChanges.from_dict(doc.get("files") or {}),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +196,7 @@ class PlatformChangelog:
             "packages": [change.to_dict() for change in self.packages],
             "python": [change.to_dict() for change in self.python],
             "config": [change.to_dict() for change in self.config],
+            "files": self.files.to_dict(),
         }
 
 

@@ -1,6 +1,7 @@
 """A changelog for people: short text (the `diff` command's output) and Markdown (for reports).
 
-Per platform, grouped: Debian packages, Python distributions (per environment), config, size. An item
+Per platform, grouped: Debian packages, Python distributions (per environment), config, files (counted,
+the first of them listed), size. An item
 is `+` added, `-` removed or `~` changed (old -> new). A first promotion, and a platform only one image
 has, say so in one line with what the image holds, instead of listing everything as added.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .model import Changelog, ConfigChange, PackageChange, PlatformChangelog, PythonChange, State
+from .model import Changelog, ConfigChange, FileChanges, PackageChange, PlatformChangelog, PythonChange, State
 
 MB = 1_000_000
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
@@ -53,7 +54,7 @@ def _headline(platform: PlatformChangelog) -> str:
             f"{where}, {_size(platform.new_size)}"
         )
     if state is State.REBUILT:
-        return "rebuilt: the same packages, Python distributions, config and size (other files differ)"
+        return "rebuilt: the same packages, Python distributions, files and config (only the build labels differ)"
     return "changed"
 
 
@@ -72,6 +73,11 @@ def _platform_text(platform: PlatformChangelog) -> Iterator[str]:
     if platform.config:
         yield "  config:"
         yield from (f"    {_item(c.change, c.key, c.old, c.new, ': ')}" for c in platform.config)
+    if platform.files.total:
+        yield f"  files: {_files_count(platform.files)}"
+        yield from (f"    {_MARK[change]} {path}" for change, path in platform.files.paths)
+        if platform.files.total > len(platform.files.paths):
+            yield f"    ... and {platform.files.total - len(platform.files.paths)} more"
     yield f"  size: {_size_change(platform)}"
 
 
@@ -103,8 +109,23 @@ def _platform_markdown(platform: PlatformChangelog, heading: str = "###") -> Ite
         for change in changes:
             yield f"| {_MARK[change.change]} | {_cell(_name(change))} | {_cell(change.old)} | {_cell(change.new)} |"
         yield ""
+    if platform.files.total:
+        yield f"**Files**: {_files_count(platform.files)}"
+        yield ""
+        yield "<details><summary>paths</summary>"
+        yield ""
+        yield from (f"- {_MARK[change]} `{path.replace('`', chr(39))}`" for change, path in platform.files.paths)
+        if platform.files.total > len(platform.files.paths):
+            yield f"- ... and {platform.files.total - len(platform.files.paths)} more"
+        yield ""
+        yield "</details>"
+        yield ""
     yield f"**Size**: {_size_change(platform)}"
     yield ""
+
+
+def _files_count(files: FileChanges) -> str:
+    return f"{files.added} added, {files.removed} removed, {files.changed} changed"
 
 
 def _name(change: PackageChange | PythonChange | ConfigChange) -> str:

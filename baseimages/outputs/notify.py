@@ -84,7 +84,8 @@ def promoted(result: ImageResult) -> bool:
 def changelog_summary(changelog: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """What a notification says of a changelog (schema baseimages.changelog/v1): whether it is a first
     promotion, and per platform its state, the counts of Debian package and Python distribution changes
-    (added, removed, changed), the number of config changes and the compressed size before and after."""
+    (added, removed, changed), the number of config changes, the counts of files added, removed and changed,
+    and the compressed size before and after."""
     if changelog is None:
         return None
     platforms: dict[str, Any] = {}
@@ -96,6 +97,7 @@ def changelog_summary(changelog: Mapping[str, Any] | None) -> dict[str, Any] | N
             "packages": _counts(platform.get("packages") or []),
             "python": _counts(platform.get("python") or []),
             "config": len(platform.get("config") or []),
+            "files": {k: int((platform.get("files") or {}).get(k, 0)) for k in ("added", "removed", "changed")},
             "size": {"old": old, "new": new, "change": new - old if old is not None and new is not None else None},
         }
     return {"first": bool(changelog.get("first")), "differs": bool(changelog.get("differs")), "platforms": platforms}

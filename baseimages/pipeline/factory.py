@@ -215,18 +215,23 @@ class Factory:
     def _decide(self, plan: Plan, tools: Tools, options: RunOptions) -> dict[str, Decision]:
         policy = options.refresh_policy(self.settings.refresh_days)
 
+        now = dt.datetime.now(dt.UTC)
+
         def current(reference: str) -> Current | None:
             if tools.unreachable:  # a dry run that could not resolve a base asks no more
                 raise RegistryError(tools.unreachable)
-            summary = tools.registry.summary(parse_reference(reference))
-            return Current(*summary) if summary else None
+            ref = parse_reference(reference)
+            summary = tools.registry.summary(ref)
+            if not summary:
+                return None
+            month = None
+            if policy.mode == "monthly":  # a rebuild settled this month moved the month's tag only
+                month = tools.registry.digest(parse_reference(f"{ref.repository}:{plan.build_date:%Y.%m}"))
+            return Current(*summary, month_digest=month)
 
-        now = dt.datetime.now(dt.UTC)
         return decide_plan(plan, current, tools.resolve_digest, policy, now, review=partial(review, tools))
 
-    def dry_run(
-        self, plan: Plan, options: RunOptions | None = None, registry: RegistryClient | None = None
-    ) -> DryRun:
+    def dry_run(self, plan: Plan, options: RunOptions | None = None, registry: RegistryClient | None = None) -> DryRun:
         """What `run(plan, options)` would do, without running anything or changing any registry: per
         image, the actions of each stage (those a run executes), with placeholders for what only a run
         knows. Pushing, it reads REGISTRY (default: the run's) as `plan` does: the change detection's

@@ -38,7 +38,6 @@ MAX_BODY = 16 * 1024 * 1024  # no answer we read is larger: manifests are at mos
 CA_HINT = "pass its CA certificates with --ca-bundle FILE or BASEIMAGES_CA_BUNDLE"
 
 
-
 class Login(Protocol):
     """A registry login: what the client sends as the Authorization header (Basic)."""
 

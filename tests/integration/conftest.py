@@ -207,5 +207,7 @@ def family(
     return report, events, settings
 
 
-# A real Prometheus, Pushgateway and node_exporter fed by one run (tests/integration/monitoring_stack.py).
+# A Debian repository of the tests' own, served where builds reach it (tests/integration/apt_repo.py), and
+# a real Prometheus, Pushgateway and node_exporter fed by one run (tests/integration/monitoring_stack.py).
+from apt_repo import apt_repo  # noqa: E402, F401
 from monitoring_stack import fed_stack  # noqa: E402, F401

@@ -133,8 +133,6 @@ def containers_of(prefix: str) -> list[str]:
     return [" ".join(row) for row in rows if len(row) == 3 and row[1].startswith(prefix)]
 
 
-
-
 def containers_of_run(pid: int) -> list[str]:
     """Containers (any state) labelled as made by the run of process PID: `name image status`."""
     listed = subprocess.run(

@@ -3,8 +3,9 @@ family's metrics, and a Prometheus with baseimages' alert rules scrapes both eve
 
 The run is a Factory run with the fake engine and the in-memory registry of the unit tests (no Docker): a
 family of four, where `broken` is over its size budget (so it fails, and two alerts fire) and `security`'s
-build is retried once (a registry retry). tests/integration/test_operators_view.py feeds the same parts
-from a real build instead.
+build is retried once (a registry retry). The updates waiting in the family (WAITING_UPDATES) are pushed
+beside the run's metrics, as the daily `updates` check exports them. tests/integration/test_operators_view.py
+feeds the same parts from a real build instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry, Gauge, pushadd_to_gateway
 
 from baseimages.catalog.plan import make_plan
 from baseimages.catalog.spec import load_catalog
@@ -66,6 +68,31 @@ def write_catalog(root: Path) -> Path:
     return root
 
 
+# Updates installable in the family, as the daily `updates` check exports them: (image, platform, kind) ->
+# (seconds the oldest has waited, how many packages). Below every alert's threshold: nothing fires.
+WAITING_UPDATES = {
+    ("uv", "linux/amd64", "security"): (2 * 86400.0, 1),
+    ("uv", "linux/amd64", "any"): (10 * 86400.0, 3),
+    ("uv", "linux/arm64", "security"): (2 * 86400.0, 1),
+    ("uv", "linux/arm64", "any"): (9 * 86400.0, 2),
+    ("ml", "linux/amd64", "any"): (3 * 86400.0, 1),
+}
+
+
+def push_waiting_updates(gateway: str) -> None:
+    """WAITING_UPDATES into each image's group of the run's job (POST: the run's own metrics stay)."""
+    for image in sorted({key[0] for key in WAITING_UPDATES}):
+        registry = CollectorRegistry()
+        labels = ["image", "platform", "kind"]
+        waiting = Gauge("baseimages_update_waiting_seconds", "oldest update's wait", labels, registry=registry)
+        count = Gauge("baseimages_updates_installable", "packages with an update", labels, registry=registry)
+        for (name, platform, kind), (seconds, packages) in WAITING_UPDATES.items():
+            if name == image:
+                waiting.labels(name, platform, kind).set(seconds)
+                count.labels(name, platform, kind).set(packages)
+        pushadd_to_gateway(gateway, job="baseimages", grouping_key={"image": image}, registry=registry)
+
+
 @dataclass
 class Stack:
     report: dict[str, Any]  # the run's JSON report
@@ -98,6 +125,7 @@ def fed_stack_at(workdir: Path) -> Iterator[Stack]:
         factory = Factory(settings, catalog, engine=FlakyEngine(build_seconds=0.2), registry=registry)
         report = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
         assert report.warnings == [], report.warnings
+        push_waiting_updates(gateway.url)
         with prometheus(workdir, {"pushgateway": gateway, "node": node}, [ALERTS]) as server:
             stack = Stack(report.to_dict(), metrics_file, gateway, node, server)
             # Both targets scraped: every image's build duration from each.

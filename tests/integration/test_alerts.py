@@ -17,6 +17,8 @@ ALERTS = {
     "BaseImageNotPromoted": "no successful promotion of an image for 35 days",
     "BaseImageOverSizeBudget": "an image over its size budget",
     "BaseImageGrewOverBudget": "an image that grew over its parent by more than its budget allows",
+    "BaseImageSecurityUpdateWaiting": "a security update installable for over 7 days",
+    "BaseImageUpdateWaiting": "any update installable for over 35 days (informational)",
 }
 
 
@@ -48,9 +50,9 @@ def test_promtool_test_rules_fails_when_an_alert_does_not_fire_as_its_test_expec
 
 
 def _identity(series: str) -> tuple[str, ...]:
-    """The labels of SERIES that tell images, platforms and phases apart."""
+    """The labels of SERIES that tell images, platforms, phases and kinds of update apart."""
     labels = dict(re.findall(r'(\w+)="([^"]*)"', series))
-    return tuple(labels.get(name, "") for name in ("image", "platform", "phase"))
+    return tuple(labels.get(name, "") for name in ("image", "platform", "phase", "kind"))
 
 
 def test_every_alert_is_unit_tested_firing_and_not_firing() -> None:

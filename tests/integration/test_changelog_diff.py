@@ -57,9 +57,7 @@ def test_diff_of_two_builds_shows_the_one_debian_and_one_pip_package_between_the
     for platform in doc["platforms"].values():
         assert platform["state"] == "changed"
         assert [(p["name"], p["change"]) for p in platform["packages"]] == [("less", "added")]
-        assert [(p["environment"], p["name"], p["new"]) for p in platform["python"]] == [
-            ("/opt/venv", "six", "1.16.0")
-        ]
+        assert [(p["environment"], p["name"], p["new"]) for p in platform["python"]] == [("/opt/venv", "six", "1.16.0")]
         assert [(c["field"], c["name"], c["new"]) for c in platform["config"]] == [
             ("label", "org.example.build", "two")
         ]

@@ -36,7 +36,7 @@ def _expand(expr: str) -> str:
     return expr
 
 
-def test_the_dashboard_draws_durations_success_sizes_and_retries() -> None:
+def test_the_dashboard_draws_durations_success_sizes_retries_and_waiting_updates() -> None:
     exprs = " ".join(target["expr"] for _, target in TARGETS)
     for metric in (
         "baseimages_phase_duration_seconds",
@@ -46,6 +46,8 @@ def test_the_dashboard_draws_durations_success_sizes_and_retries() -> None:
         "baseimages_image_size_budget_bytes",
         "baseimages_image_registry_retries",
         "baseimages_image_last_promotion_timestamp_seconds",
+        "baseimages_update_waiting_seconds",
+        "baseimages_updates_installable",
     ):
         assert metric in exprs
     for panel in PANELS:
@@ -103,6 +105,7 @@ def _red_step(title: str) -> float:
         ("BaseImageNotPromoted", "Oldest promotion (days)", 86400),
         ("BaseImageOverSizeBudget", "Size budget used", 1),
         ("BaseImageGrewOverBudget", "Growth budget used", 1),
+        ("BaseImageSecurityUpdateWaiting", "Oldest waiting update (days)", 86400),
     ],
 )
 def test_the_panels_thresholds_are_the_alerts(alert: str, panel: str, unit: float) -> None:

@@ -72,6 +72,8 @@ def test_prometheus_loads_the_alert_rules_and_fires_for_the_image_that_failed_it
         ("BaseImageNotPromoted", "ok"),
         ("BaseImageOverSizeBudget", "ok"),
         ("BaseImageGrewOverBudget", "ok"),
+        ("BaseImageSecurityUpdateWaiting", "ok"),
+        ("BaseImageUpdateWaiting", "ok"),
     ]
 
     def firing() -> set[tuple[str, str, str, str]] | None:

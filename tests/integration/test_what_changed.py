@@ -9,7 +9,11 @@ immutable tag, a digest and a rolling tag) is behind until `bump` rewrites its p
 `--notify-url` of a webhook the test runs on 127.0.0.1: build 2's POST carries the summary of its changelog and
 build 1's digest as the previous.
 
-Only build 2's apt-get runs under QEMU.
+Build 3 changes only a comment in build 2's Dockerfile: its push builds (the inputs' fingerprint changed),
+tests, reads the changelog, finds nothing inside changed on either platform, and keeps build 2's digest: no new
+immutable tag, no tag moved.
+
+Only build 2's apt-get runs under QEMU (build 3 reuses its cached steps).
 """
 
 from __future__ import annotations
@@ -43,9 +47,14 @@ TIMEOUT = 900  # seconds for one command: build 2 runs apt-get under QEMU for ar
 IMMUTABLE = re.compile(rf"^{re.escape(VERSION)}-\d{{8}}\.\d+$")
 
 _HEAD = "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE}\n"
-_APT = f"RUN apt-get update && apt-get install -y --no-install-recommends {PACKAGE} && rm -rf /var/lib/apt/lists/*\n"
+# Reproducible as the catalog's images are: apt's lists, caches and logs (which hold the time) are left out.
+_APT = (
+    f"RUN apt-get update && apt-get install -y --no-install-recommends {PACKAGE} && rm -rf /var/lib/apt/lists/* "
+    "/var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache\n"
+)
 _PINS = f"COPY site-packages/ {SITE}/\n"
-DOCKERFILES = {1: _HEAD + _PINS, 2: _HEAD + _APT + _PINS}
+_COMMENT = "# the same image: only this comment is new\n"
+DOCKERFILES = {1: _HEAD + _PINS, 2: _HEAD + _APT + _PINS, 3: _HEAD + _APT + _COMMENT + _PINS}
 # The labels two builds differ in by design: when and from which commit each was built, its inputs' fingerprint.
 BUILD_LABELS = {
     "org.opencontainers.image.created",
@@ -76,7 +85,7 @@ class Lab:
     def write(self, build: int) -> None:
         """The image as build BUILD has it: its Dockerfile, and six's METADATA at the build's pin."""
         image = self.project / "images" / IMAGE
-        pin = PIN_OLD if build == 1 else PIN_NEW
+        pin = PIN_OLD if build == 1 else PIN_NEW  # build 3 keeps build 2's
         site = image / "site-packages"
         for old in site.glob("*.dist-info/METADATA"):
             old.unlink()
@@ -216,6 +225,7 @@ def _assert_exactly_the_change(platforms: dict[str, Any], version: str) -> None:
         others = [c for c in platform["config"] if not (c["field"] == "label" and c["name"] in BUILD_LABELS)]
         assert others == [], name
         assert platform["size"]["new"] > platform["size"]["old"], name
+        assert platform["files"]["added"] > 0 and platform["files"]["changed"] > 0, name  # less, dpkg's database
 
 
 @pytest.mark.integration
@@ -354,3 +364,42 @@ def test_the_webhook_is_told_of_build_two_with_build_one_as_previous_and_its_cha
         assert said_of["python"] == {"added": 0, "removed": 0, "changed": 1}
         assert said_of["config"] == len(platform["config"])
         assert said_of["size"]["old"] == platform["size"]["old"] and said_of["size"]["new"] == platform["size"]["new"]
+
+
+@dataclass
+class Settled:
+    before: dict[str, str | None]  # every released tag after build 2
+    after: dict[str, str | None]  # and after build 3's push
+    image: dict[str, Any]  # build 3's JSON report entry
+    markdown: str
+
+
+@pytest.fixture(scope="module")
+def settled(builds: Builds) -> Settled:
+    """Build 3, a comment-only change of build 2, pushed."""
+    lab = builds.lab
+    before = lab.released()
+    lab.write(3)
+    image, markdown = lab.push("build-3")
+    return Settled(before, lab.released(), image, markdown)
+
+
+@pytest.mark.integration
+def test_a_rebuild_with_only_a_comment_changed_keeps_the_published_digest_and_writes_no_tag(
+    builds: Builds, settled: Settled
+):
+    # (That the tags which lag, a new month's, move onto the kept digest is a unit test's: a month cannot pass here.)
+    image = settled.image
+    assert image["status"] == "unchanged" and image["digest"] == builds.second["digest"], image
+    assert any(reason.startswith("nothing inside changed") for reason in image["reasons"]), image["reasons"]
+    assert any(reason.startswith("inputs changed: Dockerfile") for reason in image["reasons"]), image["reasons"]
+    assert settled.after == settled.before  # no new immutable tag, no tag moved
+    assert builds.tag2 in image["tags"]
+    log = image["changelog"]
+    assert log["old"]["digest"] == builds.second["digest"] and log["new"]["digest"] != builds.second["digest"]
+    for name, platform in log["platforms"].items():
+        assert platform["state"] == "rebuilt", (name, platform)
+        assert platform["files"] == {"added": 0, "removed": 0, "changed": 0, "paths": []}, name
+        assert {c["name"] for c in platform["config"]} <= BUILD_LABELS, name
+        assert "io.baseimages.fingerprint" in {c["name"] for c in platform["config"]}, name
+    assert "nothing inside changed" in settled.markdown

@@ -93,8 +93,8 @@ def make_image(
     manifest it describes, one in-toto layer per predicate type of PREDICATES; RUN goes into the statements
     only (as BuildKit's provenance records its build's times: same images, another index). LAYER_BYTES,
     when given, is the size of each layer (its text repeated). FILES, when given, make each layer a gzip tar
-    of them (and of `etc/seed`, the layer's text), which a changelog reads; CONFIG replaces the config's
-    `config` object (default: an Env of the seed)."""
+    of them (and of `etc/platform`), which a changelog reads: the same FILES make the same layer; CONFIG
+    replaces the config's `config` object (default: an Env of the seed)."""
     platforms = tuple(platforms)
     manifests: dict[str, bytes] = {}
     blobs: dict[str, bytes] = {}
@@ -106,7 +106,7 @@ def make_image(
         text = f"layer of {seed} for {platform}\n".encode()
         layers = [(text * (layer_bytes // len(text) + 1))[:layer_bytes] if layer_bytes else text * 8]
         if files is not None:
-            layers = [tar_gz({**files, "etc/seed": text})]
+            layers = [tar_gz({**files, "etc/platform": f"{platform}\n".encode()})]
         entry = _add_manifest(manifests, blobs, config_blob, [(x, LAYER_TYPE, {}) for x in layers])
         entries.append({**entry, "platform": {"os": os_name, "architecture": arch}})
     if attestation:

@@ -37,7 +37,18 @@ class Symlink:
     target: str
 
 
-Entry = bytes | Link | Symlink | None  # None: a directory
+@dataclass(frozen=True)
+class File:
+    """A regular file with its mode, owner and extended attributes spelled out (plain bytes: 0o644, root)."""
+
+    content: bytes
+    mode: int = 0o644
+    uid: int = 0
+    gid: int = 0
+    xattrs: Mapping[str, str] = field(default_factory=dict)
+
+
+Entry = bytes | File | Link | Symlink | None  # None: a directory
 
 
 @dataclass(frozen=True)
@@ -46,13 +57,18 @@ class Layer:
     media_type: str
 
 
-def layer(files: Mapping[str, Entry], compression: str = "gzip") -> Layer:
-    """A layer of FILES (path -> bytes, Link, Symlink or None for a directory), in the order given."""
+def layer(files: Mapping[str, Entry], compression: str = "gzip", mtime: int = 1_700_000_000) -> Layer:
+    """A layer of FILES (path -> bytes, File, Link, Symlink or None for a directory), in the order given,
+    every entry dated MTIME."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for path, entry in files.items():
             info = tarfile.TarInfo(path)
-            info.mtime = 1_700_000_000
+            info.mtime = mtime
+            if isinstance(entry, File):
+                info.mode, info.uid, info.gid = entry.mode, entry.uid, entry.gid
+                info.pax_headers = {f"SCHILY.xattr.{k}": v for k, v in entry.xattrs.items()}
+                entry = entry.content
             if entry is None:
                 info.type, info.mode = tarfile.DIRTYPE, 0o755
                 tar.addfile(info)

@@ -28,9 +28,7 @@ def test_the_installed_version_is_the_one_pyproject_declares():
 
 
 def test_python_m_baseimages_version_prints_the_installed_version():
-    done = subprocess.run(
-        [sys.executable, "-m", "baseimages", "--version"], capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([sys.executable, "-m", "baseimages", "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"baseimages {baseimages.__version__}"
     assert done.stderr == ""

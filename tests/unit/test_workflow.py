@@ -33,12 +33,19 @@ def test_actionlint_really_rejects_a_broken_workflow(tmp_path):
     assert "runs-onn" in result.stdout
 
 
+def _schedules() -> dict[str, str]:
+    """'monthly' and 'daily' -> the cron line of that schedule."""
+    triggers = yaml.safe_load(WORKFLOW.read_text())[True]  # YAML 1.1 reads the key `on` as True
+    kinds = {("1", "*", "*"): "monthly", ("*", "*", "*"): "daily"}
+    found = {kinds[tuple(s["cron"].split()[2:])]: s["cron"] for s in triggers["schedule"]}
+    assert len(found) == len(triggers["schedule"]) == 2, triggers["schedule"]
+    return found
+
+
 def test_workflow_runs_monthly_and_on_demand_and_uploads_the_report():
     data = yaml.safe_load(WORKFLOW.read_text())
     triggers = data[True]  # YAML 1.1 reads the key `on` as True
-    (schedule,) = triggers["schedule"]
-    minute, hour, day, month, weekday = schedule["cron"].split()
-    assert (day, month, weekday) == ("1", "*", "*")
+    assert set(_schedules()) == {"monthly", "daily"}
     assert "workflow_dispatch" in triggers
     steps = data["jobs"]["rebuild"]["steps"]
     uses = [step.get("uses", "") for step in steps]
@@ -74,3 +81,22 @@ def test_workflow_audits_the_registry_after_the_push_even_when_the_push_failed()
     audit = next(step for step in steps if step.get("run", "").strip() == "python -m baseimages audit")
     assert names.index(audit["name"]) > names.index("rebuild")
     assert audit["if"] == "always()"
+
+
+def test_the_daily_schedule_checks_for_updates_then_rebuilds_only_what_has_one_waiting():
+    data = yaml.safe_load(WORKFLOW.read_text())
+    steps = data["jobs"]["rebuild"]["steps"]
+    names = [step.get("id") or step.get("name") for step in steps]
+    check = next(step for step in steps if step.get("id") == "updates")
+    assert check["run"].strip() == "python -m baseimages updates --json > updates.json"
+    assert names.index("updates") < names.index("rebuild")
+    rebuild = next(step for step in steps if step.get("id") == "rebuild")
+    # The refresh mode: the daily cron means `updates`; the monthly cron (and no input) `monthly`.
+    refresh = rebuild["env"]["REFRESH"]
+    assert f"github.event.schedule == '{_schedules()['daily']}' && 'updates'" in refresh
+    assert refresh.startswith("${{ inputs.refresh ||") and refresh.endswith("|| 'monthly' }}")
+    assert "updates" in data[True]["workflow_dispatch"]["inputs"]["refresh"]["options"]
+    # The rebuild runs when the check ran, whatever it found (an unreachable mirror does not stop it).
+    assert rebuild["if"] == "${{ !cancelled() && steps.updates.outcome != 'skipped' }}"
+    upload = next(step for step in steps if step.get("with", {}).get("path") == "updates.json")
+    assert upload["if"] == "always()"

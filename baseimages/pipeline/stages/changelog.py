@@ -10,12 +10,12 @@ What the candidate is compared with, read before the promotion moves it:
 3. else nothing: a first promotion (the changelog's `first` state).
 
 Nothing inside changed: compared with the version's own tag, with the same platforms, and on every
-platform the changelog finds the same Debian packages, Python distributions, config (its labels
-included: the build date, the input fingerprint) and compressed size (its `unchanged` and `rebuilt`
-states), the candidate is not promoted. The image settles onto the published digest (no new immutable
-tag), and only the rolling tags that do not name that digest yet move to it, once the parent is done.
-A rebuild whose only differences are the build labels is promoted: the changelog does not compare the
-other files of the image, so a file that changed would otherwise never be published.
+platform the changelog finds the same Debian packages, Python distributions, files (path, type, mode,
+owner, size and content; not their dates) and config but for the build labels (the build date, the
+revision, the base's name and digest, the input fingerprint: its `unchanged` and `rebuilt` states), the
+candidate is not promoted. The image settles onto the published digest (no new immutable tag), and only
+the rolling tags that do not name that digest yet (the new month's tag, say) move to it, once the parent
+is done. Consumers whose pins are current are not asked to rebuild for nothing.
 
 A changelog that cannot be read fails nothing: the promotion goes on without it, and the progress says why.
 """
@@ -90,8 +90,8 @@ def _previous(ctx: ImageContext) -> tuple[str, str] | None:
 
 
 def same_contents(log: Log) -> bool:
-    """Whether nothing inside changed as far as the changelog reads: the same platforms, each `unchanged`
-    or `rebuilt` (the same packages, distributions, config with its labels, and compressed size)."""
+    """Whether nothing inside changed: the same platforms, each `unchanged` or `rebuilt` (the same packages,
+    distributions, files, and config but for the build labels)."""
     if log.first or not log.platforms:
         return False
     return all(platform.state in (State.UNCHANGED, State.REBUILT) for platform in log.platforms.values())
@@ -110,8 +110,8 @@ def _settle(ctx: ImageContext, tag: str, digest: str) -> None:
     moves = ctx.with_retries(lagging)
     moved = f"; moving {', '.join(moves)} to it" if moves else "; every tag names it already"
     reason = (
-        f"nothing inside changed: the same Debian packages, Python distributions, config and size as "
-        f"{repository}:{tag} ({digest}), kept: no new digest{moved}"
+        f"nothing inside changed: the same Debian packages, Python distributions, files and config (but for "
+        f"the build labels) as {repository}:{tag} ({digest}), kept: no new digest{moved}"
     )
     ctx.settled = Settled(digest, reason, moves)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -137,6 +138,17 @@ def test_monthly_refresh_rebuilds_what_was_built_before_this_month_only(image):
     this_month = _decide(inputs, _current(inputs, created=dt.datetime(2026, 11, 1, tzinfo=dt.UTC)), monthly)
     assert last_month.action is Action.BUILD and "before this month" in last_month.reasons[0]
     assert this_month.action is Action.SKIP
+
+
+def test_monthly_refresh_skips_an_image_whose_month_tag_names_it_after_a_rebuild_found_nothing_changed(image):
+    inputs = _inputs(image)
+    monthly = RefreshPolicy(mode="monthly")
+    found = _current(inputs, created=dt.datetime(2026, 10, 31, tzinfo=dt.UTC))
+    settled = _decide(inputs, dataclasses.replace(found, month_digest=found.digest), monthly)
+    other = _decide(inputs, dataclasses.replace(found, month_digest="sha256:" + "d" * 64), monthly)
+    window = _decide(inputs, dataclasses.replace(found, month_digest=found.digest), RefreshPolicy(days=7))
+    assert settled.action is Action.SKIP and "refreshed this month (the month's tag names it" in settled.reasons[0]
+    assert other.action is Action.BUILD and window.action is Action.BUILD
 
 
 def test_rebuilt_parent_rebuilds_the_child(image):

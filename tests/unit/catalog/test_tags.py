@@ -85,9 +85,7 @@ def test_the_tags_that_follow_the_newest_build_are_in_promotion_order_and_those_
     found = following("1.0.0", ["1.0.0-20261129.1", "1.1.0-20261101.1"])
     assert found is not None and found[1] == ("1.0.0", "1.0")
     # An older version owns nothing of the newer one's; a build of a later month leaves the old month's tag.
-    assert following("1.1.0", ["1.0.0-20261201.1", "1.1.0-20261101.1"]) == (
-        following("1.1.0", ["1.1.0-20261101.1"])
-    )
+    assert following("1.1.0", ["1.0.0-20261201.1", "1.1.0-20261101.1"]) == (following("1.1.0", ["1.1.0-20261101.1"]))
     assert following("2.0.0", ["1.0.0-20261201.1"]) is None
     found = following("2.0.0-rc.1", ["2.0.0-rc.1-20261101.1", "1.0.0-20261101.1"])
     assert found is not None and found[1] == ("2.0.0-rc.1",)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from fake_image import sha256
-from fake_layers import OPAQUE, Link, Platform, Symlink, dist_info, layer, layered_image, metadata, status
+from fake_layers import OPAQUE, File, Link, Platform, Symlink, dist_info, layer, layered_image, metadata, status
 
 from baseimages.changelog import State, changelog
+from baseimages.changelog.model import FILES_LISTED, FileChanges
 from baseimages.core.errors import ConfigError, RegistryError
 
 AMD, ARM = "linux/amd64", "linux/arm64"
@@ -80,7 +81,7 @@ def test_a_package_moved_to_another_layer_is_no_change(diff):
     b = layer({"var/lib/dpkg/status.d/b": status(("b", "2"))})
     both = layer({"var/lib/dpkg/status.d/a": status(("a", "1")), "var/lib/dpkg/status.d/b": status(("b", "2"))})
     platform = diff([a, b], [both])
-    assert platform.packages == () and platform.state is State.CHANGED  # the size differs, nothing else
+    assert platform.packages == () and platform.files.total == 0 and platform.state is State.REBUILT
 
 
 def test_only_installed_packages_count_and_multi_arch_same_ones_carry_their_arch(diff):
@@ -150,11 +151,72 @@ def test_the_compressed_size_is_the_layers_and_config_as_stored(diff):
     assert platform.state is State.CHANGED and platform.packages == ()
 
 
-def test_another_manifest_with_the_same_contents_is_rebuilt_not_changed(diff):
+def test_a_changed_file_is_a_change_even_with_the_same_packages_and_config(diff):
     a = layer({"etc/hostname": b"a\n"})
     b = layer({"etc/hostname": b"b\n"})
     platform = diff([BASE, a], [BASE, b])
-    assert platform.state is State.REBUILT and platform.differs
+    assert platform.state is State.CHANGED and platform.packages == () and platform.config == ()
+    assert platform.files == FileChanges(0, 0, 1, (("changed", "etc/hostname"),))
+
+
+BUILD = {"org.opencontainers.image.created": "2026-11-01T00:00:00Z", "io.baseimages.fingerprint": "aaa",
+         "org.opencontainers.image.revision": "r1", "org.opencontainers.image.base.digest": "sha256:1"}  # fmt: skip
+REBUILD = {"org.opencontainers.image.created": "2026-12-01T00:00:00Z", "io.baseimages.fingerprint": "bbb",
+           "org.opencontainers.image.revision": "r2", "org.opencontainers.image.base.digest": "sha256:2"}  # fmt: skip
+
+
+def test_the_same_files_at_other_dates_with_only_build_labels_changed_are_rebuilt_not_changed(diff):
+    files = {"app": None, "app/main.py": b"print(1)\n", "usr/bin/tool": Symlink("/bin/true")}
+    old = [BASE, layer(files, mtime=1_700_000_000)]
+    new = [BASE, layer(files, mtime=1_800_000_000)]
+    platform = diff(old, new, {"Labels": BUILD}, {"Labels": REBUILD})
+    assert platform.state is State.REBUILT and platform.differs and platform.files.total == 0
+    assert {c.name for c in platform.config} == set(BUILD) and all(c.build_label for c in platform.config)
+
+
+def test_a_label_that_is_not_a_build_label_is_a_change(diff):
+    platform = diff([BASE], [BASE], {"Labels": {**BUILD, "team": "a"}}, {"Labels": {**REBUILD, "team": "b"}})
+    assert platform.state is State.CHANGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (File(b"x", mode=0o644), File(b"x", mode=0o755)),
+        (File(b"x", uid=0), File(b"x", uid=1000)),
+        (File(b"x", gid=0), File(b"x", gid=50)),
+        (File(b"x"), File(b"x", xattrs={"security.capability": "cap"})),
+        (Symlink("/bin/a"), Symlink("/bin/b")),
+        (b"x", None),
+    ],
+    ids=["mode", "owner", "group", "xattr", "link-target", "file-to-folder"],
+)
+def test_a_file_whose_mode_owner_attributes_link_or_type_changed_is_a_change(diff, old, new):
+    platform = diff([BASE, layer({"usr/bin/tool": old})], [BASE, layer({"usr/bin/tool": new})])
+    assert platform.state is State.CHANGED and platform.files == FileChanges(0, 0, 1, (("changed", "usr/bin/tool"),))
+
+
+def test_files_added_and_removed_by_a_whiteout_or_an_opaque_folder_are_listed(diff):
+    base = layer({"etc": None, "etc/a": b"a", "etc/b": b"b", "opt/x/1": b"1"})
+    new = layer({"etc/.wh.a": b"", "etc/c": b"c", f"opt/x/{OPAQUE}": b"", "opt/x/2": b"2"})
+    platform = diff([BASE, base], [BASE, base, new])
+    assert platform.files.paths == (
+        ("removed", "etc/a"), ("added", "etc/c"), ("removed", "opt/x/1"), ("added", "opt/x/2"),
+    )  # fmt: skip
+    assert (platform.files.added, platform.files.removed, platform.files.changed) == (2, 2, 0)
+
+
+def test_a_hard_link_compares_as_its_target_so_a_copy_with_the_same_content_is_no_change(diff):
+    linked = layer({"usr/bin/a": b"tool", "usr/bin/b": Link("usr/bin/a")})
+    copied = layer({"usr/bin/a": b"tool", "usr/bin/b": b"tool"})
+    assert diff([BASE, linked], [BASE, copied]).files.total == 0
+
+
+def test_the_paths_listed_are_capped_but_the_counts_are_complete(diff):
+    many = layer({f"data/{n:03}": b"%d" % n for n in range(FILES_LISTED + 20)})
+    files = diff([BASE], [BASE, many]).files
+    assert files.added == FILES_LISTED + 20  # the tar's entries: a folder it has no entry for is not one
+    assert len(files.paths) == FILES_LISTED and files.paths[0] == ("added", "data/000")
 
 
 def test_two_platforms_where_one_differs_and_shared_layers_are_read_once(fake_registry, make_client):

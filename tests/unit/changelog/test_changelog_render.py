@@ -1,10 +1,11 @@
-"""The changelog for people: text grouped per platform (packages, python, config, size) and Markdown."""
+"""The changelog for people: text grouped per platform (packages, python, config, files, size) and Markdown."""
 
 from __future__ import annotations
 
 from baseimages.changelog import (
     Changelog,
     ConfigChange,
+    FileChanges,
     ImageVersion,
     PackageChange,
     PlatformChangelog,
@@ -21,6 +22,7 @@ CHANGED = PlatformChangelog(
     (PackageChange("curl", "7.88.1-10", "7.88.1-10+deb12u5"), PackageChange("jq", None, "1.6-2.1")),
     (PythonChange("/opt/venv", "rich", "13.7.0", None),),
     (ConfigChange("label", "a|b", "1", "2"),),
+    FileChanges(1, 0, 2, (("added", "usr/bin/jq"), ("changed", "usr/bin/curl"))),
 )  # fmt: skip
 
 
@@ -36,6 +38,10 @@ def test_text_groups_each_platforms_changes_with_marks():
         "    - rich 13.7.0",
         "  config:",
         "    ~ label a|b: 1 -> 2",
+        "  files: 1 added, 0 removed, 2 changed",
+        "    + usr/bin/jq",
+        "    ~ usr/bin/curl",
+        "    ... and 1 more",
         "  size: 40.0 MB -> 41.5 MB (+1.5 MB)",
     ]
 
@@ -58,7 +64,8 @@ def test_removed_and_rebuilt_platforms_are_one_line_each():
     rebuilt = PlatformChangelog("linux/amd64", State.REBUILT, "sha256:" + "c" * 64, "sha256:" + "d" * 64, 9, 9)
     lines = text_lines(Changelog(OLD, NEW, {"linux/arm64": removed, "linux/amd64": rebuilt}))[1:]
     assert lines == [
-        "linux/amd64: rebuilt: the same packages, Python distributions, config and size (other files differ)",
+        "linux/amd64: rebuilt: the same packages, Python distributions, files and config "
+        "(only the build labels differ)",
         "linux/arm64: only in the old image (5.0 kB)",
     ]
 
@@ -70,6 +77,8 @@ def test_markdown_has_a_table_per_group_with_pipes_escaped():
     assert "| ~ | `curl` | `7.88.1-10` | `7.88.1-10+deb12u5` |" in text
     assert "| - | `rich (/opt/venv)` | `13.7.0` |  |" in text
     assert "| ~ | `label a\\|b` | `1` | `2` |" in text
+    assert "**Files**: 1 added, 0 removed, 2 changed" in text
+    assert "- + `usr/bin/jq`\n- ~ `usr/bin/curl`\n- ... and 1 more" in text
     assert "**Size**: 40.0 MB -> 41.5 MB (+1.5 MB)" in text
 
 

@@ -67,7 +67,7 @@ def test_json_is_the_versioned_changelog_document(images):
     assert doc["schema"] == "baseimages.changelog/v1" and doc["differs"] is True and doc["first"] is False
     assert doc["old"]["reference"] == images.ref("1") and doc["new"]["digest"].startswith("sha256:")
     amd = doc["platforms"][AMD]
-    assert set(amd) == {"state", "old_digest", "new_digest", "size", "packages", "python", "config"}
+    assert set(amd) == {"state", "old_digest", "new_digest", "size", "packages", "python", "config", "files"}
     assert amd["packages"] == [{"name": "curl", "change": "changed", "old": "7.88.1-10", "new": "7.88.1-10+deb12u5"}]
     assert amd["python"] == [
         {"environment": "/opt/venv", "name": "rich", "change": "added", "old": None, "new": "13.7.1"}

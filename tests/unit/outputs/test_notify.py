@@ -41,6 +41,7 @@ CHANGELOG = {
             ],
             "python": [{"environment": "/opt/venv", "name": "uv", "change": "removed", "old": "0.1", "new": None}],
             "config": [],
+            "files": {"added": 40, "removed": 2, "changed": 7, "paths": []},
         },
         "linux/arm64": {
             "state": "unchanged",
@@ -108,6 +109,7 @@ def test_the_changelog_summary_counts_changes_per_platform_with_the_size_change_
                 "packages": {"added": 1, "removed": 0, "changed": 1},
                 "python": {"added": 0, "removed": 1, "changed": 0},
                 "config": 0,
+                "files": {"added": 40, "removed": 2, "changed": 7},
                 "size": {"old": 1000, "new": 1300, "change": 300},
             },
             "linux/arm64": {
@@ -115,6 +117,7 @@ def test_the_changelog_summary_counts_changes_per_platform_with_the_size_change_
                 "packages": {"added": 0, "removed": 0, "changed": 0},
                 "python": {"added": 0, "removed": 0, "changed": 0},
                 "config": 0,
+                "files": {"added": 0, "removed": 0, "changed": 0},  # a document without files: none
                 "size": {"old": 900, "new": 900, "change": 0},
             },
         },

@@ -95,7 +95,8 @@ def test_a_push_killed_after_its_third_tag_put_is_finished_by_the_next_plain_pus
     assert registry.tag_moves[before:][:3] == [(UV, "1", new), (UV, "2026.11", new), (UV, "latest", new)]
     assert uv.tags == ["1", "2026.11", "latest"]
     assert {tag: digest for tag, digest in registry.tags[UV].items() if not tag.startswith("candidate")} == {
-        "1.0.0-20261128.1": old, **dict.fromkeys(["1.0.0-20261129.1", "1.0.0", "1.0", "1", "2026.11", "latest"], new)
+        "1.0.0-20261128.1": old,
+        **dict.fromkeys(["1.0.0-20261129.1", "1.0.0", "1.0", "1", "2026.11", "latest"], new),
     }
     reason = uv.reasons[0]
     assert reason.startswith(f"tags disagree: 1 ({old[:19]}), 2026.11 ({old[:19]}), latest ({old[:19]}) not at ")

@@ -11,6 +11,7 @@ import pytest
 from fake_layers import dist_info, status
 from fakes import CosignRunner, FakeEngine, MemoryRegistry
 
+from baseimages.catalog.changes import RefreshPolicy
 from baseimages.catalog.plan import make_plan
 from baseimages.core.results import ImageStatus
 from baseimages.outputs.html import render_html
@@ -49,12 +50,12 @@ def tiny(catalog_writer):
     return catalog_writer
 
 
-def _push(project, registry, contents, now, signer=None, tmp_path=None):
+def _push(project, registry, contents, now, signer=None, options=None):
     settings = Settings(root=project.root, registry=REGISTRY, namespace="t")
     catalog = project.load()
     engine = FakeEngine(contents={"tiny": contents})
     factory = Factory(settings, catalog, engine=engine, registry=registry, signer=signer)
-    return factory.run(make_plan(catalog, settings, now=now), RunOptions(push=True, force=True))
+    return factory.run(make_plan(catalog, settings, now=now), options or RunOptions(push=True, force=True))
 
 
 def test_a_first_promotion_says_so_in_its_changelog_and_the_reports(tiny):
@@ -91,8 +92,6 @@ def test_a_promotion_s_changelog_lists_the_package_and_pin_that_changed_on_each_
 
 
 def test_a_rebuild_whose_files_changed_is_promoted_though_its_packages_and_pins_did_not(tiny):
-    # Only the build labels and a file the changelog does not read differ: the changelog cannot tell the
-    # contents are the same, so the rebuild is published (never settled onto the old digest and lost).
     registry = MemoryRegistry()
     first = _push(tiny, registry, _contents() | {"etc/app.conf": b"colour = red\n"}, NOV).image("tiny")
     report = _push(tiny, registry, _contents() | {"etc/app.conf": b"colour = blue\n"}, DEC)
@@ -101,8 +100,29 @@ def test_a_rebuild_whose_files_changed_is_promoted_though_its_packages_and_pins_
     tags = registry.tags[f"{REGISTRY}/t/tiny"]
     assert tags["1.0.0-20261203.1"] == tags["1.0.0"] == tags["latest"] == tags["2026.12"] == result.digest
     assert not any(reason.startswith("nothing inside changed") for reason in result.reasons)
-    changed = {c["name"] for p in result.changelog["platforms"].values() for c in p["config"]}
-    assert "org.opencontainers.image.created" in changed
+    for platform in result.changelog["platforms"].values():
+        assert platform["state"] == "changed" and platform["packages"] == [] and platform["python"] == []
+        assert platform["files"]["paths"] == [{"change": "changed", "path": "etc/app.conf"}]
+
+
+def test_a_rebuild_with_nothing_inside_changed_keeps_the_published_digest_and_moves_the_new_month_s_tag(tiny):
+    registry = MemoryRegistry()
+    first = _push(tiny, registry, _contents(), NOV).image("tiny")
+    report = _push(tiny, registry, _contents(), DEC)
+    result = report.image("tiny")
+    assert report.exit_code == 0 and result.digest == first.digest
+    tags = registry.tags[f"{REGISTRY}/t/tiny"]
+    assert "1.0.0-20261203.1" not in tags  # no new immutable tag
+    assert tags["2026.12"] == tags["2026.11"] == tags["1.0.0"] == tags["latest"] == first.digest
+    assert any(reason.startswith("nothing inside changed") for reason in result.reasons), result.reasons
+    states = {platform["state"] for platform in result.changelog["platforms"].values()}
+    assert states == {"rebuilt"}  # only the build labels differ: the date, the revision, the fingerprint
+    assert "nothing inside changed" in render_markdown(report)
+    moves = list(registry.tag_moves)
+    monthly = RunOptions(push=True, refresh=RefreshPolicy(mode="monthly"))  # the scheduled job's next run
+    again = _push(tiny, registry, _contents(), DEC, options=monthly).image("tiny")
+    assert again.status is ImageStatus.UNCHANGED and "refreshed this month" in again.reasons[0]
+    assert again.digest == first.digest and registry.tag_moves == moves
 
 
 def test_with_a_key_the_changelog_is_a_signed_attestation_on_the_promoted_index(tiny):
