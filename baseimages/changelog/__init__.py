@@ -1,7 +1,8 @@
 """What changed between two images, per platform, read from the registry alone: Debian packages, Python
-distributions, the files, the image config and the compressed size (`changelog(registry, ref_a, ref_b)`)."""
+distributions, the files, the image config and the compressed size (`changelog(registry, ref_a, ref_b)`); what
+one image has installed and its apt sources (`installed(registry, ref, manifests)`)."""
 
-from .compute import changelog
+from .compute import Installed, changelog, installed
 from .model import (
     SCHEMA,
     Changelog,
@@ -21,11 +22,13 @@ __all__ = [
     "ConfigChange",
     "FileChanges",
     "ImageVersion",
+    "Installed",
     "PackageChange",
     "PlatformChangelog",
     "PythonChange",
     "State",
     "changelog",
+    "installed",
     "markdown",
     "text_lines",
 ]

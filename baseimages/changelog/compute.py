@@ -18,7 +18,7 @@ from ..core.reference import Reference
 from ..core.retry import call_with_retries
 from ..registry.client import ImageIndex, PlatformManifest, RegistryClient
 from .config import config_changes, config_keys
-from .filesystem import distributions, final_files, final_tree, packages
+from .filesystem import distributions, final_files, final_sources, final_tree, packages
 from .layers import LayerFacts, read_facts
 from .model import Changelog, FileChanges, ImageVersion, PackageChange, PlatformChangelog, PythonChange, State
 
@@ -65,6 +65,34 @@ def changelog(
     result = {platform: reader.platform(platform, old is None, *plans[platform]) for platform in wanted}
     previous = None if old is None or ref_a is None else ImageVersion(str(ref_a), old.digest)
     return Changelog(previous, ImageVersion(str(ref_b), new.digest), result)
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What one platform of an image has installed, and the apt sources it installs from."""
+
+    packages: dict[str, str]  # Debian package (name, or name:arch) -> version
+    python: dict[tuple[str, str], str]  # (environment, normalised name) -> version
+    sources: dict[str, str]  # path of an apt sources file -> its text
+
+
+def installed(
+    registry: RegistryClient,
+    ref: Reference,
+    manifests: Iterable[PlatformManifest],
+    cache: MutableMapping[str, LayerFacts] | None = None,
+) -> dict[str, Installed]:
+    """Platform -> what REF's image has installed there, for each of its MANIFESTS (from `registry.index(ref)`),
+    read from the registry's layers like a changelog (CACHE keeps layer facts by digest between calls)."""
+    chosen = list(manifests)
+    reader = _Reader(registry, {} if cache is None else cache)
+    reader.prepare(None, ref, {manifest.platform: (None, manifest) for manifest in chosen})
+    found = {}
+    for manifest in chosen:
+        layers = reader.layer_facts(manifest)
+        files = final_files(layers)
+        found[manifest.platform] = Installed(packages(files), distributions(files), final_sources(layers))
+    return found
 
 
 def _platforms(old: ImageIndex | None, new: ImageIndex, only: Iterable[str] | None) -> list[str]:
@@ -142,9 +170,14 @@ class _Reader:
             state = State.CHANGED if inside else State.REBUILT
         return PlatformChangelog(platform, state, *digests, old_size, new_size, packages_, python, config, files)
 
+    def layer_facts(self, manifest: PlatformManifest) -> list[LayerFacts]:
+        """The facts of MANIFEST's layers, lowest first (read by `prepare`)."""
+        ref = self.refs[manifest.digest]
+        return [self.cache[layer.digest] for layer in self._layers(ref, manifest.digest)]
+
     def _contents(self, manifest: PlatformManifest) -> Contents:
         ref = self.refs[manifest.digest]
-        layers = [self.cache[layer.digest] for layer in self._layers(ref, manifest.digest)]
+        layers = self.layer_facts(manifest)
         files = final_files(layers)
         doc = self.manifests[(ref.repository, manifest.digest)]
         config = self.registry.blob_json(ref, manifest.config_digest, doc["config"]["size"])

@@ -14,6 +14,8 @@ from debian.deb822 import Deb822
 DPKG_STATUS = "var/lib/dpkg/status"
 DPKG_BACKUP = "var/lib/dpkg/status-old"  # dpkg hard-links it to status: a layer may store status as the link
 DPKG_STATUS_DIR = "var/lib/dpkg/status.d/"  # distroless: one file per package
+APT_SOURCES = "etc/apt/sources.list"
+APT_SOURCES_DIR = "etc/apt/sources.list.d/"
 _DIST_INFO = re.compile(r"^(?P<site>(?:.*/)?(?:site|dist)-packages)/(?P<dir>[^/]+)\.dist-info/METADATA$")
 _PYTHON_LIB = re.compile(r"/lib(?:64)?/python\d[\d.]*/(?:site|dist)-packages$")
 _FIELDS = ["Package", "Version", "Status", "Architecture", "Multi-Arch"]
@@ -45,6 +47,14 @@ def is_dpkg_path(path: str) -> bool:
         return True
     name = path.removeprefix(DPKG_STATUS_DIR)
     return name != path and "/" not in name and bool(name) and not name.endswith(".md5sums")
+
+
+def is_apt_source(path: str) -> bool:
+    """/etc/apt/sources.list, or a `*.list` (one-line format) or `*.sources` (deb822) file of sources.list.d."""
+    if path == APT_SOURCES:
+        return True
+    name = path.removeprefix(APT_SOURCES_DIR)
+    return name != path and "/" not in name and name.endswith((".list", ".sources"))
 
 
 def is_metadata(path: str) -> bool:

@@ -24,6 +24,11 @@ def final_files(layers: Sequence[LayerFacts]) -> dict[str, Fact]:
     return _merged(layers, lambda layer: layer.files)
 
 
+def final_sources(layers: Sequence[LayerFacts]) -> dict[str, str]:
+    """Path -> text of every apt sources file the image (LAYERS, lowest first) has at the end."""
+    return _merged(layers, lambda layer: layer.sources)
+
+
 def final_tree(layers: Sequence[LayerFacts]) -> dict[str, str]:
     """Path -> signature of every entry the image (LAYERS, lowest first) has at the end, directories
     included (a directory does not hide the lower content under it, but its own mode and owner count)."""

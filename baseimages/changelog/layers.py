@@ -9,7 +9,8 @@ depend on its bytes only, so they are kept by layer digest: a base layer two ima
 
 Every entry also gets a signature (`tree`): its type, mode, owner, size, extended attributes and the
 SHA-256 of its content (a link: its target), never its modification time, so that two builds of the
-same files compare equal whatever their timestamps.
+same files compare equal whatever their timestamps. The text of the apt sources files is kept too
+(`sources`: `updates` reads them).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .contents import (
     Distribution,
     Package,
     environment_of,
+    is_apt_source,
     is_dpkg_path,
     is_metadata,
     normalise,
@@ -45,6 +47,7 @@ WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 MAX_FILE = 64 * 1024 * 1024  # the most of a status file read; METADATA headers are in its first MiB
 MAX_METADATA = 1024 * 1024
+MAX_SOURCES = 1024 * 1024  # the most of an apt sources file read
 CHUNK = 1024 * 1024
 _XATTR = "SCHILY.xattr."
 Fact = tuple[Package, ...] | Distribution | None  # what a file says; None: nothing we can use (unparsable)
@@ -62,6 +65,7 @@ class LayerFacts:
     opaque: frozenset[str]  # directories whose lower content is hidden
     entries: frozenset[str]  # every entry that is not a directory: each hides the lower content under it
     tree: dict[str, str] = field(default_factory=dict)  # path -> signature of every entry, directories included
+    sources: dict[str, str] = field(default_factory=dict)  # path -> text, for the apt sources files
 
 
 def read_facts(stream: Readable, media_type: str, digest: str) -> LayerFacts:
@@ -91,6 +95,7 @@ def _facts(tar: tarfile.TarFile, digest: str) -> LayerFacts:
     entries: set[str] = set()
     tree: dict[str, str] = {}
     seen: dict[str, Fact] = {}  # every status and METADATA file read, for hard links to them
+    sources: dict[str, str] = {}
     for member in tar:
         path = normalise(member.name)
         folder, _, name = path.rpartition("/")
@@ -106,8 +111,11 @@ def _facts(tar: tarfile.TarFile, digest: str) -> LayerFacts:
         wanted = is_dpkg_path(path) or environment_of(path) is not None
         if member.isfile():
             read = wanted or is_metadata(path) or path == DPKG_BACKUP
-            sha, head = _content(tar, member, _keep(path) if read else 0)
+            source = is_apt_source(path)
+            sha, head = _content(tar, member, _keep(path) if read else MAX_SOURCES if source else 0)
             tree[path] = _signature(member, sha)
+            if source:
+                sources[path] = head.decode("utf-8", "replace")
             if read:
                 seen[path] = _fact(head, path)
                 if wanted:
@@ -117,7 +125,7 @@ def _facts(tar: tarfile.TarFile, digest: str) -> LayerFacts:
             tree[path] = tree.get(target, "") if member.islnk() and target in tree else _signature(member, "")
             if member.islnk() and wanted:
                 files[path] = _relinked(seen.get(target), path)
-    return LayerFacts(digest, files, frozenset(whiteouts), frozenset(opaque), frozenset(entries), tree)
+    return LayerFacts(digest, files, frozenset(whiteouts), frozenset(opaque), frozenset(entries), tree, sources)
 
 
 def _signature(member: tarfile.TarInfo, sha: str) -> str:

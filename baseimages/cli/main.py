@@ -139,11 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     from .diff import add_diff_parser
     from .history import add_history_parser
     from .prune import add_prune_parser
+    from .updates import add_updates_parser
 
     add_prune_parser(sub, common)
     add_dependents_parsers(sub)
     add_diff_parser(sub, common)
     add_history_parser(sub, common)
+    add_updates_parser(sub, common)
     return parser
 
 
@@ -182,6 +184,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         paths=tuple(getattr(ns, "paths", ())),
         fail_if_behind=getattr(ns, "fail_if_behind", False),
         limit=getattr(ns, "limit", 10),
+        images=tuple(getattr(ns, "image", ())),
+        fail_if_updates=getattr(ns, "fail_if_updates", False),
     )
 
 
@@ -223,14 +227,11 @@ def _dispatch(options: Options, out: TextIO, err: TextIO) -> int:
         from .dependents import dependents_command
 
         return dependents_command(settings, options, out, err)
-    if options.command == "diff":
-        from .diff import diff_command
+    if options.command in ("diff", "history", "updates"):  # registry reads (and the catalog, by name)
+        from . import diff, history, updates
 
-        return diff_command(settings, options, out, err)
-    if options.command == "history":
-        from .history import history_command
-
-        return history_command(settings, options, out, err)
+        commands = {"diff": diff.diff_command, "history": history.history_command, "updates": updates.updates_command}
+        return commands[options.command](settings, options, out, err)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     plan = make_plan(catalog, settings, only=options.only, platforms=options.platforms)
     if options.command == "bake-file":

@@ -32,6 +32,8 @@ class Options:
     fail_if_behind: bool = False  # dependents: exit 1 when a pin is behind
     refs: tuple[str, ...] = ()  # diff: REF_A and REF_B
     limit: int = 10  # history: the newest builds read and shown
+    images: tuple[str, ...] = ()  # updates: only these catalog images
+    fail_if_updates: bool = False  # updates: exit 1 when an update is installable
 
     def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
         """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""

@@ -103,6 +103,9 @@ SETTINGS: tuple[Setting[Any], ...] = (
             "in the push registry (one ref per platform, `mode=max`)"),
     Setting("lock-dir", "BASEIMAGES_LOCK_DIR", "--lock-dir", AnyPath(), Path("~/.cache/baseimages/locks"),
             "where run locks live"),
+    Setting("updates-state", "BASEIMAGES_UPDATES_STATE", "--updates-state", AnyPath("FILE"),
+            Path("~/.cache/baseimages/updates-state.json"),
+            "where `updates` records when each installable update was first seen (how long it has waited)"),
     Setting("wheelhouse", "BASEIMAGES_WHEELHOUSE", "--wheelhouse", ExistingPath(directory=True), None,
             "local wheels, given to builds as the `wheelhouse` build context", detect=offline.WHEELHOUSE),
     Setting("ca-bundle", "BASEIMAGES_CA_BUNDLE", "--ca-bundle", ExistingPath(directory=False), None,
@@ -179,6 +182,7 @@ class Settings:
     build_cache: bool = _declared("build_cache")  # see baseimages.engine.build_cache
     credentials: Credentials | None = field(default=None, repr=False)  # login for `registry`
     lock_dir: Path = _declared("lock_dir")
+    updates_state: Path = _declared("updates_state")  # see baseimages.updates.store
     ca_bundle: Path | None = _declared("ca_bundle")
     wheelhouse: Path | None = _declared("wheelhouse")
     sign_key: Path | None = _declared("sign_key")

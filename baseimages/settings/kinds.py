@@ -197,6 +197,9 @@ class AnyPath(Kind[Path]):
     name = "path"
     metavar = "DIR"
 
+    def __init__(self, metavar: str = "DIR") -> None:
+        self.metavar = metavar
+
     def check(self, value: object) -> Path:
         if not isinstance(value, str | Path):
             raise Invalid(f"must be a path, got {type(value).__name__}")

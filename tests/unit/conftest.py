@@ -169,6 +169,9 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
         "lock-dir": SettingSample(
             f'"{tmp_path}/locks-toml"', f"{tmp_path}/locks-text", tmp_path / "locks-text", "5", None
         ),
+        "updates-state": SettingSample(
+            f'"{tmp_path}/state-toml.json"', f"{tmp_path}/state-text.json", tmp_path / "state-text.json", "5", None
+        ),
         "wheelhouse": SettingSample(
             f'"{tmp_path}/wheels-toml"',
             f"{tmp_path}/wheels-text",

@@ -17,6 +17,7 @@ FLOORS: list[set[str]] = [
     {"engine", "oci"},
     {"registry"},
     {"checks", "trust", "changelog"},
+    {"updates"},
     {"outputs"},
     {"pipeline"},
     {"prune", "doctor", "audit", "dependents"},
