@@ -11,20 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..core.errors import ConfigError
-from ..core.reference import parse_reference
-
 if TYPE_CHECKING:
-    from ..catalog.spec import Catalog
     from ..settings.config import Settings
-    from ..updates import Target
     from .options import Options
-
-PIP_INDEX_ENV = "PIP_INDEX_URL"
 
 
 def add_updates_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -48,9 +39,11 @@ def updates_command(settings: Settings, options: Options, out: TextIO, err: Text
     from ..catalog.spec import load_catalog
     from ..registry.connect import registry_client
     from ..updates import check_updates, remember, text_lines
+    from ..updates.targets import index_url, selected, target
 
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
-    targets = [_target(settings, catalog, name) for name in _selected(catalog, (*options.images, *options.only))]
+    names = selected(catalog, (*options.images, *options.only))
+    targets = [target(settings, catalog, name) for name in names]
     registry = registry_client(
         settings, on_retry=lambda notice: print(f"retrying: {notice.text}", file=err, flush=True)
     )
@@ -69,35 +62,3 @@ def updates_command(settings: Settings, options: Options, out: TextIO, err: Text
     if report.exit_code:
         return report.exit_code
     return 1 if options.fail_if_updates and report.installable else 0
-
-
-def index_url(settings: Settings, environ: dict[str, str] | None = None) -> str:
-    """The package index the builds use: BASEIMAGES_INDEX_URL (their `index-url` secret), else PIP_INDEX_URL,
-    else PyPI."""
-    from ..updates.pypi import DEFAULT_INDEX
-
-    env = dict(os.environ) if environ is None else environ
-    secret = env.get(settings.index_url_env) if settings.index_url_env else None
-    return secret or env.get(PIP_INDEX_ENV) or DEFAULT_INDEX
-
-
-def _selected(catalog: Catalog, names: tuple[str, ...]) -> list[str]:
-    for name in names:
-        if name not in catalog.images:
-            known = ", ".join(catalog.names()) or "none"
-            raise ConfigError("--image", name, f"is not an image of the catalog (known: {known})")
-    return list(dict.fromkeys(names)) if names else catalog.names()
-
-
-def _target(settings: Settings, catalog: Catalog, name: str) -> Target:
-    """NAME's promoted build, and the folders whose requirements pin its distributions: its own and its
-    catalog parents' (what a parent pins is in the child's image too)."""
-    from ..updates import Target
-
-    folders: list[Path] = []
-    current: str | None = name
-    while current is not None and current in catalog.images and len(folders) <= len(catalog.images):
-        spec = catalog[current]
-        folders.append(spec.directory)
-        current = None if spec.parent_is_external else spec.parent
-    return Target(name, parse_reference(f"{settings.repository(name)}:latest"), tuple(folders))

@@ -154,8 +154,9 @@ def debian_updates(installed: dict[str, str], offers: dict[str, list[Offer]], ar
         same = [offer for offer in chosen if Version(offer.version) == Version(best.version)]
         origin = next((offer for offer in same if offer.source.security), same[0])
         updates.append(
-            DebianUpdate(package, current, best.version, origin.source.suite,
-                         origin.source.security, origin.source.uri)  # fmt: skip
+            DebianUpdate(
+                package, current, best.version, origin.source.suite, origin.source.security, origin.source.uri
+            )  # fmt: skip
         )
     return tuple(updates)
 

@@ -77,8 +77,9 @@ def observe(state: WaitingState, report: UpdatesReport) -> WaitingState:
 
 def _platform(state: WaitingState, image: ImageUpdates, platform: PlatformUpdates, now: dt.datetime) -> dict[str, Seen]:
     return {
-        update.key: Seen(update.candidate, state.first_seen(image.image, platform.platform, update) or now,
-                         update.security)  # fmt: skip
+        update.key: Seen(
+            update.candidate, state.first_seen(image.image, platform.platform, update) or now, update.security
+        )  # fmt: skip
         for update in platform.updates
     }
 

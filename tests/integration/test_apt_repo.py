@@ -29,8 +29,18 @@ def installed_versions(context: Path, out: Path, repo: AptRepo) -> dict[str, str
     """Build CONTEXT for both platforms without cache; the probe's installed version per platform."""
     (context / "Dockerfile").write_text(DOCKERFILE.format(sources=repo.sources_line))
     done = subprocess.run(
-        ["docker", "buildx", "build", "--no-cache", "--progress=plain", "--platform", ",".join(PLATFORMS),
-         "--output", f"type=local,dest={out}", str(context)],
+        [
+            "docker",
+            "buildx",
+            "build",
+            "--no-cache",
+            "--progress=plain",
+            "--platform",
+            ",".join(PLATFORMS),
+            "--output",
+            f"type=local,dest={out}",
+            str(context),
+        ],
         capture_output=True,
         text=True,
         timeout=600,

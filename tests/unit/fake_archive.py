@@ -120,8 +120,12 @@ class FakeWeb:
     def project(self, name: str, versions: list[str], yanked: tuple[str, ...] = ()) -> None:
         """A PEP 691 project page for NAME with a wheel per version (YANKED ones marked)."""
         files: list[dict[str, Any]] = [
-            {"filename": f"{name.replace('-', '_')}-{v}-py3-none-any.whl", "url": f"x/{v}.whl", "hashes": {},
-             "yanked": v in yanked}  # fmt: skip
+            {
+                "filename": f"{name.replace('-', '_')}-{v}-py3-none-any.whl",
+                "url": f"x/{v}.whl",
+                "hashes": {},
+                "yanked": v in yanked,
+            }  # fmt: skip
             for v in versions
         ]
         page = {"meta": {"api-version": "1.0"}, "name": name, "files": files}

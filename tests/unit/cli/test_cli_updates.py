@@ -108,14 +108,3 @@ def test_an_unknown_image_is_exit_2_naming_the_flag(cli):
     code, out, err = cli("--image", "nope")
     assert (code, out) == (2, "")
     assert err.startswith("error: --image: nope: is not an image of the catalog (known: ml, never, uv)")
-
-
-def test_the_index_read_is_the_builds_index_url_then_pip_index_url_then_pypi(tmp_path):
-    from baseimages.cli.updates import index_url
-    from baseimages.settings.config import load_settings
-
-    both = {"BASEIMAGES_INDEX_URL": "https://secret.example/simple", "PIP_INDEX_URL": "https://pip.example/simple"}
-    assert index_url(load_settings(tmp_path, environ=both), both) == "https://secret.example/simple"
-    pip = {"PIP_INDEX_URL": "https://pip.example/simple"}
-    assert index_url(load_settings(tmp_path, environ=pip), pip) == "https://pip.example/simple"
-    assert index_url(load_settings(tmp_path, environ={}), {}) == "https://pypi.org/simple"

@@ -52,7 +52,15 @@ def test_a_release_with_several_components_gives_each_its_own_index_per_architec
     indexes = {
         "main/binary-amd64/Packages.xz": compressed(packages_index({"openssl": "3.0.16-1"}), ".xz"),
         "contrib/binary-amd64/Packages.xz": compressed(packages_index({"foo": "1.0-1"}), ".xz"),
-        "non-free-firmware/binary-arm64/Packages.gz": compressed(packages_index({"fw": "2", }, "arm64"), ".gz"),
+        "non-free-firmware/binary-arm64/Packages.gz": compressed(
+            packages_index(
+                {
+                    "fw": "2",
+                },
+                "arm64",
+            ),
+            ".gz",
+        ),
     }
     archive, _ = _archive(_suite(indexes))
     release = archive.release(BASE)

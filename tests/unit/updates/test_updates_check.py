@@ -29,6 +29,7 @@ def _sources(web: FakeWeb) -> bytes:
 
 def _image(web: FakeWeb, packages: tuple[tuple[str, str], ...], *extra: dict, arm_packages=None):
     """Two platforms: a base of PACKAGES (ARM_PACKAGES on arm64) and the sources list, then EXTRA layers."""
+
     def platform(own):
         base = layer({DPKG: status(*own), "etc/apt/sources.list": _sources(web)})
         return Platform([base, *(layer(files) for files in extra)])
