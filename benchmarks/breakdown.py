@@ -17,7 +17,9 @@ same images on the same builder (its timer includes writing its bake file); and 
 `push` into a fresh namespace, whose report gives its upload and test phases and its time without tests
 (bench_model.without_tests). Every run writes a fresh cache ref (nothing read from the registry cache);
 by default BuildKit's cache is emptied before every timed run as run.py's cold scenario does (--warm:
-left as the setup filled it). The order of the variants reverses every other round.
+left as an untimed run of each tool filled it). bake pushes (it has no other output for a registry
+family); the variants upload nothing: the product's upload is in its push's report. The order of the
+variants reverses every other round.
 
     python benchmarks/breakdown.py            python311-uv and the family, 3 rounds (long: see --quick)
     python benchmarks/breakdown.py --quick    python311-uv alone, one round
@@ -157,7 +159,11 @@ def merge_and_load(builds: Builds, work: Path) -> tuple[float, float]:
         merge_platform_archives(parts, work / f"{name}.merged", work / f"{name}.merged.tar", {})
         merge += time.monotonic() - started
         started = time.monotonic()
-        subprocess.run(["docker", "image", "load", "--quiet", "--input", str(work / f"{name}.merged.tar")], check=True)
+        subprocess.run(
+            ["docker", "image", "load", "--quiet", "--input", str(work / f"{name}.merged.tar")],
+            check=True,
+            capture_output=True,
+        )
         load += time.monotonic() - started
     return merge, load
 
@@ -192,6 +198,8 @@ def measure(bench: Bench, images: list[str], rounds: int, cold: bool) -> Scenari
     only = [] if len(images) > 1 else ["--only", images[0]]
     setup = bench.namespace(f"bd-{short}", "baseimages")
     bench.baseimages(setup, only)  # untimed: publishes what the dry run and the children's FROM read
+    if not cold:  # untimed: bake's own steps in BuildKit's cache too, as the product's are
+        bench.bake(bench.namespace(f"bd-{short}", "bake"), edit=only_targets(images))
     lines = subprocess.run(
         bench.cli("push", setup) + [*only, "--dry-run=commands", "--force"], cwd=ROOT, capture_output=True, text=True
     ).stdout.splitlines()
@@ -237,14 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warm", action="store_true", help="do not empty BuildKit's cache before each timed run")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    parser.add_argument("--name", help="results file stem (default: breakdown; breakdown-quick with --quick)")
+    parser.add_argument("--name", help="results file stem (default: breakdown; breakdown-quick-smoke with --quick)")
     args = parser.parse_args(argv)
     meta = metadata()
     targets = [[PARENT]] if args.quick else [[PARENT], list(FAMILY)]
     with tempfile.TemporaryDirectory(prefix="baseimages-breakdown-") as tmp:
         bench = Bench(Path(tmp), verbose=True)
         scenarios = [measure(bench, t, 1 if args.quick else args.rounds, not args.warm) for t in targets]
-    stem = args.name or ("breakdown-quick" if args.quick else "breakdown")
+    stem = args.name or ("breakdown-quick-smoke" if args.quick else "breakdown")
     settings = {"cold": not args.warm, "rounds": 1 if args.quick else args.rounds}
     payload = {"settings": settings, "scenarios": [asdict(s) for s in scenarios]}
     path = write_results(args.out / f"{stem}.json", payload, meta)

@@ -20,9 +20,10 @@ def markdown(scenarios: list[Scenario], measured: str, cold: bool) -> str:
     lines += [
         "",
         "*against the product's commands*: the variant's median less the product commands' median (negative: "
-        "that piece costs that much). *the product's push* is the whole path (builds, merge, load, upload, "
-        "tests...) into a fresh namespace; its time without tests is its wall time less the seconds in which "
-        "only tests ran (the benchmark's one definition).",
+        "that piece costs that much). bake's time includes its push; the variants upload nothing (the "
+        "product uploads in its push stage, the *upload* row). *the product's push* is the whole path "
+        "(builds, merge, load, upload, tests...) into a fresh namespace; its time without tests is its "
+        "wall time less the seconds in which only tests ran (the benchmark's one definition).",
     ]
     return "\n".join(lines) + "\n"
 
