@@ -34,13 +34,14 @@ COLOURS = {
     "sbom": "#d4a6c8",
     "identify": "#9c755f",
     "resolve": "#bab0ac",
-    "load": "#bab0ac",
+    "setup": "#bab0ac",
+    "changelog": "#76b7b2",
+    "sizes": "#edc948",
 }
 OTHER = "#79706e"
 
 _HEADER = re.compile(r"^#(?P<id>\d+) (?P<name>(?!DONE\b|CACHED\b|ERROR\b|CANCELED\b)\D.*)$")
 _DONE = re.compile(r"^#(?P<id>\d+) (?:DONE (?P<seconds>[0-9.]+)s|CACHED|ERROR\b.*|CANCELED\b.*)\s*$")
-_TARGET = re.compile(r"^\[(?P<target>[^\s\]]+)(?: (?P<platform>[a-z0-9]+/[^\s\]]+))?[^\]]*\]")
 
 
 def report_bars(report: Mapping[str, Any]) -> list[Bar]:
@@ -81,12 +82,21 @@ def bake_bars(lines: Iterable[tuple[float, str]], targets: Iterable[str] = ()) -
 
 
 def _row(name: str, targets: set[str]) -> tuple[str, str]:
-    if (match := _TARGET.match(name)) is not None and match["target"] in targets:
-        platform = f" [{match['platform']}]" if match["platform"] else ""
-        return f"{match['target']}{platform}", "build"
-    if name.startswith(("exporting", "pushing", "writing", "naming", "resolving provenance")):
+    """The row and kind of a step named NAME: `[TARGET PLATFORM stage 2/5] RUN ...` (bake names the
+    target only when it builds more than one; with one, TARGETS' only name is it)."""
+    bracket = name.startswith("[") and "]" in name
+    words = name[1 : name.find("]")].split() if bracket else []
+    rest = name[name.find("]") + 1 :].strip() if bracket else name
+    exporting = rest.startswith(("exporting", "pushing", "writing", "naming", "resolving provenance"))
+    if words and words[0] in targets and exporting:  # bake of several targets: `[TARGET] exporting to image`
+        return f"{words[0]} (export and push)", "export"
+    if words and "internal" not in words:
+        target = words[0] if words[0] in targets else (next(iter(targets)) if len(targets) == 1 else "build")
+        platform = next((f" [{w}]" for w in words if re.fullmatch(r"[a-z0-9]+/[a-z0-9/]+", w)), "")
+        return f"{target}{platform}", "build"
+    if exporting:
         return "export and push", "export"
-    return "other (definitions, contexts)", "load"
+    return "other (definitions, contexts, cache import)", "setup"
 
 
 def render(panels: Sequence[tuple[str, Sequence[Bar]]], title: str) -> str:

@@ -68,8 +68,38 @@ def test_bake_bars_end_when_done_arrived_and_start_its_duration_earlier() -> Non
         (12.0, "#9 DONE 2.5s"),
     ]
     bars = bake_bars(lines, ["python311-uv"])
-    assert ("other (definitions, contexts)", "load", 0.2, 0.5) in bars
+    assert ("other (definitions, contexts, cache import)", "setup", 0.2, 0.5) in bars
     assert ("python311-uv [linux/arm64]", "build", 0.5, 9.0) in bars  # 9.0 - 8.5 s, before its first line
     assert ("python311-uv [linux/amd64]", "build", 9.1, 9.2) in bars
     assert ("export and push", "export", 9.5, 12.0) in bars
     assert len(bars) == 4
+
+
+def test_a_bake_of_one_target_whose_steps_name_no_target_puts_them_on_that_targets_rows() -> None:
+    lines = [
+        (0.6, "#3 [linux/arm64 internal] load metadata for docker.io/library/python:3.11-slim"),
+        (0.7, "#3 DONE 0.0s"),
+        (0.8, "#10 [linux/arm64 stage-1 2/5] COPY --from=builder /opt/uv /usr/local/bin/"),
+        (4.5, "#10 DONE 3.5s"),
+    ]
+    bars = bake_bars(lines, ["python311-uv"])
+    assert bars == [
+        ("other (definitions, contexts, cache import)", "setup", 0.6, 0.7),
+        ("python311-uv [linux/arm64]", "build", 0.8, 4.5),
+    ]
+
+
+def test_a_bake_of_several_targets_puts_each_targets_steps_and_export_on_rows_of_its_own() -> None:
+    lines = [
+        (1.0, "#20 [python311-ml linux/amd64 2/4] RUN pip install torch"),
+        (9.0, "#20 DONE 8.0s"),
+        (9.0, "#31 [python311-ml] exporting to image"),
+        (12.0, "#31 DONE 3.0s"),
+        (12.0, "#32 [python311-uv internal] load build context"),
+        (12.5, "#32 DONE 0.5s"),
+    ]
+    assert bake_bars(lines, ["python311-uv", "python311-ml"]) == [
+        ("python311-ml [linux/amd64]", "build", 1.0, 9.0),
+        ("python311-ml (export and push)", "export", 9.0, 12.0),
+        ("other (definitions, contexts, cache import)", "setup", 12.0, 12.5),
+    ]
