@@ -19,6 +19,7 @@ class Sample:
     push_seconds: float | None = None  # baseimages: uploads and tag moves (union)
     phases: dict[str, float] | None = None  # baseimages: BREAKDOWN's phases, each the union of its intervals
     tests_alone: float | None = None  # baseimages: seconds in which a test ran and no other stage of any image
+    # (None in runs recorded before it was measured: their time without tests is not known)
     rebuilt: list[str] = field(default_factory=list)
     failed_attempts: int = 0  # bake: runs that failed (it does not retry a flaky registry) and were repeated
     cached: str | None = None  # what BuildKit's log says of the Dockerfile steps (scenario 5), e.g. "31 of 31 CACHED"
@@ -46,6 +47,17 @@ class Scenario:
         if not values:
             return None
         return {"min": min(values), "median": statistics.median(values), "max": max(values), "n": len(values)}
+
+
+def without_tests(sample: Sample) -> float | None:
+    """baseimages' time without tests, the one definition every table and page uses: SAMPLE's wall time
+    less the seconds in which a smoke test or contract ran and nothing else of the build path did (no
+    build, upload, promotion... of any image), both from the same run's report. Seconds in which a test
+    overlapped another image's build stay in: leaving the tests out would not have saved them.
+    (Subtracting every second a test ran would flatter baseimages.) None when the run did not record it."""
+    if sample.tests_alone is None:
+        return None
+    return sample.seconds - sample.tests_alone
 
 
 Interval = tuple[float, float]

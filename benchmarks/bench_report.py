@@ -1,39 +1,18 @@
-"""The benchmark's printout: the machine it ran on and the Markdown table of its scenarios."""
+"""The benchmark's printout: where it was measured (results_meta's line) and the Markdown table of its scenarios."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import platform
 import statistics
-from typing import Any
 
-from bench_model import BREAKDOWN, Sample, Scenario
+from bench_model import BREAKDOWN, Sample, Scenario, without_tests
 
-
-def machine() -> dict[str, Any]:
-    mem = 0
-    with open("/proc/meminfo") as handle:
-        for line in handle:
-            if line.startswith("MemTotal:"):
-                mem = int(line.split()[1]) // 1024 // 1024
-    from python_on_whales import docker
-
-    server = docker.version().server
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cores": os.cpu_count(),
-        "memory_gib": mem,
-        "kernel": platform.release(),
-        "docker": server.version if server else "?",
-        "buildx": str(docker.buildx.version()).split()[1],
-    }
+NOT_RECORDED = "not recorded"
 
 
-def markdown(scenarios: list[Scenario], info: dict[str, Any]) -> str:
+def markdown(scenarios: list[Scenario], measured: str) -> str:
+    """The table of SCENARIOS under MEASURED (results_meta.describe's line)."""
     lines = [
-        f"Measured {info['date']} on {info['cores']} cores, {info['memory_gib']} GiB, Docker {info['docker']}, "
-        f"buildx {info['buildx']}, both platforms (arm64 under QEMU), local registry.",
+        f"{measured} Both platforms (arm64 under QEMU), local registry.",
         "",
         "| scenario | tool | n | min s | median s | max s | median ratio baseimages/bake | baseimages outside buildx | "
         "of which smoke + contract | ratio without tests |",
@@ -54,9 +33,9 @@ def markdown(scenarios: list[Scenario], info: dict[str, Any]) -> str:
         samples = scenario.timed("baseimages")
         outside = statistics.median(1 - (s.buildx_seconds or 0) / s.seconds for s in samples)
         tests = statistics.median((s.test_seconds or 0) / s.seconds for s in samples)
-        no_tests = statistics.median(s.seconds - _tests_alone(s) for s in samples) / bk["median"]
+        no_tests = _ratio_without_tests(samples, bk["median"])
         for tool, st in (("baseimages", bi), ("bake", bk)):
-            extra = f"{ratio:.2f} | {outside:.0%} | {tests:.0%} | {no_tests:.2f}" if tool == "baseimages" else " | | | "
+            extra = f"{ratio:.2f} | {outside:.0%} | {tests:.0%} | {no_tests}" if tool == "baseimages" else " | | | "
             lines.append(
                 f"| {scenario.title if tool == 'baseimages' else ''} | {tool} | {st['n']} | {st['min']:.2f} | "
                 f"{st['median']:.2f} | {st['max']:.2f} | {extra} |"
@@ -74,10 +53,19 @@ def markdown(scenarios: list[Scenario], info: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _tests_alone(sample: Sample) -> float:
-    """What leaving the tests out would save of SAMPLE's wall time: the seconds in which only tests ran
-    (runs recorded before that was measured: every second a test ran)."""
-    return sample.tests_alone if sample.tests_alone is not None else sample.test_seconds or 0
+def _ratio_without_tests(samples: list[Sample], bake_median: float) -> str:
+    """The median of baseimages' time without tests (bench_model.without_tests) over bake's median wall
+    time; NOT_RECORDED when a run did not record it."""
+    values = [without_tests(s) for s in samples]
+    if not values or any(v is None for v in values):
+        return NOT_RECORDED
+    return f"{statistics.median(v for v in values if v is not None) / bake_median:.2f}"
+
+
+def _median_or_not(values: list[float | None]) -> str:
+    if not values or any(v is None for v in values):
+        return NOT_RECORDED
+    return f"{statistics.median(v for v in values if v is not None):.1f}"
 
 
 def _breakdown(scenarios: list[Scenario]) -> list[str]:
@@ -90,15 +78,15 @@ def _breakdown(scenarios: list[Scenario]) -> list[str]:
             continue
         cells = [statistics.median(s.seconds for s in samples)]
         cells += [statistics.median((s.phases or {}).get(name, 0.0) for s in samples) for name in BREAKDOWN]
-        cells.append(statistics.median(_tests_alone(s) for s in samples))
-        rows.append(f"| {scenario.title} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
+        alone = _median_or_not([s.tests_alone for s in samples])
+        rows.append(f"| {scenario.title} | " + " | ".join(f"{c:.1f}" for c in cells) + f" | {alone} |")
     if not rows:
         return []
     return [
         "",
         "baseimages' breakdown (median s; each phase is the union of its intervals over the images, so phases "
         "that ran at the same time overlap and do not add up to the wall time; *tests alone* is the time in "
-        "which a smoke test or contract ran and nothing else did, what the ratio without tests leaves out):",
+        "which a smoke test or contract ran and nothing else did, what the time without tests leaves out):",
         "",
         "| scenario | wall | build | upload | smoke | contract | tests alone |",
         "|---|---|---|---|---|---|---|",

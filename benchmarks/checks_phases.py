@@ -5,7 +5,8 @@ checkout and once with this one, interleaved, to compare the two designs on the 
     PYTHONPATH=/path/to/checkout python benchmarks/checks_phases.py IMAGE LOCAL_REF RUNTIME_REF
 
 IMAGE is a catalog name (images/ of this project), LOCAL_REF its candidate in the local image store,
-RUNTIME_REF the contract runtime pinned by digest. Prints one JSON line of seconds and statuses.
+RUNTIME_REF the contract runtime pinned by digest. Prints one JSON line of seconds and statuses, with
+results_meta's metadata under "meta" (its commit is the checkout on PYTHONPATH, the design measured).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from results_meta import metadata
+
+import baseimages
 from baseimages.catalog.spec import load_catalog
 from baseimages.checks.contract import run_contract
 from baseimages.checks.smoke import run_smoke
@@ -48,7 +52,8 @@ def main(name: str, ref: str, runtime: str) -> dict[str, Any]:
     started = time.monotonic()
     with ThreadPoolExecutor(len(spec.platforms)) as pool:
         smoke = list(pool.map(one, spec.platforms))
-    out: dict[str, Any] = {"design": "runner" if new else "per-check", "image": name}
+    out: dict[str, Any] = {"meta": metadata(root=Path(baseimages.__file__).resolve().parents[1])}
+    out |= {"design": "runner" if new else "per-check", "image": name}
     out["smoke"] = round(time.monotonic() - started, 1)
     out["platforms"] = {platform: [round(seconds, 1), status] for platform, seconds, status in smoke}
     if spec.contract:

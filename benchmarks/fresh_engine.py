@@ -9,7 +9,8 @@ services still run on the main engine, which loads what was built), bake with `-
   5a  `push --force` of the unchanged family (bake: the family baked again)
   5b  one change: a file in python311-security's context (bake: the family baked again)
 
-each by both tools without and with the registry cache, alternating. Before the timed runs, one untimed
+each by both tools without and with the registry cache, alternating (which tool goes first alternates
+between rounds). Before the timed runs, one untimed
 run per tool and cache setting on the main engine publishes the family and, with the cache, fills the
 cache refs (BuildKit keys a step by its inputs, so a cache one engine wrote serves any other). 5a's runs
 leave every namespace as its setup did; 5b's change follows them.
@@ -20,12 +21,18 @@ leave every namespace as its setup did; 5b's change follows them.
   platforms in one build, whose cache export holds both; without: neither.
 In 5a with the cache, BuildKit's logs say which Dockerfile steps were CACHED: all of them (FROM aside:
 a base's layers are fetched for the export, not built), on an empty engine, is what the cache promises.
+
+The cache's effect (time without it / with it) compares like with like: wall times where both runs did
+the same work (promoted the same images), else only the time inside buildx (both built every image;
+`push --force` of an unchanged family settles with the cache but may promote images without it, whose
+uploads and tests the cached run did not do).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import statistics
 import subprocess
 import tempfile
 from collections.abc import Iterable
@@ -52,6 +59,7 @@ NODE_ENV = {
 }
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]
 VARIANTS = [("baseimages", True), ("bake", True), ("baseimages", False), ("bake", False)]
+SWAPPED = [("bake", True), ("baseimages", True), ("bake", False), ("baseimages", False)]  # odd rounds' order
 
 # buildx plain progress: `#12 [builder 2/4] RUN ...`, `#12 CACHED`; baseimages' logs prefix each line of a
 # platform's build with `[linux/arm64] ` (its two builds number their steps each from 1).
@@ -149,6 +157,7 @@ def fresh_engine(bench: Bench, rounds: int, set_up: bool = True) -> list[Scenari
     }
     for r in range(rounds):
         spaces = {(tool, cache): bench.namespace(f"fresh{r}{'c' if cache else 'n'}", tool) for tool, cache in VARIANTS}
+        variants = VARIANTS if r % 2 == 0 else SWAPPED
         for tool, cache in VARIANTS:
             if set_up and (tool, cache) != (
                 "bake",
@@ -158,7 +167,7 @@ def fresh_engine(bench: Bench, rounds: int, set_up: bool = True) -> list[Scenari
         for kind, flags in (("force", ["--force"]), ("change", [])):
             if kind == "change":
                 bench.bump("python311-security", f"# bench {r} {bench.run_id}")
-            for tool, cache in VARIANTS:
+            for i, (tool, cache) in enumerate(variants):
                 reset_node()
                 check = kind == "force" and cache
                 sample = _run(bench, tool, cache, spaces[tool, cache], node=True, flags=flags, check=check)
@@ -166,21 +175,45 @@ def fresh_engine(bench: Bench, rounds: int, set_up: bool = True) -> list[Scenari
                 if bench.verbose:
                     print(f"    5{'a' if kind == 'force' else 'b'} {tool:<10} cache={cache!s:<5} "
                           f"{sample.seconds:7.2f} s  {sample.cached or ''}", flush=True)  # fmt: skip
+                if r == rounds - 1 and i % 2 == 1:  # both tools ran this setting's last round
+                    bench.timeline(scenarios[kind, cache].name, scenarios[kind, cache].title)
     node("reset")  # stopped, its data and its context gone
-    for kind in ("force", "change"):
-        with_cache, without = scenarios[kind, True], scenarios[kind, False]
-        with_cache.note = _speedup(with_cache, without)
+    annotate(list(scenarios.values()))
     return list(scenarios.values())
 
 
-def _speedup(with_cache: Scenario, without: Scenario) -> str:
-    """The registry cache's effect per tool (median without / median with: above 1 it saves time), and the
-    CACHED check."""
-    parts = []
-    for tool in ("baseimages", "bake"):
-        fast, slow = with_cache.stats(tool), without.stats(tool)
-        if fast and slow:
-            parts.append(f"{tool} {slow['median'] / fast['median']:.2f}")
+def annotate(scenarios: list[Scenario]) -> None:
+    """Give each with-cache scenario of SCENARIOS the note of the cache's effect against its no-cache one."""
+    by_name = {s.name: s for s in scenarios}
+    for kind in ("force", "change"):
+        with_cache, without = by_name.get(f"fresh-{kind}-cache"), by_name.get(f"fresh-{kind}")
+        if with_cache is not None and without is not None:
+            with_cache.note = speedup(with_cache, without)
+
+
+def speedup(with_cache: Scenario, without: Scenario) -> str:
+    """The registry cache's effect per tool (median without / median with: above 1 it saves time), like
+    with like (see the module's doc), and the CACHED check."""
+    parts = [part for tool in ("baseimages", "bake") if (part := _effect(tool, with_cache, without))]
     checks = [f"{s.tool}: {s.cached}" for s in with_cache.samples if s.cached]
-    text = f"{with_cache.title.split(',')[0]}: time without the registry cache / with it: " + ", ".join(parts)
+    text = f"{with_cache.title.split(',')[0]}: time without the registry cache / with it: " + "; ".join(parts)
     return text + (". BuildKit's logs on the fresh engine: " + " | ".join(checks) if checks else "")
+
+
+def _effect(tool: str, with_cache: Scenario, without: Scenario) -> str | None:
+    fast, slow = with_cache.timed(tool), without.timed(tool)
+    if not fast or not slow:
+        return None
+    done = {", ".join(sorted(s.rebuilt)) or "nothing" for s in fast + slow}
+    if len(done) == 1:
+        return f"{tool} {_median(slow, 'seconds') / _median(fast, 'seconds'):.2f} (wall time)"
+    promoted = f"promoted {', '.join(sorted(slow[0].rebuilt)) or 'nothing'} without the cache and "
+    promoted += f"{', '.join(sorted(fast[0].rebuilt)) or 'nothing'} with it"
+    if any(s.buildx_seconds is None for s in fast + slow):
+        return f"{tool}: not compared (it {promoted}: not the same work)"
+    ratio = _median(slow, "buildx_seconds") / _median(fast, "buildx_seconds")
+    return f"{tool} {ratio:.2f} inside buildx (its wall times are not compared: it {promoted})"
+
+
+def _median(samples: list[Sample], field: str) -> float:
+    return statistics.median(float(getattr(s, field)) for s in samples)

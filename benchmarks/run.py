@@ -2,7 +2,8 @@
 
 Both tools build the same three Dockerfiles with the same build args, platforms, secrets, wheelhouse
 and registry (the engine's local one, a fresh namespace per tool and scenario). bake gets the bake
-file `python -m baseimages bake-file` writes; baseimages runs as its CLI. Runs alternate A B A B.
+file `python -m baseimages bake-file` writes (bake's timer includes writing it); baseimages runs as its
+CLI. Runs alternate, and which tool goes first alternates between rounds: A B, B A, A B...
 
     python benchmarks/run.py            every scenario, 3 rounds (cold builds take long: see --quick)
     python benchmarks/run.py --quick    no cold builds, one parent-change round, no 4b (under 15 minutes)
@@ -13,7 +14,8 @@ Prints min / median / max wall time per tool and the median ratio baseimages/bak
 baseimages' own overhead (time outside buildx) as a share of its total, with smoke tests and contract
 services (work bake does not do) reported apart, and baseimages' breakdown per scenario (build, upload,
 smoke, contract). Scenario 4b times the parent change at other --jobs (overlap of tests and builds).
-Writes JSON and a Markdown table to --out.
+Writes JSON (with results_meta's commit, date, machine and versions) and a Markdown table to --out,
+and for each scenario's last round both tools' timelines as timeline-<scenario>.svg (timeline_svg.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from bench_model import TESTS, Sample, Scenario, breakdown, intervals, length
-from bench_report import machine, markdown
+from bench_report import markdown
+from fresh_engine import annotate
+from results_meta import describe, metadata, write_results
+from timeline_svg import bake_bars, render, report_bars
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]
@@ -43,9 +47,12 @@ REGISTRY = "localhost:5000"
 
 
 class Bench:
-    def __init__(self, work: Path, verbose: bool) -> None:
+    def __init__(self, work: Path, verbose: bool, out: Path | None = None) -> None:
         self.work = work
         self.verbose = verbose
+        self.out = out  # where timeline-<scenario>.svg go (None: nowhere)
+        self.last_report: dict[str, Any] = {}  # the report of baseimages' latest run
+        self.last_bake: list[tuple[float, str]] = []  # bake's latest progress, each line with its second
         self.project = work / "project"
         shutil.copytree(ROOT / "images", self.project / "images")
         self.run_id = uuid.uuid4().hex[:6]
@@ -78,7 +85,7 @@ class Bench:
         seconds = time.monotonic() - started
         if done.returncode != 0:
             raise SystemExit(f"baseimages failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-        data = json.loads(report.read_text())
+        data = self.last_report = json.loads(report.read_text())
         images = data["images"]
         phases, tests_alone = breakdown(images)
         return Sample(
@@ -102,15 +109,8 @@ class Bench:
     ) -> Sample:
         """One bake of the family on the Docker context BUILDER (default: the current one), its bake file
         changed by EDIT; with LOG, buildx's plain progress of the run that counted is collected there;
-        BEFORE_REPEAT runs before a run that failed is repeated."""
-        definition = json.loads(
-            subprocess.run(
-                self.cli("bake-file", namespace), cwd=ROOT, capture_output=True, text=True, check=True
-            ).stdout
-        )
-        if edit is not None:
-            edit(definition)
-        self.bake_file.write_text(json.dumps(definition, indent=2))
+        BEFORE_REPEAT runs before a run that failed is repeated. The timer includes writing the bake file
+        (bake cannot run without one; baseimages' timer includes its own planning)."""
         from python_on_whales import DockerClient
         from python_on_whales.exceptions import DockerException
 
@@ -118,13 +118,13 @@ class Bench:
         docker = DockerClient(context=builder) if builder else DockerClient()
         for attempt in range(4):
             started = time.monotonic()
-            lines: list[str] = []
+            self.write_bake_file(namespace, edit)
+            lines: list[tuple[float, str]] = []
             try:
-                if log is None:
-                    docker.buildx.bake(files=[str(self.bake_file)], progress=False)
-                else:
-                    stream = docker.buildx.bake(files=[str(self.bake_file)], progress="plain", stream_logs=True)
-                    lines = [line for chunk in stream for line in str(chunk).splitlines()]
+                stream = docker.buildx.bake(files=[str(self.bake_file)], progress="plain", stream_logs=True)
+                for chunk in stream:
+                    at = time.monotonic() - started
+                    lines += [(at, line) for line in str(chunk).splitlines()]
             except DockerException as exc:
                 if attempt == 3:
                     raise
@@ -133,10 +133,30 @@ class Bench:
                 if before_repeat is not None:
                     before_repeat()
                 continue
+            seconds = time.monotonic() - started
+            self.last_bake = lines
             if log is not None:
-                log[:] = lines
-            return Sample("bake", time.monotonic() - started, rebuilt=list(FAMILY), failed_attempts=attempt)
+                log[:] = [line for _, line in lines]
+            return Sample("bake", seconds, rebuilt=list(FAMILY), failed_attempts=attempt)
         raise AssertionError("unreachable")
+
+    def write_bake_file(self, namespace: str, edit: Callable[[dict[str, Any]], None] | None) -> None:
+        definition = json.loads(
+            subprocess.run(
+                self.cli("bake-file", namespace), cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout
+        )
+        if edit is not None:
+            edit(definition)
+        self.bake_file.write_text(json.dumps(definition, indent=2))
+
+    def timeline(self, name: str, title: str) -> None:
+        """Both tools' latest runs as OUT/timeline-NAME.svg (the last round of scenario NAME)."""
+        if self.out is None or not self.last_report or not self.last_bake:
+            return
+        panels = [("baseimages", report_bars(self.last_report)), ("bake", bake_bars(self.last_bake, FAMILY))]
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / f"timeline-{name}.svg").write_text(render(panels, f"{title}: the last round"))
 
     def run(self, tool: str, namespace: str) -> Sample:
         sample = self.baseimages(namespace) if tool == "baseimages" else self.bake(namespace)
@@ -149,16 +169,6 @@ class Bench:
     def namespace(self, scenario: str, tool: str, round_: int | None = None) -> str:
         suffix = f"-{round_}" if round_ is not None else ""
         return f"bench-{self.run_id}-{scenario}-{'bi' if tool == 'baseimages' else 'bake'}{suffix}"
-
-    def cold_engine(self) -> None:
-        """Empty BuildKit cache (cache mounts included) and no local images of the family."""
-        from python_on_whales import docker
-
-        docker.buildx.prune(all=True)
-        for image in docker.image.list():
-            names = [t for t in image.repo_tags if "/bench-" in t or "baseimages-contract/" in t]
-            if names:
-                docker.image.remove(names, force=True)
 
     def bump(self, name: str, text: str = "") -> None:
         """A new release of NAME: patch version + 1, and TEXT appended to a context file (if any)."""
@@ -174,30 +184,48 @@ class Bench:
             target.write_text(target.read_text() + text + "\n")
 
 
+def empty_engine() -> None:
+    """Empty BuildKit cache (cache mounts included) and no local images of the family."""
+    from python_on_whales import docker
+
+    docker.buildx.prune(all=True)
+    for image in docker.image.list():
+        names = [t for t in image.repo_tags if "/bench-" in t or "baseimages-contract/" in t]
+        if names:
+            docker.image.remove(names, force=True)
+
+
 # ---------------------------------------------------------------------- scenarios
 
 
 def alternate(
     bench: Bench, name: str, title: str, rounds: int, before: Callable[[], None] | None = None, cold: bool = False
 ) -> Scenario:
-    """ROUNDS rounds of baseimages then bake. Warm scenarios first build and push once per tool
+    """ROUNDS rounds of both tools, baseimages first in even rounds and bake first in odd ones (neither
+    always runs on what the other left warm). Warm scenarios first build and push once per tool
     (not timed); BEFORE runs before every timed run (the change under test); COLD empties the engine."""
     scenario = Scenario(name, title)
     if not cold:
         for tool in TOOLS:
             bench.run(tool, bench.namespace(name, tool))
     for r in range(rounds):
-        for tool in TOOLS:
+        for tool in order(r):
             for _ in range(REPEATS):  # a run repeated after a registry error is not counted: do the round again
                 if cold:
-                    bench.cold_engine()
+                    empty_engine()
                 if before is not None:
                     before()
                 sample = bench.run(tool, bench.namespace(name, tool, r if cold else None))
                 scenario.samples.append(sample)
                 if scenario.counts(sample):
                     break
+    bench.timeline(name, title)
     return scenario
+
+
+def order(round_: int) -> tuple[str, ...]:
+    """The tools in the order round ROUND_ runs them: alternating, so that neither always goes first."""
+    return TOOLS if round_ % 2 == 0 else TOOLS[::-1]
 
 
 def cold(bench: Bench, rounds: int) -> Scenario:
@@ -227,34 +255,9 @@ def parent_change(bench: Bench, rounds: int) -> Scenario:
 
 
 def overlap(bench: Bench, rounds: int) -> Scenario:
-    """Scenario 4's parent change by baseimages alone, at --jobs 1 (an image's tests never overlap
-    another's build) and 3 (both children build while their parent is tested), against the default 2
-    (scenario 4's baseimages row): whether overlapping tests with builds helps here or slows both."""
-    scenario = Scenario("overlap", "4b. parent change at --jobs 1 and 3 (baseimages only; 2 is row 4)")
-    jobs = ("1", "3")
-    for n in jobs:  # each setting's own namespace, built and pushed once first (not timed)
-        bench.baseimages(bench.namespace(f"overlap{n}", "baseimages"), ["--jobs", n])
-    for _ in range(rounds):
-        for n in jobs:
-            bench.bump("python311-uv", f"ENV BENCH_MARK={uuid.uuid4().hex}")
-            bench.bump("python311-ml")
-            bench.bump("python311-security")
-            sample = bench.baseimages(bench.namespace(f"overlap{n}", "baseimages"), ["--jobs", n])
-            sample.tool = f"--jobs {n}"
-            scenario.samples.append(sample)
-            if bench.verbose:
-                print(f"    --jobs {n}  {sample.seconds:7.2f} s", flush=True)
-    scenario.note = "4b. " + "; ".join(
-        f"--jobs {n}: median {st['median']:.1f} s of {st['n']} (build {_median_phase(scenario, n, 'build'):.1f} s, "
-        f"smoke {_median_phase(scenario, n, 'smoke'):.1f} s, contract {_median_phase(scenario, n, 'contract'):.1f} s)"
-        for n in jobs
-        if (st := scenario.stats(f"--jobs {n}"))
-    )
-    return scenario
+    from overlap import overlap as jobs_overlap  # scenario 4b, in a module of its own
 
-
-def _median_phase(scenario: Scenario, jobs: str, phase: str) -> float:
-    return statistics.median((s.phases or {}).get(phase, 0.0) for s in scenario.timed(f"--jobs {jobs}"))
+    return jobs_overlap(bench, rounds)
 
 
 def fresh(bench: Bench, rounds: int, set_up: bool) -> list[Scenario]:
@@ -266,11 +269,12 @@ def fresh(bench: Bench, rounds: int, set_up: bool) -> list[Scenario]:
 # ---------------------------------------------------------------------- main
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="skip cold builds; one parent-change round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--name", help="results file stem (default: results; fresh-engine with --only fresh alone)")
     parser.add_argument(
         "--only", action="append", default=[], help="scenario names: cold noop change parent overlap fresh"
     )
@@ -279,24 +283,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh-reuse", metavar="RUN_ID", help="scenario 5: reuse what run RUN_ID set up (one round)")
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only print the table of an earlier run")
-    args = parser.parse_args(argv)
-    if args.render is not None:
-        data = json.loads(args.render.read_text())
-        loaded = [
-            Scenario(d["name"], d["title"], [Sample(**x) for x in d["samples"]], d["skipped"], d.get("note"))
-            for d in data["scenarios"]
-        ]
-        print(markdown(loaded, data["machine"]), end="")
-        return 0
+    return parser
 
-    status = subprocess.run([str(ROOT / "scripts" / "engine"), "status"], capture_output=True, text=True)
-    if status.returncode != 0:
-        raise SystemExit("the engine is not ready: run `scripts/engine up` first\n" + status.stdout)
+
+def render_file(path: Path) -> str:
+    """The Markdown table of the results file PATH, with the scripts of today (its figures, this code's
+    definitions: e.g. a ratio without tests an old file did not record is said to be not recorded)."""
+    data = json.loads(path.read_text())
+    loaded = [
+        Scenario(d["name"], d["title"], [Sample(**x) for x in d["samples"]], d["skipped"], d.get("note"))
+        for d in data["scenarios"]
+    ]
+    annotate(loaded)  # the notes derived from the samples, by today's definitions
+    return markdown(loaded, describe(data))
+
+
+def measure(args: argparse.Namespace) -> list[Scenario]:
     plan = [("cold", cold), ("noop", noop), ("change", one_change), ("parent", parent_change), ("overlap", overlap)]
     chosen = [(n, f) for n, f in plan if not args.only or n in args.only]
     scenarios: list[Scenario] = []
     with tempfile.TemporaryDirectory(prefix="baseimages-bench-") as tmp:
-        bench = Bench(Path(tmp), verbose=not args.quiet)
+        bench = Bench(Path(tmp), verbose=not args.quiet, out=args.out)
         bench.run_id = args.fresh_reuse or bench.run_id
         for name, func in chosen:
             if args.quick and name in ("cold", "overlap"):
@@ -312,16 +319,24 @@ def main(argv: list[str] | None = None) -> int:
         else:
             title = "5. fresh engine with registry cache vs without"
             scenarios.append(Scenario("fresh", title, skipped="not run in this run (`--only fresh` runs it)"))
-    info = machine()
-    table = markdown(scenarios, info)
-    print()
-    print(table)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.md").write_text(table)
-    (args.out / "results.json").write_text(
-        json.dumps({"machine": info, "scenarios": [asdict(s) for s in scenarios]}, indent=2) + "\n"
-    )
-    print(f"written: {args.out / 'results.md'}, {args.out / 'results.json'}")
+    return scenarios
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.render is not None:
+        print(render_file(args.render), end="")
+        return 0
+    status = subprocess.run([str(ROOT / "scripts" / "engine"), "status"], capture_output=True, text=True)
+    if status.returncode != 0:
+        raise SystemExit("the engine is not ready: run `scripts/engine up` first\n" + status.stdout)
+    meta = metadata()  # the commit measured: taken before the runs
+    scenarios = measure(args)
+    stem = args.name or ("fresh-engine" if args.only == ["fresh"] else "results")
+    data = write_results(args.out / f"{stem}.json", {"scenarios": [asdict(s) for s in scenarios]}, meta)
+    table = markdown(scenarios, describe({"meta": meta}))
+    (args.out / f"{stem}.md").write_text(table)
+    print(f"\n{table}\nwritten: {args.out / f'{stem}.md'}, {data}")
     return 0
 
 

@@ -4,18 +4,17 @@ Hundreds of short-lived containers (linux/amd64 natively, linux/arm64 under QEMU
 stdout and on stderr and exit with a known code, eight at a time, while other containers and a small
 `docker buildx build` load the engine. baseimages' runs must all come back complete. Plain
 `docker run --rm` runs the same commands under the same load, interleaved with them; how many of those
-lose their output is measured, not asserted. Both figures go to benchmarks/results/run-output-stress.json.
+lose their output is measured, not asserted. Both figures go to a temporary file (its path is printed),
+with the commit, date, machine and versions of benchmarks/results_meta.py; never over a committed file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
-import json
-import os
 import random
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -28,7 +27,10 @@ from baseimages.core.errors import BaseImagesError
 from baseimages.engine.client import DockerEngine, PullRequest, RunRequest, RunResult
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "benchmarks" / "results" / "run-output-stress.json"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from results_meta import metadata, write_results  # noqa: E402
+
 IMAGE = "localhost:5000/library/python:3.11-slim"  # the stand-in `scripts/engine up` seeds, both platforms
 PLATFORMS = ("linux/amd64", "linux/arm64")
 RUNS_PER_METHOD = 300  # half per platform; about 3 minutes for both methods on 2 cores
@@ -172,8 +174,6 @@ def test_docker_engine_run_loses_no_output_of_hundreds_of_concurrent_runs_under_
         outcomes = list(pool.map(lambda task: task(), _interleaved(engine)))
     wall = time.monotonic() - started
     figures = {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cores": os.cpu_count(),
         "image": IMAGE,
         "threads": THREADS,
         "command": "sh -c 'echo out-N; echo err-N >&2; exit N%4'",
@@ -181,9 +181,8 @@ def test_docker_engine_run_loses_no_output_of_hundreds_of_concurrent_runs_under_
         "load_completed": dict(load.completed),
         "methods": {method: _figures(outcomes, method) for method in (BASEIMAGES, DOCKER_RUN)},
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-    print(json.dumps(figures, indent=2))
+    results = write_results(tmp_path / "run-output-stress.json", figures, metadata())
+    print(f"{results}:\n{results.read_text()}")
 
     assert load.completed["containers"] > 0 and load.completed["builds"] > 0, "the load did not run"
     ours = figures["methods"][BASEIMAGES]

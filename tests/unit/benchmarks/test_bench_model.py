@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
-from bench_model import breakdown, minus  # noqa: E402
+from bench_model import Sample, breakdown, minus, without_tests  # noqa: E402
 
 
 def test_a_phase_that_ran_on_two_images_at_once_counts_its_seconds_once() -> None:
@@ -28,3 +28,12 @@ def test_tests_alone_leaves_out_the_seconds_in_which_another_image_built_or_uplo
 
 def test_minus_of_disjoint_spans_is_the_whole_span() -> None:
     assert minus([(0.0, 3.0)], [(4.0, 5.0)]) == 3.0
+
+
+def test_time_without_tests_leaves_out_only_the_seconds_in_which_nothing_but_tests_ran() -> None:
+    sample = Sample("baseimages", 100.0, test_seconds=40.0, tests_alone=15.0)
+    assert without_tests(sample) == 85.0  # not 60: 25 s of tests overlapped another image's build
+
+
+def test_time_without_tests_of_a_run_that_did_not_record_it_is_unknown_not_the_flattering_guess() -> None:
+    assert without_tests(Sample("baseimages", 100.0, test_seconds=40.0)) is None

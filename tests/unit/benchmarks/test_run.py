@@ -1,0 +1,57 @@
+"""benchmarks/run.py: the order of the tools alternates between rounds, and bake's timer includes its
+bake file; bench_report's table shows what a results file did not record as not recorded."""
+
+from __future__ import annotations
+
+import sys
+import time
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+
+from bench_model import Sample, Scenario  # noqa: E402
+from bench_report import markdown  # noqa: E402
+from run import Bench, order  # noqa: E402
+
+
+def test_the_tool_that_goes_first_alternates_between_rounds() -> None:
+    assert [order(r)[0] for r in range(4)] == ["baseimages", "bake", "baseimages", "bake"]
+    assert sorted(order(1)) == sorted(order(0))
+
+
+class FakeBuildx:
+    def bake(self, files: list[str], progress: str, stream_logs: bool) -> Iterator[str]:
+        yield "#1 [python311-uv linux/amd64 1/2] FROM base"
+        yield "#1 DONE 0.0s"
+
+
+def test_bakes_timer_starts_before_its_bake_file_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = types.ModuleType("python_on_whales")
+    fake.DockerClient = lambda **_: types.SimpleNamespace(buildx=FakeBuildx())  # type: ignore[attr-defined]
+    errors = types.ModuleType("python_on_whales.exceptions")
+    errors.DockerException = RuntimeError  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "python_on_whales", fake)
+    monkeypatch.setitem(sys.modules, "python_on_whales.exceptions", errors)
+    bench = Bench(tmp_path, verbose=False)
+
+    def slow_bake_file(namespace: str, edit: Any) -> None:
+        time.sleep(0.2)
+
+    monkeypatch.setattr(bench, "write_bake_file", slow_bake_file)
+    sample = bench.bake("ns")
+    assert sample.seconds >= 0.2
+    assert [line for _, line in bench.last_bake] == ["#1 [python311-uv linux/amd64 1/2] FROM base", "#1 DONE 0.0s"]
+
+
+def test_a_run_that_did_not_record_tests_alone_has_no_ratio_without_tests() -> None:
+    scenario = Scenario("change", "3. one change")
+    scenario.samples += [Sample("baseimages", 50.0, buildx_seconds=45.0, test_seconds=4.0), Sample("bake", 40.0)]
+    row = markdown([scenario], "Measured then.").splitlines()[4]
+    assert row.endswith("| 1.25 | 10% | 8% | not recorded |")
+    scenario.samples[0].tests_alone = 4.0
+    assert markdown([scenario], "Measured then.").splitlines()[4].endswith("| 1.15 |")
