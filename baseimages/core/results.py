@@ -164,6 +164,7 @@ class RunReport:
     logs: dict[str, Path] = field(default_factory=dict)  # image -> its whole build log written in this run (log-dir)
     notifications: list[Notification] = field(default_factory=list)  # sent after the run (notify-url)
     interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM); None: it ran to its end
+    updates: dict[str, Any] | None = None  # refresh `updates`: the look's document (schema baseimages.updates/v1)
 
     @property
     def notify_failed(self) -> list[Notification]:
@@ -202,6 +203,7 @@ class RunReport:
             "interrupted": self.interrupted,
             "logs": {name: str(path) for name, path in self.logs.items()},
             "notifications": [n.to_dict() for n in self.notifications],
+            "updates": self.updates,
         }
 
     def write(self, path: Path | str) -> None:

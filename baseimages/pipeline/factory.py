@@ -16,6 +16,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
 from ..catalog.changes import Current, Decision, decide_plan
 from ..catalog.plan import Plan
@@ -39,9 +40,11 @@ from ..registry.client import RegistryClient
 from ..registry.connect import registry_client
 from ..settings.config import Settings
 from ..trust.signing import Cosign
+from ..updates import remember
 from .actions import MoveTags, Notify, only
 from .converge import review
 from .dry_run import UNKNOWN, DryRun, StageActions
+from .fresh import Review, chained, look, rebuild_for_updates
 from .options import RunOptions
 from .scheduler import Scheduler
 from .stages import Stage, Tools, default_stages
@@ -197,6 +200,7 @@ class Factory:
                 self.scheduler.emit(result.name, Phase.FAILED, detail=str(exc))
             report.finished = dt.datetime.now(dt.UTC)
             return
+        report.updates = self._record_look(report)
         for name, decision in decisions.items():
             results[name].reasons = list(decision.reasons)
             results[name].fingerprint = decision.inputs.fingerprint
@@ -206,6 +210,18 @@ class Factory:
         finally:
             self.tools.close()
         report.finished = dt.datetime.now(dt.UTC)
+
+    def _record_look(self, report: RunReport) -> dict[str, Any] | None:
+        """The run's look for updates (refresh `updates`), recorded in the `updates-state` file (when each
+        update was first seen) and annotated with it, as the report carries it; None without a look."""
+        found, self.tools.updates_look = self.tools.updates_look, None
+        if found is None:
+            return None
+        try:
+            found, _ = remember(self.settings.updates_state, found)
+        except ConfigError as exc:  # the state file is unreadable or unwritable: the look still counts
+            report.warnings.append(f"updates-state not recorded: {exc}")
+        return found.to_dict()
 
     def decide(self, plan: Plan, options: RunOptions | None = None) -> dict[str, Decision]:
         """Per image: build, skip or converge, and why, per the refresh policy of OPTIONS (a manifest, a tag
@@ -229,7 +245,11 @@ class Factory:
                 month = tools.registry.digest(parse_reference(f"{ref.repository}:{plan.build_date:%Y.%m}"))
             return Current(*summary, month_digest=month)
 
-        return decide_plan(plan, current, tools.resolve_digest, policy, now, review=partial(review, tools))
+        reviews: Review = partial(review, tools)
+        if policy.mode == "updates":  # one look at every image; a run records it (see _record_look)
+            tools.updates_look = look(tools, self.settings, self.catalog, plan)
+            reviews = chained(reviews, rebuild_for_updates(tools.updates_look, policy))
+        return decide_plan(plan, current, tools.resolve_digest, policy, now, review=reviews)
 
     def dry_run(self, plan: Plan, options: RunOptions | None = None, registry: RegistryClient | None = None) -> DryRun:
         """What `run(plan, options)` would do, without running anything or changing any registry: per

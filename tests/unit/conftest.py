@@ -220,6 +220,7 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
             "ftp://a.example/x",
         ),
         "notify-format": SettingSample('"github-dispatch"', "json", "json", '"xml"', "slack"),
+        "refresh-updates": SettingSample('"any"', "security", "security", '"all"', "all"),
         "retention.keep-dated": SettingSample("3", "0", 0, "-1", "three"),
         "retention.keep-dated-months": SettingSample("2", "24", 24, '"2"', "-2"),
         "retention.keep-monthly-months": SettingSample("3", "1", 1, "1.5", "a year"),

@@ -33,6 +33,7 @@ from ...engine.client import Engine, LineSink, git_output
 from ...registry.client import ImageIndex, RegistryClient
 from ...settings.config import Settings
 from ...trust.signing import Cosign
+from ...updates import UpdatesReport
 from ..actions import Action, placeholder
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class Tools:
         self._resolving = False  # a dry run's tools resolve bases (else: placeholders)
         self._unreachable: str | None = None  # why a dry run stopped asking the registry
         self.layer_facts: dict[str, LayerFacts] = {}  # what each layer read for a changelog holds, by digest
+        self.updates_look: UpdatesReport | None = None  # refresh `updates`: the run's look, until recorded
 
     def for_planning(self, registry: RegistryClient | None = None, resolve: bool = False) -> Tools:
         """These tools as a dry run uses them: REGISTRY (default: the run's) is only read, the folder is

@@ -37,7 +37,7 @@ def test_the_cli_page_has_every_command_with_its_usage_and_every_flag_with_its_h
                 assert action.help.replace("|", "\\|") in page, (name, action.help)
     assert "`verify`" in page and "python -m baseimages verify [flags] REF --key PUBLIC_KEY" in page
     assert "| `--wait-lock SECONDS` | `0.0` |" in page  # a default argparse holds is shown
-    assert "| `--refresh {window,monthly}` |" in page  # choices stand for the value
+    assert "| `--refresh {window,monthly,updates}` |" in page  # choices stand for the value
 
 
 def test_flags_every_command_takes_are_listed_once_and_a_commands_own_flags_under_it():

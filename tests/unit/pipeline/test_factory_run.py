@@ -58,7 +58,7 @@ def test_the_refresh_policy_is_the_given_one_else_the_settings_window_forced_by_
     ("fields", "field", "problem"),
     [
         ({"lock_wait": -1.0}, "lock_wait", "is -1.0; seconds to wait must be 0 or more"),
-        ({"refresh": RefreshPolicy(mode="weekly")}, "refresh", "mode 'weekly' is not one of window, monthly"),
+        ({"refresh": RefreshPolicy(mode="weekly")}, "refresh", "mode 'weekly' is not one of window, monthly, updates"),
     ],
 )
 def test_an_option_out_of_range_is_a_config_error_naming_it(fields, field, problem):
