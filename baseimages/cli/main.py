@@ -17,14 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..catalog.changes import RefreshPolicy
 from ..catalog.plan import Plan, make_plan
 from ..catalog.spec import Catalog, load_catalog
 from ..core.errors import BaseImagesError, ConfigError, InternalError, RunCancelled
 from ..core.interrupts import exit_code_of, signal_of, stop_signals
 from ..core.version import installed_version
 from ..pipeline.dry_run import MODES, parse_mode
-from ..pipeline.options import RunOptions
 from ..settings.config import SETTINGS, Settings, parse_platforms
 from .audit import add_audit_parser
 from .dependents import COMMANDS as DEPENDENTS_COMMANDS
@@ -263,7 +261,7 @@ def _run(options: Options, settings: Settings, catalog: Catalog, plan: Plan, out
     """`plan`, `build`, `push` and `test`: the commands that go through the Factory."""
     from ..pipeline.factory import Factory  # imports no Docker layer: python-on-whales loads only when Docker is used
 
-    run_options = _run_options(options, settings)
+    run_options = options.run_options(settings)
     if options.command == "plan":
         print_plan(plan, settings, decisions(settings, catalog, run_options, plan), options.json, out)
         return 0
@@ -292,30 +290,6 @@ def _run(options: Options, settings: Settings, catalog: Catalog, plan: Plan, out
         raise
     print_summary(report, out, err, report.logs)
     return report.exit_code
-
-
-def _run_options(options: Options, settings: Settings) -> RunOptions:
-    """The run's options from the flags. --force rebuilds every image whatever --refresh says: the two
-    together are refused, as RunOptions refuses force with a refresh policy."""
-    if options.force and options.refresh is not None:
-        raise ConfigError("--force", "--refresh", "choose one: --force rebuilds every image whatever --refresh says")
-    refresh = None
-    if options.refresh is not None:
-        refresh = RefreshPolicy(options.refresh, settings.refresh_days, updates=settings.refresh_updates)
-    try:
-        return RunOptions(
-            push=options.command == "push",
-            force=options.force,
-            refresh=refresh,
-            no_cache=options.no_cache,
-            lock_wait=options.wait_lock,
-            report=options.report,
-        )
-    except ConfigError as exc:  # name the flag and its value, not the library's field
-        flag, value = {"report": ("--report", options.report), "lock_wait": ("--wait-lock", options.wait_lock)}.get(
-            exc.field, (exc.source, exc.field)
-        )
-        raise ConfigError(flag, str(value), exc.problem) from None
 
 
 def _verify(settings: Settings, options: Options, out: TextIO) -> int:
@@ -356,6 +330,6 @@ def _test(
             print(f"smoke-test {ref} ({spec.name}) on every platform of its index", file=out)
         return 0
     with output:
-        report = factory.test_all(targets, options.platforms, _run_options(options, settings))
+        report = factory.test_all(targets, options.platforms, options.run_options(settings))
     print_summary(report, out, err, report.logs)
     return report.exit_code

@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..catalog.changes import RefreshPolicy
+from ..core.errors import ConfigError
+from ..pipeline.options import RunOptions
 from ..settings.config import Settings, load_settings
 
 
@@ -38,3 +41,28 @@ class Options:
     def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
         """The project's settings (environment, pyproject.toml, detection, defaults), then the flags."""
         return load_settings(self.project, environ).with_overrides(**self.overrides)
+
+    def run_options(self, settings: Settings) -> RunOptions:
+        """The run's options from the flags. --force rebuilds every image whatever --refresh says: the two
+        together are refused, as RunOptions refuses force with a refresh policy."""
+        if self.force and self.refresh is not None:
+            raise ConfigError(
+                "--force", "--refresh", "choose one: --force rebuilds every image whatever --refresh says"
+            )
+        refresh = None
+        if self.refresh is not None:
+            refresh = RefreshPolicy(self.refresh, settings.refresh_days, updates=settings.refresh_updates)
+        try:
+            return RunOptions(
+                push=self.command == "push",
+                force=self.force,
+                refresh=refresh,
+                no_cache=self.no_cache,
+                lock_wait=self.wait_lock,
+                report=self.report,
+            )
+        except ConfigError as exc:  # name the flag and its value, not the library's field
+            flag, value = {"report": ("--report", self.report), "lock_wait": ("--wait-lock", self.wait_lock)}.get(
+                exc.field, (exc.source, exc.field)
+            )
+            raise ConfigError(flag, str(value), exc.problem) from None
