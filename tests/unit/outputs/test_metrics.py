@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from fakes import FakeEngine, MemoryRegistry
@@ -203,3 +204,12 @@ def test_a_size_budget_without_a_limit_exports_no_budget(family):
     samples = measure(report, {"uv": SizeBudget(max_mb=None), "ml": None}, RetryCounter())
     assert _values(samples, "baseimages_image_size_budget_bytes") == {}
     assert _values(samples, "baseimages_image_growth_budget_bytes") == {}
+
+
+def test_the_operations_guides_metrics_table_names_every_metric_with_its_labels():
+    page = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
+    rows = re.findall(r"^\| `(baseimages_[a-z_]+)` \|([^|]*)\|", page.read_text(), re.MULTILINE)
+    documented = {
+        name: {label.split("=")[0].strip() for label in labels.split(",") if label.strip()} for name, labels in rows
+    }
+    assert documented == {metric.name: set(metric.labels) for metric in METRICS}
