@@ -97,18 +97,19 @@ def waiting_look(registry: str) -> UpdatesReport:
         platforms.setdefault(image, {})[platform] = updates
     images = tuple(
         ImageUpdates(image, f"{registry}/t/{image}:latest", "sha256:" + "a" * 64, tuple(
-            PlatformUpdates(platform, "sha256:" + "b" * 64, tuple(updates)) for platform, updates in found.items()
+            PlatformUpdates(platform, "sha256:" + "b" * 64, tuple(updates)) for platform, updates in looked.items()
         ))
-        for image, found in sorted(platforms.items())
+        for image, looked in sorted(platforms.items())
     )  # fmt: skip
     return UpdatesReport(NOW, images)
 
 
 def _by_platform() -> dict[tuple[str, str], dict[str, tuple[float, int]]]:
-    found: dict[tuple[str, str], dict[str, tuple[float, int]]] = {}
+    """WAITING_UPDATES as (image, platform) -> kind -> its figures."""
+    kinds: dict[tuple[str, str], dict[str, tuple[float, int]]] = {}
     for (image, platform, kind), figures in WAITING_UPDATES.items():
-        found.setdefault((image, platform), {})[kind] = figures
-    return found
+        kinds.setdefault((image, platform), {})[kind] = figures
+    return kinds
 
 
 @dataclass
