@@ -1,7 +1,9 @@
 """`python -m baseimages updates`: for each catalog image's promoted build (`latest`) and each platform, the
 Debian packages its own apt sources have a newer version of (security suites told apart) and the Python
 distributions the package index has a newer release of (unless the image's requirements pin them), each with
-how long it has waited (`updates-state`). `--json` prints the document of schema baseimages.updates/v1.
+how long it has waited (`updates-state`). `--json` prints the document of schema baseimages.updates/v1. The
+waiting-updates gauges go to the `metrics-file` and the `pushgateway` when they are set (one that cannot be
+written or reached is a warning line; the exit code stays the look's).
 
 Exit 0 (a report, updates or not); 1 with `--fail-if-updates` when an update is installable; 2 bad input (an
 unknown `--image`, an apt sources file apt would refuse); 3 when an archive, the package index or the
@@ -48,7 +50,12 @@ def updates_command(settings: Settings, options: Options, out: TextIO, err: Text
         settings, on_retry=lambda notice: print(f"retrying: {notice.text}", file=err, flush=True)
     )
     report = check_updates(registry, targets, index_url(settings), options.platforms or None)
-    report, _ = remember(settings.updates_state, report)
+    report, state = remember(settings.updates_state, report)
+    warnings: list[str] = []
+    if settings.metrics_file is not None or settings.pushgateway:
+        from ..outputs.metrics_publish import publish_waiting  # prometheus_client loads only when wanted
+
+        warnings = publish_waiting(settings, report, state)
     if options.report is not None:
         options.report.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     if options.json:
@@ -59,6 +66,8 @@ def updates_command(settings: Settings, options: Options, out: TextIO, err: Text
     for image in report.images:
         if image.error is not None:
             print(f"error: {image.image}: {image.error}", file=err)
+    for warning in warnings:
+        print(f"warning: {warning}", file=err)
     if report.exit_code:
         return report.exit_code
     return 1 if options.fail_if_updates and report.installable else 0

@@ -1,6 +1,6 @@
 """The run as one self-contained HTML page (`--report-html`): the timeline as inline SVG, the table of
-images and platforms, and the failures. No script, no external asset: it works offline, as an
-attachment or a CI artifact."""
+images and platforms, the changelogs, the updates waiting when the run looked for them, and the failures.
+No script, no external asset: it works offline, as an attachment or a CI artifact."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..changelog import Changelog, text_lines
 from ..core.results import RunReport
+from ..updates.render import image_note, update_rows
 from . import view
 from .markdown import headline
 from .timeline import COLORS, render_timeline
@@ -32,6 +33,7 @@ td.status-failed, td.status-blocked { color: #c62828; font-weight: bold; }
 td.status-degraded { color: #a15c00; }
 td.status-passed { color: #1b5e20; }
 td.reason { min-width: 240px; }
+td.security-yes { color: #c62828; font-weight: bold; }
 code, pre { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 pre.changelog { border-left-color: #1f77b4; }
 pre { background: #f6f6f6; border-left: 3px solid #c62828; padding: 8px; overflow-x: auto; white-space: pre-wrap; }
@@ -51,6 +53,7 @@ def render_html(report: RunReport, log_files: Mapping[str, Path] | None = None) 
         '<h2 id="images">Images and platforms</h2>',
         _table(report),
         *_changelogs(report),
+        *_waiting_updates(report),
         *_failures(report, log_files),
     ]
     return (
@@ -103,6 +106,38 @@ def _changelogs(report: RunReport) -> list[str]:
             f'<pre class="changelog">{escape(chr(10).join(lines))}</pre></section>'
         )
     return ['<h2 id="changelogs">Changelogs</h2>', *out] if out else []
+
+
+def _waiting_updates(report: RunReport) -> list[str]:
+    """When the run looked for updates: per image a table of its waiting updates, or one line (none, not
+    promoted, the look's error)."""
+    look = view.look(report)
+    if look is None:
+        return []
+    header = ["platform", "package", "installed → candidate", "suite", "security", "waiting since"]
+    out = [
+        '<h2 id="updates">Waiting updates</h2>',
+        f"<p>as the run's look found them, {look.checked:%Y-%m-%d %H:%M} UTC:</p>",
+    ]
+    notes = []
+    for image in look.images:
+        note = image_note(image)
+        if note is not None:
+            notes.append(f'<li data-image="{escape(image.image)}">{escape(image.image)}: {escape(note)}</li>')
+            continue
+        rows = [
+            f'<tr data-platform="{escape(row.platform)}"><td>{escape(row.platform)}</td><td>{escape(row.package)}</td>'
+            f"<td>{escape(row.installed)} → {escape(row.candidate)}</td><td>{escape(row.source)}</td>"
+            f'<td class="security-{"yes" if row.security else "no"}">{"yes" if row.security else "no"}</td>'
+            f"<td>{escape(row.since(look.checked))}</td></tr>"
+            for row in update_rows(image)
+        ]
+        out.append(
+            f'<section class="updates" data-image="{escape(image.image)}"><h3>{escape(image.image)}</h3>'
+            '<table class="updates"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>"
+            + "".join(rows) + "</table></section>"
+        )  # fmt: skip
+    return [*out, *([f'<ul class="updates">{"".join(notes)}</ul>'] if notes else [])]
 
 
 def _failures(report: RunReport, log_files: Mapping[str, Path] | None) -> list[str]:

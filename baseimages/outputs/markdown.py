@@ -1,6 +1,7 @@
 """The run as Markdown (`--report-md`, GitHub's job summary): one table of images and platforms with
 status, digest, sizes and their change against the previous build, phase durations and the reason each
-image was built or skipped; then the failures with their check output and build log excerpt."""
+image was built or skipped; the changelogs; the updates waiting when the run looked for them (refresh
+`updates`); then the failures with their check output and build log excerpt."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from ..changelog import Changelog, markdown
 from ..core.results import ImageStatus, RunReport
+from ..updates.render import image_note, update_rows
 from . import view
 
 # GitHub output names: letters, digits, - and _.
@@ -21,6 +23,7 @@ def render_markdown(report: RunReport, log_files: Mapping[str, Path] | None = No
     lines = [f"## {headline(report)}", "", _context(report), ""]
     lines += table(report)
     lines += changelogs(report)
+    lines += waiting_updates(report)
     lines += notifications(report)
     found = view.failures(report, log_files)
     if found:
@@ -86,6 +89,29 @@ def changelogs(report: RunReport) -> list[str]:
             continue
         lines += ["", markdown(log, level=4).rstrip("\n")]
     return ["", "### Changelogs", *lines] if lines else []
+
+
+def waiting_updates(report: RunReport) -> list[str]:
+    """When the run looked for updates: per image a table of its waiting updates (platform, package,
+    installed -> candidate, suite, security, waiting since), or one line (none, not promoted, its error)."""
+    look = view.look(report)
+    if look is None:
+        return []
+    lines = ["", "### Waiting updates", "", f"as the run's look found them, {look.checked:%Y-%m-%d %H:%M} UTC:"]
+    notes = []
+    for image in look.images:
+        note = image_note(image)
+        if note is not None:
+            notes.append(f"- {image.image}: {_inline(note)}")
+            continue
+        header = ["platform", "package", "installed -> candidate", "suite", "security", "waiting since"]
+        lines += ["", f"#### {image.image}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for row in update_rows(image):
+            versions = f"`{row.installed}` -> `{row.candidate}`"  # code: a `~` in a version strikes nothing out
+            cells = [row.platform, row.package, versions, row.source, "**yes**" if row.security else "no",
+                     row.since(look.checked)]  # fmt: skip
+            lines.append("| " + " | ".join(_inline(cell) for cell in cells) + " |")
+    return [*lines, *([""] + notes if notes else [])]
 
 
 def github_outputs(report: RunReport) -> list[str]:

@@ -6,6 +6,10 @@ one run), in base units, with the low-cardinality labels `image` and `platform` 
 durations); no digest, tag or timestamp is ever a label. A value that covers every platform at once (the
 one buildx build, the upload, the promotion, the image's verdict) has `platform="all"`.
 
+Beside them, the waiting updates (baseimages.updates), per image, platform and `kind` (`any`, `security`):
+a run whose report carries a look (refresh `updates`) measures them as that look found them, and the
+`updates` command measures them from its waiting state (`waiting_samples`).
+
 `metrics_publish` writes them as a node_exporter textfile and pushes them to a Pushgateway.
 """
 
@@ -18,10 +22,13 @@ from dataclasses import dataclass
 from ..catalog.spec import SizeBudget
 from ..core.events import Event
 from ..core.results import ImageResult, ImageStatus, PlatformResult, RunReport, Status
+from ..updates import INSTALLABLE_METRIC, WAITING_METRIC, UpdatesReport, WaitingState, found, metric_samples
+from . import view
 
 ALL = "all"  # the platform label of a value that covers every platform at once
 MB = 1_000_000
 IMAGE_LABELS = ("image", "platform")
+UPDATE_LABELS = ("image", "platform", "kind")
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,11 @@ METRICS: tuple[MetricDef, ...] = (
     MetricDef("baseimages_run_timestamp_seconds", "When the last run finished", ()),
     MetricDef("baseimages_run_registry_retries",
               "Registry requests retried in the last run, images' and shared ones (external bases)", ()),
+    MetricDef(WAITING_METRIC,
+              "Seconds the oldest installable update of the kind (any, security) had waited since first seen, at the "
+              "last look; 0 when none waits", UPDATE_LABELS),
+    MetricDef(INSTALLABLE_METRIC,
+              "Packages with an installable update of the kind (any, security), at the last look", UPDATE_LABELS),
 )
 # fmt: on
 BY_NAME = {metric.name: metric for metric in METRICS}
@@ -127,7 +139,20 @@ def measure(report: RunReport, budgets: Mapping[str, SizeBudget | None], retries
     ]
     for image in report.images:
         samples += _image_samples(report, image, budgets.get(image.name), per_image.get(image.name, 0))
-    return samples
+    look = view.look(report)
+    return samples if look is None else [*samples, *waiting_samples(look)]
+
+
+def waiting_samples(look: UpdatesReport, state: WaitingState | None = None) -> list[Sample]:
+    """The waiting-updates gauges of the images of LOOK, as of its time: from STATE, the waiting state after
+    the look (an image whose look failed keeps what was known), or without one from the first-seen times
+    LOOK carries (the images it read only)."""
+    images = {image.image for image in look.images}
+    return [
+        sample(name, value, **labels)
+        for name, labels, value in metric_samples(found(look) if state is None else state, look.checked)
+        if labels["image"] in images
+    ]
 
 
 def _image_samples(report: RunReport, image: ImageResult, budget: SizeBudget | None, retries: int) -> list[Sample]:

@@ -1,6 +1,7 @@
 """Where a run's metrics go: a node_exporter textfile (`--metrics-file`, written atomically) and a Prometheus
 Pushgateway (`--pushgateway`, one group per image). An observer of the run (see `observers`): it counts
-registry retries as the events pass and publishes once the report is complete.
+registry retries as the events pass and publishes once the report is complete. The `updates` command
+publishes its waiting-updates gauges to the same places (`publish_waiting`), each image's into its group.
 
 Publishing never fails a build: a Pushgateway that is down or refuses, or a file that cannot be written,
 comes back as a warning for the report.
@@ -23,7 +24,9 @@ from prometheus_client.registry import Collector
 from ..catalog.spec import SizeBudget
 from ..core.events import Event
 from ..core.results import RunReport
-from .metrics import BY_NAME, METRICS, RetryCounter, Sample, measure, sample
+from ..settings.config import Settings
+from ..updates import UpdatesReport, WaitingState
+from .metrics import BY_NAME, METRICS, RetryCounter, Sample, measure, sample, waiting_samples
 
 JOB = "baseimages"  # the Pushgateway job, and so the `job` label of every pushed series
 PUSH_TIMEOUT = 10.0  # seconds per push request
@@ -77,24 +80,31 @@ def read_textfile(path: Path) -> list[Sample]:
 
 def carry_over(previous: Sequence[Sample], current: Sequence[Sample]) -> list[Sample]:
     """CURRENT, plus the samples of PREVIOUS whose (image, metric) CURRENT does not have: what a Pushgateway
-    keeps when each image's group is updated with POST. The run's own metrics are always replaced."""
+    keeps when each image's group is updated with POST. A run measures every metric of the run's own
+    (image-less) group, so a run replaces them all; the `updates` command measures none, so it keeps them."""
     measured = {(s.image, s.metric) for s in current}
-    kept = [s for s in previous if s.image is not None and (s.image, s.metric) not in measured]
+    kept = [s for s in previous if (s.image, s.metric) not in measured]
     return [*current, *kept]
 
 
 Pusher = Callable[..., None]  # push_to_gateway / pushadd_to_gateway
+Group = tuple[Mapping[str, str], list[Sample], Pusher]  # grouping key (besides the job), its samples, how
 
 
 def push(gateway: str, report: RunReport, samples: Sequence[Sample], timeout: float = PUSH_TIMEOUT) -> list[str]:
     """Push the run's samples to GATEWAY: the run's under {job} (replaced: PUT), each image's under
     {job, image} with POST, which replaces each metric this run measured and keeps the others (an unchanged
     image keeps the durations and sizes of its last build). Returns warnings; raises nothing."""
-    groups: list[tuple[Mapping[str, str], list[Sample], Pusher]] = [
-        ({}, [s for s in samples if s.image is None], push_to_gateway)
-    ]
-    for image in report.images:
-        groups.append(({"image": image.name}, [s for s in samples if s.image == image.name], pushadd_to_gateway))
+    groups: list[Group] = [({}, [s for s in samples if s.image is None], push_to_gateway)]
+    groups += _image_groups([image.name for image in report.images], samples)
+    return _push_groups(gateway, groups, timeout)
+
+
+def _image_groups(images: Sequence[str], samples: Sequence[Sample]) -> list[Group]:
+    return [({"image": image}, [s for s in samples if s.image == image], pushadd_to_gateway) for image in images]
+
+
+def _push_groups(gateway: str, groups: Sequence[Group], timeout: float) -> list[str]:
     warnings: list[str] = []
     for number, (key, group, method) in enumerate(groups):
         where = f"{gateway}/metrics/job/{JOB}" + "".join(f"/{k}/{v}" for k, v in key.items())
@@ -139,12 +149,32 @@ class MetricsPublisher:
 
     def finished(self, report: RunReport) -> list[str]:
         samples = measure(report, self.budgets, self.retries)
-        warnings: list[str] = []
-        if self.metrics_file is not None:
-            try:
-                write_textfile(self.metrics_file, samples)
-            except OSError as exc:
-                warnings.append(f"metrics file {self.metrics_file}: not written ({_reason(exc)})")
+        warnings = _written(self.metrics_file, samples)
         if self.pushgateway:
             warnings += push(self.pushgateway, report, samples, self.timeout)
         return warnings
+
+
+def _written(path: Path | None, samples: Sequence[Sample]) -> list[str]:
+    """SAMPLES written to the textfile PATH (when set); a warning when it cannot be."""
+    if path is None:
+        return []
+    try:
+        write_textfile(path, samples)
+    except OSError as exc:
+        return [f"metrics file {path}: not written ({_reason(exc)})"]
+    return []
+
+
+def publish_waiting(
+    settings: Settings, look: UpdatesReport, state: WaitingState, timeout: float = PUSH_TIMEOUT
+) -> list[str]:
+    """The waiting-updates gauges of LOOK's images (STATE: the waiting state after it) to the settings'
+    `metrics-file` and `pushgateway`, when set: into the file beside what runs wrote there, and into each
+    image's Pushgateway group with POST (its build metrics stay). Returns warnings; raises nothing."""
+    samples = waiting_samples(look, state)
+    warnings = _written(settings.metrics_file, samples)
+    if settings.pushgateway:
+        images = sorted({s.image for s in samples if s.image is not None})
+        warnings += _push_groups(settings.pushgateway, _image_groups(images, samples), timeout)
+    return warnings

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.results import ImageResult, ImageStatus, PlatformResult, RunReport, Status
+from ..updates import UpdatesReport
 
 # The phases of the pipeline in their order; a phase the report has that is not here goes after them.
 PHASE_ORDER = ("resolve", "build", "push", "smoke", "contract", "sizes", "promote")
@@ -130,6 +131,16 @@ def totals(report: RunReport) -> dict[str, int]:
     for image in report.images:
         counts[image.status.value] = counts.get(image.status.value, 0) + 1
     return counts
+
+
+def look(report: RunReport) -> UpdatesReport | None:
+    """The run's look for updates (the report's `updates`, refresh `updates`), when it has a readable one."""
+    if report.updates is None:
+        return None
+    try:
+        return UpdatesReport.from_dict(report.updates)
+    except ValueError:
+        return None
 
 
 def run_seconds(report: RunReport) -> float | None:

@@ -30,6 +30,10 @@ def _time(value: dt.datetime | None) -> str | None:
     return None if value is None else utc_text(value)
 
 
+def _parsed_time(value: Any) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
 @dataclass(frozen=True)
 class DebianUpdate:
     package: str  # name, or name:arch when Multi-Arch: same
@@ -168,6 +172,21 @@ class UpdatesReport:
         codes = {image.exit_code for image in self.images if image.error is not None}
         return 3 if 3 in codes else max(codes, default=0)
 
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> UpdatesReport:
+        """The JSON document (`to_dict`'s form, e.g. a run report's `updates`) as typed data again; ValueError
+        when it is not one. The images' exit codes and `only_platforms` are not in the document."""
+        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+            raise ValueError(f"not a {SCHEMA} document")
+        try:
+            images = tuple(_image(image) for image in doc["images"])
+            checked = _parsed_time(doc["checked"])
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a {SCHEMA} document: {exc!r}") from None
+        if checked is None:
+            raise ValueError(f"not a {SCHEMA} document: no checked time")
+        return cls(checked, images, str(doc.get("index") or ""))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
@@ -176,3 +195,46 @@ class UpdatesReport:
             "installable": self.installable,
             "images": [image.to_dict() for image in self.images],
         }
+
+
+def _image(doc: dict[str, Any]) -> ImageUpdates:
+    error = doc.get("error")
+    return ImageUpdates(
+        str(doc["image"]),
+        str(doc["reference"]),
+        doc.get("digest"),
+        tuple(_platform(p) for p in doc.get("platforms") or []),
+        None if error is None else str(error),
+    )
+
+
+def _platform(doc: dict[str, Any]) -> PlatformUpdates:
+    debian = tuple(
+        DebianUpdate(
+            str(u["package"]),
+            str(u["installed"]),
+            str(u["candidate"]),
+            str(u["suite"]),
+            bool(u["security"]),
+            str(u["archive"]),
+            _parsed_time(u.get("first_seen")),
+        )
+        for u in doc.get("debian") or []
+    )
+    python = tuple(
+        PythonUpdate(
+            str(u["environment"]),
+            str(u["name"]),
+            str(u["installed"]),
+            str(u["candidate"]),
+            _parsed_time(u.get("first_seen")),
+        )
+        for u in doc.get("python") or []
+    )
+    pinned = tuple(
+        PinnedDistribution(str(p["environment"]), str(p["name"]), str(p["installed"]), p.get("newest"))
+        for p in doc.get("pinned") or []
+    )
+    sources = tuple(str(s) for s in doc.get("sources") or [])
+    skipped = tuple(str(s) for s in doc.get("skipped") or [])
+    return PlatformUpdates(str(doc["platform"]), str(doc["digest"]), debian, python, pinned, sources, skipped)

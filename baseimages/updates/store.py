@@ -98,6 +98,21 @@ def annotated(report: UpdatesReport, state: WaitingState) -> UpdatesReport:
     return replace(report, images=images)
 
 
+def found(report: UpdatesReport) -> WaitingState:
+    """The waiting state of what REPORT's look found, from its updates' first-seen times (as `remember`
+    annotates them; the look's own time where one is not known): the images it read, none other."""
+    return WaitingState(
+        {
+            image.image: {
+                p.platform: {u.key: Seen(u.candidate, u.first_seen or report.checked, u.security) for u in p.updates}
+                for p in image.platforms
+            }
+            for image in report.images
+            if image.looked
+        }
+    )
+
+
 def waiting(state: WaitingState, now: dt.datetime) -> tuple[Waiting, ...]:
     """Per image, platform and kind (`any`, `security`): the count of waiting updates and the age of the oldest
     in seconds (0 when none waits), for every platform STATE knows."""

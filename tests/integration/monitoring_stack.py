@@ -3,9 +3,10 @@ family's metrics, and a Prometheus with baseimages' alert rules scrapes both eve
 
 The run is a Factory run with the fake engine and the in-memory registry of the unit tests (no Docker): a
 family of four, where `broken` is over its size budget (so it fails, and two alerts fire) and `security`'s
-build is retried once (a registry retry). The updates waiting in the family (WAITING_UPDATES) are pushed
-beside the run's metrics, as the daily `updates` check exports them. tests/integration/test_operators_view.py
-feeds the same parts from a real build instead.
+build is retried once (a registry retry). The updates waiting in the family (WAITING_UPDATES, a look of the
+daily `updates` check made by hand) are published beside the run's metrics by the library function that
+command calls (`publish_waiting`), into the same metrics file and Pushgateway.
+tests/integration/test_operators_view.py feeds the same parts from a real build instead.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ from typing import Any
 
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry, Gauge, pushadd_to_gateway
 
 from baseimages.catalog.plan import make_plan
 from baseimages.catalog.spec import load_catalog
 from baseimages.core.errors import RegistryError
 from baseimages.core.retry import RetryPolicy
+from baseimages.outputs.metrics_publish import publish_waiting
 from baseimages.pipeline.factory import Factory
 from baseimages.pipeline.options import RunOptions
 from baseimages.settings.config import Settings
+from baseimages.updates import DebianUpdate, ImageUpdates, PlatformUpdates, UpdatesReport, found
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "monitoring" / "alerts.yml"
@@ -79,18 +81,35 @@ WAITING_UPDATES = {
 }
 
 
-def push_waiting_updates(gateway: str) -> None:
-    """WAITING_UPDATES into each image's group of the run's job (POST: the run's own metrics stay)."""
-    for image in sorted({key[0] for key in WAITING_UPDATES}):
-        registry = CollectorRegistry()
-        labels = ["image", "platform", "kind"]
-        waiting = Gauge("baseimages_update_waiting_seconds", "oldest update's wait", labels, registry=registry)
-        count = Gauge("baseimages_updates_installable", "packages with an update", labels, registry=registry)
-        for (name, platform, kind), (seconds, packages) in WAITING_UPDATES.items():
-            if name == image:
-                waiting.labels(name, platform, kind).set(seconds)
-                count.labels(name, platform, kind).set(packages)
-        pushadd_to_gateway(gateway, job="baseimages", grouping_key={"image": image}, registry=registry)
+def waiting_look(registry: str) -> UpdatesReport:
+    """A look that finds WAITING_UPDATES: per image and platform, its security updates (the oldest first seen
+    as long ago as the `security` figure says) and the others (the oldest as the `any` figure says)."""
+    platforms: dict[str, dict[str, list[DebianUpdate]]] = {}
+    for (image, platform), kinds in _by_platform().items():
+        (oldest_security, security), (oldest, every) = kinds.get("security", (0.0, 0)), kinds["any"]
+        ages = [oldest_security] + [0.0] * (security - 1) if security else []
+        ages += [oldest] + [0.0] * (every - security - 1) if every > security else []
+        updates = [
+            DebianUpdate(f"pkg{n}", "1.0", "1.1", "bookworm-security" if n < security else "bookworm", n < security,
+                         "http://deb.debian.org/debian", NOW - dt.timedelta(seconds=age))
+            for n, age in enumerate(ages)
+        ]  # fmt: skip
+        platforms.setdefault(image, {})[platform] = updates
+    images = tuple(
+        ImageUpdates(image, f"{registry}/t/{image}:latest", "sha256:" + "a" * 64, tuple(
+            PlatformUpdates(platform, "sha256:" + "b" * 64, tuple(updates)) for platform, updates in looked.items()
+        ))
+        for image, looked in sorted(platforms.items())
+    )  # fmt: skip
+    return UpdatesReport(NOW, images)
+
+
+def _by_platform() -> dict[tuple[str, str], dict[str, tuple[float, int]]]:
+    """WAITING_UPDATES as (image, platform) -> kind -> its figures."""
+    kinds: dict[tuple[str, str], dict[str, tuple[float, int]]] = {}
+    for (image, platform, kind), figures in WAITING_UPDATES.items():
+        kinds.setdefault((image, platform), {})[kind] = figures
+    return kinds
 
 
 @dataclass
@@ -125,7 +144,8 @@ def fed_stack_at(workdir: Path) -> Iterator[Stack]:
         factory = Factory(settings, catalog, engine=FlakyEngine(build_seconds=0.2), registry=registry)
         report = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
         assert report.warnings == [], report.warnings
-        push_waiting_updates(gateway.url)
+        look = waiting_look(settings.registry)
+        assert publish_waiting(settings, look, found(look)) == []
         with prometheus(workdir, {"pushgateway": gateway, "node": node}, [ALERTS]) as server:
             stack = Stack(report.to_dict(), metrics_file, gateway, node, server)
             # Both targets scraped: every image's build duration from each.

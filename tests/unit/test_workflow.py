@@ -98,5 +98,36 @@ def test_the_daily_schedule_checks_for_updates_then_rebuilds_only_what_has_one_w
     assert "updates" in data[True]["workflow_dispatch"]["inputs"]["refresh"]["options"]
     # The rebuild runs when the check ran, whatever it found (an unreachable mirror does not stop it).
     assert rebuild["if"] == "${{ !cancelled() && steps.updates.outcome != 'skipped' }}"
-    upload = next(step for step in steps if step.get("with", {}).get("path") == "updates.json")
-    assert upload["if"] == "always()"
+    upload = next(step for step in steps if "updates.json" in step.get("with", {}).get("path", "").split())
+    assert upload["if"] == "always()" and "updates-after.json" in upload["with"]["path"].split()
+
+
+def test_the_updates_state_survives_from_one_run_to_the_next_in_the_actions_cache():
+    job = yaml.safe_load(WORKFLOW.read_text())["jobs"]["rebuild"]
+    steps = job["steps"]
+    names = [step.get("id") or step.get("name") for step in steps]
+    state = job["env"]["BASEIMAGES_UPDATES_STATE"]
+    restore = next(step for step in steps if step.get("uses", "").startswith("actions/cache/restore@"))
+    save = next(step for step in steps if step.get("uses", "").startswith("actions/cache/save@"))
+    assert restore["with"]["path"] == save["with"]["path"] == state  # the file the updates command keeps
+    # Each run saves under a key of its own; the next restores the newest of them by the common prefix.
+    assert "${{ github.run_id }}" in save["with"]["key"] and save["with"]["key"] == restore["with"]["key"]
+    assert save["with"]["key"].startswith(restore["with"]["restore-keys"])
+    looks = [n for n, step in zip(names, steps, strict=True) if "baseimages updates" in step.get("run", "")]
+    assert len(looks) == 2 and names.index(restore["name"]) < names.index(looks[0])
+    assert names.index(save["name"]) > max(names.index(looks[1]), names.index("rebuild"))
+    assert save["if"] == "always()"  # a failed rebuild still keeps what the looks saw
+
+
+def test_a_second_look_after_the_rebuild_forgets_the_updates_it_installed():
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["rebuild"]["steps"]
+    names = [step.get("id") or step.get("name") for step in steps]
+    again = next(step for step in steps if step.get("run", "").strip().endswith("> updates-after.json"))
+    assert again["run"].strip() == "python -m baseimages updates --json > updates-after.json"
+    assert names.index(again["name"]) > names.index("rebuild")
+    assert again["if"] == "${{ !cancelled() && steps.rebuild.outcome != 'skipped' }}"
+
+
+def test_the_pushgateway_is_a_repository_variable_for_every_step_empty_meaning_none():
+    env = yaml.safe_load(WORKFLOW.read_text())["jobs"]["rebuild"]["env"]
+    assert env["BASEIMAGES_PUSHGATEWAY"] == "${{ vars.BASEIMAGES_PUSHGATEWAY }}"

@@ -1,17 +1,21 @@
-"""`python -m baseimages updates`: text and JSON, `--image`, the waiting time kept in `updates-state`, and the
-exit codes (0 a report, 1 with --fail-if-updates, 2 an unknown image, 3 an archive that cannot be reached, the
-other images still reported)."""
+"""`python -m baseimages updates`: text and JSON, `--image`, the waiting time kept in `updates-state`, the
+waiting gauges sent to the metrics file and the Pushgateway, and the exit codes (0 a report, 1 with
+--fail-if-updates, 2 an unknown image, 3 an archive that cannot be reached, the other images still
+reported)."""
 
 from __future__ import annotations
 
 import io
 import json
+import socket
 
 import pytest
 from fake_archive import FakeWeb
 from fake_layers import Platform, layer, layered_image, status
+from fake_pushgateway import FakePushgateway
 
 from baseimages.cli.main import main
+from baseimages.outputs.metrics_publish import read_textfile
 
 AMD = "linux/amd64"
 DPKG = "var/lib/dpkg/status"
@@ -108,3 +112,35 @@ def test_an_unknown_image_is_exit_2_naming_the_flag(cli):
     code, out, err = cli("--image", "nope")
     assert (code, out) == (2, "")
     assert err.startswith("error: --image: nope: is not an image of the catalog (known: ml, never, uv)")
+
+
+def test_the_waiting_gauges_go_to_the_metrics_file_and_each_images_pushgateway_group(cli, web, clean_env, tmp_path):
+    _fix(web)
+    path = tmp_path / "baseimages.prom"
+    with FakePushgateway() as gateway:
+        clean_env.setenv("BASEIMAGES_PUSHGATEWAY", gateway.url)
+        clean_env.setenv("BASEIMAGES_METRICS_FILE", str(path))
+        code, _, err = cli()
+    assert (code, err) == (0, "")
+    assert [(p.method, p.path) for p in gateway.pushes] == [
+        ("POST", "/metrics/job/baseimages/image/ml"),
+        ("POST", "/metrics/job/baseimages/image/uv"),
+    ]  # `never` is not promoted: nothing waits for it
+    uv = gateway.push_to("/metrics/job/baseimages/image/uv")
+    assert uv.value("baseimages_updates_installable", image="uv", platform=AMD, kind="security") == 1.0
+    assert uv.value("baseimages_update_waiting_seconds", image="uv", platform=AMD, kind="security") == 0.0
+    written = {(s.metric, s.labels): s.value for s in read_textfile(path)}
+    assert written[("baseimages_updates_installable", (("image", "ml"), ("platform", AMD), ("kind", "any")))] == 1.0
+
+
+def test_a_pushgateway_that_is_down_is_a_warning_line_and_the_exit_code_stays_the_looks(cli, web, clean_env):
+    _fix(web)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    clean_env.setenv("BASEIMAGES_PUSHGATEWAY", url)
+    code, out, err = cli("--fail-if-updates")
+    assert code == 1  # an update is installable: the --fail-if-updates verdict, not the Pushgateway's
+    (line,) = err.splitlines()
+    assert line.startswith(f"warning: pushgateway: {url} unreachable (")
+    assert "! openssl 3.0.15-1 -> 3.0.16-1" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from fakes import FakeEngine, MemoryRegistry
@@ -184,7 +185,7 @@ def test_retries_are_counted_per_image_from_the_events_retry_field_never_from_th
     assert total == 4
 
 
-def test_names_follow_prometheus_conventions_and_labels_are_only_image_platform_phase():
+def test_names_follow_prometheus_conventions_and_labels_are_only_image_platform_phase_and_kind():
     for metric in METRICS:
         assert re.fullmatch(r"baseimages_[a-z_]+", metric.name)
         assert not metric.name.endswith("_total"), "every metric is a gauge of the last run, not a counter"
@@ -193,8 +194,9 @@ def test_names_follow_prometheus_conventions_and_labels_are_only_image_platform_
             assert unit == "seconds"
         if "size" in metric.name or "budget" in metric.name:
             assert unit == "bytes"
-        assert set(metric.labels) <= {"image", "platform", "phase"}
+        assert set(metric.labels) <= {"image", "platform", "phase", "kind"}
         assert "phase" not in metric.labels or metric.name == "baseimages_phase_duration_seconds"
+        assert "kind" not in metric.labels or "update" in metric.name
 
 
 def test_a_size_budget_without_a_limit_exports_no_budget(family):
@@ -202,3 +204,12 @@ def test_a_size_budget_without_a_limit_exports_no_budget(family):
     samples = measure(report, {"uv": SizeBudget(max_mb=None), "ml": None}, RetryCounter())
     assert _values(samples, "baseimages_image_size_budget_bytes") == {}
     assert _values(samples, "baseimages_image_growth_budget_bytes") == {}
+
+
+def test_the_operations_guides_metrics_table_names_every_metric_with_its_labels():
+    page = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
+    rows = re.findall(r"^\| `(baseimages_[a-z_]+)` \|([^|]*)\|", page.read_text(), re.MULTILINE)
+    documented = {
+        name: {label.split("=")[0].strip() for label in labels.split(",") if label.strip()} for name, labels in rows
+    }
+    assert documented == {metric.name: set(metric.labels) for metric in METRICS}
