@@ -141,6 +141,8 @@ class Story:
     after: tuple[subprocess.CompletedProcess[str], dict[str, dict[str, Any]]]  # `updates` once 1.1 is out
     failing: subprocess.CompletedProcess[str]  # `updates --fail-if-updates` (text) once 1.1 is out
     state_seen: dict[str, dict[str, Any]]  # the state's record of probed after that look
+    missing: tuple[subprocess.CompletedProcess[str], dict[str, dict[str, Any]]]  # `updates`, the suite gone
+    state_kept: dict[str, dict[str, Any]]  # the state's record of probed after that failed look
     plan: subprocess.CompletedProcess[str]  # `plan --json --refresh updates`
     dry: subprocess.CompletedProcess[str]  # `push --dry-run --refresh updates`
     commands: subprocess.CompletedProcess[str]  # `push --dry-run=commands --refresh updates`
@@ -167,6 +169,10 @@ def story(
             after = lab.updates()
             failing = lab.cli("updates", "--fail-if-updates")
             state_seen = lab.state_of("probed")
+            (repo.root / "dists").rename(repo.root / "gone")  # a mirror without the suite: no image can be read
+            missing = lab.updates()
+            (repo.root / "gone").rename(repo.root / "dists")
+            state_kept = lab.state_of("probed")
             plan = lab.cli("plan", "--json", "--refresh", "updates")
             dry = lab.cli("push", "--dry-run", "--refresh", "updates")
             commands = lab.cli("push", "--dry-run=commands", "--refresh", "updates")
@@ -174,8 +180,8 @@ def story(
             refresh = lab.push("refresh", "--refresh", "updates")
             released_after = {name: lab.released(name) for name in ("probed", "plain")}
             final = lab.updates()
-            yield Story(lab, repo, first, before, after, failing, state_seen, plan, dry, commands, released,
-                        refresh, released_after, final)  # fmt: skip
+            yield Story(lab, repo, first, before, after, failing, state_seen, missing, state_kept, plan, dry,
+                        commands, released, refresh, released_after, final)  # fmt: skip
         finally:
             remove_local_images(f"{lab.registry}/{lab.namespace}/")  # the refs its pushes left in the engine's store
 
@@ -234,6 +240,20 @@ def test_the_look_records_when_the_update_was_first_seen_in_the_updates_state(st
         [update] = probe_updates(platform)
         assert update["first_seen"] == story.state_seen[platform["platform"]][f"deb:{PACKAGE}"]["first_seen"]
     assert all(p["debian"] == [] for p in looked["plain"]["platforms"]), looked["plain"]
+
+
+@pytest.mark.integration
+def test_an_archive_without_the_suite_is_each_images_one_line_error_exit_3_and_the_state_keeps_the_update(
+    story: Story,
+):
+    done, images = story.missing
+    assert done.returncode == 3, said(done)
+    where = f"{story.repo.url}dists/{SUITE}: no InRelease nor Release file (HTTP 404)"
+    for name in ("plain", "probed"):  # each image is still in the report, with its error
+        assert images[name]["platforms"] == [] and where in images[name]["error"], images[name]
+        [line] = [line for line in done.stderr.splitlines() if line.startswith(f"error: {name}: ")]
+        assert where in line, said(done)
+    assert story.state_kept == story.state_seen  # an image that could not be read keeps what was known
 
 
 @pytest.mark.integration
