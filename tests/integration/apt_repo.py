@@ -2,11 +2,12 @@
 `dpkg-deb --build` at the version a test asks for, indexed the way Debian's archive is, and served over HTTP
 from a thread of the test process.
 
-Layout (suite `probe`, component `main`, what apt and the `updates` command read):
+Layout (suite `probe` unless a test names another, e.g. `probe-security`, which `updates` counts as a security
+suite; component `main`; what apt and the `updates` command read):
 
     pool/main/b/baseimages-probe/baseimages-probe_<version>_all.deb
-    dists/probe/main/binary-{amd64,arm64}/Packages{,.gz}     the arch-all package listed in each, as Debian does
-    dists/probe/Release                                      MD5Sum and SHA256 of every index, plain and gzipped
+    dists/<suite>/main/binary-{amd64,arm64}/Packages{,.gz}   the arch-all package listed in each, as Debian does
+    dists/<suite>/Release                                    MD5Sum and SHA256 of every index, plain and gzipped
 
 The indexes are written here, not by apt-ftparchive: the package's own control fields, size and hashes are all
 an index needs. The repository is unsigned; images use it with `[trusted=yes]` (`sources_line`).
@@ -95,15 +96,15 @@ def package_stanza(deb: Path, filename: str) -> str:
     )
 
 
-def release_text(dist: Path, indexes: list[Path]) -> str:
-    """The suite's `Release`: what it holds, and MD5Sum and SHA256 of each index relative to DIST."""
+def release_text(dist: Path, indexes: list[Path], suite: str = SUITE) -> str:
+    """SUITE's `Release`: what it holds, and MD5Sum and SHA256 of each index relative to DIST."""
     sums: dict[str, list[str]] = {"MD5Sum": [], "SHA256": []}
     for index in indexes:
         data, name = index.read_bytes(), index.relative_to(dist).as_posix()
         sums["MD5Sum"].append(f" {hashlib.md5(data).hexdigest()} {len(data):>8} {name}")
         sums["SHA256"].append(f" {hashlib.sha256(data).hexdigest()} {len(data):>8} {name}")
     head = (
-        f"Origin: baseimages-tests\nLabel: baseimages-tests\nSuite: {SUITE}\nCodename: {SUITE}\n"
+        f"Origin: baseimages-tests\nLabel: baseimages-tests\nSuite: {suite}\nCodename: {suite}\n"
         f"Date: {formatdate(usegmt=True)}\nArchitectures: {' '.join(ARCHITECTURES)}\nComponents: {COMPONENT}\n"
         "No-Support-for-Architecture-all: Packages\nDescription: the baseimages integration tests' repository\n"
     )
@@ -117,10 +118,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @dataclass
 class AptRepo:
-    """The repository in ROOT, served on HOST; `published` is the version its indexes list now."""
+    """The repository in ROOT, served on HOST, its one suite SUITE; `published` is the version its indexes list
+    now."""
 
     root: Path
     host: str
+    suite: str = SUITE
     port: int = 0
     published: str | None = None
     requests: list[str] = field(default_factory=list)
@@ -132,7 +135,7 @@ class AptRepo:
     @property
     def sources_line(self) -> str:
         """The one-line apt source (sources.list format) for this repository."""
-        return f"deb [trusted=yes] {self.url} {SUITE} {COMPONENT}"
+        return f"deb [trusted=yes] {self.url} {self.suite} {COMPONENT}"
 
     def publish(self, version: str) -> None:
         """Build `baseimages-probe` at VERSION and make it the one version the indexes list (the old .deb stays in
@@ -141,7 +144,7 @@ class AptRepo:
         pool.mkdir(parents=True, exist_ok=True)
         deb = build_deb(version, pool)
         stanza = package_stanza(deb, deb.relative_to(self.root).as_posix())
-        dist = self.root / "dists" / SUITE
+        dist = self.root / "dists" / self.suite
         indexes: list[Path] = []
         for arch in ARCHITECTURES:
             folder = dist / COMPONENT / f"binary-{arch}"
@@ -152,16 +155,16 @@ class AptRepo:
             packed.write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
             indexes += [plain, packed]
         release = dist / "Release.tmp"
-        release.write_text(release_text(dist, indexes))
+        release.write_text(release_text(dist, indexes, self.suite))
         release.replace(dist / "Release")  # apt never sees a half-written Release
         self.published = version
 
 
 @contextmanager
-def serve_apt_repo(root: Path, version: str = "1.0", host: str | None = None) -> Iterator[AptRepo]:
-    """An AptRepo in ROOT with VERSION published, served from a thread on HOST (the bridge gateway by default)
-    on a free port, stopped on exit."""
-    repo = AptRepo(root=root, host=host or bridge_gateway())
+def serve_apt_repo(root: Path, version: str = "1.0", host: str | None = None, suite: str = SUITE) -> Iterator[AptRepo]:
+    """An AptRepo in ROOT with VERSION published in SUITE, served from a thread on HOST (the bridge gateway by
+    default) on a free port, stopped on exit."""
+    repo = AptRepo(root=root, host=host or bridge_gateway(), suite=suite)
     root.mkdir(parents=True, exist_ok=True)
     repo.publish(version)
 
