@@ -9,10 +9,11 @@ default `refresh-updates = security` is the policy that acts.
 
 The story, in order: both pushed with the probe at 1.0; `updates` finds nothing installable; 1.1 published;
 `updates` finds the probe 1.0 -> 1.1 for `probed` on both platforms and nothing for `plain` (and records when
-it first saw it in the `updates-state` file); `plan` and the dry run with `--refresh updates` rebuild
-`probed` only, naming the package; `push --refresh updates` rebuilds `probed` afresh (its changelog shows the
-probe landing at 1.1 on both platforms) and leaves `plain` as it was; `updates` then finds nothing, and the
-state forgets the update.
+it first saw it in the `updates-state` file); with the suite gone from the repository for a moment, `updates`
+exits 3 with each image's error and the state keeps what it knew; `plan` and the dry run with `--refresh
+updates` rebuild `probed` only, naming the package; `push --refresh updates` rebuilds `probed` afresh (its
+changelog shows the probe landing at 1.1 on both platforms) and leaves `plain` as it was; `updates` then finds
+nothing, and the state forgets the update.
 
 Apart from the story: the stand-in's own sources, Debian's real archives, read by `updates` without error.
 """
@@ -139,6 +140,7 @@ class Story:
     first: dict[str, dict[str, Any]]  # the first push's report's image entries (the probe at 1.0)
     before: tuple[subprocess.CompletedProcess[str], dict[str, dict[str, Any]]]  # `updates` before 1.1
     after: tuple[subprocess.CompletedProcess[str], dict[str, dict[str, Any]]]  # `updates` once 1.1 is out
+    quiet: subprocess.CompletedProcess[str]  # `updates --fail-if-updates` (text) before 1.1
     failing: subprocess.CompletedProcess[str]  # `updates --fail-if-updates` (text) once 1.1 is out
     state_seen: dict[str, dict[str, Any]]  # the state's record of probed after that look
     missing: tuple[subprocess.CompletedProcess[str], dict[str, dict[str, Any]]]  # `updates`, the suite gone
@@ -165,6 +167,7 @@ def story(
         try:
             first = lab.push("first")["images"]
             before = lab.updates()
+            quiet = lab.cli("updates", "--fail-if-updates")
             repo.publish("1.1")
             after = lab.updates()
             failing = lab.cli("updates", "--fail-if-updates")
@@ -180,7 +183,7 @@ def story(
             refresh = lab.push("refresh", "--refresh", "updates")
             released_after = {name: lab.released(name) for name in ("probed", "plain")}
             final = lab.updates()
-            yield Story(lab, repo, first, before, after, failing, state_seen, missing, state_kept, plan, dry,
+            yield Story(lab, repo, first, before, after, quiet, failing, state_seen, missing, state_kept, plan, dry,
                         commands, released, refresh, released_after, final)  # fmt: skip
         finally:
             remove_local_images(f"{lab.registry}/{lab.namespace}/")  # the refs its pushes left in the engine's store
@@ -196,6 +199,8 @@ def test_updates_finds_nothing_at_first_then_the_probe_1_0_to_1_1_on_both_platfo
     done, images = story.before
     assert done.returncode == 0, said(done)
     assert json.loads(done.stdout)["installable"] is False
+    assert story.quiet.returncode == 0, said(story.quiet)  # --fail-if-updates: none is installable
+    assert story.quiet.stdout.splitlines()[-1] == "0 installable update(s) in 2 image(s)", said(story.quiet)
     for name in ("probed", "plain"):
         image = images[name]
         assert image["error"] is None and image["digest"] == story.first[name]["digest"], image
