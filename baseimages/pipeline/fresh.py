@@ -64,8 +64,9 @@ def rebuild_for_updates(found: UpdatesReport, policy: RefreshPolicy) -> Review:
 
 def describe(update: Update) -> str:
     """`openssl 3.0.11-1 -> 3.0.15-1 (bookworm-security)`, `rich (/opt/venv) 13.7.1 -> 13.9.4 (index)`."""
-    if isinstance(update, DebianUpdate):
-        return f"{update.package} {update.installed} -> {update.candidate} ({update.suite})"
+    if isinstance(update, DebianUpdate):  # libssl3:amd64 and libssl3:arm64 are one package on two platforms
+        name = update.package.partition(":")[0]
+        return f"{name} {update.installed} -> {update.candidate} ({update.suite})"
     return f"{update.name} ({update.environment}) {update.installed} -> {update.candidate} (index)"
 
 

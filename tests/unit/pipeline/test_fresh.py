@@ -60,6 +60,14 @@ def test_a_skipped_image_with_a_security_update_is_built_afresh_naming_the_packa
     assert decision.reasons == ("installable security update: openssl 3.0.11-1 -> 3.0.15-1 (bookworm-security)",)
 
 
+def test_a_multi_arch_package_is_named_once_for_the_platforms_it_waits_on():
+    amd = DebianUpdate("libssl3:amd64", "3.0.15-1", "3.0.16-1", "bookworm-security", True, "http://deb.debian.org/x")
+    arm = DebianUpdate("libssl3:arm64", "3.0.15-1", "3.0.16-1", "bookworm-security", True, "http://deb.debian.org/x")
+    review = rebuild_for_updates(_found(uv={AMD: (amd,), ARM: (arm,)}), RefreshPolicy("updates"))
+    reason = review(_Image(), SKIP).reasons[0]  # type: ignore[arg-type]
+    assert reason == "installable security update: libssl3 3.0.15-1 -> 3.0.16-1 (bookworm-security)"
+
+
 def test_an_update_on_one_platform_only_says_which():
     review = rebuild_for_updates(_found(uv={AMD: (SECURITY,), ARM: ()}), RefreshPolicy("updates"))
     assert review(_Image(), SKIP).reasons[0].endswith("(bookworm-security) on linux/amd64")  # type: ignore[arg-type]
