@@ -40,7 +40,7 @@ def add_updates_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def updates_command(settings: Settings, options: Options, out: TextIO, err: TextIO) -> int:
     from ..catalog.spec import load_catalog
     from ..registry.connect import registry_client
-    from ..updates import check_updates, remember, text_lines
+    from ..updates import check_updates, load_state, remember, text_lines
     from ..updates.targets import index_url, selected, target
 
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
@@ -49,6 +49,7 @@ def updates_command(settings: Settings, options: Options, out: TextIO, err: Text
     registry = registry_client(
         settings, on_retry=lambda notice: print(f"retrying: {notice.text}", file=err, flush=True)
     )
+    load_state(settings.updates_state)  # a state file that is not one is refused before the look, not after
     report = check_updates(registry, targets, index_url(settings), options.platforms or None)
     report, state = remember(settings.updates_state, report)
     warnings: list[str] = []

@@ -114,6 +114,14 @@ def test_an_unknown_image_is_exit_2_naming_the_flag(cli):
     assert err.startswith("error: --image: nope: is not an image of the catalog (known: ml, never, uv)")
 
 
+def test_a_state_file_that_is_not_one_is_exit_2_naming_it_before_anything_is_read(cli, fake_registry, tmp_path):
+    (tmp_path / "state.json").write_text("{not json")
+    code, out, err = cli()
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {tmp_path / 'state.json'}: not a readable updates state")
+    assert not [r for r in fake_registry.requests if "/manifests/" in r.path]  # refused before the look
+
+
 def test_the_waiting_gauges_go_to_the_metrics_file_and_each_images_pushgateway_group(cli, web, clean_env, tmp_path):
     _fix(web)
     path = tmp_path / "baseimages.prom"
