@@ -15,7 +15,7 @@ import json
 import signal
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -61,7 +61,7 @@ class Engine(Protocol):
 
     def image_config(self, reference: str) -> dict[str, Any] | None: ...
 
-    def load(self, layout: Path) -> None: ...
+    def load(self, layout: Path, leave_out: Collection[str] = ()) -> None: ...
 
     def export_rootfs(self, image: str, platform: str, dest: Path) -> None: ...
 
@@ -267,11 +267,17 @@ class DockerEngine:
             reason = _first_line(exc.stderr or exc.stdout or "login failed").replace(credentials.password, "***")
             raise RegistryError(f"docker login to {server} failed: {reason}") from None
 
-    def load(self, layout: Path) -> None:
+    def load(self, layout: Path, leave_out: Collection[str] = ()) -> None:
         """`docker image load`: an OCI layout, streamed as a tar (every platform, under the name its index
         carries), into the local image store, digests unchanged (the containerd image store keeps the
-        index as it is)."""
-        load_layout([str(word) for word in self._docker.client_config.docker_cmd], layout)
+        index as it is). The blobs LEAVE_OUT (those the engine should hold) are left out of the stream;
+        the engine unpacks every platform it loads, so one it lacks fails that load: then the layout is
+        loaded whole."""
+        docker = [str(word) for word in self._docker.client_config.docker_cmd]
+        if leave_out:
+            with contextlib.suppress(BuildError):
+                return load_layout(docker, layout, leave_out)
+        load_layout(docker, layout)
 
     def export_rootfs(self, image: str, platform: str, dest: Path) -> None:
         """Unpack PLATFORM's root filesystem of IMAGE (in the local store) into DEST: `docker create`, then

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tarfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -176,6 +176,17 @@ def open_image(path: Path) -> Iterator[OciImage]:
 def open_archive(path: Path) -> tarfile.TarFile:
     """ARCHIVE's tar, uncompressed only (blobs are read at their offsets in the file)."""
     return tarfile.open(path, "r:")
+
+
+def layers_of(path: Path, manifests: Sequence[str]) -> list[str]:
+    """The layer digests of the image MANIFESTS (digests) in the OCI layout or archive PATH."""
+    where = str(path)
+    with open_image(path) as image:
+        found = []
+        for digest in manifests:
+            layers = field_of(image.json(digest, image.read(digest)), "layers", list, where, f"manifest {digest}")
+            found += [descriptor(layer, where, f"a layer of {digest}")[0] for layer in layers]
+    return found
 
 
 def archive_index(archive: Path) -> tuple[str, dict[str, str]]:

@@ -81,13 +81,18 @@ class MergePlatforms(Action):
 @dataclass(frozen=True)
 class LoadImage(Action):
     """`docker image load` of an OCI layout into the local image store (smoke tests, contract), the layout
-    streamed to it as a tar."""
+    streamed to it as a tar. The layers of the platforms built by the engine itself (ITS_OWN: on the
+    default builder, whose BuildKit writes into the engine's content store) are left out of the stream;
+    should the engine lack one of them, it refuses the load (it unpacks every platform) and the layout is
+    loaded whole."""
 
     layout: Path
     name: str  # the name the layout's index carries
+    its_own: tuple[str, ...] = ()  # the platforms whose layers the engine holds already
 
     def commands(self) -> list[str]:
-        return [f"# stream {self.layout} as a tar into: docker image load --quiet"]
+        left_out = f" (the layers of {', '.join(self.its_own)} left out: the engine holds them)" if self.its_own else ""
+        return [f"# stream {self.layout} as a tar into: docker image load --quiet{left_out}"]
 
     def summary(self) -> str:
         return f"load it into the local image store as {self.name}"

@@ -62,6 +62,7 @@ class FakeEngine:
     platform_builds: list[tuple[str, str, str | None]] = field(default_factory=list)  # (image, platform, builder)
     by_platform: dict[tuple[str, str], BuildRequest] = field(default_factory=dict)  # (image, platform) -> request
     loaded: list[str] = field(default_factory=list)  # layouts `docker image load` was given
+    left_out: dict[str, set[str]] = field(default_factory=dict)  # layout -> the blobs its load left out
     exported: list[tuple[str, str]] = field(default_factory=list)  # (image, platform) root filesystems exported
     requests: dict[str, BuildRequest] = field(default_factory=dict)  # image name -> its last build request
     runs: list[RunRequest] = field(default_factory=list)
@@ -164,9 +165,10 @@ class FakeEngine:
     def image_config(self, reference: str) -> dict[str, Any] | None:
         return {"Env": [], "Labels": {}, "User": "", "WorkingDir": ""}
 
-    def load(self, layout: Path) -> None:
+    def load(self, layout: Path, leave_out: Any = ()) -> None:
         """`docker image load`: the layout's index under the name its index.json gives it."""
         self.loaded.append(layout.name)
+        self.left_out[layout.name] = set(leave_out)
         top = json.loads((layout / "index.json").read_bytes())["manifests"][0]
         self.local[top["annotations"]["io.containerd.image.name"]] = top["digest"]
 

@@ -17,7 +17,7 @@ from ...core.reference import parse_reference
 from ...engine.build_cache import registry_cache
 from ...engine.builders import is_docker_context
 from ...engine.client import BuildRequest
-from ...oci.archive import archive_index
+from ...oci.archive import archive_index, layers_of
 from ...oci.merge import PlatformArchive, merge_platform_archives
 from ...registry.published import immutable_tag
 from ..actions import Action, LoadImage, MergePlatforms, PlatformBuild, Read, is_placeholder, only, placeholder
@@ -86,7 +86,8 @@ class Build(Stage):
         merged = merge_platform_archives(parts, merge.layout, merge.annotations)
         for part in parts:
             shutil.rmtree(part.archive, ignore_errors=True)  # its blobs stay, linked into the merged layout
-        engine.load(load.layout)  # into the local image store, for the smoke tests and the contract
+        # Into the local image store, for the smoke tests and the contract.
+        engine.load(load.layout, layers_of(load.layout, [merged.manifests[p] for p in load.its_own]))
         ctx.note(f"merged {len(parts)} platforms: {merged.digest}", None)
         ctx.result.digest = merged.digest
         self._built(ctx, merge, merged.digest)
@@ -117,9 +118,11 @@ def build_actions(ctx: ImageContext, inputs: Inputs) -> list[Action]:
         request = build_request(ctx, ctx.parent, inputs, platform, layout, metadata_file=metadata)
         actions.append(PlatformBuild(platform, builder_name(request.docker_context or request.builder), request))
     notes = index_annotations(ctx.plan.created, ctx.parent.digest, inputs) if ctx.push else {}
-    parts = tuple(a.layout for a in only(actions, PlatformBuild))
+    builds = only(actions, PlatformBuild)
+    parts = tuple(a.layout for a in builds)
     actions.append(MergePlatforms(parts, _merged(ctx), _unknown_fingerprint(ctx, inputs, notes)))
-    actions.append(LoadImage(_merged(ctx), candidate_ref(ctx)))
+    its_own = tuple(b.platform for b in builds if b.request.builder is None and b.request.docker_context is None)
+    actions.append(LoadImage(_merged(ctx), candidate_ref(ctx), its_own))
     return actions
 
 

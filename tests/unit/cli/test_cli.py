@@ -200,7 +200,8 @@ def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_cand
     merge = next(line for line in out.splitlines() if line.startswith("# merge") and "<tmp>/ml.oci" in line)
     assert "org.opencontainers.image.base.digest=<digest of uv>" in merge
     lines = out.splitlines()
-    assert "# stream <tmp>/ml.oci as a tar into: docker image load --quiet" in lines
+    load = "# stream <tmp>/ml.oci as a tar into: docker image load --quiet"
+    assert f"{load} (the layers of linux/amd64, linux/arm64 left out: the engine holds them)" in lines
     assert "# upload <tmp>/ml.oci to registry.test:5000/team/ml:candidate-2.0.0" in out
     # One container per image and platform runs the check runner; uv's command tests run on their platforms
     # only (`true` is restricted to linux/arm64); ml's on both.

@@ -47,3 +47,24 @@ def test_a_load_reads_the_whole_stream(tmp_path):
     copy = [sys.executable, "-c", f"import shutil, sys; shutil.copyfileobj(sys.stdin.buffer, open({str(out)!r}, 'wb'))"]
     load_layout(copy, layout)
     assert _members(out.read_bytes())["index.json"] == (layout / "index.json").read_bytes()
+
+
+def test_an_engine_that_lacks_a_blob_left_out_gets_the_layout_whole(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import baseimages.engine.client as client
+
+    layout = make_image("load").write_layout(tmp_path / "uv.oci")
+    calls: list[set[str]] = []
+
+    def load(docker, path, leave_out=()):
+        calls.append(set(leave_out))
+        if leave_out:
+            raise BuildError(
+                str(path), "docker image load failed: failed to unpack loaded image: content digest not found"
+            )
+
+    monkeypatch.setattr(client, "load_layout", load)
+    engine = client.DockerEngine(client=SimpleNamespace(client_config=SimpleNamespace(docker_cmd=["docker"])))
+    engine.load(layout, {"sha256:" + "a" * 64})
+    assert calls == [{"sha256:" + "a" * 64}, set()]

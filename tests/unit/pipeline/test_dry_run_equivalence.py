@@ -79,9 +79,9 @@ class RecordingEngine(FakeEngine):
         self.recorder.add(_image_of(request.image), shlex.join(request.argv()))
         return super().run(request)
 
-    def load(self, layout: Any) -> None:
-        self.recorder.add(layout.name.split(".")[0], f"docker image load of {layout}")
-        super().load(layout)
+    def load(self, layout: Any, leave_out: Any = ()) -> None:
+        self.recorder.add(layout.name.split(".")[0], f"docker image load of {layout}, {len(leave_out)} blobs left out")
+        super().load(layout, leave_out)
 
     def export_rootfs(self, image: str, platform: str, dest: Any) -> None:
         self.recorder.add(_image_of(image), f"export {image} {platform} into {dest}")
@@ -114,8 +114,8 @@ def _effects(action: Action) -> list[str]:
     """What ACTION asks of the engine, cosign or the registry, as the recording fakes write it down."""
     if isinstance(action, PlatformBuild | ContractBuild | CosignSign | CosignAttest):
         return [line for line in action.commands() if not line.startswith("#")]
-    if isinstance(action, LoadImage):
-        return [f"docker image load of {action.layout}"]
+    if isinstance(action, LoadImage):  # the fake images have one layer per platform
+        return [f"docker image load of {action.layout}, {len(action.its_own)} blobs left out"]
     if isinstance(action, ContainerRun):
         return [line.split("  # ")[0] for line in action.commands()]  # the create, then its steps as a comment
     if isinstance(action, GenerateSbom):

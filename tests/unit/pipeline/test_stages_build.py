@@ -5,6 +5,7 @@ candidate from the parent's OCI layout."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from fakes import FakeEngine, MemoryRegistry
@@ -65,6 +66,15 @@ def test_the_merged_index_is_what_is_loaded_uploaded_and_reported_with_its_annot
     notes = registry.annotations[uv.digest]
     assert notes["org.opencontainers.image.base.digest"] == "sha256:" + "b" * 64
     assert notes["io.baseimages.fingerprint"] == uv.fingerprint
+
+
+def test_the_load_leaves_out_the_layers_of_the_platforms_the_engine_built_itself_only(family):
+    engine = FakeEngine()
+    report, _, registry = _run(family, engine, builders={"linux/arm64": "node2"})
+    manifests = registry.platform_digests[report.image("uv").digest]
+    layers = {platform: json.loads(registry.blobs[digest])["layers"] for platform, digest in manifests.items()}
+    assert engine.left_out["uv.oci"] == {layer["digest"] for layer in layers["linux/amd64"]}  # arm64 built on node2
+    assert engine.left_out["uv.oci"].isdisjoint(layer["digest"] for layer in layers["linux/arm64"])
 
 
 def test_pushing_a_childs_build_of_each_platform_pulls_its_parents_uploaded_candidate_by_digest(family):
