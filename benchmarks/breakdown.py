@@ -5,15 +5,14 @@ The commands are the product's own: those `push --dry-run=commands --force` prin
 benchmark published first (untimed; children's `<digest of PARENT>` is the published parent, which a
 reproducible rebuild gives again). Each variant runs them with one piece changed:
 
-  product commands    as printed: one build per platform, at once, each into an OCI layout directory
-                      (tar=false) with rewrite-timestamp=true, --provenance mode=max, a mode=max registry
-                      cache export
+  product commands    as printed: one build per platform, at once, each into an OCI archive with
+                      rewrite-timestamp=true, --provenance mode=max, a mode=max registry cache export
   no rewrite-timestamp, provenance mode=min, no provenance, no cache export,
-  OCI archive (tar)   the output an archive instead of a directory
-  one multi-platform build  both platforms in one build (one output, one cache ref), on the same builder
+  OCI layout (tar=false)  the output a directory instead of an archive
+  one multi-platform build  both platforms in one build (one archive, one cache ref), on the same builder
 
 An image's children start when its builds are done (as in a run). Then, timed apart: the product's
-merge of the platform layouts (its library function) and its `docker image load` of the result; bake of the
+merge of the platform archives (its library function) and `docker image load` of the result; bake of the
 same images on the same builder (its timer includes writing its bake file); and the product's whole
 `push` into a fresh namespace, whose report gives its upload and test phases and its time without tests
 (bench_model.without_tests). Every run writes a fresh cache ref (nothing read from the registry cache);
@@ -31,7 +30,6 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -109,7 +107,7 @@ def multi_platform(argvs: list[Argv]) -> list[Argv]:
     """The per-platform builds ARGVS of one image as one build of every platform (one archive, one cache ref)."""
     platforms = ",".join(_values(a, "--platform")[0] for a in argvs)
     one = with_option(argvs[0], "--platform", platforms)
-    one = _edit(one, "--output", lambda v: re.sub(r"\.linux-[a-z0-9]+\.oci", ".all.oci", v))
+    one = _edit(one, "--output", lambda v: re.sub(r"\.linux-[a-z0-9]+\.oci\.tar", ".all.oci.tar", v))
     one = _edit(one, "--metadata-file", lambda v: re.sub(r"\.linux-[a-z0-9]+\.", ".all.", v))
     strip = re.compile(r"(:[^,:]+)-(amd64|arm64)\b")
     one = _edit(one, "--cache-from", lambda v: strip.sub(r"\1", v))
@@ -126,8 +124,8 @@ VARIANTS: dict[str, Callable[[list[Argv]], list[Argv]]] = {
     "provenance mode=min": _each(lambda a: with_option(a, "--provenance", "mode=min")),
     "no provenance": _each(lambda a: with_option(a, "--provenance", "false")),
     "no cache export": _each(lambda a: with_option(a, "--cache-to", None)),
-    "OCI archive (tar)": _each(
-        lambda a: _edit(a, "--output", lambda v: re.sub(r"dest=([^,]+)\.oci,tar=false", r"dest=\1.oci.tar", v))
+    "OCI layout (tar=false)": _each(
+        lambda a: _edit(a, "--output", lambda v: re.sub(r"dest=([^,]+)\.oci\.tar", r"dest=\1.oci,tar=false", v))
     ),
     "one multi-platform build": multi_platform,
 }
@@ -141,8 +139,6 @@ def run_builds(builds: Builds, variant: str, tag: str) -> float:
     started = time.monotonic()
     for wave in ([n for n in builds if n == PARENT or len(builds) == 1], [n for n in builds if n != PARENT]):
         argvs = [fresh_cache(a, tag) for name in wave for a in VARIANTS[variant](builds[name])]
-        for argv in argvs:  # a layout directory holds the previous run's blobs otherwise
-            shutil.rmtree(_output(argv), ignore_errors=True)
         with ThreadPoolExecutor(max_workers=max(1, len(argvs))) as pool:
             done = list(pool.map(lambda a: subprocess.run(a, capture_output=True, text=True, cwd=ROOT), argvs))
         for result in done:
@@ -152,26 +148,27 @@ def run_builds(builds: Builds, variant: str, tag: str) -> float:
 
 
 def merge_and_load(builds: Builds, work: Path) -> tuple[float, float]:
-    """The product's merge of each image's platform layouts (as the product's commands left them) and its
-    `docker image load` of the merged layout (the layers the default builder wrote left out, as the
-    product does): seconds of each, over the images."""
-    from baseimages.engine.client import DockerEngine
-    from baseimages.oci.archive import layers_of
+    """The product's merge of each image's platform archives (as the product's commands left them) and
+    `docker image load` of the merged archive: seconds of each, over the images."""
     from baseimages.oci.merge import PlatformArchive, merge_platform_archives
 
     merge = load = 0.0
     for name, argvs in builds.items():
-        parts = [PlatformArchive(_values(a, "--platform")[0], _output(a)) for a in argvs]
+        parts = [PlatformArchive(_values(a, "--platform")[0], _archive(a)) for a in argvs]
         started = time.monotonic()
-        merged = merge_platform_archives(parts, work / f"{name}.merged", {})
+        merge_platform_archives(parts, work / f"{name}.merged", work / f"{name}.merged.tar", {})
         merge += time.monotonic() - started
         started = time.monotonic()
-        DockerEngine().load(merged.layout, layers_of(merged.layout, list(merged.manifests.values())))
+        subprocess.run(
+            ["docker", "image", "load", "--quiet", "--input", str(work / f"{name}.merged.tar")],
+            check=True,
+            capture_output=True,
+        )
         load += time.monotonic() - started
     return merge, load
 
 
-def _output(argv: Argv) -> Path:
+def _archive(argv: Argv) -> Path:
     output = _values(argv, "--output")[0]
     return Path(next(p.split("=", 1)[1] for p in output.split(",") if p.startswith("dest=")))
 

@@ -48,8 +48,8 @@ def table(scenario: Scenario) -> list[str]:
 
 def _label(tool: str) -> str:
     return {
-        MERGE: "merge of the platform outputs (the product's function)",
-        LOAD: "the product's `docker image load` of the merged image",
+        MERGE: "merge of the platform archives (the product's function)",
+        LOAD: "`docker image load` of the merged archive",
         BAKE: "bake of the same images, same builder",
     }.get(tool, tool)
 

@@ -187,16 +187,12 @@ class Bench:
 def empty_engine() -> None:
     """Empty BuildKit cache (cache mounts included) and no local images of the family."""
     from python_on_whales import docker
-    from python_on_whales.exceptions import NoSuchImage
 
     docker.buildx.prune(all=True)
     for image in docker.image.list():
-        try:  # the engine is shared: an image listed may be gone when its tags are read
-            names = [t for t in image.repo_tags if "/bench-" in t or "baseimages-contract/" in t]
-            if names:
-                docker.image.remove(names, force=True)
-        except NoSuchImage:
-            continue
+        names = [t for t in image.repo_tags if "/bench-" in t or "baseimages-contract/" in t]
+        if names:
+            docker.image.remove(names, force=True)
 
 
 # ---------------------------------------------------------------------- scenarios

@@ -15,7 +15,7 @@ import json
 import signal
 import uuid
 from collections import deque
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,7 +24,6 @@ from ..core.process import children_of, run_process, signal_children
 from ..core.runs import RUN_LABEL, owned_tempdir, this_run
 from ..settings.config import Credentials
 from .buildx_errors import build_failure, classify_push_failure, is_transient_text
-from .layout_load import load_layout
 from .requests import BuildRequest, LineSink, PullRequest, RunRequest, RunResult
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ class Engine(Protocol):
 
     def image_config(self, reference: str) -> dict[str, Any] | None: ...
 
-    def load(self, layout: Path, leave_out: Collection[str] = ()) -> None: ...
+    def load(self, archive: Path) -> None: ...
 
     def export_rootfs(self, image: str, platform: str, dest: Path) -> None: ...
 
@@ -267,17 +266,16 @@ class DockerEngine:
             reason = _first_line(exc.stderr or exc.stdout or "login failed").replace(credentials.password, "***")
             raise RegistryError(f"docker login to {server} failed: {reason}") from None
 
-    def load(self, layout: Path, leave_out: Collection[str] = ()) -> None:
-        """`docker image load`: an OCI layout, streamed as a tar (every platform, under the name its index
-        carries), into the local image store, digests unchanged (the containerd image store keeps the
-        index as it is). The blobs LEAVE_OUT (those the engine should hold) are left out of the stream;
-        the engine unpacks every platform it loads, so one it lacks fails that load: then the layout is
-        loaded whole."""
-        docker = [str(word) for word in self._docker.client_config.docker_cmd]
-        if leave_out:
-            with contextlib.suppress(BuildError):
-                return load_layout(docker, layout, leave_out)
-        load_layout(docker, layout)
+    def load(self, archive: Path) -> None:
+        """`docker image load`: an OCI archive (every platform, under the name its index carries) into the
+        local image store, digests unchanged (the containerd image store keeps the index as it is)."""
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            self._docker.image.load(archive, quiet=True)
+        except DockerException as exc:
+            reason = _first_line(exc.stderr or str(exc))
+            raise BuildError(str(archive), f"docker image load failed: {reason}") from None
 
     def export_rootfs(self, image: str, platform: str, dest: Path) -> None:
         """Unpack PLATFORM's root filesystem of IMAGE (in the local store) into DEST: `docker create`, then

@@ -1,19 +1,16 @@
-"""Reading an OCI image, as buildx's `type=oci` output writes it: an OCI layout directory (`tar=false`)
-or its archive (an uncompressed tar): its image index, the manifests the index lists, and each blob as
-a stream of its own.
+"""Reading an OCI image archive (buildx's `type=oci` output, an uncompressed tar): its image index,
+the manifests the index lists, and each blob as a stream of its own.
 
-A layout's blob is a file of its own. An archive's table of contents is read once; a blob is then read
-straight from the file at its member's data offset. Either way each stream has a file handle of its own
-and reads in chunks: so any number of threads can each stream a blob (a TarFile is not thread-safe),
-and no blob is ever held in memory whole.
+The tar's table of contents is read once. A blob is then read straight from the file at its member's
+data offset, through a file handle of its own, in chunks: so any number of threads can each stream a
+blob (a TarFile is not thread-safe), and no blob is ever held in memory whole.
 """
 
 from __future__ import annotations
 
 import tarfile
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,50 +49,44 @@ class BlobStream:
         self._file.close()
 
 
-class OciImage:
-    """The blobs of an OCI image (a layout or an archive), by digest."""
+class OciArchive:
+    """The blobs of an open OCI image archive, by digest."""
 
-    path: Path
+    def __init__(self, path: Path, tar: tarfile.TarFile) -> None:
+        self.path = path
+        self.tar = tar
+        self.members = {m.name: m for m in tar.getmembers() if m.isfile()}
 
-    def blob_file(self, digest: str, size: int | None = None) -> tuple[Path, int, int]:
-        """The file that holds blob DIGEST, its offset there and its size (checked against SIZE)."""
-        raise NotImplementedError
-
-    def read_file(self, name: str) -> bytes | None:
-        """The layout's file NAME (e.g. `index.json`), None when absent."""
-        raise NotImplementedError
-
-    def digests(self) -> list[str]:
-        """The digest of every blob the image holds."""
-        raise NotImplementedError
-
-    def member(self, digest: str, size: int | None = None) -> None:
-        """Check that the blob DIGEST is there (with SIZE bytes)."""
-        self.blob_file(digest, size)
+    def member(self, digest: str, size: int | None = None) -> tarfile.TarInfo:
+        member = self.members.get(f"blobs/{digest.replace(':', '/', 1)}")
+        if member is None:
+            raise RegistryError(f"{self.path}: blob {digest} is missing from the archive")
+        if size is not None and member.size != size:
+            raise RegistryError(f"{self.path}: blob {digest} has {member.size} bytes in the archive, not {size}")
+        if member.issparse():
+            raise RegistryError(f"{self.path}: blob {digest} is a sparse file in the archive; not an OCI archive")
+        return member
 
     def stream(self, digest: str, size: int, stop: threading.Event | None = None) -> BlobStream:
         """The blob DIGEST of SIZE bytes through a file handle of its own (thread-safe); STOP abandons it."""
-        path, offset, _ = self.blob_file(digest, size)
-        return BlobStream(path, f"blob {digest}", offset, size, stop)
+        member = self.member(digest, size)
+        return BlobStream(self.path, f"blob {digest}", member.offset_data, size, stop)
 
     def read(self, digest: str) -> bytes:
         """A small blob (a manifest, the index) whole."""
-        body = self.read_file(f"blobs/{digest.replace(':', '/', 1)}")
-        if body is None:
-            raise RegistryError(f"{self.path}: blob {digest} is missing from the image")
-        return body
+        return self._read(self.member(digest))
 
     def json(self, name: str, body: bytes) -> dict[str, Any]:
         return json_object(body, f"{self.path}: {name}", "a JSON document")
 
     def image(self) -> tuple[str, str, bytes, list[tuple[str, str, bytes]]]:
-        """The digest, media type and body of the image index, and (digest, media type, body) of each
-        manifest it lists."""
+        """The digest, media type and body of the archive's image index, and (digest, media type, body)
+        of each manifest it lists."""
         where = str(self.path)
-        layout_index = self.read_file("index.json")
-        if layout_index is None:
-            raise RegistryError(f"{where}: no index.json; not an OCI image layout or archive")
-        entries = field_of(self.json("index.json", layout_index), "manifests", list, where, "index.json")
+        if "index.json" not in self.members:
+            raise RegistryError(f"{where}: no index.json; not an OCI image archive")
+        layout = self.json("index.json", self._read(self.members["index.json"]))
+        entries = field_of(layout, "manifests", list, where, "index.json")
         if not entries:
             raise RegistryError(f"{where}: index.json lists no image")
         top_digest, _ = descriptor(entries[0], where, "index.json's image")
@@ -108,69 +99,11 @@ class OciImage:
             manifests.append((digest, media_type, self.read(digest)))
         return top_digest, top_type, index_body, manifests
 
-
-class OciArchive(OciImage):
-    """The blobs of an open OCI image archive, by digest."""
-
-    def __init__(self, path: Path, tar: tarfile.TarFile) -> None:
-        self.path = path
-        self.tar = tar
-        self.members = {m.name.removeprefix("./"): m for m in tar.getmembers() if m.isfile()}
-
-    def blob_file(self, digest: str, size: int | None = None) -> tuple[Path, int, int]:
-        member = self.members.get(f"blobs/{digest.replace(':', '/', 1)}")
-        if member is None:
-            raise RegistryError(f"{self.path}: blob {digest} is missing from the archive")
-        if size is not None and member.size != size:
-            raise RegistryError(f"{self.path}: blob {digest} has {member.size} bytes in the archive, not {size}")
-        if member.issparse():
-            raise RegistryError(f"{self.path}: blob {digest} is a sparse file in the archive; not an OCI archive")
-        return self.path, member.offset_data, member.size
-
-    def digests(self) -> list[str]:
-        return [f"sha256:{n.rsplit('/', 1)[1]}" for n in self.members if n.startswith("blobs/sha256/")]
-
-    def read_file(self, name: str) -> bytes | None:
-        member = self.members.get(name)
-        handle = self.tar.extractfile(member) if member is not None else None
-        return None if handle is None else handle.read()
-
-
-class OciLayout(OciImage):
-    """The blobs of an OCI layout directory, by digest (each a file of its own)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def blob_file(self, digest: str, size: int | None = None) -> tuple[Path, int, int]:
-        path = self.path / "blobs" / digest.replace(":", "/", 1)
-        try:
-            found = path.stat().st_size
-        except OSError:
-            raise RegistryError(f"{self.path}: blob {digest} is missing from the layout") from None
-        if size is not None and found != size:
-            raise RegistryError(f"{self.path}: blob {digest} has {found} bytes in the layout, not {size}")
-        return path, 0, found
-
-    def digests(self) -> list[str]:
-        folder = self.path / "blobs" / "sha256"
-        return [f"sha256:{p.name}" for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
-
-    def read_file(self, name: str) -> bytes | None:
-        try:
-            return (self.path / name).read_bytes()
-        except FileNotFoundError:
-            return None
-
-
-@contextmanager
-def open_image(path: Path) -> Iterator[OciImage]:
-    """The OCI image at PATH: a layout directory, or an (uncompressed) archive."""
-    if path.is_dir():
-        yield OciLayout(path)
-        return
-    with open_archive(path) as tar:
-        yield OciArchive(path, tar)
+    def _read(self, member: tarfile.TarInfo) -> bytes:
+        handle = self.tar.extractfile(member)
+        if handle is None:
+            raise RegistryError(f"{self.path}: {member.name} is not a file")
+        return handle.read()
 
 
 def open_archive(path: Path) -> tarfile.TarFile:
@@ -178,22 +111,11 @@ def open_archive(path: Path) -> tarfile.TarFile:
     return tarfile.open(path, "r:")
 
 
-def layers_of(path: Path, manifests: Sequence[str]) -> list[str]:
-    """The layer digests of the image MANIFESTS (digests) in the OCI layout or archive PATH."""
-    where = str(path)
-    with open_image(path) as image:
-        found = []
-        for digest in manifests:
-            layers = field_of(image.json(digest, image.read(digest)), "layers", list, where, f"manifest {digest}")
-            found += [descriptor(layer, where, f"a layer of {digest}")[0] for layer in layers]
-    return found
-
-
 def archive_index(archive: Path) -> tuple[str, dict[str, str]]:
-    """The digest of the image index of ARCHIVE (an OCI layout or archive) and its platform manifests
-    by platform (attestations left out)."""
+    """The digest of ARCHIVE's image index and its platform manifests by platform (attestations left out)."""
     try:
-        with open_image(archive) as image:
+        with open_archive(archive) as tar:
+            image = OciArchive(archive, tar)
             top_digest, _, index_body, _ = image.image()
             entries = field_of(image.json(top_digest, index_body), "manifests", list, str(archive), "index")
     except (tarfile.TarError, OSError) as exc:

@@ -1,6 +1,6 @@
-"""One multi-platform image from per-platform builds: each platform's OCI layout (buildx's `type=oci`
-output of a one-platform build with `tar=false`: an index of that platform's manifest and its attestation
-manifests; an archive of it is read too) merged into one OCI image layout.
+"""One multi-platform image from per-platform builds: each platform's OCI archive (buildx's
+`type=oci` output of a one-platform build: an index of that platform's manifest and its attestation
+manifests) merged into one OCI image layout, then one OCI archive.
 
 The merged index lists every platform's image manifest in the order given (the catalog's), then their
 attestation manifests in the same order, as BuildKit lists a multi-platform build, with the index
@@ -8,16 +8,14 @@ annotations given (what change detection reads back). Its bytes depend on its in
 per-platform manifests and annotations give the same index digest. The manifests themselves are
 copied as they are, so a reproducible rebuild still has byte-identical platform manifests.
 
-Each blob is written once: hard-linked from the platform's layout into the merged one (copied only
-where a link cannot be made, e.g. another file system, or out of an archive). The layout directory
-stays: a child's build reads its parent from it (`oci-layout://DIR@DIGEST`), the registry upload streams
-its blobs, and `docker image load` reads it as a tar streamed on the fly.
+The layout directory stays (a child's build reads its parent from it: `oci-layout://DIR@DIGEST`);
+the archive is what the registry upload and `docker image load` read.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import shutil
 import tarfile
 from collections.abc import Mapping, Sequence
@@ -25,8 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..core.errors import BuildError, RegistryError
-from .archive import OciImage, open_image
+from ..core.errors import BuildError
 from .documents import INDEX_TYPES, MANIFEST_TYPES, digest_of
 
 INDEX_TYPE = INDEX_TYPES[0]
@@ -35,7 +32,7 @@ _ATTESTATION = "attestation-manifest"
 
 @dataclass(frozen=True)
 class PlatformArchive:
-    """One platform's build: the OCI layout (or archive) buildx wrote for PLATFORM."""
+    """One platform's build: the OCI archive buildx wrote for PLATFORM."""
 
     platform: str
     archive: Path
@@ -43,11 +40,12 @@ class PlatformArchive:
 
 @dataclass(frozen=True)
 class MergedImage:
-    """The merged image: its index digest, each platform's manifest digest, and its layout."""
+    """The merged image: its index digest, each platform's manifest digest, the layout and the archive."""
 
     digest: str
     manifests: dict[str, str]  # platform -> image manifest digest
     layout: Path
+    archive: Path
 
 
 @dataclass
@@ -55,14 +53,14 @@ class _Part:
     platform: str
     image: dict[str, Any]  # the index entry of the platform's image manifest
     attestations: list[dict[str, Any]]
-    name_annotations: dict[str, str]  # of the layout's index.json entry (the image name `docker load` uses)
+    name_annotations: dict[str, str]  # of the archive's index.json entry (the image name `docker load` uses)
 
 
 def merge_platform_archives(
-    parts: Sequence[PlatformArchive], layout: Path, annotations: Mapping[str, str]
+    parts: Sequence[PlatformArchive], layout: Path, archive: Path, annotations: Mapping[str, str]
 ) -> MergedImage:
-    """Merge PARTS (in platform order) into the OCI layout directory LAYOUT, with ANNOTATIONS on the
-    index. A part that holds no manifest for its platform is a BuildError."""
+    """Merge PARTS (in platform order) into the OCI layout directory LAYOUT and the archive ARCHIVE,
+    with ANNOTATIONS on the index. A part that holds no manifest for its platform is a BuildError."""
     if layout.exists():
         shutil.rmtree(layout)
     blobs = layout / "blobs" / "sha256"
@@ -83,18 +81,33 @@ def merge_platform_archives(
         top["annotations"] = read[0].name_annotations
     (layout / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
     (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}, separators=(",", ":")))
-    return MergedImage(digest, {p.platform: str(p.image["digest"]) for p in read}, layout)
+    write_archive(layout, archive)
+    return MergedImage(digest, {p.platform: str(p.image["digest"]) for p in read}, layout, archive)
+
+
+def write_archive(layout: Path, archive: Path) -> None:
+    """LAYOUT as a tar (what `docker image load` and the upload read), members sorted, times zeroed."""
+    with tarfile.open(archive, "w") as tar:
+        for path in sorted(layout.rglob("*")):
+            info = tar.gettarinfo(str(path), str(path.relative_to(layout)))
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            if path.is_file():
+                with path.open("rb") as handle:
+                    tar.addfile(info, handle)
+            else:
+                tar.addfile(info)
 
 
 def _read_part(part: PlatformArchive, blobs: Path) -> _Part:
-    """PART's image entry and attestation entries; its blobs linked into BLOBS (its own index left out)."""
+    """PART's image entry and attestation entries; its blobs copied into BLOBS (its own index left out)."""
     where = f"{part.archive} ({part.platform})"
     try:
-        with open_image(part.archive) as source:
-            layout = _json(source.read_file("index.json"), where, "index.json")
+        with tarfile.open(part.archive) as tar:
+            members = {m.name.removeprefix("./"): m for m in tar.getmembers() if m.isfile()}
+            layout = _json(_open(tar, members, "index.json", where), where, "index.json")
             entries = layout.get("manifests") or []
             if not entries or not isinstance(entries[0], dict):
-                raise BuildError(where, "the build's OCI layout lists no image in index.json")
+                raise BuildError(where, "the build's OCI archive lists no image in index.json")
             top = entries[0]
             name_annotations = dict(top.get("annotations") or {})
             top_digest = str(top.get("digest", ""))
@@ -103,40 +116,17 @@ def _read_part(part: PlatformArchive, blobs: Path) -> _Part:
                 image = {**top, "platform": _platform_doc(part.platform)}
                 image.pop("annotations", None)
             else:
-                index = _json(source.read_file(_blob(top_digest)), where, top_digest)
+                index = _json(_open(tar, members, _blob(top_digest), where), where, top_digest)
                 image, attestations = _split(index.get("manifests") or [], part.platform, where)
-            for digest in source.digests():
-                if digest != top_digest:
-                    _link(source, digest, blobs / digest.split(":", 1)[1])
-    except (tarfile.TarError, OSError, RegistryError) as exc:
-        raise BuildError(where, f"cannot read the build's OCI output: {exc}") from None
+            for name in members:
+                if name.startswith("blobs/sha256/") and name != _blob(top_digest):
+                    target = blobs / name.rsplit("/", 1)[1]
+                    if not target.exists():
+                        with _open(tar, members, name, where) as source, target.open("wb") as out:
+                            shutil.copyfileobj(source, out)
+    except (tarfile.TarError, OSError) as exc:
+        raise BuildError(where, f"cannot read the build's OCI archive: {exc}") from None
     return _Part(part.platform, image, attestations, name_annotations)
-
-
-def _link(source: OciImage, digest: str, target: Path) -> None:
-    """The blob DIGEST of SOURCE at TARGET: a hard link of a layout's blob file, else a copy."""
-    if target.exists():
-        return
-    path, offset, size = source.blob_file(digest)
-    if offset == 0 and path.name == digest.split(":", 1)[1]:
-        try:
-            os.link(path, target)
-            return
-        except OSError:
-            pass  # another file system, or links not allowed: a copy
-    with path.open("rb") as handle, target.open("wb") as out:
-        handle.seek(offset)
-        _copy(handle, out, size)
-
-
-def _copy(handle: IO[bytes], out: IO[bytes], size: int) -> None:
-    left = size
-    while left:
-        chunk = handle.read(min(left, 1024 * 1024))
-        if not chunk:
-            raise OSError(f"{handle.name} ends {left} bytes early")
-        out.write(chunk)
-        left -= len(chunk)
 
 
 def _split(entries: list[Any], platform: str, where: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -181,13 +171,19 @@ def _blob(digest: str) -> str:
     return "blobs/" + digest.replace(":", "/", 1)
 
 
-def _json(body: bytes | None, where: str, what: str) -> dict[str, Any]:
-    if body is None:
-        raise BuildError(where, f"the build's OCI output has no {what}")
+def _open(tar: tarfile.TarFile, members: Mapping[str, tarfile.TarInfo], name: str, where: str) -> IO[bytes]:
+    member = members.get(name)
+    handle = tar.extractfile(member) if member is not None else None
+    if handle is None:
+        raise BuildError(where, f"the build's OCI archive has no {name}")
+    return handle
+
+
+def _json(handle: IO[bytes], where: str, what: str) -> dict[str, Any]:
     try:
-        doc = json.loads(body)
+        doc = json.load(io.TextIOWrapper(handle, encoding="utf-8"))
     except ValueError as exc:
-        raise BuildError(where, f"{what} in the build's OCI output is not JSON: {exc}") from None
+        raise BuildError(where, f"{what} in the build's OCI archive is not JSON: {exc}") from None
     if not isinstance(doc, dict):
-        raise BuildError(where, f"{what} in the build's OCI output is not a JSON object")
+        raise BuildError(where, f"{what} in the build's OCI archive is not a JSON object")
     return doc

@@ -45,14 +45,14 @@ class Action:
 
 @dataclass(frozen=True)
 class PlatformBuild(Action):
-    """One `docker buildx build` of one platform on its builder, into its own OCI layout directory."""
+    """One `docker buildx build` of one platform on its builder, into its own OCI archive."""
 
     platform: str
     builder: str  # its name, or `default`
     request: BuildRequest
 
     @property
-    def layout(self) -> Path:
+    def archive(self) -> Path:
         return Path(self.request.output["dest"])
 
     def commands(self) -> list[str]:
@@ -64,56 +64,54 @@ class PlatformBuild(Action):
 
 @dataclass(frozen=True)
 class MergePlatforms(Action):
-    """The platform layouts merged into one image index (an OCI layout, blobs hard-linked), annotated."""
+    """The platform archives merged into one image index (an OCI layout and its archive), annotated."""
 
-    parts: tuple[Path, ...]
+    archives: tuple[Path, ...]
     layout: Path
+    archive: Path
     annotations: Mapping[str, str] = field(default_factory=dict)
 
     def commands(self) -> list[str]:
         annotated = "".join(f", {key}={value}" for key, value in self.annotations.items())
-        return [f"# merge the platform layouts into one index: {self.layout}{annotated}"]
+        return [f"# merge the platform archives into one index: {self.layout} and {self.archive}{annotated}"]
 
     def summary(self) -> str:
-        return f"merge {len(self.parts)} platform layouts into one index ({self.layout})"
+        return f"merge {len(self.archives)} platform archives into one index ({self.archive})"
 
 
 @dataclass(frozen=True)
-class LoadImage(Action):
-    """`docker image load` of an OCI layout into the local image store (smoke tests, contract), the layout
-    streamed to it as a tar. The layers of the platforms built by the engine itself (ITS_OWN: on the
-    default builder, whose BuildKit writes into the engine's content store) are left out of the stream;
-    should the engine lack one of them, it refuses the load (it unpacks every platform) and the layout is
-    loaded whole."""
+class LoadArchive(Action):
+    """`docker image load` of an OCI archive into the local image store (smoke tests, contract)."""
 
-    layout: Path
-    name: str  # the name the layout's index carries
-    its_own: tuple[str, ...] = ()  # the platforms whose layers the engine holds already
+    archive: Path
+    name: str  # the name the archive's index carries
+
+    def argv(self) -> list[str]:
+        return ["docker", "image", "load", "--quiet", "--input", str(self.archive)]
 
     def commands(self) -> list[str]:
-        left_out = f" (the layers of {', '.join(self.its_own)} left out: the engine holds them)" if self.its_own else ""
-        return [f"# stream {self.layout} as a tar into: docker image load --quiet{left_out}"]
+        return [shlex.join(self.argv())]
 
     def summary(self) -> str:
         return f"load it into the local image store as {self.name}"
 
 
 @dataclass(frozen=True)
-class UploadImage(Action):
-    """The registry API upload of an OCI layout to a tag: blobs (JOBS at once, mounted where they can
+class UploadArchive(Action):
+    """The registry API upload of an OCI archive to a tag: blobs (JOBS at once, mounted where they can
     be), manifests, then the index at TARGET."""
 
-    layout: Path
+    archive: Path
     target: str  # repository:tag
     mount_from: tuple[str, ...]
     jobs: int
 
     def commands(self) -> list[str]:
-        return [f"# upload {self.layout} to {self.target} (registry API: blobs {self.jobs} at once, manifests, index)"]
+        return [f"# upload {self.archive} to {self.target} (registry API: blobs {self.jobs} at once, manifests, index)"]
 
     def summary(self) -> str:
         mounts = f", blobs mounted from {', '.join(self.mount_from)}" if self.mount_from else ""
-        return f"upload {self.layout} to {self.target} ({self.jobs} blobs at once{mounts})"
+        return f"upload {self.archive} to {self.target} ({self.jobs} blobs at once{mounts})"
 
 
 @dataclass(frozen=True)

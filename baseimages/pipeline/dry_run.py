@@ -16,12 +16,12 @@ from .actions import (
     Action,
     ContainerRun,
     ContractBuild,
-    LoadImage,
+    LoadArchive,
     MergePlatforms,
     MoveTags,
     Notify,
     PlatformBuild,
-    UploadImage,
+    UploadArchive,
     is_placeholder,
     only,
 )
@@ -119,7 +119,7 @@ def _stage_lines(stage: StageActions, item: ImagePlan) -> list[str]:
     builds = only(actions, PlatformBuild)
     if builds:
         out = ["  build, one per platform:"] + [f"    {build.summary()}" for build in builds]
-        merge = only(actions, MergePlatforms) + only(actions, LoadImage)
+        merge = only(actions, MergePlatforms) + only(actions, LoadArchive)
         return out + [f"    then {' and '.join(a.summary() for a in merge)}"]
     if only(actions, ContainerRun):
         runs = only(actions, ContainerRun)
@@ -129,7 +129,7 @@ def _stage_lines(stage: StageActions, item: ImagePlan) -> list[str]:
     if contract:
         title = "  contract (its checks run inside the service build):"
         return [title] + [f"    {build.summary()}" for build in contract]
-    uploads = only(actions, UploadImage)
+    uploads = only(actions, UploadArchive)
     if uploads:
         return [f"  {upload.summary()}" for upload in uploads]
     moves = only(actions, MoveTags)

@@ -1,6 +1,6 @@
 """Talking to registries over the distribution HTTP API: reads and tag moves (this module), the HTTP
 transport with auth, tokens, TLS and retries (registry_http), the checks every answer passes before it
-is read (registry_documents), uploads of OCI images (registry_upload), and tag and repository
+is read (registry_documents), uploads of image archives (registry_upload), and tag and repository
 lists, referrers and manifest deletes (registry_listing).
 
 Plain urllib (no Docker subprocess) so that answering "what is at this tag?" costs one HTTP request,
@@ -26,7 +26,7 @@ from .documents import ACCEPT, Manifest, check_blob, check_manifest, parse_json
 from .http import HttpClient, Response, base_url, is_local
 from .listing import check_deletes, delete_manifest, list_repositories, list_tags, referrers
 from .stream import StreamedBlob, open_blob
-from .upload import UploadResult, put_manifest, upload_image
+from .upload import UploadResult, put_manifest, upload_archive
 
 
 @dataclass(frozen=True)
@@ -172,14 +172,14 @@ class RegistryClient(HttpClient):
         """RegistryError (exit code 3) unless REPOSITORY's registry allows manifest deletes; changes nothing."""
         check_deletes(self, repository)
 
-    def upload_image(
+    def upload_archive(
         self, archive: Path, target: Reference, mount_from: tuple[str, ...] = (), jobs: int = 1
     ) -> UploadResult:
-        """Upload an OCI image (buildx's `type=oci` output: a layout directory or an archive) to TARGET
-        (repository:tag): every blob the image's index reaches (JOBS at once), then the manifests, then
-        the index at the tag. Blobs the registry has are skipped unread; blobs in MOUNT_FROM repositories
-        of the same registry are mounted instead of uploaded."""
-        return upload_image(self, archive, target, mount_from, jobs)
+        """Upload an OCI image archive (buildx's `type=oci` output) to TARGET (repository:tag): every blob
+        the archive's index reaches (JOBS at once), then the manifests, then the index at the tag.
+        Blobs the registry has are skipped unread; blobs in MOUNT_FROM repositories of the same registry
+        are mounted instead of uploaded."""
+        return upload_archive(self, archive, target, mount_from, jobs)
 
     # ------------------------------------------------------------------ plumbing
 

@@ -1,12 +1,10 @@
-"""Uploading an OCI image (buildx's OCI output: a layout directory or its archive) over the
-distribution API, and manifest PUTs.
+"""Uploading an OCI image archive (buildx's OCI output) over the distribution API, and manifest PUTs.
 
-Every blob the image's index reaches is uploaded once (POST then a monolithic PUT streamed from the
-layout's blob file, or from the archive), skipped when the registry has it (HEAD first: such a blob is
-never read), or mounted from a repository of the same registry that has it. Blobs go up a few at once
-(`upload-jobs`), each request retried on its own; the first blob that fails stops the others, and its
-error is the upload's. Then each platform's manifest by digest, then the index at the target tag: the
-tag moves last.
+Every blob the archive's index reaches is uploaded once (POST then a monolithic PUT streamed from the
+archive), skipped when the registry has it (HEAD first: such a blob is never read), or mounted from a
+repository of the same registry that has it. Blobs go up a few at once (`upload-jobs`), each request
+retried on its own; the first blob that fails stops the others, and its error is the upload's. Then
+each platform's manifest by digest, then the index at the target tag: the tag moves last.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from pathlib import Path
 
 from ..core.errors import RegistryError
 from ..core.reference import Reference
-from ..oci.archive import OciImage, open_image
+from ..oci.archive import OciArchive, open_archive
 from ..oci.documents import descriptor, digest_of, field_of
 from .http import HttpClient, Response
 
@@ -54,20 +52,20 @@ def put_manifest(http: HttpClient, ref: Reference, media_type: str, body: bytes)
     return digest
 
 
-def upload_image(
+def upload_archive(
     http: HttpClient, archive: Path, target: Reference, mount_from: tuple[str, ...], jobs: int = 1
 ) -> UploadResult:
-    """Upload ARCHIVE (an OCI layout or archive) to TARGET (repository:tag): its blobs, JOBS at once, then
-    its manifests, then the index at the tag."""
+    """Upload ARCHIVE to TARGET (repository:tag): its blobs, JOBS at once, then its manifests, then the
+    index at the tag."""
     try:
-        with open_image(archive) as image:
-            return _upload(http, image, target, mount_from, jobs)
+        with open_archive(archive) as tar:
+            return _upload(http, OciArchive(archive, tar), target, mount_from, jobs)
     except (tarfile.TarError, OSError) as exc:
         raise RegistryError(f"{archive}: cannot read the image archive: {exc}") from None
 
 
 def _upload(
-    http: HttpClient, archive: OciImage, target: Reference, mount_from: tuple[str, ...], jobs: int
+    http: HttpClient, archive: OciArchive, target: Reference, mount_from: tuple[str, ...], jobs: int
 ) -> UploadResult:
     top_digest, top_type, index_body, manifests = archive.image()
     blobs: dict[str, int] = {}  # digest -> size, in the order the manifests list them
@@ -76,7 +74,7 @@ def _upload(
         where, what = str(archive.path), f"manifest {digest}"
         for blob in [field_of(manifest, "config", dict, where, what), *field_of(manifest, "layers", list, where, what)]:
             blob_digest, size = descriptor(blob, where, f"a blob of {what}")
-            archive.member(blob_digest, size)  # every blob is in the image before any request is sent
+            archive.member(blob_digest, size)  # every blob is in the archive before any request is sent
             blobs.setdefault(blob_digest, size)
     counts = Counter(_upload_blobs(http, archive, target, blobs, mount_from, jobs))
     for digest, media_type, body in manifests:
@@ -89,7 +87,7 @@ def _upload(
 
 def _upload_blobs(
     http: HttpClient,
-    archive: OciImage,
+    archive: OciArchive,
     repo: Reference,
     blobs: dict[str, int],
     mount_from: tuple[str, ...],
@@ -123,7 +121,7 @@ def _upload_blob(
     repo: Reference,
     digest: str,
     size: int,
-    archive: OciImage,
+    archive: OciArchive,
     mount_from: tuple[str, ...],
     stop: threading.Event,
 ) -> str:

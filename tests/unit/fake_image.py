@@ -49,8 +49,8 @@ class FakeImage:
         entry = next(m for m in json.loads(self.index)["manifests"] if _platform(m) == platform)
         return str(entry["digest"])
 
-    def layout_files(self, name: str = "fake/tiny:candidate") -> dict[str, bytes]:
-        """The files of the image's OCI layout (what buildx's `type=oci` output holds), by path."""
+    def write_archive(self, path: Path, name: str = "fake/tiny:candidate") -> Path:
+        """Write the image as `docker image save` does (containerd image store): an OCI layout tar."""
         top = {"mediaType": INDEX_TYPE, "digest": self.digest, "size": len(self.index)}
         top["annotations"] = {"io.containerd.image.name": name, "org.opencontainers.image.ref.name": name}
         files = {
@@ -60,18 +60,6 @@ class FakeImage:
         }
         for digest, body in {**self.manifests, **self.blobs}.items():
             files[f"blobs/{digest.replace(':', '/')}"] = body
-        return files
-
-    def write_layout(self, path: Path, name: str = "fake/tiny:candidate") -> Path:
-        """Write the image as buildx's `type=oci,tar=false` output does: an OCI layout directory."""
-        for member, body in self.layout_files(name).items():
-            (path / member).parent.mkdir(parents=True, exist_ok=True)
-            (path / member).write_bytes(body)
-        return path
-
-    def write_archive(self, path: Path, name: str = "fake/tiny:candidate") -> Path:
-        """Write the image as `docker image save` does (containerd image store): an OCI layout tar."""
-        files = self.layout_files(name)
         with tarfile.open(path, "w") as tar:
             for directory in ("blobs", "blobs/sha256"):
                 info = tarfile.TarInfo(directory)

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import json
+import tarfile
 import threading
 import time
 import uuid
@@ -23,7 +24,7 @@ from baseimages.core.reference import Reference
 from baseimages.core.retry import RetryPolicy
 from baseimages.engine.buildx_errors import build_failure
 from baseimages.engine.client import BuildRequest, PullRequest, RunRequest, RunResult
-from baseimages.oci.archive import archive_index, open_image
+from baseimages.oci.archive import archive_index
 from baseimages.registry.client import ImageIndex, PlatformManifest, UploadResult
 from baseimages.registry.documents import Manifest
 
@@ -61,8 +62,7 @@ class FakeEngine:
     builds: list[str] = field(default_factory=list)  # the image of each build (one per platform)
     platform_builds: list[tuple[str, str, str | None]] = field(default_factory=list)  # (image, platform, builder)
     by_platform: dict[tuple[str, str], BuildRequest] = field(default_factory=dict)  # (image, platform) -> request
-    loaded: list[str] = field(default_factory=list)  # layouts `docker image load` was given
-    left_out: dict[str, set[str]] = field(default_factory=dict)  # layout -> the blobs its load left out
+    loaded: list[str] = field(default_factory=list)  # archives `docker image load` was given
     exported: list[tuple[str, str]] = field(default_factory=list)  # (image, platform) root filesystems exported
     requests: dict[str, BuildRequest] = field(default_factory=dict)  # image name -> its last build request
     runs: list[RunRequest] = field(default_factory=list)
@@ -112,8 +112,7 @@ class FakeEngine:
                 config={"Labels": dict(request.labels)} if name in self.contents else None,
             )
             if "dest" in request.output:
-                write = image.write_layout if request.output.get("tar") == "false" else image.write_archive
-                write(Path(request.output["dest"]), name=output)
+                image.write_archive(Path(request.output["dest"]), name=output)
             with self._lock:
                 self.platforms.setdefault(output, [])
                 self.platforms[output] += [p for p in request.platforms if p not in self.platforms[output]]
@@ -165,11 +164,13 @@ class FakeEngine:
     def image_config(self, reference: str) -> dict[str, Any] | None:
         return {"Env": [], "Labels": {}, "User": "", "WorkingDir": ""}
 
-    def load(self, layout: Path, leave_out: Any = ()) -> None:
-        """`docker image load`: the layout's index under the name its index.json gives it."""
-        self.loaded.append(layout.name)
-        self.left_out[layout.name] = set(leave_out)
-        top = json.loads((layout / "index.json").read_bytes())["manifests"][0]
+    def load(self, archive: Path) -> None:
+        """`docker image load`: the archive's index under the name its index.json gives it."""
+        self.loaded.append(archive.name)
+        with tarfile.open(archive) as tar:
+            handle = tar.extractfile("index.json")
+            assert handle is not None
+            top = json.loads(handle.read())["manifests"][0]
         self.local[top["annotations"]["io.containerd.image.name"]] = top["digest"]
 
     def export_rootfs(self, image: str, platform: str, dest: Path) -> None:
@@ -251,7 +252,7 @@ class MemoryRegistry:
             raise RegistryError(f"{ref.repository}@{digest}: blob unknown")
         return _Blob(self.blobs[digest])
 
-    def upload_image(
+    def upload_archive(
         self, archive: Path, target: Reference, mount_from: tuple[str, ...] = (), jobs: int = 1
     ) -> UploadResult:
         if target.path.rsplit("/", 1)[-1] in self.fail_upload:
@@ -331,12 +332,22 @@ class _Blob(io.BytesIO):
 
 
 def _archive_blobs(archive: Path) -> dict[str, bytes]:
-    """Every blob of the OCI layout (or archive) ARCHIVE, by digest."""
-    with open_image(archive) as image:
-        return {digest: image.read(digest) for digest in image.digests()}
+    """Every blob of the OCI archive ARCHIVE, by digest."""
+    with tarfile.open(archive) as tar:
+        found = {}
+        for member in tar.getmembers():
+            if member.isfile() and member.name.startswith("blobs/sha256/"):
+                handle = tar.extractfile(member)
+                assert handle is not None
+                found["sha256:" + member.name.rsplit("/", 1)[-1]] = handle.read()
+        return found
 
 
 def _index_annotations(archive: Path, digest: str) -> dict[str, str]:
-    """The annotations of the image index DIGEST in the OCI layout (or archive) ARCHIVE."""
-    with open_image(archive) as image:
-        return dict(json.loads(image.read(digest)).get("annotations") or {})
+    """The annotations of the image index DIGEST in the OCI archive ARCHIVE."""
+    import tarfile
+
+    with tarfile.open(archive) as tar:
+        handle = tar.extractfile(f"blobs/sha256/{digest.split(':', 1)[1]}")
+        assert handle is not None
+        return dict(json.loads(handle.read()).get("annotations") or {})

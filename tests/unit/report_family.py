@@ -106,8 +106,8 @@ class GrowingRegistry(MemoryRegistry):
     sizes: dict[str, int] = field(default_factory=dict)  # digest -> the upload's number in its repository
     uploads: dict[str, int] = field(default_factory=dict)
 
-    def upload_image(self, archive: Any, target: Reference, mount_from: tuple[str, ...] = (), jobs: int = 1) -> Any:
-        result = super().upload_image(archive, target, mount_from, jobs)
+    def upload_archive(self, archive: Any, target: Reference, mount_from: tuple[str, ...] = (), jobs: int = 1) -> Any:
+        result = super().upload_archive(archive, target, mount_from, jobs)
         self.uploads[target.repository] = self.uploads.get(target.repository, 0) + 1
         self.sizes[result.digest] = self.uploads[target.repository]
         return result

@@ -145,7 +145,7 @@ class Tools:
 
     @property
     def workdir(self) -> Path:
-        """A folder for the run's build outputs (OCI layouts), removed by `close` (`baseimages-run-PID-*`:
+        """A folder for the run's build outputs (OCI archives), removed by `close` (`baseimages-run-PID-*`:
         the next run removes it if this one is killed)."""
         if self.planning:
             return PLANNING_WORKDIR
@@ -234,7 +234,7 @@ class ImageContext:
     decision: Decision | None = None
     parent: Pinned | None = None  # what it builds FROM: set by the scheduler (a catalog parent) or resolved
     built: Pinned | None = None  # its candidate, once built
-    layout: Path | None = None  # the candidate as merged: an OCI layout directory (what the upload sends)
+    archive: Path | None = None  # the candidate as buildx wrote it: an OCI archive (what the upload sends)
     index: ImageIndex | None = None  # the candidate's index in the registry, once uploaded
     immutable: str | None = None  # the immutable tag it will get when it promotes (once identified)
     settled: Settled | None = None

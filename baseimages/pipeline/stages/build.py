@@ -1,12 +1,10 @@
-"""Resolve the base, then build each platform of an image on its own builder (each into an OCI layout
-directory), merge the platforms into one image index (with, when pushing, the annotations that change
-detection reads back; blobs hard-linked, never copied) and load it into the local image store under its
-candidate tag (never a promoted one), with OCI labels."""
+"""Resolve the base, then build each platform of an image on its own builder, merge the platforms into
+one image index (with, when pushing, the annotations that change detection reads back) and load it into
+the local image store under its candidate tag (never a promoted one), with OCI labels."""
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,10 +15,10 @@ from ...core.reference import parse_reference
 from ...engine.build_cache import registry_cache
 from ...engine.builders import is_docker_context
 from ...engine.client import BuildRequest
-from ...oci.archive import archive_index, layers_of
+from ...oci.archive import archive_index
 from ...oci.merge import PlatformArchive, merge_platform_archives
 from ...registry.published import immutable_tag
-from ..actions import Action, LoadImage, MergePlatforms, PlatformBuild, Read, is_placeholder, only, placeholder
+from ..actions import Action, LoadArchive, MergePlatforms, PlatformBuild, Read, is_placeholder, only, placeholder
 from .base import ImageContext, Pinned, Settled, Stage
 
 
@@ -48,8 +46,8 @@ class ResolveBase(Stage):
 
 class Build(Stage):
     """One buildx build per platform, all at once, each on the builder the settings map its platform to
-    (the default builder otherwise) and into its own OCI layout; then the layouts merged into one image
-    (`oci.merge`) that the local image store loads (smoke tests, contract) and children build FROM."""
+    (the default builder otherwise) and into its own OCI archive; then the archives merged into one
+    image (`oci_merge`) that the local image store loads (smoke tests, contract) and children build FROM."""
 
     key = "build"
     phase = Phase.BUILDING
@@ -77,52 +75,51 @@ class Build(Stage):
             on_line = None if sink is None else (lambda line: sink(f"[{platform}] {line}"))
             ctx.with_retries(lambda: engine.build(build.request, f"{ctx.name} ({platform})", on_line=on_line))
             ctx.note(f"built on {build.builder}", platform)
-            return PlatformArchive(platform, build.layout)
+            return PlatformArchive(platform, build.archive)
 
         builds = only(actions, PlatformBuild)
-        [merge], [load] = only(actions, MergePlatforms), only(actions, LoadImage)
+        [merge], [load] = only(actions, MergePlatforms), only(actions, LoadArchive)
         with ThreadPoolExecutor(max_workers=max(1, len(builds))) as pool:
             parts = list(pool.map(one, builds))
-        merged = merge_platform_archives(parts, merge.layout, merge.annotations)
+        merged = merge_platform_archives(parts, merge.layout, merge.archive, merge.annotations)
         for part in parts:
-            shutil.rmtree(part.archive, ignore_errors=True)  # its blobs stay, linked into the merged layout
-        # Into the local image store, for the smoke tests and the contract.
-        engine.load(load.layout, layers_of(load.layout, [merged.manifests[p] for p in load.its_own]))
+            part.archive.unlink(missing_ok=True)
+        engine.load(load.archive)  # into the local image store, for the smoke tests and the contract
         ctx.note(f"merged {len(parts)} platforms: {merged.digest}", None)
         ctx.result.digest = merged.digest
         self._built(ctx, merge, merged.digest)
 
     def assume(self, ctx: ImageContext) -> None:
-        self._built(ctx, MergePlatforms((), _merged(ctx)), placeholder(ctx.name))
+        layout, archive = _merged(ctx)
+        self._built(ctx, MergePlatforms((), layout, archive), placeholder(ctx.name))
 
     @staticmethod
     def _built(ctx: ImageContext, merge: MergePlatforms, digest: str) -> None:
-        ctx.layout = merge.layout
+        ctx.archive = merge.archive
         ctx.built = Pinned(candidate_ref(ctx), digest, local=True, layout=merge.layout)
 
 
-def _merged(ctx: ImageContext) -> Path:
-    """Where the merged image goes: its OCI layout (the upload reads it, children on other builders too)."""
-    return ctx.tools.workdir / f"{ctx.name}.oci"
+def _merged(ctx: ImageContext) -> tuple[Path, Path]:
+    """Where the merged image goes: its OCI layout (children on other builders read it) and its archive."""
+    return ctx.tools.workdir / f"{ctx.name}.oci", ctx.tools.workdir / f"{ctx.name}.oci.tar"
 
 
 def build_actions(ctx: ImageContext, inputs: Inputs) -> list[Action]:
-    """One build per platform (each into its own OCI layout, its metadata file beside it), the merge of
-    their layouts into one index, and its load into the local image store."""
+    """One build per platform (each into its own OCI archive, its metadata file beside it), the merge of
+    their archives into one index, and its load into the local image store."""
     assert ctx.parent is not None
     workdir = ctx.tools.workdir
     actions: list[Action] = []
     for platform in ctx.image.platforms:
         stem = workdir / f"{ctx.name}.{_slug(platform)}"
-        layout, metadata = Path(f"{stem}.oci"), Path(f"{stem}.metadata.json")
-        request = build_request(ctx, ctx.parent, inputs, platform, layout, metadata_file=metadata)
+        archive, metadata = Path(f"{stem}.oci.tar"), Path(f"{stem}.metadata.json")
+        request = build_request(ctx, ctx.parent, inputs, platform, archive, metadata_file=metadata)
         actions.append(PlatformBuild(platform, builder_name(request.docker_context or request.builder), request))
     notes = index_annotations(ctx.plan.created, ctx.parent.digest, inputs) if ctx.push else {}
-    builds = only(actions, PlatformBuild)
-    parts = tuple(a.layout for a in builds)
-    actions.append(MergePlatforms(parts, _merged(ctx), _unknown_fingerprint(ctx, inputs, notes)))
-    its_own = tuple(b.platform for b in builds if b.request.builder is None and b.request.docker_context is None)
-    actions.append(LoadImage(_merged(ctx), candidate_ref(ctx), its_own))
+    layout, archive = _merged(ctx)
+    parts = tuple(a.archive for a in only(actions, PlatformBuild))
+    actions.append(MergePlatforms(parts, layout, archive, _unknown_fingerprint(ctx, inputs, notes)))
+    actions.append(LoadArchive(archive, candidate_ref(ctx)))
     return actions
 
 
@@ -207,13 +204,13 @@ class Identify(Stage):
 
 def _reproduces(ctx: ImageContext) -> str | None:
     """The digest published at the image's version when the build has exactly its platform manifests."""
-    assert ctx.layout is not None
+    assert ctx.archive is not None
     registry = ctx.tools.registry
     version = parse_reference(f"{ctx.image.repository}:{ctx.image.spec.version}")
     published = registry.digest(version)
     if published is None:
         return None
-    _, built = archive_index(ctx.layout)
+    _, built = archive_index(ctx.archive)
     index = registry.index(parse_reference(f"{ctx.image.repository}@{published}"))
     return published if {m.platform: m.digest for m in index.manifests} == built else None
 
@@ -236,12 +233,12 @@ def build_request(
     parent: Pinned,
     inputs: Inputs | None,
     platform: str,
-    layout: Path,
+    archive: Path,
     metadata_file: Path | None = None,
 ) -> BuildRequest:
     """The build of PLATFORM of CTX's image FROM PARENT (that platform of it), on the builder the settings
-    map PLATFORM to: one OCI layout directory (LAYOUT) with its timestamps rewritten to SOURCE_DATE_EPOCH
-    (reproducible), named with the candidate tag, with BuildKit's provenance."""
+    map PLATFORM to: one OCI archive with its timestamps rewritten to SOURCE_DATE_EPOCH (reproducible),
+    named with the candidate tag, with BuildKit's provenance."""
     spec = ctx.image.spec
     tools = ctx.tools
     created = ctx.plan.created
@@ -258,8 +255,7 @@ def build_request(
     )
     if inputs is not None:
         labels = _unknown_fingerprint(ctx, inputs, labels)
-    output = {"type": "oci", "dest": str(layout), "tar": "false", "name": candidate_ref(ctx)}
-    output["rewrite-timestamp"] = "true"
+    output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
     enabled = ctx.push and tools.settings.build_cache
     fresh = tools.no_cache or (ctx.decision is not None and ctx.decision.fresh)  # every step again
     cache = registry_cache(ctx.image.repository, platform, enabled=enabled, reuse=not fresh)

@@ -9,7 +9,7 @@ from ...core.errors import RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
 from ...registry.client import ImageIndex, PlatformManifest
-from ..actions import Action, UploadImage, only, placeholder
+from ..actions import Action, UploadArchive, only, placeholder
 from .base import ImageContext, Stage
 
 
@@ -26,22 +26,22 @@ class UploadCandidate(Stage):
 
     def actions(self, ctx: ImageContext) -> list[Action]:
         built = ctx.built
-        assert built is not None and ctx.parent is not None and ctx.layout is not None
+        assert built is not None and ctx.parent is not None and ctx.archive is not None
         target = parse_reference(built.ref)
         mount_from: tuple[str, ...] = ()
         if not ctx.image.spec.parent_is_external:
             parent_repo = parse_reference(ctx.parent.ref.split("@")[0])
             if parent_repo.domain == target.domain:
                 mount_from = (parent_repo.path,)
-        return [UploadImage(ctx.layout, built.ref, mount_from, ctx.tools.settings.upload_jobs)]
+        return [UploadArchive(ctx.archive, built.ref, mount_from, ctx.tools.settings.upload_jobs)]
 
     def run(self, ctx: ImageContext) -> None:
         built = ctx.built
         assert built is not None
         registry = ctx.tools.registry
-        for upload in only(self.actions(ctx), UploadImage):
+        for upload in only(self.actions(ctx), UploadArchive):
             target = parse_reference(upload.target)
-            done = registry.upload_image(upload.layout, target, upload.mount_from, upload.jobs)
+            done = registry.upload_archive(upload.archive, target, upload.mount_from, upload.jobs)
             if done.digest != built.digest:
                 raise RegistryError(f"{ctx.name}: the registry holds {done.digest}, the build made {built.digest}")
             counts = f"{done.blobs_uploaded} blobs uploaded, {done.blobs_mounted} mounted"

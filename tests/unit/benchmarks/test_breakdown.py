@@ -21,7 +21,7 @@ def line(name: str, arch: str, base: str) -> str:
         f"--provenance mode=max --metadata-file '<tmp>/{name}.linux-{arch}.metadata.json' "
         f"--cache-from type=registry,ref={NS}/{name}:buildcache-{arch} "
         f"--cache-to type=registry,ref={NS}/{name}:buildcache-{arch},mode=max,ignore-error=true "
-        f"--output 'type=oci,dest=<tmp>/{name}.linux-{arch}.oci,tar=false,name={NS}/{name}:candidate-1.0.0,"
+        f"--output 'type=oci,dest=<tmp>/{name}.linux-{arch}.oci.tar,name={NS}/{name}:candidate-1.0.0,"
         f"rewrite-timestamp=true' --platform linux/{arch} /images/{name}"
     )
 
@@ -29,7 +29,7 @@ def line(name: str, arch: str, base: str) -> str:
 LINES = [
     line("uv", "amd64", "python:3.11-slim@sha256:aa"),
     line("uv", "arm64", "python:3.11-slim@sha256:aa"),
-    "# merge the platform layouts into one index: <tmp>/uv.oci",
+    "# merge the platform archives into one index: <tmp>/uv.oci",
     "docker buildx build --output 'type=local,dest=<tmp>/uv-contract-1/results' --platform linux/amd64 /c",
     line("ml", "amd64", f"{NS}/uv:candidate-1.0.0@<digest of uv>"),
     line("ml", "arm64", f"{NS}/uv:candidate-1.0.0@<digest of uv>"),
@@ -61,8 +61,8 @@ def test_each_variant_changes_its_piece_and_nothing_else() -> None:
     assert option(VARIANTS["no provenance"](uv)[0], "--provenance") == ["false"]
     assert option(VARIANTS["no cache export"](uv)[0], "--cache-to") == []
     assert option(VARIANTS["no cache export"](uv)[0], "--cache-from") == option(uv[0], "--cache-from")
-    output = option(VARIANTS["OCI archive (tar)"](uv)[1], "--output")[0]
-    assert output.startswith("type=oci,dest=/w/uv.linux-arm64.oci.tar,name=") and "rewrite-timestamp" in output
+    output = option(VARIANTS["OCI layout (tar=false)"](uv)[1], "--output")[0]
+    assert output.startswith("type=oci,dest=/w/uv.linux-arm64.oci,tar=false,name=") and "rewrite-timestamp" in output
     for name, change in VARIANTS.items():
         changed = change(uv)[0]
         assert changed[-1] == "/images/uv" and len(changed) >= len(uv[0]) - 2, name
@@ -71,7 +71,7 @@ def test_each_variant_changes_its_piece_and_nothing_else() -> None:
 def test_the_multi_platform_variant_is_one_build_of_both_platforms_with_one_archive_and_cache_ref() -> None:
     [one] = VARIANTS["one multi-platform build"](builds()["uv"])
     assert option(one, "--platform") == ["linux/amd64,linux/arm64"]
-    assert option(one, "--output")[0].startswith("type=oci,dest=/w/uv.all.oci,tar=false,")
+    assert option(one, "--output")[0].startswith("type=oci,dest=/w/uv.all.oci.tar,")
     assert option(one, "--cache-to") == [f"type=registry,ref={NS}/uv:buildcache,mode=max,ignore-error=true"]
 
 

@@ -190,19 +190,18 @@ def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_cand
     assert "--build-context" not in ml
     output = ml[ml.index("--output") + 1]
     assert output == (
-        "type=oci,dest=<tmp>/ml.linux-arm64.oci,tar=false,name=registry.test:5000/team/ml:candidate-2.0.0,"
+        "type=oci,dest=<tmp>/ml.linux-arm64.oci.tar,name=registry.test:5000/team/ml:candidate-2.0.0,"
         "rewrite-timestamp=true"
     )
     assert "--builder" not in ml  # no mapping: the default builder
     assert ml[ml.index("--provenance") + 1] == "mode=max"
     assert "SOURCE_DATE_EPOCH=" in " ".join(ml)
     # Then merged into one index, with the annotations change detection reads back; loaded into the local store.
-    merge = next(line for line in out.splitlines() if line.startswith("# merge") and "<tmp>/ml.oci" in line)
+    merge = next(line for line in out.splitlines() if line.startswith("# merge") and "<tmp>/ml.oci.tar" in line)
     assert "org.opencontainers.image.base.digest=<digest of uv>" in merge
     lines = out.splitlines()
-    load = "# stream <tmp>/ml.oci as a tar into: docker image load --quiet"
-    assert f"{load} (the layers of linux/amd64, linux/arm64 left out: the engine holds them)" in lines
-    assert "# upload <tmp>/ml.oci to registry.test:5000/team/ml:candidate-2.0.0" in out
+    assert "docker image load --quiet --input '<tmp>/ml.oci.tar'" in lines
+    assert "# upload <tmp>/ml.oci.tar to registry.test:5000/team/ml:candidate-2.0.0" in out
     # One container per image and platform runs the check runner; uv's command tests run on their platforms
     # only (`true` is restricted to linux/arm64); ml's on both.
     runs = [shlex.split(line, comments=True) for line in out.splitlines() if line.startswith("docker create")]
@@ -250,7 +249,7 @@ def test_push_dry_run_prints_the_plan_a_person_reads_from_what_the_registry_hold
     assert lines.count("  why: build: parent uv rebuilt") == 2
     assert f"    linux/arm64 on default, FROM {registry}/team/uv:candidate-1.0.0@<digest of uv>" in lines
     assert (
-        f"  upload <tmp>/ml.oci to {registry}/team/ml:candidate-2.0.0 (4 blobs at once, blobs mounted from team/uv)"
+        f"  upload <tmp>/ml.oci.tar to {registry}/team/ml:candidate-2.0.0 (4 blobs at once, blobs mounted from team/uv)"
         in lines
     )
     assert any(line.startswith("    latest") and line.endswith("new -> <digest of ml>") for line in lines)

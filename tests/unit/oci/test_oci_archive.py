@@ -89,5 +89,5 @@ def test_compressed_archive_is_refused_as_not_an_archive_it_can_stream(big, tmp_
     packed = tmp_path / "big.tar.gz"
     packed.write_bytes(gzip.compress(path.read_bytes()))
     with pytest.raises(RegistryError, match=f"{packed}: cannot read the image archive"):
-        make_client().upload_image(packed, fake_registry.ref("team/big:candidate"))
+        make_client().upload_archive(packed, fake_registry.ref("team/big:candidate"))
     assert fake_registry.requests == []

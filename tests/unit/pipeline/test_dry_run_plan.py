@@ -58,7 +58,9 @@ def test_the_plan_says_per_image_why_it_builds_where_each_platform_builds_and_wh
     assert "  why: build: parent uv rebuilt" in ml
     assert any(line.startswith("    linux/amd64 on default, FROM python:3.11-slim@sha256:bbbbbbbbbbbb…") for line in uv)
     assert f"    linux/arm64 on node2, FROM {REGISTRY}/t/uv:candidate-1.0.0@<digest of uv>" in ml
-    assert f"  upload <tmp>/ml.oci to {REGISTRY}/t/ml:candidate-1.0.0 (4 blobs at once, blobs mounted from t/uv)" in ml
+    assert (
+        f"  upload <tmp>/ml.oci.tar to {REGISTRY}/t/ml:candidate-1.0.0 (4 blobs at once, blobs mounted from t/uv)" in ml
+    )
     # Checks per platform, by name; uv's size budget is checked once its candidate is in the registry.
     assert f"    linux/arm64: 2 checks: python, pip (in one container of {REGISTRY}/t/ml:candidate-1.0.0)" in ml
     assert any("linux/amd64: 2 checks: python runs, compressed size <= 200 MB" in line for line in uv)

@@ -269,7 +269,7 @@ def test_dry_run_starts_nothing_and_lists_every_stage_of_every_image(family):
     assert engine.builds == [] and engine.runs == [] and registry.tag_moves == []
     for name in ("uv", "ml", "security", "solo"):
         assert any(line.startswith("docker buildx build") and f"t/{name}:candidate" in line for line in lines)
-        assert any(line.startswith(f"# upload <tmp>/{name}.oci ") for line in lines)
+        assert any(line.startswith(f"# upload <tmp>/{name}.oci.tar") for line in lines)
         assert any(line.startswith(f"# tag {REGISTRY}/t/{name}@<digest of {name}>") for line in lines)
     # uv's contract: one build of its service FROM uv's candidate, its checks appended, only their results out
     [contract] = [line for line in lines if "type=local,dest=<tmp>/uv-contract-1/results" in line]

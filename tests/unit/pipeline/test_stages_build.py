@@ -5,7 +5,6 @@ candidate from the parent's OCI layout."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from fakes import FakeEngine, MemoryRegistry
@@ -42,7 +41,7 @@ def _run(family, engine, builders=None, push=True):
     return report, events, registry
 
 
-def test_each_platform_builds_in_its_own_build_at_once_into_its_own_layout_directory(family):
+def test_each_platform_builds_in_its_own_build_at_once_into_its_own_archive(family):
     engine = FakeEngine(build_seconds=0.1)
     _run(family, engine)
     assert sorted((image, platform) for image, platform, _ in engine.platform_builds) == [
@@ -50,8 +49,7 @@ def test_each_platform_builds_in_its_own_build_at_once_into_its_own_layout_direc
     ]  # fmt: skip
     assert engine.most_concurrent_of_image == 2
     dests = {key: request.output["dest"] for key, request in engine.by_platform.items()}
-    assert dests[("uv", "linux/arm64")].endswith("/uv.linux-arm64.oci")
-    assert all(request.output["tar"] == "false" for request in engine.by_platform.values())
+    assert dests[("uv", "linux/arm64")].endswith("/uv.linux-arm64.oci.tar")
     assert len(set(dests.values())) == 4
     assert all("annotation-index" not in k for r in engine.by_platform.values() for k in r.output)
 
@@ -60,21 +58,12 @@ def test_the_merged_index_is_what_is_loaded_uploaded_and_reported_with_its_annot
     engine = FakeEngine()
     report, _, registry = _run(family, engine)
     uv = report.image("uv")
-    assert engine.loaded[0] == "uv.oci"
+    assert engine.loaded[0] == "uv.oci.tar"
     assert engine.local[f"{REGISTRY}/t/uv:candidate-1.0.0"] == uv.digest
     assert registry.indexes[uv.digest] == BOTH  # in the catalog's platform order
     notes = registry.annotations[uv.digest]
     assert notes["org.opencontainers.image.base.digest"] == "sha256:" + "b" * 64
     assert notes["io.baseimages.fingerprint"] == uv.fingerprint
-
-
-def test_the_load_leaves_out_the_layers_of_the_platforms_the_engine_built_itself_only(family):
-    engine = FakeEngine()
-    report, _, registry = _run(family, engine, builders={"linux/arm64": "node2"})
-    manifests = registry.platform_digests[report.image("uv").digest]
-    layers = {platform: json.loads(registry.blobs[digest])["layers"] for platform, digest in manifests.items()}
-    assert engine.left_out["uv.oci"] == {layer["digest"] for layer in layers["linux/amd64"]}  # arm64 built on node2
-    assert engine.left_out["uv.oci"].isdisjoint(layer["digest"] for layer in layers["linux/arm64"])
 
 
 def test_pushing_a_childs_build_of_each_platform_pulls_its_parents_uploaded_candidate_by_digest(family):
@@ -155,13 +144,12 @@ def test_dry_run_shows_one_build_per_platform_with_the_builder_of_its_platform(f
         assert ("--builder node2" in line) == ("--platform linux/arm64" in line)
 
 
-def test_the_stages_after_build_see_the_merged_candidate_and_its_layout(family):
+def test_the_stages_after_build_see_the_merged_candidate_its_layout_and_its_archive(family):
     seen: list[ImageContext] = []
 
     class Record(AttachSbom):  # any stage after Build sees the merged candidate
         def run(self, ctx: ImageContext) -> None:
             seen.append(ctx)
-            assert ctx.layout is not None and (ctx.layout / "index.json").is_file()  # the run's folder goes at its end
 
         def applies(self, ctx: ImageContext) -> bool:
             return True
@@ -174,7 +162,7 @@ def test_the_stages_after_build_see_the_merged_candidate_and_its_layout(family):
         make_plan(catalog, settings, now=NOW), RunOptions()
     )
     uv = next(ctx for ctx in seen if ctx.name == "uv")
-    assert uv.built is not None and uv.built.layout is not None and uv.layout == uv.built.layout
+    assert uv.built is not None and uv.built.layout is not None and uv.archive is not None
     assert uv.built.digest == engine.local[uv.built.ref]
 
 

@@ -1,7 +1,6 @@
-"""Uploading an OCI image (a layout directory, as the build writes it, or an archive) to the in-process
-fake registry: blobs uploaded (several at once, streamed from the layout's blob files or the archive),
-skipped unread or mounted, upload sessions restarted, and the tag PUT last, so that a failure moves no
-tag."""
+"""Uploading an OCI image archive to the in-process fake registry: blobs uploaded (several at once,
+streamed from the archive), skipped unread or mounted, upload sessions restarted, and the tag PUT last,
+so that a failure moves no tag."""
 
 from __future__ import annotations
 
@@ -22,15 +21,13 @@ def image():
     return make_image("upload")
 
 
-@pytest.fixture(params=["layout", "archive"])
-def archive(image, tmp_path, request):
-    if request.param == "layout":
-        return image.write_layout(tmp_path / "image.oci")
+@pytest.fixture
+def archive(image, tmp_path):
     return image.write_archive(tmp_path / "image.tar")
 
 
 def _upload(client, fake, archive, tag="team/tiny:candidate-1.0.0", mount_from=(), jobs=1):
-    return client.upload_image(archive, fake.ref(tag), mount_from, jobs)
+    return client.upload_archive(archive, fake.ref(tag), mount_from, jobs)
 
 
 def _blob_puts(fake):
@@ -246,7 +243,7 @@ def test_tar_without_index_json_is_not_an_image_archive(fake_registry, tmp_path,
     path = tmp_path / "empty.tar"
     with tarfile.open(path, "w"):
         pass
-    with pytest.raises(RegistryError, match="no index.json; not an OCI image layout or archive"):
+    with pytest.raises(RegistryError, match="no index.json; not an OCI image archive"):
         _upload(make_client(), fake_registry, path)
 
 
