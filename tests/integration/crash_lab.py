@@ -93,10 +93,6 @@ def released(tags: dict[str, str | None]) -> dict[str, str | None]:
     return {t: d for t, d in tags.items() if not t.startswith(("candidate-", "sha256-", "buildcache", "cache"))}
 
 
-def said(done: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {done.returncode}\n--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
-
-
 # The results of the module's last run: outside pytest's own temporary folders (which it rotates), never
 # in the checkout.
 RESULTS = Path(tempfile.gettempdir()) / "baseimages-test-crash" / "crash-results.json"

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crash_lab import IMAGE, TIMEOUT, VERSION, CrashLab, released, said, write_image, write_results
+from crash_lab import IMAGE, TIMEOUT, VERSION, CrashLab, released, write_image, write_results
 from gate_proxy import GateProxy
 from killed_run import (
     Lab,
@@ -53,6 +53,7 @@ from killed_run import (
     still_there,
     work_folders,
 )
+from lab_tools import said
 
 from baseimages.registry.client import RegistryClient
 

@@ -34,8 +34,8 @@ from typing import Any
 import pytest
 from apt_repo import PACKAGE, PAYLOAD, AptRepo, serve_apt_repo
 from killed_run import remove_local_images
+from lab_tools import released, said
 
-from baseimages.core.reference import parse_reference
 from baseimages.registry.client import RegistryClient
 
 PLATFORMS = ["linux/amd64", "linux/arm64"]
@@ -61,10 +61,6 @@ def image_yaml(name: str, command: list[str], stdout: str) -> str:
         f"parent: python:3.11-slim\nsmoke:\n  commands:\n    - name: {name} is as built\n"
         f"      command: {json.dumps(command)}\n      stdout: '{stdout}'\n"
     )
-
-
-def said(done: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {done.returncode}\n--- stdout\n{done.stdout[-6000:]}\n--- stderr\n{done.stderr[-6000:]}"
 
 
 @dataclass
@@ -100,21 +96,13 @@ class Lab:
         """Push the project with ARGS; its JSON report, with the image entries by name."""
         report = self.project.parent / f"{name}.json"
         done = self.cli("push", "--lock-dir", self.project.parent / "locks", "--report", report, *args)
-        assert done.returncode == 0, said(done)
+        assert done.returncode == 0, said(done, 6000)
         doc: dict[str, Any] = json.loads(report.read_text())
         return {**doc, "images": {image["name"]: image for image in doc["images"]}}
 
     def released(self, image: str) -> dict[str, str | None]:
         """Every tag of IMAGE's repository but the candidate, with the digest it names."""
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the registry is on this machine
-        with opener.open(f"http://{self.registry}/v2/{self.namespace}/{image}/tags/list", timeout=30) as answer:
-            names = json.loads(answer.read())["tags"] or []
-        repository = f"{self.registry}/{self.namespace}/{image}"
-        return {
-            tag: self.client.digest(parse_reference(f"{repository}:{tag}"))
-            for tag in names
-            if not tag.startswith("candidate-")
-        }
+        return released(self.client, self.registry, f"{self.namespace}/{image}")
 
     def state_of(self, image: str) -> dict[str, dict[str, Any]]:
         """What the updates-state file records of IMAGE: platform -> update key -> entry."""
@@ -197,10 +185,10 @@ def probe_updates(platform: dict[str, Any]) -> list[dict[str, Any]]:
 def test_updates_finds_nothing_at_first_then_the_probe_1_0_to_1_1_on_both_platforms_of_probed_only(story: Story):
     assert {name: image["status"] for name, image in story.first.items()} == {"probed": "promoted", "plain": "promoted"}
     done, images = story.before
-    assert done.returncode == 0, said(done)
+    assert done.returncode == 0, said(done, 6000)
     assert json.loads(done.stdout)["installable"] is False
-    assert story.quiet.returncode == 0, said(story.quiet)  # --fail-if-updates: none is installable
-    assert story.quiet.stdout.splitlines()[-1] == "0 installable update(s) in 2 image(s)", said(story.quiet)
+    assert story.quiet.returncode == 0, said(story.quiet, 6000)  # --fail-if-updates: none is installable
+    assert story.quiet.stdout.splitlines()[-1] == "0 installable update(s) in 2 image(s)", said(story.quiet, 6000)
     for name in ("probed", "plain"):
         image = images[name]
         assert image["error"] is None and image["digest"] == story.first[name]["digest"], image
@@ -211,7 +199,7 @@ def test_updates_finds_nothing_at_first_then_the_probe_1_0_to_1_1_on_both_platfo
             assert platform["skipped"] == [], platform
 
     done, images = story.after
-    assert done.returncode == 0, said(done)  # a report, updates or not
+    assert done.returncode == 0, said(done, 6000)  # a report, updates or not
     assert json.loads(done.stdout)["installable"] is True
     probed, plain = images["probed"], images["plain"]
     assert [p["platform"] for p in probed["platforms"]] == PLATFORMS, probed
@@ -224,11 +212,11 @@ def test_updates_finds_nothing_at_first_then_the_probe_1_0_to_1_1_on_both_platfo
     assert plain["error"] is None and [p["platform"] for p in plain["platforms"]] == PLATFORMS, plain
     assert all((p["debian"], p["python"]) == ([], []) for p in plain["platforms"]), plain
 
-    assert story.failing.returncode == 1, said(story.failing)  # --fail-if-updates: one is installable
+    assert story.failing.returncode == 1, said(story.failing, 6000)  # --fail-if-updates: one is installable
     lines = story.failing.stdout.splitlines()
     shown = [line for line in lines if line.startswith(f"    ! {PACKAGE} 1.0 -> 1.1 ({SUITE}, waiting ")]
-    assert len(shown) == 2, said(story.failing)  # `!`: from a security suite; once per platform
-    assert lines[-1] == "2 installable update(s) in 2 image(s)", said(story.failing)
+    assert len(shown) == 2, said(story.failing, 6000)  # `!`: from a security suite; once per platform
+    assert lines[-1] == "2 installable update(s) in 2 image(s)", said(story.failing, 6000)
 
 
 @pytest.mark.integration
@@ -252,33 +240,33 @@ def test_an_archive_without_the_suite_is_each_images_one_line_error_exit_3_and_t
     story: Story,
 ):
     done, images = story.missing
-    assert done.returncode == 3, said(done)
+    assert done.returncode == 3, said(done, 6000)
     where = f"{story.repo.url}dists/{SUITE}: no InRelease nor Release file (HTTP 404)"
     for name in ("plain", "probed"):  # each image is still in the report, with its error
         assert images[name]["platforms"] == [] and where in images[name]["error"], images[name]
         [line] = [line for line in done.stderr.splitlines() if line.startswith(f"error: {name}: ")]
-        assert where in line, said(done)
+        assert where in line, said(done, 6000)
     assert story.state_kept == story.state_seen  # an image that could not be read keeps what was known
 
 
 @pytest.mark.integration
 def test_plan_and_the_dry_run_with_refresh_updates_rebuild_probed_naming_the_probe_and_leave_plain(story: Story):
-    assert story.plan.returncode == 0, said(story.plan)
+    assert story.plan.returncode == 0, said(story.plan, 6000)
     planned = {image["name"]: image for image in json.loads(story.plan.stdout)["images"]}
     reason = f"installable security update: {PACKAGE} 1.0 -> 1.1 ({SUITE})"
     assert (planned["probed"]["action"], planned["probed"]["reasons"]) == ("build", [reason]), planned["probed"]
     assert planned["plain"]["action"] == "skip", planned["plain"]
     assert "no installable security update" in planned["plain"]["reasons"], planned["plain"]
 
-    assert story.dry.returncode == 0, said(story.dry)
+    assert story.dry.returncode == 0, said(story.dry, 6000)
     lines = story.dry.stdout.splitlines()
-    assert f"  why: build: {reason}" in lines, said(story.dry)
-    assert "  why: skip: unchanged; no installable security update" in lines, said(story.dry)
+    assert f"  why: build: {reason}" in lines, said(story.dry, 6000)
+    assert "  why: skip: unchanged; no installable security update" in lines, said(story.dry, 6000)
     # Built afresh (every step again: a cached apt-get step would install 1.0 again), and only probed.
-    assert story.commands.returncode == 0, said(story.commands)
+    assert story.commands.returncode == 0, said(story.commands, 6000)
     builds = [line for line in story.commands.stdout.splitlines() if line.startswith("docker buildx build ")]
-    assert len(builds) == len(PLATFORMS), said(story.commands)
-    assert all(" --no-cache " in line and "/images/probed" in line for line in builds), said(story.commands)
+    assert len(builds) == len(PLATFORMS), said(story.commands, 6000)
+    assert all(" --no-cache " in line and "/images/probed" in line for line in builds), said(story.commands, 6000)
 
 
 @pytest.mark.integration
@@ -303,7 +291,7 @@ def test_push_refresh_updates_promotes_probed_with_the_probe_at_1_1_on_both_plat
 @pytest.mark.integration
 def test_after_the_rebuild_updates_finds_nothing_for_probed_and_the_state_forgets_it(story: Story):
     done, images = story.final
-    assert done.returncode == 0, said(done)
+    assert done.returncode == 0, said(done, 6000)
     probed = images["probed"]
     assert probed["digest"] == story.refresh["images"]["probed"]["digest"], probed
     assert [p["platform"] for p in probed["platforms"]] == PLATFORMS, probed
@@ -369,7 +357,7 @@ def test_an_image_on_debians_real_archives_is_read_without_error_on_every_platfo
         done, images = lab.updates()
     finally:
         remove_local_images(f"{lab.registry}/{lab.namespace}/")
-    assert done.returncode == 0, said(done)  # a report, whether updates are installable or not
+    assert done.returncode == 0, said(done, 6000)  # a report, whether updates are installable or not
     image = images["archived"]
     assert image["error"] is None and image["digest"] == pushed["digest"], image
     assert [p["platform"] for p in image["platforms"]] == PLATFORMS, image

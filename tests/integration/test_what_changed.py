@@ -23,7 +23,6 @@ import os
 import re
 import subprocess
 import sys
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,9 +31,9 @@ from typing import Any
 
 import pytest
 from killed_run import remove_local_images
+from lab_tools import released, said
 from webhook import serve_hook
 
-from baseimages.core.reference import parse_reference
 from baseimages.registry.client import RegistryClient
 
 IMAGE = "whatit"
@@ -63,10 +62,6 @@ BUILD_LABELS = {
     "org.opencontainers.image.base.digest",
     "io.baseimages.fingerprint",
 }
-
-
-def said(done: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {done.returncode}\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
 
 
 @dataclass
@@ -113,14 +108,7 @@ class Lab:
 
     def released(self) -> dict[str, str | None]:
         """Every tag of the repository but the candidate, with the digest it names."""
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the registry is on this machine
-        with opener.open(f"http://{self.registry}/v2/{self.namespace}/{IMAGE}/tags/list", timeout=30) as answer:
-            names = json.loads(answer.read())["tags"] or []
-        return {
-            tag: self.client.digest(parse_reference(f"{self.repository}:{tag}"))
-            for tag in names
-            if not tag.startswith("candidate-")
-        }
+        return released(self.client, self.registry, f"{self.namespace}/{IMAGE}")
 
 
 @dataclass
