@@ -1,0 +1,48 @@
+"""benchmarks/floor.py: bake made reproducible, and the floor ratio it gives with baseimages' tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+
+from bench_model import Sample, Scenario  # noqa: E402
+from floor import REPRODUCIBLE, TOOLS, day_epoch, floor_rows, markdown, reproducible, rotation  # noqa: E402
+
+
+def test_reproducible_bake_targets_get_the_build_dates_epoch_rewritten_timestamps_and_max_provenance() -> None:
+    definition = {
+        "target": {
+            "uv": {"args": {"BASE_IMAGE": "python:3.11-slim"}, "output": ["type=image,push=true"]},
+            "ml": {"output": ["type=image,push=true"]},
+        }
+    }
+    reproducible(day_epoch(dt.datetime(2026, 12, 6, 11, 30, tzinfo=dt.UTC)))(definition)
+    for target in definition["target"].values():
+        assert target["args"]["SOURCE_DATE_EPOCH"] == "1796515200"  # 2026-12-06T00:00:00Z
+        assert target["output"] == ["type=image,push=true,rewrite-timestamp=true"]
+        assert target["attest"] == ["type=provenance,mode=max"]
+    assert definition["target"]["uv"]["args"]["BASE_IMAGE"] == "python:3.11-slim"
+
+
+def test_the_tools_order_rotates_so_that_each_goes_first_in_turn() -> None:
+    assert [rotation(r)[0] for r in range(3)] == list(TOOLS)
+    assert all(sorted(rotation(r)) == sorted(TOOLS) for r in range(4))
+
+
+def test_the_floor_adds_the_time_only_tests_ran_to_reproducible_bake_and_divides_by_bake() -> None:
+    scenario = Scenario("floor", "t")
+    scenario.samples += [
+        Sample("baseimages", 300.0, tests_alone=30.0),
+        Sample("bake", 200.0),
+        Sample(REPRODUCIBLE, 240.0),
+        Sample("bake", 999.0, failed_attempts=1),  # repeated after a registry error: does not count
+    ]
+    rows = floor_rows(scenario)
+    assert rows["median"] == {"baseimages": 300.0, "bake": 200.0, REPRODUCIBLE: 240.0}
+    assert (rows["ratio"], rows["reproducible_ratio"], rows["floor_ratio"]) == (1.5, 1.2, 1.35)
+    table = markdown(scenario, rows, "measured here")
+    assert "| bake, reproducible | 1 | 240.0 | 240.0 | 240.0 | 1.20 |" in table
+    assert "(240.0 + 30.0) / 200.0 = **1.35x** bake" in table
