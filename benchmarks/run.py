@@ -210,17 +210,26 @@ def alternate(
             bench.run(tool, bench.namespace(name, tool))
     for r in range(rounds):
         for tool in order(r):
-            for _ in range(REPEATS):  # a run repeated after a registry error is not counted: do the round again
+            for attempt in range(REPEATS):  # a run repeated after a registry error is not counted: again
                 if cold:
                     empty_engine()
                 if before is not None:
                     before()
-                sample = bench.run(tool, bench.namespace(name, tool, r if cold else None))
+                sample = bench.run(
+                    tool, cold_namespace(bench, name, tool, r, attempt) if cold else bench.namespace(name, tool)
+                )
                 scenario.samples.append(sample)
                 if scenario.counts(sample):
                     break
     bench.timeline(name, title)
     return scenario
+
+
+def cold_namespace(bench: Bench, name: str, tool: str, round_: int, attempt: int) -> str:
+    """A cold run's namespace: its own per round, and per attempt: a run done again after a registry error
+    must not find the registry cache the failed attempt exported (bake's is in the namespace), or it is no
+    longer cold."""
+    return bench.namespace(name, tool, round_) + (f"-again{attempt}" if attempt else "")
 
 
 def order(round_: int) -> tuple[str, ...]:

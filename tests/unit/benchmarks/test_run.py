@@ -16,12 +16,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
 from bench_model import Sample, Scenario  # noqa: E402
 from bench_report import markdown  # noqa: E402
-from run import Bench, order  # noqa: E402
+from run import Bench, cold_namespace, order  # noqa: E402
 
 
 def test_the_tool_that_goes_first_alternates_between_rounds() -> None:
     assert [order(r)[0] for r in range(4)] == ["baseimages", "bake", "baseimages", "bake"]
     assert sorted(order(1)) == sorted(order(0))
+
+
+def test_a_cold_run_done_again_after_a_registry_error_gets_a_namespace_without_the_failed_attempts_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("run.ROOT", tmp_path)
+    (tmp_path / "images").mkdir()
+    bench = Bench(tmp_path / "work", verbose=False)
+    first = cold_namespace(bench, "cold", "bake", 0, 0)
+    assert first == bench.namespace("cold", "bake", 0)
+    assert len({first, cold_namespace(bench, "cold", "bake", 0, 1), cold_namespace(bench, "cold", "bake", 1, 0)}) == 3
 
 
 class FakeBuildx:
