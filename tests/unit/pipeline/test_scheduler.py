@@ -195,6 +195,17 @@ def test_at_one_job_no_image_builds_while_another_is_tested(family):
     assert report.image("ml").status is ImageStatus.PROMOTED
 
 
+def test_when_a_parent_publishes_the_one_free_permit_goes_to_the_first_child_in_the_plan_not_a_racer(family):
+    # --jobs 2: uv keeps its permit through its tests, so its children share the one other permit; ml (first
+    # in the plan) takes it as soon as uv's candidate exists, whichever child's thread wakes first.
+    for _ in range(5):
+        engine = FakeEngine(slow_contract={"uv"})
+        report, _, _, _ = _run(family, engine, jobs=2)
+        builds = [line for line in engine.log if line in ("build ml", "build security")]
+        assert builds == ["build ml", "build ml", "build security", "build security"], engine.log
+        assert report.image("security").status is ImageStatus.PROMOTED
+
+
 class Pause(Stage):
     """A light stage a test adds between heavy ones: it takes a moment (as `identify` asks the registry)."""
 
@@ -441,3 +452,17 @@ def test_a_contract_build_that_meets_a_registry_503_runs_again_and_the_image_pro
     assert _status(report)["uv"] is ImageStatus.PROMOTED
     assert engine.log.count("contract uv done") == 2
     assert any("503" in e.detail and "retrying" in e.detail for e in events if e.image == "uv")
+
+
+def test_unchanged_images_ready_for_a_permit_they_never_ask_for_do_not_stall_the_one_that_builds(family):
+    registry = MemoryRegistry()
+    _run(family, registry=registry)  # everything published
+    dockerfile = family.images_dir / "ml" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "RUN echo changed\n")  # ml changes; the others do not
+    report, _, engine, _ = _run(family, registry=registry, jobs=1)
+    assert _status(report) == {
+        "uv": ImageStatus.UNCHANGED,
+        "ml": ImageStatus.PROMOTED,
+        "security": ImageStatus.UNCHANGED,
+        "solo": ImageStatus.UNCHANGED,
+    }
