@@ -5,9 +5,9 @@ Its rules, the same for every stage list:
   so that it builds while the parent is tested; it is `blocked` when the parent failed before that;
 - a stage gated on the parent (`Gate.PARENT_DONE`: promotion) waits until the parent promoted, and
   the image is `blocked` (built and tested, not promoted) when the parent then failed;
-- at most `jobs` images run their heavy stages at once (from the first to the last: build, upload,
-  smoke and contract tests); siblings run in parallel; a free permit goes to the ready image with the
-  most descendants, then the first in the plan (`permits`), never to whichever thread asked first;
+- at most `jobs` images run their heavy stages at once (build to contract), siblings in parallel; a
+  free permit goes by rank, never to whichever thread asked first (`permits`); a `beside` stage runs
+  while the next ones do (`beside`);
 - a stage that raises fails its image: its own and its descendants' tags stay where they were, while
   independent siblings go on; a stop signal (Ctrl-C, SIGTERM: `baseimages.core.interrupts`) starts no
   further stage (so no tag moves), stops the children and fails every image that was not done.
@@ -35,6 +35,7 @@ from ..core.results import ImageResult, ImageStatus
 from ..core.retry import RetryNotice
 from ..engine.client import interrupt_children
 from ..registry.published import tags_at
+from .beside import Beside, wait_all
 from .dry_run import ImagePlan, StageActions
 from .permits import ImageState as _State
 from .permits import Permits, ranks
@@ -158,17 +159,22 @@ class Scheduler:
         return None
 
     def _stages(self, ctx: ImageContext, state: _State, parent: _State | None, permits: Permits) -> bool:
-        """Run each stage that applies, in order; False when the image was blocked by its parent. A permit
-        is held from the first heavy stage to the last (light stages between them included: no other
-        image's build slips in between an image's build and its tests)."""
+        """Run each stage that applies, in order (a `beside` one awaited before the next light stage);
+        False when the image was blocked by its parent. A permit is held from the first heavy stage to the
+        last (light stages between them included: no other image's build slips in between an image's
+        build and its tests)."""
         stages = [s for s in self.stages if s.applies(ctx)]
         heavy = [i for i, s in enumerate(stages) if s.heavy]
         if not heavy:
             permits.drop(ctx.name)
-        held = False
-        waited = False
+        held = waited = False
+        pending: list[Beside] = []
         try:
             for i, stage in enumerate(stages):
+                if pending and not stage.heavy:
+                    wait_all(pending)
+                    if ctx.settled is not None:
+                        return True
                 if stage.gate is Gate.PARENT_DONE and not waited:
                     waited = True
                     if not self._parent_ok(ctx, parent):
@@ -176,7 +182,10 @@ class Scheduler:
                 if heavy and i == heavy[0]:
                     permits.acquire(ctx.name)
                     held = True
-                self._run_stage(stage, ctx)
+                if stage.beside:
+                    pending.append(Beside(partial(self._run_stage, stage), ctx))
+                else:
+                    self._run_stage(stage, ctx)
                 if held and i == heavy[-1]:
                     permits.release()
                     held = False
@@ -185,10 +194,13 @@ class Scheduler:
                 if stage.publishes(ctx):
                     state.pinned = ctx.built
                     state.publish()  # children may build FROM it now
+            wait_all(pending)
         finally:
+            with contextlib.suppress(BaseException):  # an error already on its way wins over theirs
+                wait_all(pending)
             if held:
                 permits.release()
-        return waited or self._parent_ok(ctx, parent)
+        return ctx.settled is not None or waited or self._parent_ok(ctx, parent)
 
     def _run_stage(self, stage: Stage, ctx: ImageContext) -> None:
         if self._cancel.is_set():
