@@ -5,8 +5,9 @@ Its rules, the same for every stage list:
   so that it builds while the parent is tested; it is `blocked` when the parent failed before that;
 - a stage gated on the parent (`Gate.PARENT_DONE`: promotion) waits until the parent promoted, and
   the image is `blocked` (built and tested, not promoted) when the parent then failed;
-- at most `jobs` images run their heavy stages at once (from the first to the last: build, upload,
-  smoke and contract tests); siblings run in parallel;
+- at most `jobs` images run their heavy stages at once (build to contract), siblings in parallel; a
+  free permit goes by rank, never to whichever thread asked first (`permits`); a `beside` stage runs
+  while the next ones do (`beside`);
 - a stage that raises fails its image: its own and its descendants' tags stay where they were, while
   independent siblings go on; a stop signal (Ctrl-C, SIGTERM: `baseimages.core.interrupts`) starts no
   further stage (so no tag moves), stops the children and fails every image that was not done.
@@ -34,25 +35,13 @@ from ..core.results import ImageResult, ImageStatus
 from ..core.retry import RetryNotice
 from ..engine.client import interrupt_children
 from ..registry.published import tags_at
+from .beside import Beside, wait_all
 from .dry_run import ImagePlan, StageActions
+from .permits import ImageState as _State
+from .permits import Permits, ranks
 from .stages import Converge, Gate, ImageContext, MoveSettled, Pinned, Stage, Tools
 
 SUCCEEDED = (ImageStatus.PROMOTED, ImageStatus.UNCHANGED, ImageStatus.TESTED)
-
-
-class _State:
-    """Where one image is, for its children: `built` once its candidate exists (or it was skipped, or it
-    failed before building), `done` once it promoted or failed."""
-
-    def __init__(self) -> None:
-        self.built = threading.Event()
-        self.done = threading.Event()
-        self.pinned: Pinned | None = None  # what children build FROM
-        self.ok = False  # promoted (or unchanged, or tested in a build run)
-
-    def release(self) -> None:
-        self.built.set()
-        self.done.set()
 
 
 class Scheduler:
@@ -103,8 +92,10 @@ class Scheduler:
                 f": {decision.action.value}, {'; '.join(decision.reasons)}" if decision else ""
             )
             self.emit(ctx.name, Phase.WAITING, detail=detail)
-        states = {ctx.name: _State() for ctx in contexts}
-        permits = threading.BoundedSemaphore(max(1, self.tools.settings.jobs))
+        roots = [ctx.name for ctx in contexts if ctx.image.spec.parent_is_external]
+        permits = Permits(self.tools.settings.jobs, ranks(plan), ready=roots)
+        children = {c.name: [k.name for k in contexts if k.image.spec.parent == c.name] for c in contexts}
+        states = {ctx.name: _State(children[ctx.name], permits) for ctx in contexts}
         pool = ThreadPoolExecutor(max_workers=max(1, len(contexts)))
         futures = [pool.submit(self._image, ctx, states, permits) for ctx in contexts]
         try:
@@ -134,7 +125,7 @@ class Scheduler:
         result.status, result.exit_code = ImageStatus.FAILED, exit_code_of(self._signal)
         result.error = f"{ctx.name}: interrupted ({self._signal.name}); its tags did not move"
 
-    def _image(self, ctx: ImageContext, states: dict[str, _State], permits: threading.BoundedSemaphore) -> None:
+    def _image(self, ctx: ImageContext, states: dict[str, _State], permits: Permits) -> None:
         """One image, from waiting for its parent to its last stage."""
         state = states[ctx.name]
         spec = ctx.image.spec
@@ -143,12 +134,15 @@ class Scheduler:
             if parent is not None:
                 parent.built.wait()
                 if parent.pinned is None:
+                    permits.drop(ctx.name)  # (each path that never asks for a permit says so at once)
                     return self._block(ctx, f"not built: parent {spec.parent} failed")
                 ctx.parent = parent.pinned
             decision = ctx.decision
             if decision is not None and decision.action is Verdict.SKIP and decision.current_digest:
+                permits.drop(ctx.name)
                 return self._unchanged(ctx, state, decision.current_digest, decision.built)
             if decision is not None and decision.action is Verdict.CONVERGE:
+                permits.drop(ctx.name)
                 return self._converge(ctx, state, parent)
             if not self._stages(ctx, state, parent, permits):
                 return None
@@ -160,29 +154,38 @@ class Scheduler:
         except Exception as exc:  # a bug: this image fails, the others go on, the report is written
             self._fail(ctx, InternalError(ctx.name, exc))
         finally:
+            permits.drop(ctx.name)
             state.release()
         return None
 
-    def _stages(
-        self, ctx: ImageContext, state: _State, parent: _State | None, permits: threading.BoundedSemaphore
-    ) -> bool:
-        """Run each stage that applies, in order; False when the image was blocked by its parent. A permit
-        is held from the first heavy stage to the last (light stages between them included: no other
-        image's build slips in between an image's build and its tests)."""
+    def _stages(self, ctx: ImageContext, state: _State, parent: _State | None, permits: Permits) -> bool:
+        """Run each stage that applies, in order (a `beside` one awaited before the next light stage);
+        False when the image was blocked by its parent. A permit is held from the first heavy stage to the
+        last (light stages between them included: no other image's build slips in between an image's
+        build and its tests)."""
         stages = [s for s in self.stages if s.applies(ctx)]
         heavy = [i for i, s in enumerate(stages) if s.heavy]
-        held = False
-        waited = False
+        if not heavy:
+            permits.drop(ctx.name)
+        held = waited = False
+        pending: list[Beside] = []
         try:
             for i, stage in enumerate(stages):
+                if pending and not stage.heavy:
+                    wait_all(pending)
+                    if ctx.settled is not None:
+                        return True
                 if stage.gate is Gate.PARENT_DONE and not waited:
                     waited = True
                     if not self._parent_ok(ctx, parent):
                         return False
                 if heavy and i == heavy[0]:
-                    permits.acquire()
+                    permits.acquire(ctx.name)
                     held = True
-                self._run_stage(stage, ctx)
+                if stage.beside:
+                    pending.append(Beside(partial(self._run_stage, stage), ctx))
+                else:
+                    self._run_stage(stage, ctx)
                 if held and i == heavy[-1]:
                     permits.release()
                     held = False
@@ -190,11 +193,14 @@ class Scheduler:
                     return True
                 if stage.publishes(ctx):
                     state.pinned = ctx.built
-                    state.built.set()  # children may build FROM it now
+                    state.publish()  # children may build FROM it now
+            wait_all(pending)
         finally:
+            with contextlib.suppress(BaseException):  # an error already on its way wins over theirs
+                wait_all(pending)
             if held:
                 permits.release()
-        return waited or self._parent_ok(ctx, parent)
+        return ctx.settled is not None or waited or self._parent_ok(ctx, parent)
 
     def _run_stage(self, stage: Stage, ctx: ImageContext) -> None:
         if self._cancel.is_set():
@@ -266,7 +272,7 @@ class Scheduler:
         decision = ctx.decision
         assert decision is not None and decision.current_digest is not None
         state.pinned = published(ctx, decision.current_digest, [decision.proof])
-        state.built.set()
+        state.publish()
         if not self._parent_ok(ctx, parent):
             return
         self._run_stage(self.converger, ctx)

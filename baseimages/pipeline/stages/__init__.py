@@ -21,10 +21,10 @@ def default_stages() -> list[Stage]:
         Build(),
         Identify(),
         UploadCandidate(),
+        Changelog(),  # beside the checks
         SmokeTest(),
         ContractTest(),
         CompareSizes(),
-        Changelog(),
         Sign(),
         AttachSbom(),
         RecordTests(),

@@ -270,6 +270,7 @@ class Stage:
     gate: Gate | None = None
     publishes_candidate: bool = False  # children may build FROM ctx.built once it ran (see `publishes`)
     per_platform: bool = False  # announced per platform (by its notes), not once for the whole image
+    beside: bool = False  # a light stage that runs while the next ones do, awaited before the next light one
 
     def applies(self, ctx: ImageContext) -> bool:
         return True

@@ -1,6 +1,8 @@
 """The changelog of a promotion: per platform, what changed from the build the promotion replaces to the
 tested candidate (Debian packages, Python distributions, config, compressed size: baseimages.changelog),
-read from the registry alone once every check passed, before anything is signed or any tag moves.
+read from the registry alone once the candidate is uploaded, while its checks run (`beside` them: it reads
+layers and hashes files while the smoke tests and the contract run containers), and awaited before
+anything is signed or any tag moves. A check that fails fails the image whatever the changelog found.
 
 What the candidate is compared with, read before the promotion moves it:
 
@@ -37,6 +39,7 @@ class Changelog(Stage):
     key = "changelog"
     phase = Phase.READING_CHANGELOG
     heavy = False
+    beside = True
 
     def applies(self, ctx: ImageContext) -> bool:
         return ctx.push

@@ -69,15 +69,19 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
     assert report.exit_code == 0, [i.error for i in report.images]
     assert set(_status(report).values()) == {ImageStatus.PROMOTED}
     uv = report.image("uv")
-    assert list(uv.seconds) == [
-        "resolve", "build", "identify", "push", "smoke", "contract", "sizes", "changelog", "sign", "promote"
-    ]  # fmt: skip
-    assert list(report.image("ml").seconds) == [
-        "resolve", "build", "identify", "push", "smoke", "sizes", "changelog", "sign", "promote"
-    ]  # fmt: skip
+    assert sorted(uv.seconds) == sorted(
+        ["resolve", "build", "identify", "push", "changelog", "smoke", "contract", "sizes", "sign", "promote"]
+    )
+    assert sorted(report.image("ml").seconds) == sorted(
+        ["resolve", "build", "identify", "push", "changelog", "smoke", "sizes", "sign", "promote"]
+    )
     for start, end in uv.timeline.values():
         assert 0 <= start <= end
     phases = [e.phase for e in events if e.image == "uv" and e.platform is None]
+    # The changelog is read beside the checks: its two events come between the upload's and signing's.
+    reading = [i for i, phase in enumerate(phases) if phase is Phase.READING_CHANGELOG]
+    assert len(reading) == 2 and phases.index(Phase.PUSHING) < reading[0] and reading[1] < phases.index(Phase.SIGNING)
+    phases = [phase for phase in phases if phase is not Phase.READING_CHANGELOG]
     assert phases == [
         Phase.WAITING,
         Phase.RESOLVING,
@@ -89,8 +93,6 @@ def test_every_image_runs_every_stage_and_promotes_with_a_complete_timeline(fami
         Phase.CONTRACT_TESTING,
         Phase.COMPARING_SIZES,
         Phase.COMPARING_SIZES,  # no previous build yet
-        Phase.READING_CHANGELOG,
-        Phase.READING_CHANGELOG,  # a first promotion
         Phase.SIGNING,
         Phase.SIGNING,  # no key: "not signed"
         Phase.PROMOTING,
@@ -193,6 +195,34 @@ def test_at_one_job_no_image_builds_while_another_is_tested(family):
     assert engine.log.index("contract uv done") < engine.log.index("build ml")
     assert engine.log.index("contract uv done") < engine.log.index("build security")
     assert report.image("ml").status is ImageStatus.PROMOTED
+
+
+def test_when_a_parent_publishes_the_one_free_permit_goes_to_the_first_child_in_the_plan_not_a_racer(family):
+    # --jobs 2: uv keeps its permit through its tests, so its children share the one other permit; ml (first
+    # in the plan) takes it as soon as uv's candidate exists, whichever child's thread wakes first.
+    for _ in range(5):
+        engine = FakeEngine(slow_contract={"uv"})
+        report, _, _, _ = _run(family, engine, jobs=2)
+        builds = [line for line in engine.log if line in ("build ml", "build security")]
+        assert builds == ["build ml", "build ml", "build security", "build security"], engine.log
+        assert report.image("security").status is ImageStatus.PROMOTED
+
+
+def test_the_changelog_is_read_while_the_checks_run_and_awaited_before_signing(family):
+    report, _, _, _ = _run(family, FakeEngine(slow_contract={"uv"}))
+    timeline = report.image("uv").timeline
+    assert timeline["changelog"][0] < timeline["contract"][1]  # read while the slow contract ran
+    assert max(timeline["changelog"][1], timeline["contract"][1]) <= timeline["sign"][0]
+    changelog = report.image("uv").changelog
+    assert changelog is not None and {v["state"] for v in changelog["platforms"].values()} == {"first"}
+
+
+def test_a_failed_check_fails_the_image_after_the_changelog_beside_it_is_done_and_nothing_is_signed(family):
+    report, _, _, registry = _run(family, FakeEngine(fail_runs={"uv"}))
+    uv = report.image("uv")
+    assert uv.status is ImageStatus.FAILED
+    assert "changelog" in uv.timeline and "sign" not in uv.timeline
+    assert f"{REGISTRY}/t/uv" not in registry.tags or "latest" not in registry.tags[f"{REGISTRY}/t/uv"]
 
 
 class Pause(Stage):
@@ -441,3 +471,17 @@ def test_a_contract_build_that_meets_a_registry_503_runs_again_and_the_image_pro
     assert _status(report)["uv"] is ImageStatus.PROMOTED
     assert engine.log.count("contract uv done") == 2
     assert any("503" in e.detail and "retrying" in e.detail for e in events if e.image == "uv")
+
+
+def test_unchanged_images_ready_for_a_permit_they_never_ask_for_do_not_stall_the_one_that_builds(family):
+    registry = MemoryRegistry()
+    _run(family, registry=registry)  # everything published
+    dockerfile = family.images_dir / "ml" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "RUN echo changed\n")  # ml changes; the others do not
+    report, _, engine, _ = _run(family, registry=registry, jobs=1)
+    assert _status(report) == {
+        "uv": ImageStatus.UNCHANGED,
+        "ml": ImageStatus.PROMOTED,
+        "security": ImageStatus.UNCHANGED,
+        "solo": ImageStatus.UNCHANGED,
+    }

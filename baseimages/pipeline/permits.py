@@ -1,0 +1,100 @@
+"""How the images of a run wait for each other: each one's state for its children (`ImageState`), and the
+`jobs` permits of a run: at most that many images run their heavy stages at once, and when a
+permit frees, the images that can use it are let in by rank, not by which thread asked first.
+
+An image is *ready* once it may start (an image whose parent is external: from the start; a child:
+when its parent's candidate exists, `ready` is told of all its children at once, before they wake).
+A permit goes to the ready image of the lowest rank; an image that ranks better and is ready but has
+not asked yet is waited for, so that a parent's children do not race for the one free permit. Every
+image leaves the ready set, by `acquire` or by `drop` (skipped, blocked, failed: it never asks).
+
+Rank: an image with more descendants first (the images waiting for it are the run's longest chains),
+then the plan's order. The scheduler's own rule, not a setting.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from ..catalog.plan import Plan
+
+if TYPE_CHECKING:
+    from .stages import Pinned
+
+
+def ranks(plan: Plan) -> dict[str, tuple[int, int]]:
+    """Each planned image's rank: (minus its number of descendants in PLAN, its place in PLAN)."""
+    parents = {image.name: image.spec.parent for image in plan.images if not image.spec.parent_is_external}
+    below = {image.name: 0 for image in plan.images}
+    for name in below:
+        seen: set[str] = set()
+        parent = parents.get(name)
+        while parent is not None and parent in below and parent not in seen:
+            seen.add(parent)
+            below[parent] += 1
+            parent = parents.get(parent)
+    return {image.name: (-below[image.name], i) for i, image in enumerate(plan.images)}
+
+
+class Permits:
+    def __init__(self, jobs: int, rank: Mapping[str, tuple[int, int]], ready: Iterable[str] = ()) -> None:
+        self._free = max(1, jobs)
+        self._rank = dict(rank)
+        self._ready: set[str] = set(ready)
+        self._changed = threading.Condition()
+
+    def ready(self, names: Iterable[str]) -> None:
+        """NAMES may start now (they will `acquire` or `drop`)."""
+        with self._changed:
+            self._ready.update(names)
+            self._changed.notify_all()
+
+    def acquire(self, name: str) -> None:
+        """Wait until a permit is free and NAME is the best-ranked ready image, then take the permit."""
+        with self._changed:
+            self._ready.add(name)
+            while self._free == 0 or min(self._ready, key=self._key) != name:
+                self._changed.wait()
+            self._ready.discard(name)
+            self._free -= 1
+            self._changed.notify_all()
+
+    def release(self) -> None:
+        with self._changed:
+            self._free += 1
+            self._changed.notify_all()
+
+    def drop(self, name: str) -> None:
+        """NAME will not ask for a permit (any more): the others no longer wait for it."""
+        with self._changed:
+            if name in self._ready:
+                self._ready.discard(name)
+                self._changed.notify_all()
+
+    def _key(self, name: str) -> tuple[int, int]:
+        return self._rank.get(name, (0, len(self._rank)))
+
+
+class ImageState:
+    """Where one image is, for its children: `built` once its candidate exists (or it was skipped, or it
+    failed before building), `done` once it promoted or failed."""
+
+    def __init__(self, children: Sequence[str] = (), permits: Permits | None = None) -> None:
+        self.built = threading.Event()
+        self.done = threading.Event()
+        self.pinned: Pinned | None = None  # what children build FROM
+        self.ok = False  # promoted (or unchanged, or tested in a build run)
+        self._children = tuple(children)
+        self._permits = permits
+
+    def publish(self) -> None:
+        """Children may go on: ready for a permit, all at once, before any of them wakes."""
+        if self._permits is not None and not self.built.is_set():
+            self._permits.ready(self._children)
+        self.built.set()
+
+    def release(self) -> None:
+        self.publish()
+        self.done.set()
