@@ -322,7 +322,7 @@ def measure(args: argparse.Namespace) -> list[Scenario]:
             rounds = 1 if args.quick and name == "parent" else args.overlap_rounds if name == "overlap" else args.rounds
             print(f"{name}: {rounds} round(s), baseimages and bake alternating", flush=True)
             scenarios.append(func(bench, rounds))
-        if not args.only or "fresh" in args.only:
+        if "fresh" in args.only:
             print(f"fresh: {args.fresh_rounds} round(s) on scripts/node2's engine, reset before every run", flush=True)
             scenarios += fresh(bench, args.fresh_rounds, set_up=not args.fresh_reuse)
         else:

@@ -13,13 +13,16 @@ Measured here, each run cold (BuildKit's cache emptied, a fresh namespace), one 
 The model reads a run's report (`timeline`: each stage's interval per image; `platform_timeline`: each
 platform's build) and gives each image four measured parts:
 
-  lead     from the image's first stage to its first platform build (planning, the parent's candidate)
+  wait     a child: from its parent's last build's end until its own first stage (the parent's merge,
+           load and upload of its candidate, then a free permit); an image without a parent in the
+           run: from the run's start
+  lead     from the image's first stage to its first platform build
   builds   each platform's build, seconds
-  handoff  from its last build's end until its first child started (merge, load, upload of the candidate)
-  finish   from its last build's end until its last stage ended (tests, promotion, signing, changelog)
+  finish   from its last build's end until its last stage ended (merge, load, upload, tests,
+           changelog, signing, promotion)
 
-An image starts when its parent's builds are done plus the parent's handoff; it is done after its lead,
-its slowest platform build and its finish. The wall time is the latest image's end. With builds
+An image starts its wait after its parent's builds are done; it is done after its lead, its slowest
+platform build and its finish. The wall time is the latest image's end. With builds
 rescaled per platform (`predict(shapes, scale)`), the same sum says what a different builder mapping
 gives: arm64 on a native node is arm64's build taking the time the same image's amd64 build took
 (the arm64 smoke tests and contract services still run on the main engine under QEMU: the finish is
@@ -55,10 +58,9 @@ class Shape:
 
     name: str
     parent: str | None
-    start: float
+    wait: float
     lead: float
     builds: dict[str, float]
-    handoff: float | None  # None: no child started after it
     finish: float
 
 
@@ -76,19 +78,17 @@ def shapes(report: Mapping[str, Any]) -> dict[str, Shape]:
     builds = {i["name"]: {p: t["build"] for p, t in i["platform_timeline"].items() if "build" in t} for i in images}
     starts = {i["name"]: min(float(a) for a, _ in i["timeline"].values()) for i in images}
     parents = {i["name"]: _parent(i, repositories) for i in images}
+    built = {name: max(float(b) for _, b in spans.values()) for name, spans in builds.items()}
     out: dict[str, Shape] = {}
     for image in images:
-        name, spans = image["name"], builds[image["name"]]
-        built = max(float(b) for _, b in spans.values())
-        children = [starts[c] for c, p in parents.items() if p == name]
+        name, spans, parent = image["name"], builds[image["name"]], parents[image["name"]]
         out[name] = Shape(
             name=name,
-            parent=parents[name],
-            start=starts[name],
+            parent=parent,
+            wait=starts[name] - (built[parent] if parent is not None else 0.0),
             lead=min(float(a) for a, _ in spans.values()) - starts[name],
             builds={p: float(b) - float(a) for p, (a, b) in spans.items()},
-            handoff=min(children) - built if children else None,
-            finish=max(float(b) for _, b in image["timeline"].values()) - built,
+            finish=max(float(b) for _, b in image["timeline"].values()) - built[name],
         )
     return out
 
@@ -107,11 +107,9 @@ def predict(graph: Mapping[str, Shape], scale: Scale | None = None) -> float:
         if name not in ends:
             shape = graph[name]
             parent = shape.parent if shape.parent in graph else None
-            if parent is None:
-                start = shape.start
-            else:
+            if parent is not None:
                 done(parent)
-                start = built[parent] + (graph[parent].handoff or 0.0)
+            start = (built[parent] if parent is not None else 0.0) + shape.wait
             slowest = max(scale(name, p, s) if scale else s for p, s in shape.builds.items())
             built[name] = start + shape.lead + slowest
             ends[name] = built[name] + shape.finish

@@ -26,7 +26,7 @@ def image(
     }
 
 
-# uv builds 2-10 (amd64) and 2-30 (arm64 under QEMU); its child starts at 35 (handoff 5) and ends at 80.
+# uv builds 2-10 (amd64) and 2-30 (arm64 under QEMU); its child starts at 35 (waits 5) and ends at 80.
 REPORT = {
     "images": [
         image("uv", None, 1.0, {"linux/amd64": (2, 10), "linux/arm64": (2, 30)}, 40.0),
@@ -36,18 +36,18 @@ REPORT = {
 }
 
 
-def test_shapes_cut_each_built_image_into_lead_builds_handoff_and_finish_and_find_its_parent() -> None:
+def test_shapes_cut_each_built_image_into_wait_lead_builds_and_finish_and_find_its_parent() -> None:
     graph = shapes(REPORT)
     assert set(graph) == {"uv", "child"}  # an image that built nothing is not part of the graph
     uv, child = graph["uv"], graph["child"]
-    assert (uv.parent, uv.lead, uv.builds, uv.handoff, uv.finish) == (
+    assert (uv.parent, uv.wait, uv.lead, uv.builds, uv.finish) == (
         None,
         1.0,
+        1.0,
         {"linux/amd64": 8, "linux/arm64": 28},
-        5,
         10,
     )
-    assert (child.parent, child.lead, child.handoff, child.finish) == ("uv", 1.0, None, 10)
+    assert (child.parent, child.wait, child.lead, child.finish) == ("uv", 5.0, 1.0, 10)
 
 
 def test_the_model_gives_back_the_measured_wall_time_of_a_run_whose_images_follow_their_parents() -> None:
@@ -57,7 +57,7 @@ def test_the_model_gives_back_the_measured_wall_time_of_a_run_whose_images_follo
 
 def test_arm64_on_a_native_node_takes_amd64s_build_time_and_shortens_the_chain() -> None:
     graph = shapes(REPORT)
-    # uv: 1 + 1 + 8, handoff 5 -> child starts at 15, 1 + 10 -> built 26, finish 10 -> 36.
+    # uv: 1 + 1 + 8 -> built 10, the child waits 5 -> starts at 15, 1 + 10 -> built 26, finish 10 -> 36.
     assert predict(graph, native("linux/arm64")(graph)) == 36.0
 
 
