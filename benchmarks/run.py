@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]
 TOOLS = ("baseimages", "bake")
 REPEATS = 3  # rounds done again at most when a run had to be repeated after a registry error
+BAKE_ATTEMPTS = 8  # bake does not retry a registry's 500 on a HEAD; Debian's registry answers some under load
 REGISTRY = "localhost:5000"
 
 
@@ -116,7 +117,7 @@ class Bench:
 
         # A Docker context's builder is used as `docker --context NAME buildx` (buildx refuses --builder there).
         docker = DockerClient(context=builder) if builder else DockerClient()
-        for attempt in range(4):
+        for attempt in range(BAKE_ATTEMPTS):
             started = time.monotonic()
             self.write_bake_file(namespace, edit)
             lines: list[tuple[float, str]] = []
@@ -126,7 +127,7 @@ class Bench:
                     at = time.monotonic() - started
                     lines += [(at, line) for line in str(chunk).splitlines()]
             except DockerException as exc:
-                if attempt == 3:
+                if attempt == BAKE_ATTEMPTS - 1:
                     raise
                 reason = (exc.stderr or "").strip().splitlines()[-1:] or ["?"]
                 print(f"    bake failed, repeating it: {reason[0][:160]}", flush=True)
@@ -307,7 +308,8 @@ def render_file(path: Path) -> str:
     return markdown(loaded, describe(data))
 
 
-def measure(args: argparse.Namespace) -> list[Scenario]:
+def measure(args: argparse.Namespace, written: Callable[[list[Scenario]], None]) -> list[Scenario]:
+    """The scenarios ARGS asks for; WRITTEN gets the list after each one (a later failure keeps them)."""
     plan = [("cold", cold), ("noop", noop), ("change", one_change), ("parent", parent_change), ("overlap", overlap)]
     chosen = [(n, f) for n, f in plan if not args.only or n in args.only]
     scenarios: list[Scenario] = []
@@ -322,6 +324,7 @@ def measure(args: argparse.Namespace) -> list[Scenario]:
             rounds = 1 if args.quick and name == "parent" else args.overlap_rounds if name == "overlap" else args.rounds
             print(f"{name}: {rounds} round(s), baseimages and bake alternating", flush=True)
             scenarios.append(func(bench, rounds))
+            written(scenarios)
         if "fresh" in args.only:
             print(f"fresh: {args.fresh_rounds} round(s) on scripts/node2's engine, reset before every run", flush=True)
             scenarios += fresh(bench, args.fresh_rounds, set_up=not args.fresh_reuse)
@@ -340,12 +343,15 @@ def main(argv: list[str] | None = None) -> int:
     if status.returncode != 0:
         raise SystemExit("the engine is not ready: run `scripts/engine up` first\n" + status.stdout)
     meta = metadata()  # the commit measured: taken before the runs
-    scenarios = measure(args)
     stem = args.name or ("fresh-engine" if args.only == ["fresh"] else "results")
-    data = write_results(args.out / f"{stem}.json", {"scenarios": [asdict(s) for s in scenarios]}, meta)
-    table = markdown(scenarios, describe({"meta": meta}))
-    (args.out / f"{stem}.md").write_text(table)
-    print(f"\n{table}\nwritten: {args.out / f'{stem}.md'}, {data}")
+
+    def written(scenarios: list[Scenario]) -> None:
+        write_results(args.out / f"{stem}.json", {"scenarios": [asdict(s) for s in scenarios]}, meta)
+        (args.out / f"{stem}.md").write_text(markdown(scenarios, describe({"meta": meta})))
+
+    scenarios = measure(args, written)
+    written(scenarios)
+    print(f"\n{markdown(scenarios, describe({'meta': meta}))}\nwritten: {args.out / f'{stem}.md'}")
     return 0
 
 
