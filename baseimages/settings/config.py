@@ -101,6 +101,11 @@ SETTINGS: tuple[Setting[Any], ...] = (
     Setting("build-cache", "BASEIMAGES_BUILD_CACHE", "--no-build-cache", Switch(flag_sets=False), True,
             "when pushing, each build reads and writes its BuildKit cache at `REPO:buildcache-<arch>` "
             "in the push registry (one ref per platform, `mode=max`)"),
+    Setting("layer-compression-level", "BASEIMAGES_LAYER_COMPRESSION_LEVEL", "--layer-compression-level",
+            WholeNumber(0, 9), 1,
+            "gzip level of the layers a build makes: BuildKit compresses each one again when it sets its files' "
+            "times to SOURCE_DATE_EPOCH (what makes rebuilds byte for byte), so 1 is the fastest, 9 the smallest "
+            "(another level gives the layers of an image's next build other digests, with the same files)"),
     Setting("lock-dir", "BASEIMAGES_LOCK_DIR", "--lock-dir", AnyPath(), Path("~/.cache/baseimages/locks"),
             "where run locks live"),
     Setting("updates-state", "BASEIMAGES_UPDATES_STATE", "--updates-state", AnyPath("FILE"),
@@ -180,6 +185,7 @@ class Settings:
     retry_max_seconds: int = _declared("retry_max_seconds")  # per registry request, waits included
     upload_jobs: int = _declared("upload_jobs")  # blobs of one image uploaded at once
     build_cache: bool = _declared("build_cache")  # see baseimages.engine.build_cache
+    layer_compression_level: int = _declared("layer_compression_level")  # gzip level of the output's layers
     credentials: Credentials | None = field(default=None, repr=False)  # login for `registry`
     lock_dir: Path = _declared("lock_dir")
     updates_state: Path = _declared("updates_state")  # see baseimages.updates.store

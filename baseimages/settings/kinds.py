@@ -72,19 +72,21 @@ class Text(Kind[str]):
 
 
 class WholeNumber(Kind[int]):
-    """An integer of at least MINIMUM (TOML: an integer; text: digits)."""
+    """An integer of at least MINIMUM (and at most MAXIMUM, if given; TOML: an integer; text: digits)."""
 
     metavar = "N"
 
-    def __init__(self, minimum: int) -> None:
+    def __init__(self, minimum: int, maximum: int | None = None) -> None:
         self.minimum = minimum
-        self.name = f"integer, at least {minimum}"
+        self.maximum = maximum
+        self.name = f"integer, at least {minimum}" if maximum is None else f"integer, {minimum} to {maximum}"
 
     def check(self, value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid(f"must be a whole number, got {value!r}")
-        if value < self.minimum:
-            raise Invalid(f"must be at least {self.minimum}")
+        if value < self.minimum or (self.maximum is not None and value > self.maximum):
+            upper = "" if self.maximum is None else f" and at most {self.maximum}"
+            raise Invalid(f"must be at least {self.minimum}{upper}")
         return value
 
     def from_text(self, text: str) -> int:

@@ -255,7 +255,8 @@ def build_request(
     )
     if inputs is not None:
         labels = _unknown_fingerprint(ctx, inputs, labels)
-    output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true"}
+    output = {"type": "oci", "dest": str(archive), "name": candidate_ref(ctx), "rewrite-timestamp": "true",
+              "compression": "gzip", "compression-level": str(tools.settings.layer_compression_level)}  # fmt: skip
     enabled = ctx.push and tools.settings.build_cache
     fresh = tools.no_cache or (ctx.decision is not None and ctx.decision.fresh)  # every step again
     cache = registry_cache(ctx.image.repository, platform, enabled=enabled, reuse=not fresh)

@@ -191,7 +191,7 @@ def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_cand
     output = ml[ml.index("--output") + 1]
     assert output == (
         "type=oci,dest=<tmp>/ml.linux-arm64.oci.tar,name=registry.test:5000/team/ml:candidate-2.0.0,"
-        "rewrite-timestamp=true"
+        "rewrite-timestamp=true,compression=gzip,compression-level=1"
     )
     assert "--builder" not in ml  # no mapping: the default builder
     assert ml[ml.index("--provenance") + 1] == "mode=max"

@@ -73,3 +73,11 @@ def test_an_existing_path_is_made_absolute_and_empty_means_not_set(tmp_path, mon
         ExistingPath(directory=True).from_text("ca.pem")
     with pytest.raises(Invalid, match="^no such file: "):
         ExistingPath(directory=False).from_text("wheels")
+
+
+def test_a_whole_number_with_a_maximum_rejects_what_is_above_it_and_says_the_range() -> None:
+    level = WholeNumber(0, 9)
+    assert level.from_text("9") == 9
+    assert level.name == "integer, 0 to 9"
+    with pytest.raises(Invalid, match="must be at least 0 and at most 9"):
+        level.from_text("10")
