@@ -9,8 +9,9 @@ rotating between rounds:
   baseimages           `push` of the family (its report gives the time only tests ran)
   bake                 the bake file of benchmarks/run.py as it is
   bake, reproducible   the same with SOURCE_DATE_EPOCH (the build date's first second, as baseimages
-                       sets it), `rewrite-timestamp=true` on its image output and provenance mode=max
-                       (what baseimages attaches): reproducible platform manifests, still pushed
+                       sets it), `rewrite-timestamp=true` on its image output with the gzip level of
+                       baseimages' `layer-compression-level` default, and provenance mode=max (what
+                       baseimages attaches): reproducible platform manifests, still pushed
                        straight from BuildKit, one build for both platforms, no tests
 
 The floor of baseimages' ratio for a build path that keeps its promise is then
@@ -36,6 +37,8 @@ from bench_model import Sample, Scenario
 from results_meta import describe, metadata, write_results
 from run import ROOT, Bench, empty_engine
 
+from baseimages.settings.config import SETTINGS
+
 REPRODUCIBLE = "bake, reproducible"
 TOOLS = ("baseimages", "bake", REPRODUCIBLE)
 
@@ -45,13 +48,15 @@ def day_epoch(now: dt.datetime) -> int:
     return int(now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
 
 
-def reproducible(epoch: int) -> Callable[[dict[str, Any]], None]:
-    """A bake-file edit: every target reproducible (SOURCE_DATE_EPOCH, rewritten timestamps, provenance max)."""
+def reproducible(epoch: int, level: int) -> Callable[[dict[str, Any]], None]:
+    """A bake-file edit: every target reproducible (SOURCE_DATE_EPOCH, rewritten timestamps, provenance max),
+    its rewritten layers compressed at gzip LEVEL, as baseimages' `layer-compression-level` does."""
+    option = f"rewrite-timestamp=true,compression=gzip,compression-level={level}"
 
     def edit(definition: dict[str, Any]) -> None:
         for target in definition["target"].values():
             target.setdefault("args", {})["SOURCE_DATE_EPOCH"] = str(epoch)
-            target["output"] = [f"{o},rewrite-timestamp=true" for o in target.get("output", ["type=image,push=true"])]
+            target["output"] = [f"{o},{option}" for o in target.get("output", ["type=image,push=true"])]
             target["attest"] = ["type=provenance,mode=max"]
 
     return edit
@@ -98,7 +103,8 @@ def markdown(scenario: Scenario, rows: dict[str, Any], described: str) -> str:
 
 def measure(bench: Bench, rounds: int) -> Scenario:
     scenario = Scenario("floor", "cold family: baseimages, bake, and bake made reproducible")
-    edit = reproducible(day_epoch(dt.datetime.now(dt.UTC)))
+    level = next(s.default for s in SETTINGS if s.key == "layer-compression-level")
+    edit = reproducible(day_epoch(dt.datetime.now(dt.UTC)), level)
     for r in range(rounds):
         for tool in rotation(r):
             for attempt in range(3):  # a bake repeated after a registry error found its work done: again

@@ -19,10 +19,10 @@ def test_reproducible_bake_targets_get_the_build_dates_epoch_rewritten_timestamp
             "ml": {"output": ["type=image,push=true"]},
         }
     }
-    reproducible(day_epoch(dt.datetime(2026, 12, 6, 11, 30, tzinfo=dt.UTC)))(definition)
+    reproducible(day_epoch(dt.datetime(2026, 12, 6, 11, 30, tzinfo=dt.UTC)), 1)(definition)
     for target in definition["target"].values():
         assert target["args"]["SOURCE_DATE_EPOCH"] == "1796515200"  # 2026-12-06T00:00:00Z
-        assert target["output"] == ["type=image,push=true,rewrite-timestamp=true"]
+        assert target["output"] == ["type=image,push=true,rewrite-timestamp=true,compression=gzip,compression-level=1"]
         assert target["attest"] == ["type=provenance,mode=max"]
     assert definition["target"]["uv"]["args"]["BASE_IMAGE"] == "python:3.11-slim"
 
