@@ -35,7 +35,7 @@ from typing import Any
 
 from bench_model import Sample, Scenario
 from results_meta import describe, metadata, write_results
-from run import ROOT, Bench, empty_engine
+from run import ROOT, Bench, cold_namespace, empty_engine
 
 from baseimages.settings.config import SETTINGS
 
@@ -119,8 +119,8 @@ def measure(bench: Bench, rounds: int) -> Scenario:
 
 def _one(bench: Bench, tool: str, round_: int, attempt: int, edit: Callable[[dict[str, Any]], None]) -> Sample:
     if tool == "baseimages":
-        return bench.baseimages(bench.namespace(f"floor{attempt}", tool, round_))
-    namespace = bench.namespace(f"floor{attempt}{'r' if tool == REPRODUCIBLE else ''}", "bake", round_)
+        return bench.baseimages(cold_namespace(bench, "floor", tool, round_, attempt))
+    namespace = cold_namespace(bench, "floor-r" if tool == REPRODUCIBLE else "floor", "bake", round_, attempt)
     sample = bench.bake(namespace, edit=edit if tool == REPRODUCIBLE else None)
     sample.tool = tool
     return sample
