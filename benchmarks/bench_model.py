@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TESTS = ("smoke", "contract")
+TOOLS = ("baseimages", "bake")  # the two tools every scenario times
 BREAKDOWN = {"build": ("build",), "upload": ("push",), "smoke": ("smoke",), "contract": ("contract",)}
 
 

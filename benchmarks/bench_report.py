@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 
 from bench_model import BREAKDOWN, Sample, Scenario, without_tests
+from floor import REPRODUCIBLE, floor_table
 
 NOT_RECORDED = "not recorded"
 
@@ -34,12 +35,15 @@ def markdown(scenarios: list[Scenario], measured: str) -> str:
         outside = statistics.median(1 - (s.buildx_seconds or 0) / s.seconds for s in samples)
         tests = statistics.median((s.test_seconds or 0) / s.seconds for s in samples)
         no_tests = _ratio_without_tests(samples, bk["median"])
-        for tool, st in (("baseimages", bi), ("bake", bk)):
+        rows = [("baseimages", bi), ("bake", bk)]
+        rows += [(REPRODUCIBLE, st) for st in [scenario.stats(REPRODUCIBLE)] if st]
+        for tool, st in rows:
             extra = f"{ratio:.2f} | {outside:.0%} | {tests:.0%} | {no_tests}" if tool == "baseimages" else " | | | "
             lines.append(
                 f"| {scenario.title if tool == 'baseimages' else ''} | {tool} | {st['n']} | {st['min']:.2f} | "
                 f"{st['median']:.2f} | {st['max']:.2f} | {extra} |"
             )
+    lines += floor_table(scenarios)
     lines += _breakdown(scenarios)
     lines += [f"\n{scenario.note}" for scenario in scenarios if scenario.note]
     failures = sum(s.failed_attempts for sc in scenarios for s in sc.samples)

@@ -44,7 +44,8 @@ from typing import Any
 from bench_model import Sample, Scenario
 from breakdown_report import BAKE, LOAD, MERGE, PRODUCT, PUSH, markdown
 from results_meta import describe, metadata, write_results
-from run import FAMILY, REGISTRY, ROOT, Bench, empty_engine
+from run import FAMILY, REGISTRY, ROOT, Bench
+from scenarios import empty_engine
 
 Argv = list[str]
 Builds = dict[str, list[Argv]]  # image -> its platform builds, in the product's order of images

@@ -3,9 +3,11 @@
 Both tools build the same three Dockerfiles with the same build args, platforms, secrets, wheelhouse
 and registry (the engine's local one, a fresh namespace per tool and scenario). bake gets the bake
 file `python -m baseimages bake-file` writes (bake's timer includes writing it); baseimages runs as its
-CLI. Runs alternate, and which tool goes first alternates between rounds: A B, B A, A B...
+CLI. Runs alternate, and the order of the tools rotates between rounds: A B, B A... (with bake made
+reproducible, floor.py, as a third tool in the scenarios that build: A B C, B C A, C A B).
 
-    python benchmarks/run.py            every scenario, 3 rounds (cold builds take long: see --quick)
+    python benchmarks/run.py            every scenario, 3 rounds (cold builds take long: see --quick),
+                                        with bake made reproducible as a third tool (floor.py; --no-floor)
     python benchmarks/run.py --quick    no cold builds, one parent-change round, no 4b (under 15 minutes)
     python benchmarks/run.py --only fresh   scenario 5 alone: a fresh engine (scripts/node2), with and
                                             without the registry build cache (see fresh_engine.py)
@@ -15,12 +17,13 @@ baseimages' own overhead (time outside buildx) as a share of its total, with smo
 services (work bake does not do) reported apart, and baseimages' breakdown per scenario (build, upload,
 smoke, contract). Scenario 4b times the parent change at other --jobs (overlap of tests and builds).
 Writes JSON (with results_meta's commit, date, machine and versions) and a Markdown table to --out,
-and for each scenario's last round both tools' timelines as timeline-<scenario>.svg (timeline_svg.py).
+and for each scenario's last round every tool's timeline as timeline-<scenario>.svg (timeline_svg.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -33,31 +36,39 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench_model import TESTS, Sample, Scenario, breakdown, intervals, length
+from bench_model import TESTS, TOOLS, Sample, Scenario, breakdown, intervals, length
 from bench_report import markdown
+from floor import REPRODUCIBLE, day_epoch, reproducible
 from fresh_engine import annotate
 from results_meta import describe, metadata, write_results
+from scenarios import cold, fresh, noop, one_change, overlap, parent_change
 from timeline_svg import bake_bars, render, report_bars
+
+from baseimages.settings.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]
-TOOLS = ("baseimages", "bake")
-REPEATS = 3  # rounds done again at most when a run had to be repeated after a registry error
 BAKE_ATTEMPTS = 8  # bake does not retry a registry's 500 on a HEAD; Debian's registry answers some under load
 REGISTRY = "localhost:5000"
+SHORT = {"baseimages": "bi", "bake": "bake", REPRODUCIBLE: "bake-r"}  # each tool's part of a namespace
 
 
 class Bench:
-    def __init__(self, work: Path, verbose: bool, out: Path | None = None) -> None:
+    def __init__(self, work: Path, verbose: bool, out: Path | None = None, floor: bool = False) -> None:
         self.work = work
         self.verbose = verbose
         self.out = out  # where timeline-<scenario>.svg go (None: nowhere)
+        # the tools of the scenarios that build: with FLOOR, bake made reproducible too (floor.py)
+        self.tools = (*TOOLS, REPRODUCIBLE) if floor else TOOLS
         self.last_report: dict[str, Any] = {}  # the report of baseimages' latest run
         self.last_bake: list[tuple[float, str]] = []  # bake's latest progress, each line with its second
+        self.last_bakes: dict[str, list[tuple[float, str]]] = {}  # the latest progress per bake tool
         self.project = work / "project"
         shutil.copytree(ROOT / "images", self.project / "images")
         self.run_id = uuid.uuid4().hex[:6]
         self.bake_file = work / "bake.json"
+        self.started = dt.datetime.now(dt.UTC)  # the build date bake made reproducible gets (its first second)
+        self.level = next(s.default for s in SETTINGS if s.key == "layer-compression-level")
 
     # ------------------------------------------------------------------ the two tools
 
@@ -155,21 +166,28 @@ class Bench:
         """Both tools' latest runs as OUT/timeline-NAME.svg (the last round of scenario NAME)."""
         if self.out is None or not self.last_report or not self.last_bake:
             return
-        panels = [("baseimages", report_bars(self.last_report)), ("bake", bake_bars(self.last_bake, FAMILY))]
+        panels = [("baseimages", report_bars(self.last_report))]
+        panels += [(tool, bake_bars(lines, FAMILY)) for tool, lines in self.last_bakes.items()]
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / f"timeline-{name}.svg").write_text(render(panels, f"{title}: the last round"))
 
     def run(self, tool: str, namespace: str) -> Sample:
-        sample = self.baseimages(namespace) if tool == "baseimages" else self.bake(namespace)
+        if tool == "baseimages":
+            sample = self.baseimages(namespace)
+        else:
+            edit = reproducible(day_epoch(self.started), self.level) if tool == REPRODUCIBLE else None
+            sample = self.bake(namespace, edit=edit)
+            sample.tool = tool
+            self.last_bakes[tool] = self.last_bake
         if self.verbose:
-            print(f"    {tool:<10} {sample.seconds:7.2f} s  {namespace}", flush=True)
+            print(f"    {tool:<18} {sample.seconds:7.2f} s  {namespace}", flush=True)
         return sample
 
     # ------------------------------------------------------------------ state
 
     def namespace(self, scenario: str, tool: str, round_: int | None = None) -> str:
         suffix = f"-{round_}" if round_ is not None else ""
-        return f"bench-{self.run_id}-{scenario}-{'bi' if tool == 'baseimages' else 'bake'}{suffix}"
+        return f"bench-{self.run_id}-{scenario}-{SHORT[tool]}{suffix}"
 
     def bump(self, name: str, text: str = "") -> None:
         """A new release of NAME: patch version + 1, and TEXT appended to a context file (if any)."""
@@ -185,97 +203,6 @@ class Bench:
             target.write_text(target.read_text() + text + "\n")
 
 
-def empty_engine() -> None:
-    """Empty BuildKit cache (cache mounts included) and no local images of the family."""
-    from python_on_whales import docker
-
-    docker.buildx.prune(all=True)
-    for image in docker.image.list():
-        names = [t for t in image.repo_tags if "/bench-" in t or "baseimages-contract/" in t]
-        if names:
-            docker.image.remove(names, force=True)
-
-
-# ---------------------------------------------------------------------- scenarios
-
-
-def alternate(
-    bench: Bench, name: str, title: str, rounds: int, before: Callable[[], None] | None = None, cold: bool = False
-) -> Scenario:
-    """ROUNDS rounds of both tools, baseimages first in even rounds and bake first in odd ones (neither
-    always runs on what the other left warm). Warm scenarios first build and push once per tool
-    (not timed); BEFORE runs before every timed run (the change under test); COLD empties the engine."""
-    scenario = Scenario(name, title)
-    if not cold:
-        for tool in TOOLS:
-            bench.run(tool, bench.namespace(name, tool))
-    for r in range(rounds):
-        for tool in order(r):
-            for attempt in range(REPEATS):  # a run repeated after a registry error is not counted: again
-                if cold:
-                    empty_engine()
-                if before is not None:
-                    before()
-                sample = bench.run(
-                    tool, cold_namespace(bench, name, tool, r, attempt) if cold else bench.namespace(name, tool)
-                )
-                scenario.samples.append(sample)
-                if scenario.counts(sample):
-                    break
-    bench.timeline(name, title)
-    return scenario
-
-
-def cold_namespace(bench: Bench, name: str, tool: str, round_: int, attempt: int) -> str:
-    """A cold run's namespace: its own per round, and per attempt: a run done again after a registry error
-    must not find the registry cache the failed attempt exported (bake's is in the namespace), or it is no
-    longer cold."""
-    return bench.namespace(name, tool, round_) + (f"-again{attempt}" if attempt else "")
-
-
-def order(round_: int) -> tuple[str, ...]:
-    """The tools in the order round ROUND_ runs them: alternating, so that neither always goes first."""
-    return TOOLS if round_ % 2 == 0 else TOOLS[::-1]
-
-
-def cold(bench: Bench, rounds: int) -> Scenario:
-    title = "1. cold family build and push (empty BuildKit cache, empty registry)"
-    return alternate(bench, "cold", title, rounds, cold=True)
-
-
-def noop(bench: Bench, rounds: int) -> Scenario:
-    return alternate(bench, "noop", "2. no-op: the family unchanged, run again", rounds)
-
-
-def one_change(bench: Bench, rounds: int) -> Scenario:
-    def change() -> None:
-        bench.bump("python311-security", f"# bench {uuid.uuid4().hex}")
-
-    return alternate(bench, "change", "3. one change: a file in python311-security's context", rounds, change)
-
-
-def parent_change(bench: Bench, rounds: int) -> Scenario:
-    def change() -> None:
-        bench.bump("python311-uv", f"ENV BENCH_MARK={uuid.uuid4().hex}")
-        bench.bump("python311-ml")
-        bench.bump("python311-security")
-
-    title = "4. parent change: python311-uv's Dockerfile (all three rebuild)"
-    return alternate(bench, "parent", title, rounds, change)
-
-
-def overlap(bench: Bench, rounds: int) -> Scenario:
-    from overlap import overlap as jobs_overlap  # scenario 4b, in a module of its own
-
-    return jobs_overlap(bench, rounds)
-
-
-def fresh(bench: Bench, rounds: int, set_up: bool) -> list[Scenario]:
-    from fresh_engine import fresh_engine  # scenario 5, in a module of its own
-
-    return fresh_engine(bench, rounds, set_up)
-
-
 # ---------------------------------------------------------------------- main
 
 
@@ -283,6 +210,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="skip cold builds; one parent-change round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-floor", action="store_true", help="no third tool, bake made reproducible (floor.py)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--name", help="results file stem (default: results; fresh-engine with --only fresh alone)")
     parser.add_argument(
@@ -314,7 +242,7 @@ def measure(args: argparse.Namespace, written: Callable[[list[Scenario]], None])
     chosen = [(n, f) for n, f in plan if not args.only or n in args.only]
     scenarios: list[Scenario] = []
     with tempfile.TemporaryDirectory(prefix="baseimages-bench-") as tmp:
-        bench = Bench(Path(tmp), verbose=not args.quiet, out=args.out)
+        bench = Bench(Path(tmp), verbose=not args.quiet, out=args.out, floor=not args.no_floor)
         bench.run_id = args.fresh_reuse or bench.run_id
         for name, func in chosen:
             if args.quick and name in ("cold", "overlap"):

@@ -46,7 +46,8 @@ from typing import Any
 
 from fresh_engine import NODE, node, reset_node
 from results_meta import describe, metadata, write_results
-from run import FAMILY, ROOT, Bench, empty_engine
+from run import FAMILY, ROOT, Bench
+from scenarios import empty_engine
 
 PAIR = ["python311-uv", "python311-security"]
 Scale = Callable[[str, str, float], float]  # (image, platform, measured seconds) -> seconds in the model

@@ -1,4 +1,5 @@
-"""benchmarks/floor.py: bake made reproducible, and the floor ratio it gives with baseimages' tests."""
+"""benchmarks/floor.py: bake made reproducible, and the floor ratio it gives with baseimages' tests;
+run.py rotates the three tools between rounds."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
 from bench_model import Sample, Scenario  # noqa: E402
-from floor import REPRODUCIBLE, TOOLS, day_epoch, floor_rows, markdown, reproducible, rotation  # noqa: E402
+from bench_report import markdown  # noqa: E402
+from floor import REPRODUCIBLE, day_epoch, floor_rows, reproducible  # noqa: E402
+from scenarios import order  # noqa: E402
+
+THREE = ("baseimages", "bake", REPRODUCIBLE)
 
 
 def test_reproducible_bake_targets_get_the_build_dates_epoch_rewritten_timestamps_and_max_provenance() -> None:
@@ -27,13 +32,13 @@ def test_reproducible_bake_targets_get_the_build_dates_epoch_rewritten_timestamp
     assert definition["target"]["uv"]["args"]["BASE_IMAGE"] == "python:3.11-slim"
 
 
-def test_the_tools_order_rotates_so_that_each_goes_first_in_turn() -> None:
-    assert [rotation(r)[0] for r in range(3)] == list(TOOLS)
-    assert all(sorted(rotation(r)) == sorted(TOOLS) for r in range(4))
+def test_three_tools_order_rotates_so_that_each_goes_first_in_turn() -> None:
+    assert [order(r, THREE)[0] for r in range(3)] == list(THREE)
+    assert all(sorted(order(r, THREE)) == sorted(THREE) for r in range(4))
 
 
 def test_the_floor_adds_the_time_only_tests_ran_to_reproducible_bake_and_divides_by_bake() -> None:
-    scenario = Scenario("floor", "t")
+    scenario = Scenario("cold", "1. cold")
     scenario.samples += [
         Sample("baseimages", 300.0, tests_alone=30.0),
         Sample("bake", 200.0),
@@ -41,8 +46,15 @@ def test_the_floor_adds_the_time_only_tests_ran_to_reproducible_bake_and_divides
         Sample("bake", 999.0, failed_attempts=1),  # repeated after a registry error: does not count
     ]
     rows = floor_rows(scenario)
+    assert rows is not None
     assert rows["median"] == {"baseimages": 300.0, "bake": 200.0, REPRODUCIBLE: 240.0}
     assert (rows["ratio"], rows["reproducible_ratio"], rows["floor_ratio"]) == (1.5, 1.2, 1.35)
-    table = markdown(scenario, rows, "measured here")
-    assert "| bake, reproducible | 1 | 240.0 | 240.0 | 240.0 | 1.20 |" in table
-    assert "(240.0 + 30.0) / 200.0 = **1.35x** bake" in table
+    table = markdown([scenario], "measured here")
+    assert "|  | bake, reproducible | 1 | 240.00 | 240.00 | 240.00 |" in table
+    assert "| 1. cold | 200.0 | 240.0 | 1.20 | 30.0 | (240.0 + 30.0) / 200.0 = **1.35x** | 1.50x |" in table
+
+
+def test_a_scenario_without_bake_made_reproducible_has_no_floor_row() -> None:
+    scenario = Scenario("noop", "2. no-op", [Sample("baseimages", 0.5, tests_alone=0.0), Sample("bake", 5.0)])
+    assert floor_rows(scenario) is None
+    assert "The floor" not in markdown([scenario], "measured here")

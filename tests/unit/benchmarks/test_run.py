@@ -16,7 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
 from bench_model import Sample, Scenario  # noqa: E402
 from bench_report import markdown  # noqa: E402
-from run import Bench, cold_namespace, order  # noqa: E402
+from floor import REPRODUCIBLE  # noqa: E402
+from run import Bench  # noqa: E402
+from scenarios import cold_namespace, order  # noqa: E402
 
 
 def test_the_tool_that_goes_first_alternates_between_rounds() -> None:
@@ -66,3 +68,29 @@ def test_a_run_that_did_not_record_tests_alone_has_no_ratio_without_tests() -> N
     assert row.endswith("| 1.25 | 10% | 8% | not recorded |")
     scenario.samples[0].tests_alone = 4.0
     assert markdown([scenario], "Measured then.").splitlines()[4].endswith("| 1.15 |")
+
+
+def test_bake_made_reproducible_runs_bakes_file_edited_and_keeps_its_own_timeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("run.ROOT", tmp_path)
+    (tmp_path / "images").mkdir()
+    bench = Bench(tmp_path / "work", verbose=False, floor=True)
+    assert bench.tools == ("baseimages", "bake", REPRODUCIBLE)
+    edits: list[Any] = []
+
+    def fake_bake(namespace: str, edit: Any = None) -> Sample:
+        edits.append(edit)
+        bench.last_bake = [(0.0, f"bake of {namespace}")]
+        return Sample("bake", 1.0)
+
+    monkeypatch.setattr(bench, "bake", fake_bake)
+    plain = bench.run("bake", bench.namespace("cold", "bake"))
+    made = bench.run(REPRODUCIBLE, bench.namespace("cold", REPRODUCIBLE))
+    assert (plain.tool, made.tool) == ("bake", REPRODUCIBLE)
+    assert edits[0] is None and callable(edits[1])
+    definition: dict[str, Any] = {"target": {"uv": {}}}
+    edits[1](definition)
+    assert "rewrite-timestamp=true" in definition["target"]["uv"]["output"][0]
+    assert set(bench.last_bakes) == {"bake", REPRODUCIBLE}
+    assert bench.last_bakes["bake"] != bench.last_bakes[REPRODUCIBLE]
