@@ -9,8 +9,9 @@ services still run on the main engine, which loads what was built), bake with `-
   5a  `push --force` of the unchanged family (bake: the family baked again)
   5b  one change: a file in python311-security's context (bake: the family baked again)
 
-each by both tools without and with the registry cache, alternating (which tool goes first alternates
-between rounds). Before the timed runs, one untimed
+each by both tools without and with the registry cache, alternating (which tool goes first rotates
+between rounds); with the cache, bake made reproducible (floor.py) too, unless the run leaves it out
+(--no-floor), and only with it when asked (--fresh-cache-only). Before the timed runs, one untimed
 run per tool and cache setting on the main engine publishes the family and, with the cache, fills the
 cache refs (BuildKit keys a step by its inputs, so a cache one engine wrote serves any other). 5a's runs
 leave every namespace as its setup did; 5b's change follows them.
@@ -35,11 +36,12 @@ import re
 import statistics
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench_model import Sample, Scenario
+from floor import REPRODUCIBLE, day_epoch, reproducible
 
 if TYPE_CHECKING:
     from run import Bench
@@ -58,8 +60,6 @@ NODE_ENV = {
     "BASEIMAGES_NODE2_RUN": "/run/bi-bench",
 }
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]
-VARIANTS = [("baseimages", True), ("bake", True), ("baseimages", False), ("bake", False)]
-SWAPPED = [("bake", True), ("baseimages", True), ("bake", False), ("baseimages", False)]  # odd rounds' order
 
 # buildx plain progress: `#12 [builder 2/4] RUN ...`, `#12 CACHED`; baseimages' logs prefix each line of a
 # platform's build with `[linux/arm64] ` (its two builds number their steps each from 1).
@@ -106,18 +106,44 @@ def _bake_cache(definition: dict[str, Any]) -> None:
         target["cache-to"] = [f"{ref},mode=max,ignore-error=true"]
 
 
+def variants(tools: tuple[str, ...], round_: int, caches: tuple[bool, ...]) -> list[tuple[str, bool]]:
+    """ROUND_'s runs: per setting of CACHES, TOOLS (bake made reproducible only with the cache) in an order
+    that rotates between rounds."""
+    from scenarios import order
+
+    chosen = []
+    for cache in caches:
+        these = tools if cache else tuple(t for t in tools if t != REPRODUCIBLE)
+        chosen += [(tool, cache) for tool in order(round_, these)]
+    return chosen
+
+
+def _bake_edit(bench: Bench, tool: str, cache: bool) -> Callable[[dict[str, Any]], None] | None:
+    """The edit of bake's file for TOOL (bake, or bake made reproducible) with or without the CACHE."""
+    made = reproducible(day_epoch(bench.started), bench.level) if tool == REPRODUCIBLE else None
+
+    def edit(definition: dict[str, Any]) -> None:
+        for change in (made, _bake_cache if cache else None):
+            if change is not None:
+                change(definition)
+
+    return edit
+
+
 def _run(bench: Bench, tool: str, cache: bool, namespace: str, node: bool, flags: list[str], check: bool) -> Sample:
     """One run of TOOL, with or without the registry CACHE, on the second NODE or the main engine.
     CHECK: read BuildKit's logs for CACHED steps (the sample's `cached`)."""
-    if tool == "bake":
+    if tool != "baseimages":
         log: list[str] = []
         sample = bench.bake(
             namespace,
             builder=NODE if node else None,
-            edit=_bake_cache if cache else None,
+            edit=_bake_edit(bench, tool, cache),
             log=log if check else None,
             before_repeat=reset_node if node else None,  # the repeat on an empty engine again
         )
+        sample.tool = tool
+        bench.last_bakes[tool] = bench.last_bake
         if check:
             done, total, missed = step_cache(log, platform_builds=False)
             sample.cached = _says(done, total, missed)
@@ -144,9 +170,12 @@ def _says(done: int, total: int, missed: list[str]) -> str:
     return text + (f"; not: {'; '.join(missed[:6])}" if missed else "")
 
 
-def fresh_engine(bench: Bench, rounds: int, set_up: bool = True) -> list[Scenario]:
-    """Scenarios 5a and 5b, each with and without the registry cache (four table rows). Without SET_UP, the
-    namespaces of BENCH's run id are those an earlier (interrupted) run set up."""
+def fresh_engine(
+    bench: Bench, rounds: int, set_up: bool = True, caches: tuple[bool, ...] = (True, False)
+) -> list[Scenario]:
+    """Scenarios 5a and 5b, each with and without the registry cache (four table rows; CACHES (True,):
+    with it alone). Without SET_UP, the namespaces of BENCH's run id are those an earlier (interrupted)
+    run set up."""
     reset_node()
     bake_note = "bake: REPO:buildcache, one ref per image"
     scenarios = {
@@ -156,30 +185,44 @@ def fresh_engine(bench: Bench, rounds: int, set_up: bool = True) -> list[Scenari
         ("change", False): Scenario("fresh-change", "5b. fresh engine, one change, no registry cache"),
     }
     for r in range(rounds):
-        spaces = {(tool, cache): bench.namespace(f"fresh{r}{'c' if cache else 'n'}", tool) for tool, cache in VARIANTS}
-        variants = VARIANTS if r % 2 == 0 else SWAPPED
-        for tool, cache in VARIANTS:
-            if set_up and (tool, cache) != (
-                "bake",
-                False,
-            ):  # bake asks the registry nothing: a bake without cache needs no setup
+        runs = variants(bench.tools, r, caches)
+        spaces = {(tool, cache): bench.namespace(f"fresh{r}{'c' if cache else 'n'}", tool) for tool, cache in runs}
+        for tool, cache in variants(bench.tools, 0, caches):
+            if set_up and (cache or tool == "baseimages"):  # bake without cache asks the registry nothing
                 _run(bench, tool, cache, spaces[tool, cache], node=False, flags=[], check=False)
         for kind, flags in (("force", ["--force"]), ("change", [])):
             if kind == "change":
                 bench.bump("python311-security", f"# bench {r} {bench.run_id}")
-            for i, (tool, cache) in enumerate(variants):
-                reset_node()
-                check = kind == "force" and cache
-                sample = _run(bench, tool, cache, spaces[tool, cache], node=True, flags=flags, check=check)
-                scenarios[kind, cache].samples.append(sample)
-                if bench.verbose:
-                    print(f"    5{'a' if kind == 'force' else 'b'} {tool:<10} cache={cache!s:<5} "
-                          f"{sample.seconds:7.2f} s  {sample.cached or ''}", flush=True)  # fmt: skip
-                if r == rounds - 1 and i % 2 == 1:  # both tools ran this setting's last round
-                    bench.timeline(scenarios[kind, cache].name, scenarios[kind, cache].title)
+            _timed(bench, runs, scenarios, kind, flags, spaces, last=r == rounds - 1)
     node("reset")  # stopped, its data and its context gone
-    annotate(list(scenarios.values()))
-    return list(scenarios.values())
+    chosen = [s for (_, cache), s in scenarios.items() if cache in caches]
+    annotate(chosen)
+    return chosen
+
+
+def _timed(
+    bench: Bench,
+    runs: list[tuple[str, bool]],
+    scenarios: dict[tuple[str, bool], Scenario],
+    kind: str,
+    flags: list[str],
+    spaces: dict[tuple[str, bool], str],
+    last: bool,
+) -> None:
+    """The timed RUNS of scenario 5a or 5b (KIND), each on a fresh engine; in the LAST round, each cache
+    setting's timeline once all its tools ran."""
+    for i, (tool, cache) in enumerate(runs):
+        if i == 0 or runs[i - 1][1] != cache:
+            bench.last_bakes = {}
+        reset_node()
+        check = kind == "force" and cache
+        sample = _run(bench, tool, cache, spaces[tool, cache], node=True, flags=flags, check=check)
+        scenarios[kind, cache].samples.append(sample)
+        if bench.verbose:
+            print(f"    5{'a' if kind == 'force' else 'b'} {tool:<18} cache={cache!s:<5} "
+                  f"{sample.seconds:7.2f} s  {sample.cached or ''}", flush=True)  # fmt: skip
+        if last and (i == len(runs) - 1 or runs[i + 1][1] != cache):
+            bench.timeline(scenarios[kind, cache].name, scenarios[kind, cache].title)
 
 
 def annotate(scenarios: list[Scenario]) -> None:

@@ -218,6 +218,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--overlap-rounds", type=int, default=1, help="rounds of scenario 4b (--jobs 1 and 3)")
     parser.add_argument("--fresh-rounds", type=int, default=1, help="rounds of scenario 5 (fresh engine)")
+    parser.add_argument("--fresh-cache-only", action="store_true", help="scenario 5: with the registry cache alone")
     parser.add_argument("--fresh-reuse", metavar="RUN_ID", help="scenario 5: reuse what run RUN_ID set up (one round)")
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only print the table of an earlier run")
@@ -250,12 +251,13 @@ def measure(args: argparse.Namespace, written: Callable[[list[Scenario]], None])
                 scenarios.append(Scenario(name, title, skipped="not run with --quick (minutes per run)"))
                 continue
             rounds = 1 if args.quick and name == "parent" else args.overlap_rounds if name == "overlap" else args.rounds
-            print(f"{name}: {rounds} round(s), baseimages and bake alternating", flush=True)
+            print(f"{name}: {rounds} round(s), the tools rotating between rounds", flush=True)
             scenarios.append(func(bench, rounds))
             written(scenarios)
         if "fresh" in args.only:
             print(f"fresh: {args.fresh_rounds} round(s) on scripts/node2's engine, reset before every run", flush=True)
-            scenarios += fresh(bench, args.fresh_rounds, set_up=not args.fresh_reuse)
+            caches = (True,) if args.fresh_cache_only else (True, False)
+            scenarios += fresh(bench, args.fresh_rounds, set_up=not args.fresh_reuse, caches=caches)
         else:
             title = "5. fresh engine with registry cache vs without"
             scenarios.append(Scenario("fresh", title, skipped="not run in this run (`--only fresh` runs it)"))

@@ -105,7 +105,7 @@ def overlap(bench: Bench, rounds: int) -> Scenario:
     return jobs_overlap(bench, rounds)
 
 
-def fresh(bench: Bench, rounds: int, set_up: bool) -> list[Scenario]:
+def fresh(bench: Bench, rounds: int, set_up: bool, caches: tuple[bool, ...]) -> list[Scenario]:
     from fresh_engine import fresh_engine  # scenario 5, in a module of its own
 
-    return fresh_engine(bench, rounds, set_up)
+    return fresh_engine(bench, rounds, set_up, caches)

@@ -8,7 +8,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
 from bench_model import Sample, Scenario  # noqa: E402
-from fresh_engine import speedup  # noqa: E402
+from floor import REPRODUCIBLE  # noqa: E402
+from fresh_engine import speedup, variants  # noqa: E402
 
 FAMILY = ["uv", "ml", "security"]
 
@@ -39,3 +40,18 @@ def test_runs_that_did_the_same_work_are_compared_by_wall_time() -> None:
         Sample("baseimages", 150.0, buildx_seconds=140.0, rebuilt=["security"]),
     )
     assert "baseimages 1.50 (wall time)" in speedup(cached, uncached)
+
+
+def test_bake_made_reproducible_runs_only_with_the_cache_and_the_first_tool_rotates_between_rounds() -> None:
+    tools = ("baseimages", "bake", REPRODUCIBLE)
+    first = variants(tools, 0, (True, False))
+    assert first == [
+        ("baseimages", True),
+        ("bake", True),
+        (REPRODUCIBLE, True),
+        ("baseimages", False),
+        ("bake", False),
+    ]
+    assert variants(tools, 1, (True, False))[0] == ("bake", True)
+    assert variants(tools, 1, (True, False))[3] == ("bake", False)
+    assert variants(tools, 2, (True,)) == [(REPRODUCIBLE, True), ("baseimages", True), ("bake", True)]
