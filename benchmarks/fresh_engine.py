@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench_model import Sample, Scenario
-from floor import REPRODUCIBLE, day_epoch, reproducible
+from floor import REPRODUCIBLE
 
 if TYPE_CHECKING:
     from run import Bench
@@ -120,14 +121,9 @@ def variants(tools: tuple[str, ...], round_: int, caches: tuple[bool, ...]) -> l
 
 def _bake_edit(bench: Bench, tool: str, cache: bool) -> Callable[[dict[str, Any]], None] | None:
     """The edit of bake's file for TOOL (bake, or bake made reproducible) with or without the CACHE."""
-    made = reproducible(day_epoch(bench.started), bench.level) if tool == REPRODUCIBLE else None
-
-    def edit(definition: dict[str, Any]) -> None:
-        for change in (made, _bake_cache if cache else None):
-            if change is not None:
-                change(definition)
-
-    return edit
+    if tool == REPRODUCIBLE:
+        return bench.made_reproducible(_bake_cache if cache else None)
+    return _bake_cache if cache else None
 
 
 def _run(bench: Bench, tool: str, cache: bool, namespace: str, node: bool, flags: list[str], check: bool) -> Sample:
@@ -144,6 +140,7 @@ def _run(bench: Bench, tool: str, cache: bool, namespace: str, node: bool, flags
         )
         sample.tool = tool
         bench.last_bakes[tool] = bench.last_bake
+        shutil.rmtree(bench.work / "oci", ignore_errors=True)  # bake made reproducible's archives
         if check:
             done, total, missed = step_cache(log, platform_builds=False)
             sample.cached = _says(done, total, missed)

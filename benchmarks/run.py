@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FAMILY = ["python311-uv", "python311-ml", "python311-security"]
 BAKE_ATTEMPTS = 8  # bake does not retry a registry's 500 on a HEAD; Debian's registry answers some under load
 REGISTRY = "localhost:5000"
+Edit = Callable[[dict[str, Any]], None]  # a change to bake's file
 SHORT = {"baseimages": "bi", "bake": "bake", REPRODUCIBLE: "bake-r"}  # each tool's part of a namespace
 
 
@@ -128,6 +130,7 @@ class Bench:
 
         # A Docker context's builder is used as `docker --context NAME buildx` (buildx refuses --builder there).
         docker = DockerClient(context=builder) if builder else DockerClient()
+        failures: list[str] = []
         for attempt in range(BAKE_ATTEMPTS):
             started = time.monotonic()
             self.write_bake_file(namespace, edit)
@@ -138,9 +141,10 @@ class Bench:
                     at = time.monotonic() - started
                     lines += [(at, line) for line in str(chunk).splitlines()]
             except DockerException as exc:
-                if attempt == BAKE_ATTEMPTS - 1:
-                    raise
                 reason = (exc.stderr or "").strip().splitlines()[-1:] or ["?"]
+                if attempt == BAKE_ATTEMPTS - 1 or _same_failure_again(reason[0], failures):
+                    raise
+                failures.append(reason[0])
                 print(f"    bake failed, repeating it: {reason[0][:160]}", flush=True)
                 if before_repeat is not None:
                     before_repeat()
@@ -175,13 +179,27 @@ class Bench:
         if tool == "baseimages":
             sample = self.baseimages(namespace)
         else:
-            edit = reproducible(day_epoch(self.started), self.level) if tool == REPRODUCIBLE else None
-            sample = self.bake(namespace, edit=edit)
+            sample = self.bake(namespace, edit=self.made_reproducible() if tool == REPRODUCIBLE else None)
             sample.tool = tool
             self.last_bakes[tool] = self.last_bake
+            shutil.rmtree(self.work / "oci", ignore_errors=True)  # its archives: gigabytes, not needed
         if self.verbose:
             print(f"    {tool:<18} {sample.seconds:7.2f} s  {namespace}", flush=True)
         return sample
+
+    def made_reproducible(
+        self, also: Callable[[dict[str, Any]], None] | None = None
+    ) -> Callable[[dict[str, Any]], None]:
+        """The edit of bake's file that makes it reproducible (floor.py), its archives under WORK/oci,
+        then ALSO."""
+        made = reproducible(day_epoch(self.started), self.level, self.work / "oci")
+
+        def edit(definition: dict[str, Any]) -> None:
+            made(definition)
+            if also is not None:
+                also(definition)
+
+        return edit
 
     # ------------------------------------------------------------------ state
 
@@ -204,6 +222,12 @@ class Bench:
 
 
 # ---------------------------------------------------------------------- main
+
+
+def _same_failure_again(reason: str, before: list[str]) -> bool:
+    """Whether bake failed for REASON twice in a row without a server error (5xx) in it: a mistake in its
+    file or its options, which a repeat does not mend (the registry's 500s differ in their digests)."""
+    return bool(before) and before[-1] == reason and re.search(r"\b5\d\d\b", reason) is None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 from bench_model import Sample, Scenario  # noqa: E402
 from bench_report import markdown  # noqa: E402
 from floor import REPRODUCIBLE  # noqa: E402
-from run import Bench  # noqa: E402
+from run import Bench, _same_failure_again  # noqa: E402
 from scenarios import cold_namespace, order  # noqa: E402
 
 
@@ -94,3 +94,11 @@ def test_bake_made_reproducible_runs_bakes_file_edited_and_keeps_its_own_timelin
     assert "rewrite-timestamp=true" in definition["target"]["uv"]["output"][0]
     assert set(bench.last_bakes) == {"bake", REPRODUCIBLE}
     assert bench.last_bakes["bake"] != bench.last_bakes[REPRODUCIBLE]
+
+
+def test_bake_is_repeated_after_registry_errors_but_not_after_the_same_mistake_twice() -> None:
+    refused = 'ERROR: failed to solve: exporter option "rewrite-timestamp" conflicts with "unpack"'
+    assert not _same_failure_again(refused, [])
+    assert _same_failure_again(refused, [refused])
+    server = "ERROR: failed to solve: unexpected status from HEAD request to http://localhost:5000/v2/x: 500"
+    assert not _same_failure_again(server, [server])
