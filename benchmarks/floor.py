@@ -38,10 +38,11 @@ def day_epoch(now: dt.datetime) -> int:
     return int(now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
 
 
-def reproducible(epoch: int, level: int, into: Path) -> Callable[[dict[str, Any]], None]:
+def reproducible(epoch: int, level: int, into: Path, only: list[str] | None = None) -> Callable[[dict[str, Any]], None]:
     """A bake-file edit: every target reproducible (SOURCE_DATE_EPOCH, rewritten timestamps, provenance max),
     its rewritten layers compressed at gzip LEVEL, as baseimages' `layer-compression-level` does, and
-    exported to the OCI archive INTO/<target>.tar (see the module's doc)."""
+    exported to the OCI archive INTO/<target>.tar (see the module's doc). ONLY: bake builds these targets
+    alone (what baseimages rebuilds; their parents as cache hits, not exported)."""
     option = f"rewrite-timestamp=true,compression=gzip,compression-level={level}"
 
     def edit(definition: dict[str, Any]) -> None:
@@ -50,6 +51,8 @@ def reproducible(epoch: int, level: int, into: Path) -> Callable[[dict[str, Any]
             target.setdefault("args", {})["SOURCE_DATE_EPOCH"] = str(epoch)
             target["output"] = [f"type=oci,dest={into / name}.tar,{option}"]
             target["attest"] = ["type=provenance,mode=max"]
+        if only is not None:
+            definition["group"]["default"]["targets"] = list(only)
 
     return edit
 

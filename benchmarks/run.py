@@ -62,6 +62,7 @@ class Bench:
         self.out = out  # where timeline-<scenario>.svg go (None: nowhere)
         # the tools of the scenarios that build: with FLOOR, bake made reproducible too (floor.py)
         self.tools = (*TOOLS, REPRODUCIBLE) if floor else TOOLS
+        self.floor_only: list[str] | None = None  # the targets bake made reproducible builds (None: all)
         self.last_report: dict[str, Any] = {}  # the report of baseimages' latest run
         self.last_bake: list[tuple[float, str]] = []  # bake's latest progress, each line with its second
         self.last_bakes: dict[str, list[tuple[float, str]]] = {}  # the latest progress per bake tool
@@ -192,7 +193,7 @@ class Bench:
     ) -> Callable[[dict[str, Any]], None]:
         """The edit of bake's file that makes it reproducible (floor.py), its archives under WORK/oci,
         then ALSO."""
-        made = reproducible(day_epoch(self.started), self.level, self.work / "oci")
+        made = reproducible(day_epoch(self.started), self.level, self.work / "oci", self.floor_only)
 
         def edit(definition: dict[str, Any]) -> None:
             made(definition)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
@@ -17,19 +18,21 @@ from scenarios import order  # noqa: E402
 THREE = ("baseimages", "bake", REPRODUCIBLE)
 
 
-def test_reproducible_bake_targets_get_the_build_epoch_rewritten_timestamps_an_archive_and_max_provenance() -> None:
+def test_reproducible_bake_targets_get_the_build_epoch_rewritten_timestamps_an_archive_and_max_provenance(
+    tmp_path: Path,
+) -> None:
     definition = {
         "target": {
             "uv": {"args": {"BASE_IMAGE": "python:3.11-slim"}, "output": ["type=image,push=true"]},
             "ml": {"output": ["type=image,push=true"]},
         }
     }
-    reproducible(day_epoch(dt.datetime(2026, 12, 6, 11, 30, tzinfo=dt.UTC)), 1, Path("/w"))(definition)
+    reproducible(day_epoch(dt.datetime(2026, 12, 6, 11, 30, tzinfo=dt.UTC)), 1, tmp_path)(definition)
     for name, target in definition["target"].items():
         assert target["args"]["SOURCE_DATE_EPOCH"] == "1796515200"  # 2026-12-06T00:00:00Z
         # an OCI archive: the docker driver refuses rewrite-timestamp into its image store
         option = "rewrite-timestamp=true,compression=gzip,compression-level=1"
-        assert target["output"] == [f"type=oci,dest=/w/{name}.tar,{option}"]
+        assert target["output"] == [f"type=oci,dest={tmp_path}/{name}.tar,{option}"]
         assert target["attest"] == ["type=provenance,mode=max"]
     assert definition["target"]["uv"]["args"]["BASE_IMAGE"] == "python:3.11-slim"
 
@@ -60,3 +63,12 @@ def test_a_scenario_without_bake_made_reproducible_has_no_floor_row() -> None:
     scenario = Scenario("noop", "2. no-op", [Sample("baseimages", 0.5, tests_alone=0.0), Sample("bake", 5.0)])
     assert floor_rows(scenario) is None
     assert "The floor" not in markdown([scenario], "measured here")
+
+
+def test_bake_made_reproducible_can_build_only_the_images_baseimages_rebuilds(tmp_path: Path) -> None:
+    definition: dict[str, Any] = {
+        "group": {"default": {"targets": ["uv", "ml", "security"]}},
+        "target": {"uv": {}, "ml": {}, "security": {}},
+    }
+    reproducible(0, 1, tmp_path, only=["security"])(definition)
+    assert definition["group"]["default"]["targets"] == ["security"]
