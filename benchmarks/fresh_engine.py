@@ -168,11 +168,15 @@ def _says(done: int, total: int, missed: list[str]) -> str:
 
 
 def fresh_engine(
-    bench: Bench, rounds: int, set_up: bool = True, caches: tuple[bool, ...] = (True, False)
+    bench: Bench,
+    rounds: int,
+    set_up: bool = True,
+    caches: tuple[bool, ...] = (True, False),
+    kinds: tuple[str, ...] = ("force", "change"),
 ) -> list[Scenario]:
-    """Scenarios 5a and 5b, each with and without the registry cache (four table rows; CACHES (True,):
-    with it alone). Without SET_UP, the namespaces of BENCH's run id are those an earlier (interrupted)
-    run set up."""
+    """Scenarios 5a and 5b (KINDS "force" and "change"), each with and without the registry cache (four
+    table rows; CACHES (True,): with it alone). Without SET_UP, the namespaces of BENCH's run id are those
+    an earlier (interrupted) run set up."""
     reset_node()
     bake_note = "bake: REPO:buildcache, one ref per image"
     scenarios = {
@@ -187,12 +191,12 @@ def fresh_engine(
         for tool, cache in variants(bench.tools, 0, caches):
             if set_up and (cache or tool == "baseimages"):  # bake without cache asks the registry nothing
                 _run(bench, tool, cache, spaces[tool, cache], node=False, flags=[], check=False)
-        for kind, flags in (("force", ["--force"]), ("change", [])):
+        for kind, flags in [(k, ["--force"] if k == "force" else []) for k in kinds]:
             if kind == "change":
                 bench.bump("python311-security", f"# bench {r} {bench.run_id}")
             _timed(bench, runs, scenarios, kind, flags, spaces, last=r == rounds - 1)
     node("reset")  # stopped, its data and its context gone
-    chosen = [s for (_, cache), s in scenarios.items() if cache in caches]
+    chosen = [s for (kind, cache), s in scenarios.items() if cache in caches and kind in kinds]
     annotate(chosen)
     return chosen
 

@@ -42,7 +42,7 @@ from bench_report import markdown
 from floor import REPRODUCIBLE, day_epoch, reproducible
 from fresh_engine import annotate
 from results_meta import describe, metadata, write_results
-from scenarios import cold, fresh, noop, one_change, overlap, parent_change
+from scenarios import cold, fresh, noop, one_change, overlap, parent_change, remove_images
 from timeline_svg import bake_bars, render, report_bars
 
 from baseimages.settings.config import SETTINGS
@@ -244,6 +244,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--overlap-rounds", type=int, default=1, help="rounds of scenario 4b (--jobs 1 and 3)")
     parser.add_argument("--fresh-rounds", type=int, default=1, help="rounds of scenario 5 (fresh engine)")
     parser.add_argument("--fresh-cache-only", action="store_true", help="scenario 5: with the registry cache alone")
+    parser.add_argument("--fresh-force-only", action="store_true", help="scenario 5: 5a alone (no 5b)")
     parser.add_argument("--fresh-reuse", metavar="RUN_ID", help="scenario 5: reuse what run RUN_ID set up (one round)")
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only print the table of an earlier run")
@@ -279,10 +280,12 @@ def measure(args: argparse.Namespace, written: Callable[[list[Scenario]], None])
             print(f"{name}: {rounds} round(s), the tools rotating between rounds", flush=True)
             scenarios.append(func(bench, rounds))
             written(scenarios)
+            remove_images()
         if "fresh" in args.only:
             print(f"fresh: {args.fresh_rounds} round(s) on scripts/node2's engine, reset before every run", flush=True)
             caches = (True,) if args.fresh_cache_only else (True, False)
-            scenarios += fresh(bench, args.fresh_rounds, set_up=not args.fresh_reuse, caches=caches)
+            kinds = ("force",) if args.fresh_force_only else ("force", "change")
+            scenarios += fresh(bench, args.fresh_rounds, set_up=not args.fresh_reuse, caches=caches, kinds=kinds)
         else:
             title = "5. fresh engine with registry cache vs without"
             scenarios.append(Scenario("fresh", title, skipped="not run in this run (`--only fresh` runs it)"))

@@ -19,6 +19,14 @@ def empty_engine() -> None:
     from python_on_whales import docker
 
     docker.buildx.prune(all=True)
+    remove_images()
+
+
+def remove_images() -> None:
+    """No local images of the family: each run leaves its images in the engine's store (a complete run's
+    fill tens of gigabytes); a scenario's runs need none that another left."""
+    from python_on_whales import docker
+
     for image in docker.image.list():
         names = [t for t in image.repo_tags if "/bench-" in t or "baseimages-contract/" in t]
         if names:
@@ -111,7 +119,7 @@ def overlap(bench: Bench, rounds: int) -> Scenario:
     return jobs_overlap(bench, rounds)
 
 
-def fresh(bench: Bench, rounds: int, set_up: bool, caches: tuple[bool, ...]) -> list[Scenario]:
+def fresh(bench: Bench, rounds: int, set_up: bool, caches: tuple[bool, ...], kinds: tuple[str, ...]) -> list[Scenario]:
     from fresh_engine import fresh_engine  # scenario 5, in a module of its own
 
-    return fresh_engine(bench, rounds, set_up, caches)
+    return fresh_engine(bench, rounds, set_up, caches, kinds)
