@@ -168,7 +168,7 @@ class Bench:
         self.bake_file.write_text(json.dumps(definition, indent=2))
 
     def timeline(self, name: str, title: str) -> None:
-        """Both tools' latest runs as OUT/timeline-NAME.svg (the last round of scenario NAME)."""
+        """Every tool's latest run as OUT/timeline-NAME.svg (the last round of scenario NAME)."""
         if self.out is None or not self.last_report or not self.last_bake:
             return
         panels = [("baseimages", report_bars(self.last_report))]
@@ -188,9 +188,7 @@ class Bench:
             print(f"    {tool:<18} {sample.seconds:7.2f} s  {namespace}", flush=True)
         return sample
 
-    def made_reproducible(
-        self, also: Callable[[dict[str, Any]], None] | None = None
-    ) -> Callable[[dict[str, Any]], None]:
+    def made_reproducible(self, also: Edit | None = None) -> Edit:
         """The edit of bake's file that makes it reproducible (floor.py), its archives under WORK/oci,
         then ALSO."""
         made = reproducible(day_epoch(self.started), self.level, self.work / "oci", self.floor_only)
