@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -137,10 +136,8 @@ def _run(bench: Bench, tool: str, cache: bool, namespace: str, node: bool, flags
             edit=_bake_edit(bench, tool, cache),
             log=log if check else None,
             before_repeat=reset_node if node else None,  # the repeat on an empty engine again
+            tool=tool,
         )
-        sample.tool = tool
-        bench.last_bakes[tool] = bench.last_bake
-        shutil.rmtree(bench.work / "oci", ignore_errors=True)  # bake made reproducible's archives
         if check:
             done, total, missed = step_cache(log, platform_builds=False)
             sample.cached = _says(done, total, missed)

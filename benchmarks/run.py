@@ -62,7 +62,6 @@ class Bench:
         self.out = out  # where timeline-<scenario>.svg go (None: nowhere)
         # the tools of the scenarios that build: with FLOOR, bake made reproducible too (floor.py)
         self.tools = (*TOOLS, REPRODUCIBLE) if floor else TOOLS
-        self.floor_only: list[str] | None = None  # the targets bake made reproducible builds (None: all)
         self.last_report: dict[str, Any] = {}  # the report of baseimages' latest run
         self.last_bake: list[tuple[float, str]] = []  # bake's latest progress, each line with its second
         self.last_bakes: dict[str, list[tuple[float, str]]] = {}  # the latest progress per bake tool
@@ -121,11 +120,13 @@ class Bench:
         edit: Callable[[dict[str, Any]], None] | None = None,
         log: list[str] | None = None,
         before_repeat: Callable[[], None] | None = None,
+        tool: str = "bake",
     ) -> Sample:
         """One bake of the family on the Docker context BUILDER (default: the current one), its bake file
         changed by EDIT; with LOG, buildx's plain progress of the run that counted is collected there;
         BEFORE_REPEAT runs before a run that failed is repeated. The timer includes writing the bake file
-        (bake cannot run without one; baseimages' timer includes its own planning)."""
+        (bake cannot run without one; baseimages' timer includes its own planning). TOOL names the sample
+        and the timeline panel (bake, or bake made reproducible, whose archives are removed after it)."""
         from python_on_whales import DockerClient
         from python_on_whales.exceptions import DockerException
 
@@ -151,10 +152,11 @@ class Bench:
                     before_repeat()
                 continue
             seconds = time.monotonic() - started
-            self.last_bake = lines
+            self.last_bake = self.last_bakes[tool] = lines
+            shutil.rmtree(self.work / "oci", ignore_errors=True)  # made reproducible's archives: gigabytes
             if log is not None:
                 log[:] = [line for _, line in lines]
-            return Sample("bake", seconds, rebuilt=list(FAMILY), failed_attempts=attempt)
+            return Sample(tool, seconds, rebuilt=list(FAMILY), failed_attempts=attempt)
         raise AssertionError("unreachable")
 
     def write_bake_file(self, namespace: str, edit: Callable[[dict[str, Any]], None] | None) -> None:
@@ -176,22 +178,22 @@ class Bench:
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / f"timeline-{name}.svg").write_text(render(panels, f"{title}: the last round"))
 
-    def run(self, tool: str, namespace: str) -> Sample:
+    def run(self, tool: str, namespace: str, only: list[str] | None = None) -> Sample:
+        """One timed run of TOOL into NAMESPACE; bake made reproducible builds the targets ONLY (None: all)."""
         if tool == "baseimages":
             sample = self.baseimages(namespace)
         else:
-            sample = self.bake(namespace, edit=self.made_reproducible() if tool == REPRODUCIBLE else None)
-            sample.tool = tool
-            self.last_bakes[tool] = self.last_bake
-            shutil.rmtree(self.work / "oci", ignore_errors=True)  # its archives: gigabytes, not needed
+            sample = self.bake(
+                namespace, edit=self.made_reproducible(only=only) if tool == REPRODUCIBLE else None, tool=tool
+            )
         if self.verbose:
             print(f"    {tool:<18} {sample.seconds:7.2f} s  {namespace}", flush=True)
         return sample
 
-    def made_reproducible(self, also: Edit | None = None) -> Edit:
-        """The edit of bake's file that makes it reproducible (floor.py), its archives under WORK/oci,
-        then ALSO."""
-        made = reproducible(day_epoch(self.started), self.level, self.work / "oci", self.floor_only)
+    def made_reproducible(self, also: Edit | None = None, only: list[str] | None = None) -> Edit:
+        """The edit of bake's file that makes it reproducible (floor.py), its archives under WORK/oci, its
+        targets ONLY (None: all), then ALSO."""
+        made = reproducible(day_epoch(self.started), self.level, self.work / "oci", only)
 
         def edit(definition: dict[str, Any]) -> None:
             made(definition)

@@ -50,11 +50,9 @@ def alternate(
     in the timed runs (None: all; plain bake builds all, as a bake file does)."""
     scenario = Scenario(name, title)
     bench.last_bakes = {}
-    bench.floor_only = None
     if not cold:
         for tool in tools:
             bench.run(tool, bench.namespace(name, tool))
-    bench.floor_only = changed
     for r in range(rounds):
         for tool in order(r, tools):
             for attempt in range(REPEATS):  # a run repeated after a registry error is not counted: again
@@ -62,14 +60,12 @@ def alternate(
                     empty_engine()
                 if before is not None:
                     before()
-                sample = bench.run(
-                    tool, cold_namespace(bench, name, tool, r, attempt) if cold else bench.namespace(name, tool)
-                )
+                space = cold_namespace(bench, name, tool, r, attempt) if cold else bench.namespace(name, tool)
+                sample = bench.run(tool, space, only=changed)
                 scenario.samples.append(sample)
                 if scenario.counts(sample):
                     break
     bench.timeline(name, title)
-    bench.floor_only = None
     return scenario
 
 

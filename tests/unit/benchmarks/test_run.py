@@ -78,13 +78,19 @@ def test_bake_made_reproducible_runs_bakes_file_edited_and_keeps_its_own_timelin
     bench = Bench(tmp_path / "work", verbose=False, floor=True)
     assert bench.tools == ("baseimages", "bake", REPRODUCIBLE)
     edits: list[Any] = []
+    runs = iter(range(100))
 
-    def fake_bake(namespace: str, edit: Any = None) -> Sample:
-        edits.append(edit)
-        bench.last_bake = [(0.0, f"bake of {namespace}")]
-        return Sample("bake", 1.0)
+    class NumberedBuildx:  # each bake's progress says which run it was
+        def bake(self, files: list[str], progress: str, stream_logs: bool) -> Iterator[str]:
+            yield f"#1 [python311-uv linux/amd64 1/2] FROM base (run {next(runs)})"
 
-    monkeypatch.setattr(bench, "bake", fake_bake)
+    fake = types.ModuleType("python_on_whales")
+    fake.DockerClient = lambda **_: types.SimpleNamespace(buildx=NumberedBuildx())  # type: ignore[attr-defined]
+    errors = types.ModuleType("python_on_whales.exceptions")
+    errors.DockerException = RuntimeError  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "python_on_whales", fake)
+    monkeypatch.setitem(sys.modules, "python_on_whales.exceptions", errors)
+    monkeypatch.setattr(bench, "write_bake_file", lambda namespace, edit: edits.append(edit))
     plain = bench.run("bake", bench.namespace("cold", "bake"))
     made = bench.run(REPRODUCIBLE, bench.namespace("cold", REPRODUCIBLE))
     assert (plain.tool, made.tool) == ("bake", REPRODUCIBLE)
