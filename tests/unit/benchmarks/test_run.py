@@ -43,13 +43,18 @@ class FakeBuildx:
         yield "#1 DONE 0.0s"
 
 
-def test_bakes_timer_starts_before_its_bake_file_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def use_buildx(monkeypatch: pytest.MonkeyPatch, buildx: object) -> None:
+    """python-on-whales as Bench.bake imports it, its docker client's buildx BUILDX."""
     fake = types.ModuleType("python_on_whales")
-    fake.DockerClient = lambda **_: types.SimpleNamespace(buildx=FakeBuildx())  # type: ignore[attr-defined]
+    fake.DockerClient = lambda **_: types.SimpleNamespace(buildx=buildx)  # type: ignore[attr-defined]
     errors = types.ModuleType("python_on_whales.exceptions")
     errors.DockerException = RuntimeError  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "python_on_whales", fake)
     monkeypatch.setitem(sys.modules, "python_on_whales.exceptions", errors)
+
+
+def test_bakes_timer_starts_before_its_bake_file_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_buildx(monkeypatch, FakeBuildx())
     bench = Bench(tmp_path, verbose=False)
 
     def slow_bake_file(namespace: str, edit: Any) -> None:
@@ -84,12 +89,7 @@ def test_bake_made_reproducible_runs_bakes_file_edited_and_keeps_its_own_timelin
         def bake(self, files: list[str], progress: str, stream_logs: bool) -> Iterator[str]:
             yield f"#1 [python311-uv linux/amd64 1/2] FROM base (run {next(runs)})"
 
-    fake = types.ModuleType("python_on_whales")
-    fake.DockerClient = lambda **_: types.SimpleNamespace(buildx=NumberedBuildx())  # type: ignore[attr-defined]
-    errors = types.ModuleType("python_on_whales.exceptions")
-    errors.DockerException = RuntimeError  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "python_on_whales", fake)
-    monkeypatch.setitem(sys.modules, "python_on_whales.exceptions", errors)
+    use_buildx(monkeypatch, NumberedBuildx())
     monkeypatch.setattr(bench, "write_bake_file", lambda namespace, edit: edits.append(edit))
     plain = bench.run("bake", bench.namespace("cold", "bake"))
     made = bench.run(REPRODUCIBLE, bench.namespace("cold", REPRODUCIBLE))
