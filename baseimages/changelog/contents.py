@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from debian.deb822 import Deb822
-
 DPKG_STATUS = "var/lib/dpkg/status"
 DPKG_BACKUP = "var/lib/dpkg/status-old"  # dpkg hard-links it to status: a layer may store status as the link
 DPKG_STATUS_DIR = "var/lib/dpkg/status.d/"  # distroless: one file per package
@@ -78,6 +76,8 @@ def environment_of(path: str) -> str | None:
 def parse_status(text: str, in_status_dir: bool) -> tuple[Package, ...]:
     """The installed packages of a dpkg status file (Status: `<want> ok installed`). A file of status.d
     (distroless) may have no Status field: its package is installed."""
+    from debian.deb822 import Deb822  # imported when used: python-debian costs a run that reads no Debian file
+
     found = []
     for paragraph in Deb822.iter_paragraphs(text.splitlines(keepends=True), fields=_FIELDS):
         name, version = paragraph.get("Package"), paragraph.get("Version")

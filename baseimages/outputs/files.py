@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import ConfigError
 from ..core.events import Event
-from ..core.results import RunReport
+from ..core.results import ImageStatus, RunReport
 from ..settings.config import Settings
-from .html import render_html
-from .markdown import github_outputs, render_markdown
 
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 OUTPUT_ENV = "GITHUB_OUTPUT"
+_OUTPUT_NAME = re.compile(r"[^A-Za-z0-9_-]")
+_PUBLISHED = (ImageStatus.PROMOTED, ImageStatus.UNCHANGED, ImageStatus.TESTED)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,11 @@ class _File:
 def _files(
     report: RunReport, settings: Settings, env: Mapping[str, str], log_files: Mapping[str, Path] | None
 ) -> list[_File]:
-    """The files SETTINGS and ENV ask for, in the order they are written; their text made when written."""
+    """The files SETTINGS and ENV ask for, in the order they are written; their text made when written
+    (the renderers are imported then too: a run that asks for no report does not load them)."""
+    from .html import render_html
+    from .markdown import render_markdown
+
     markdown = functools.cache(lambda: render_markdown(report, log_files))  # rendered once, when needed
     outputs = github_outputs(report)
     files: list[_File] = []
@@ -53,6 +58,16 @@ def _files(
     if settings.report_html is not None:
         files.append(_File(settings.report_html, lambda: render_html(report, log_files), "w", "--report-html"))
     return files
+
+
+def github_outputs(report: RunReport) -> list[str]:
+    """`<image>-digest=sha256:...` for each image whose digest is what its tags name (promoted, unchanged,
+    or built and tested in a build run); a failed image's candidate is no output."""
+    return [
+        f"{_OUTPUT_NAME.sub('_', image.name)}-digest={image.digest}"
+        for image in report.images
+        if image.digest and image.status in _PUBLISHED
+    ]
 
 
 def publish(

@@ -10,13 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..changelog import Changelog, markdown
-from ..core.results import ImageStatus, RunReport
+from ..core.results import RunReport
 from ..updates.render import image_note, update_rows
 from . import view
 
 # GitHub output names: letters, digits, - and _.
-_OUTPUT_NAME = re.compile(r"[^A-Za-z0-9_-]")
-_PUBLISHED = (ImageStatus.PROMOTED, ImageStatus.UNCHANGED, ImageStatus.TESTED)
 
 
 def render_markdown(report: RunReport, log_files: Mapping[str, Path] | None = None) -> str:
@@ -112,16 +110,6 @@ def waiting_updates(report: RunReport) -> list[str]:
                      row.since(look.checked)]  # fmt: skip
             lines.append("| " + " | ".join(_inline(cell) for cell in cells) + " |")
     return [*lines, *([""] + notes if notes else [])]
-
-
-def github_outputs(report: RunReport) -> list[str]:
-    """`<image>-digest=sha256:...` for each image whose digest is what its tags name (promoted, unchanged,
-    or built and tested in a build run); a failed image's candidate is no output."""
-    return [
-        f"{_OUTPUT_NAME.sub('_', image.name)}-digest={image.digest}"
-        for image in report.images
-        if image.digest and image.status in _PUBLISHED
-    ]
 
 
 def _context(report: RunReport) -> str:

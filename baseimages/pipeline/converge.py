@@ -8,29 +8,57 @@ signing key (the `sign-key` setting) the digest must also carry its signature an
 that says every platform passed (checked as `verify` checks them, with the key's public half); a digest
 that lacks them is not converged onto: the image builds, and its promotion moves every tag anew.
 
-Reads only: a tag list and a HEAD of each tag the version's promotion sets, per image; more (the index,
-cosign) only where the tags disagree and a signing key is set.
+Reads only: a tag list and a HEAD of each tag the version's promotion sets, per image, every image's at
+once (`read_ahead`); more (the index, cosign) only where the tags disagree and a signing key is set.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
-from ..catalog.changes import Action, Decision
-from ..catalog.plan import PlannedImage
+from ..catalog.changes import Action, Current, Decision
+from ..catalog.plan import Plan, PlannedImage
 from ..core.errors import RegistryError
 from ..core.reference import parse_reference
 from ..registry.published import Promotion, promotion
 from ..trust.verify import own_key_failures
 from .stages import Tools
 
+READ_JOBS = 8  # images whose reads are in flight at once
 
-def review(tools: Tools, image: PlannedImage, decision: Decision) -> Decision:
-    """DECISION, unless IMAGE's tags disagree: then CONVERGE onto the newest promoted digest when it is
-    proven passed, else BUILD (never settled on a published digest), with the reasons a person reads."""
+
+def read(tools: Tools, image: PlannedImage) -> Promotion | None:
+    """Where IMAGE's tags stand (what `review` judges): a tag list and a HEAD per tag."""
     if tools.unreachable:
         raise RegistryError(tools.unreachable)
-    state = promotion(tools.registry, image.repository, image.spec.version)
+    return promotion(tools.registry, image.repository, image.spec.version)
+
+
+def read_ahead(
+    tools: Tools, plan: Plan, current: Callable[[str], Current | None]
+) -> tuple[dict[str, Current | None], dict[str, Promotion | None]]:
+    """Every image's reads, in flight together (a run that changes nothing is mostly these): CURRENT of its
+    `repository:version` (by that reference) and where its tags stand (`read`, by image name). The first
+    error any raised is raised."""
+
+    def both(image: PlannedImage) -> tuple[Current | None, Promotion | None]:
+        return current(f"{image.repository}:{image.spec.version}"), read(tools, image)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(READ_JOBS, len(plan.images))), thread_name_prefix="read")
+    try:
+        found = list(pool.map(both, plan.images))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # after an error, what was still queued never starts
+    by_ref = {f"{i.repository}:{i.spec.version}": f[0] for i, f in zip(plan.images, found, strict=True)}
+    return by_ref, {i.name: f[1] for i, f in zip(plan.images, found, strict=True)}
+
+
+def review(tools: Tools, image: PlannedImage, decision: Decision, state: Promotion | None) -> Decision:
+    """DECISION, unless IMAGE's tags disagree (STATE, from `read`): then CONVERGE onto the newest promoted
+    digest when it is proven passed, else BUILD (never settled on a published digest), with the reasons a
+    person reads."""
     if state is None or not state.behind:
         return decision
     problems = proof_failures(tools, state)

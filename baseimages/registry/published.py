@@ -6,7 +6,8 @@ and `dependents` share them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -14,6 +15,18 @@ from ..catalog.plan import PlannedImage
 from ..catalog.tags import compute_tags, following, in_line, parse_immutable
 from ..core.reference import Reference, parse_reference
 from .client import RegistryClient
+
+HEAD_JOBS = 8  # the HEADs of one image's tags in flight at once (a run that changes nothing is mostly these)
+
+
+def digests(registry: TagReader, repository: str, tags: Iterable[str]) -> dict[str, str | None]:
+    """Tag -> the digest it names in REPOSITORY now (None: no such tag), a HEAD each, in flight together."""
+    wanted = list(dict.fromkeys(tags))
+    if len(wanted) < 2:
+        return {tag: registry.digest(parse_reference(f"{repository}:{tag}")) for tag in wanted}
+    with ThreadPoolExecutor(max_workers=min(HEAD_JOBS, len(wanted)), thread_name_prefix="head") as pool:
+        found = pool.map(lambda tag: registry.digest(parse_reference(f"{repository}:{tag}")), wanted)
+        return dict(zip(wanted, found, strict=True))
 
 
 def immutable_tag(registry: RegistryClient, image: PlannedImage, digest: str) -> str:
@@ -34,16 +47,13 @@ def tags_at(registry: RegistryClient, image: PlannedImage, digest: str, built: d
     tags = image.tags if built is None else compute_tags(image.spec.version, built.date())
     candidates = [*tags.rolling, *(t for t in image.tags.rolling if t not in tags.rolling)]
 
-    def digest_of(tag: str) -> str | None:
-        return registry.digest(parse_reference(f"{image.repository}:{tag}"))
-
     found = []
     build = 1
-    while (existing := digest_of(tags.immutable(build))) is not None:
+    while (existing := registry.digest(parse_reference(f"{image.repository}:{tags.immutable(build)}"))) is not None:
         if existing == digest:
             found.append(tags.immutable(build))
         build += 1
-    return found + [tag for tag in candidates if digest_of(tag) == digest]
+    return found + [tag for tag, now in digests(registry, image.repository, candidates).items() if now == digest]
 
 
 class TagReader(Protocol):
@@ -124,13 +134,11 @@ def promotion(
         return None
     newest, wanted = found
 
-    def digest_of(tag: str) -> str | None:
-        return registry.digest(parse_reference(f"{repository}:{tag}")) if tag in listed else None
-
-    digest = digest_of(newest.tag)
+    at = digests(registry, repository, [newest.tag, *(tag for tag in wanted if tag in listed)])
+    digest = at[newest.tag]
     if digest is None:  # removed since it was listed
         return None
-    return Promotion(repository, newest.tag, digest, {tag: digest_of(tag) for tag in wanted})
+    return Promotion(repository, newest.tag, digest, {tag: at.get(tag) for tag in wanted})
 
 
 def _short(digest: str | None) -> str:

@@ -16,9 +16,6 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from debian.deb822 import Deb822
-from debian.debian_support import Version
-
 from ..core.errors import RegistryError
 
 Fetch = Callable[[str, "int | None"], "bytes | None"]  # (url, the most bytes it may be) -> body; None: 404
@@ -57,6 +54,8 @@ def strip_signature(text: str) -> str:
 
 def parse_release(text: str, where: str) -> Release:
     """The Release file TEXT (from WHERE, for messages); a RegistryError when it is not one."""
+    from debian.deb822 import Deb822  # imported when used: python-debian costs a run that reads no Debian file
+
     paragraph = next(Deb822.iter_paragraphs(strip_signature(text).splitlines(keepends=True)), None)
     if paragraph is None or "SHA256" not in paragraph:
         raise RegistryError(f"{where}: not a Release file with SHA256 sums (a proxy or a login page in the way?)")
@@ -102,6 +101,8 @@ def decompress(data: bytes, name: str) -> str:
 def parse_packages(text: str) -> dict[str, str]:
     """Package -> its highest version in the Packages index TEXT. Read line by line: a Debian archive's
     index has tens of thousands of paragraphs, and only two fields of each are wanted."""
+    from debian.debian_support import Version  # imported when used: python-debian costs a run that reads no Debian file
+
     found: dict[str, str] = {}
     name = version = None
     for line in [*text.splitlines(), ""]:

@@ -15,8 +15,6 @@ from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from debian.debian_support import Version
-
 from ..changelog import Installed, installed
 from ..changelog.layers import LayerFacts
 from ..core.errors import BaseImagesError
@@ -140,6 +138,8 @@ def debian_updates(installed: dict[str, str], offers: dict[str, list[Offer]], ar
     default policy picks it: the highest version of the suites apt upgrades from automatically; a suite marked
     NotAutomatic (experimental) never, one also marked ButAutomaticUpgrades (backports) only for a package whose
     installed version came from it."""
+    from debian.debian_support import Version  # imported when used: python-debian costs a run that reads no Debian file
+
     updates = []
     for package, current in sorted(installed.items()):
         name, _, qualifier = package.partition(":")
@@ -162,6 +162,8 @@ def debian_updates(installed: dict[str, str], offers: dict[str, list[Offer]], ar
 
 
 def _candidates(offers: list[Offer], current: str) -> list[Offer]:
+    from debian.debian_support import Version  # imported when used: python-debian costs a run that reads no Debian file
+
     automatic = [offer for offer in offers if not offer.release.not_automatic]
     if any(Version(offer.version) == Version(current) for offer in automatic):
         return automatic

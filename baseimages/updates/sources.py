@@ -13,8 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from debian.deb822 import Deb822
-
 from ..core.errors import ConfigError
 
 SECURITY_HOSTS = ("security.debian.org", "security.ubuntu.com")
@@ -108,6 +106,8 @@ def _options(text: str) -> dict[str, str]:
 
 
 def _deb822(text: str, path: str) -> Iterable[AptSource]:
+    from debian.deb822 import Deb822  # imported when used: python-debian costs a run that reads no Debian file
+
     lines = [line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("#")]
     for paragraph in Deb822.iter_paragraphs(lines):
         if paragraph.get("Enabled", "yes").strip().lower() == "no":

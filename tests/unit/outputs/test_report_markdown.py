@@ -10,7 +10,7 @@ import pytest
 from report_family import FAILING_OUTPUT, GrowingRegistry, TimedEngine, run_family, write_family
 
 from baseimages.core.results import ImageResult, ImageStatus, RunReport
-from baseimages.outputs.markdown import github_outputs, render_markdown
+from baseimages.outputs.markdown import render_markdown
 
 
 @pytest.fixture
@@ -101,14 +101,6 @@ def test_an_unchanged_family_is_skipped_unchanged_with_its_digest_and_reason(fam
     assert {r["status"] for r in rows} == {"skipped-unchanged"}
     assert rows[0]["digest"] == f"`{first.image('uv').digest[:19]}`" and rows[0]["reason"] == "unchanged"
     assert render_markdown(report).startswith("## baseimages push: 3 unchanged (ok)\n")
-
-
-def test_github_outputs_name_each_published_images_digest_and_no_failed_candidate(family):
-    report = run_family(family, engine=TimedEngine(fail_on={"/ml:": "linux/arm64"}))
-    assert github_outputs(report) == [
-        f"uv-digest={report.image('uv').digest}",
-        f"security-digest={report.image('security').digest}",
-    ]
 
 
 def test_text_that_would_break_the_table_or_a_code_block_is_escaped():

@@ -12,7 +12,7 @@ from report_family import GrowingRegistry, TimedEngine, fake_cli, run_family, wr
 
 from baseimages.cli.main import main
 from baseimages.core.errors import ConfigError
-from baseimages.outputs.files import publish
+from baseimages.outputs.files import github_outputs, publish
 from baseimages.settings.config import Settings
 
 
@@ -121,3 +121,11 @@ def test_the_cli_refuses_a_push_while_another_run_holds_the_lock(family, tmp_pat
         code, _, err = _push(root, tmp_path)
     assert code == 5 and engine.builds == []
     assert err.startswith("error: another baseimages run holds") and len(err.splitlines()) == 1
+
+
+def test_github_outputs_name_each_published_images_digest_and_no_failed_candidate(family):
+    report = run_family(family, engine=TimedEngine(fail_on={"/ml:": "linux/arm64"}))
+    assert github_outputs(report) == [
+        f"uv-digest={report.image('uv').digest}",
+        f"security-digest={report.image('security').digest}",
+    ]

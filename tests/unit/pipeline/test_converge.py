@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import threading
 
 import pytest
 from fakes import AttestingCosign, FakeEngine, MemoryRegistry
@@ -19,6 +20,7 @@ from baseimages.core.reference import Reference
 from baseimages.core.results import ImageStatus
 from baseimages.outputs.markdown import render_markdown
 from baseimages.pipeline.actions import MoveTags
+from baseimages.pipeline.converge import read_ahead
 from baseimages.pipeline.factory import Factory
 from baseimages.pipeline.options import RunOptions
 from baseimages.settings.config import Settings
@@ -181,3 +183,19 @@ def test_with_a_signing_key_a_half_promotion_signed_with_its_passing_test_record
     uv = report.image("uv")
     assert "uv" not in engine.builds and uv.digest == new and uv.tags == ["1", "2026.11", "latest"]
     assert ("verify-attestation", f"{UV}@{new}") in runner.verbs()
+
+
+def test_every_images_reads_are_in_flight_together_before_any_verdict(family):
+    registry = MemoryRegistry()
+    _push(family, registry)
+    factory, catalog = _factory(family, registry)
+    plan = make_plan(catalog, factory.settings, now=TODAY)
+    together = threading.Barrier(len(plan.images), timeout=5)  # one image's reads alone would time out here
+
+    def current(reference):
+        together.wait()
+        return None
+
+    found, states = read_ahead(factory.tools, plan, current)
+    assert found == {f"{UV}:1.0.0": None, f"{REGISTRY}/t/ml:1.0.0": None}
+    assert {name: state.behind if state else None for name, state in states.items()} == {"uv": (), "ml": ()}

@@ -3,9 +3,12 @@ lags, and what it costs in requests."""
 
 from __future__ import annotations
 
+import threading
+
 from fake_image import make_image
 
-from baseimages.registry.published import promotion
+from baseimages.core.reference import Reference
+from baseimages.registry.published import digests, promotion
 
 
 def _tag(registry, repo, digest, *tags):
@@ -40,3 +43,24 @@ def test_a_half_promotion_lists_the_lagging_tags_in_promotion_order_a_missing_on
 
 def test_a_version_without_an_immutable_tag_has_no_promotion_to_converge(fake_registry, make_client):
     assert promotion(make_client(), f"{fake_registry.address}/t/none", "1.0.0") is None
+
+
+class _Gate:
+    """A registry whose HEADs each wait until WIDTH of them are in flight (a lone request would time out)."""
+
+    def __init__(self, width: int, names: dict[str, str]) -> None:
+        self.barrier = threading.Barrier(width, timeout=5)
+        self.names = names
+
+    def digest(self, ref: Reference) -> str | None:
+        self.barrier.wait()
+        return self.names.get(ref.tag or "")
+
+    def tags(self, repository: Reference) -> list[str]:
+        return list(self.names)
+
+
+def test_the_heads_of_an_images_tags_are_in_flight_together_and_a_missing_tag_names_nothing():
+    registry = _Gate(3, {"1.0.0": "sha256:a", "1.0": "sha256:a"})
+    found = digests(registry, "r.example/t/uv", ["1.0.0", "1.0", "1"])
+    assert found == {"1.0.0": "sha256:a", "1.0": "sha256:a", "1": None}
