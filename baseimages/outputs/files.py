@@ -26,7 +26,7 @@ from ..settings.config import Settings
 
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 OUTPUT_ENV = "GITHUB_OUTPUT"
-_OUTPUT_NAME = re.compile(r"[^A-Za-z0-9_-]")
+_OUTPUT_NAME = re.compile(r"[^A-Za-z0-9_-]")  # GitHub output names: letters, digits, - and _
 _PUBLISHED = (ImageStatus.PROMOTED, ImageStatus.UNCHANGED, ImageStatus.TESTED)
 
 

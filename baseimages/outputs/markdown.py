@@ -14,8 +14,6 @@ from ..core.results import RunReport
 from ..updates.render import image_note, update_rows
 from . import view
 
-# GitHub output names: letters, digits, - and _.
-
 
 def render_markdown(report: RunReport, log_files: Mapping[str, Path] | None = None) -> str:
     lines = [f"## {headline(report)}", "", _context(report), ""]

@@ -15,7 +15,7 @@ once (`read_ahead`); more (the index, cosign) only where the tags disagree and a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from ..catalog.changes import Action, Current, Decision
@@ -53,6 +53,11 @@ def read_ahead(
         pool.shutdown(wait=False, cancel_futures=True)  # after an error, what was still queued never starts
     by_ref = {f"{i.repository}:{i.spec.version}": f[0] for i, f in zip(plan.images, found, strict=True)}
     return by_ref, {i.name: f[1] for i, f in zip(plan.images, found, strict=True)}
+
+
+def reviewer(tools: Tools, states: Mapping[str, Promotion | None]) -> Callable[[PlannedImage, Decision], Decision]:
+    """`review` of each image's decision against where its tags stand in STATES (from `read_ahead`)."""
+    return lambda image, decision: review(tools, image, decision, states[image.name])
 
 
 def review(tools: Tools, image: PlannedImage, decision: Decision, state: Promotion | None) -> Decision:

@@ -42,7 +42,7 @@ from ..settings.config import Settings
 from ..trust.signing import Cosign
 from ..updates import remember
 from .actions import MoveTags, Notify, only
-from .converge import read_ahead, review
+from .converge import read_ahead, reviewer
 from .dry_run import UNKNOWN, DryRun, StageActions
 from .fresh import Review, chained, look, rebuild_for_updates
 from .options import RunOptions
@@ -248,7 +248,7 @@ class Factory:
         for base in dict.fromkeys(i.spec.parent for i in plan.images if i.spec.parent_is_external):
             tools.resolve_digest(base)  # first, as a run needs them first (asked once; decide_plan reads them)
         found, states = read_ahead(tools, plan, current)
-        reviews: Review = lambda image, decision: review(tools, image, decision, states[image.name])  # noqa: E731
+        reviews: Review = reviewer(tools, states)
         if policy.mode == "updates":  # one look at every image; a run records it (see _record_look)
             tools.updates_look = look(tools, self.settings, self.catalog, plan)
             reviews = chained(reviews, rebuild_for_updates(tools.updates_look, policy))
