@@ -24,6 +24,8 @@ run first needs the engine.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .catalog.changes import RefreshPolicy
 from .catalog.plan import Plan, PlannedImage, make_plan
 from .catalog.spec import Catalog, CommandTest, FileTest, ImageSpec, MetadataTest, SizeBudget, SmokeSpec, load_catalog
@@ -50,7 +52,15 @@ from .pipeline.stages import ImageContext, Stage, default_stages
 from .registry.client import RegistryClient
 from .settings.config import Settings, load_settings
 
-__version__ = installed_version()  # from the installed metadata; pyproject.toml holds the one version
+if TYPE_CHECKING:
+    __version__: str  # the installed distribution's (pyproject.toml holds the one version)
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name == "__version__":  # read from the installed metadata when asked (importlib.metadata is slow to load)
+            return installed_version()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BaseImagesError",

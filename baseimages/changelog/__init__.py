@@ -1,8 +1,12 @@
 """What changed between two images, per platform, read from the registry alone: Debian packages, Python
 distributions, the files, the image config and the compressed size (`changelog(registry, ref_a, ref_b)`); what
-one image has installed and its apt sources (`installed(registry, ref, manifests)`)."""
+one image has installed and its apt sources (`installed(registry, ref, manifests)`).
 
-from .compute import Installed, changelog, installed
+`changelog`, `installed` and `Installed` are loaded from `.compute` when first used: it loads the layer
+readers (python-debian among them), which a run that reads no layer never needs."""
+
+from typing import TYPE_CHECKING, Any
+
 from .model import (
     SCHEMA,
     Changelog,
@@ -15,6 +19,20 @@ from .model import (
     State,
 )
 from .render import markdown, text_lines
+
+_COMPUTE = ("Installed", "changelog", "installed")
+
+if TYPE_CHECKING:
+    from .compute import Installed, changelog, installed
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name in _COMPUTE:
+            from . import compute
+
+            return getattr(compute, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SCHEMA",

@@ -21,9 +21,8 @@ from ..catalog.changes import Action, Decision, RefreshPolicy
 from ..catalog.plan import Plan, PlannedImage
 from ..catalog.spec import Catalog
 from ..settings.config import Settings
-from ..updates import UpdatesReport, check_updates
+from ..updates import UpdatesReport
 from ..updates.model import DebianUpdate, Update
-from ..updates.targets import index_url, target
 from .stages import Tools
 
 Review = Callable[[PlannedImage, Decision], Decision]
@@ -31,6 +30,10 @@ Review = Callable[[PlannedImage, Decision], Decision]
 
 def look(tools: Tools, settings: Settings, catalog: Catalog, plan: Plan) -> UpdatesReport:
     """The installable updates of every image of PLAN, at its version's tag (never raises for one image)."""
+    # The readers of package indexes and archives load only when a run looks for updates.
+    from ..updates.compute import check_updates
+    from ..updates.targets import index_url, target
+
     targets = [target(settings, catalog, image.name, tag=image.spec.version) for image in plan.images]
     return check_updates(tools.registry, targets, index_url(settings), cache=tools.layer_facts)
 

@@ -1,9 +1,13 @@
 """Which updates are installable for the promoted images, per platform: Debian packages of which the image's
 own apt sources offer a newer version (security suites told apart), and Python distributions of which the
 package index has a newer release, unless the image's requirements pin them (`check_updates`); and how long
-each has been waiting (`remember`, `waiting`)."""
+each has been waiting (`remember`, `waiting`).
 
-from .compute import Target, check_updates, debian_arch
+`check_updates`, `Target` and `debian_arch` are loaded from `.compute` when first used: it loads the readers
+of package indexes and archives (python-debian, packaging), which a run that looks for no update never needs."""
+
+from typing import TYPE_CHECKING, Any
+
 from .model import (
     KINDS,
     SCHEMA,
@@ -28,6 +32,20 @@ from .store import (
     save_state,
     waiting,
 )
+
+_COMPUTE = ("Target", "check_updates", "debian_arch")
+
+if TYPE_CHECKING:
+    from .compute import Target, check_updates, debian_arch
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name in _COMPUTE:
+            from . import compute
+
+            return getattr(compute, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "INSTALLABLE_METRIC",

@@ -25,7 +25,7 @@ A changelog that cannot be read fails nothing: the promotion goes on without it,
 from __future__ import annotations
 
 from ...changelog import Changelog as Log
-from ...changelog import State, changelog
+from ...changelog import State
 from ...core.errors import RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
@@ -63,6 +63,8 @@ class Changelog(Stage):
             previous = ctx.with_retries(lambda: _previous(ctx))
             old = None if previous is None else parse_reference(f"{ctx.image.repository}:{previous[0]}")
             new = parse_reference(f"{ctx.image.repository}@{ctx.built.digest}")
+            from ...changelog.compute import changelog  # the layer readers load only when a changelog is read
+
             log = ctx.with_retries(lambda: changelog(ctx.tools.registry, old, new, cache=ctx.tools.layer_facts))
         except RegistryError as exc:
             ctx.note(f"no changelog (the promotion goes on without it): {exc}", None)
