@@ -54,8 +54,15 @@ def test_import_loads_neither_retention_nor_doctor_which_are_reached_by_their_mo
     assert not {"Pruner", "run_doctor", "registry_client", "RunLock"} & set(baseimages.__all__)
 
 
-def test_import_loads_neither_python_debian_nor_the_report_renderers_which_a_run_that_changes_nothing_never_uses():
-    unused = ("debian", "baseimages.outputs.html", "baseimages.outputs.markdown")
+def test_the_cli_loads_none_of_the_readers_and_renderers_a_run_that_changes_nothing_never_uses():
+    unused = (
+        "debian",  # python-debian: package lists in layers and archives
+        "packaging",  # PyPI versions
+        "baseimages.changelog.compute",
+        "baseimages.updates.compute",
+        "baseimages.outputs.html",
+        "baseimages.outputs.markdown",
+    )
     probe = f"import sys, baseimages.cli.main; print(sorted(m for m in sys.modules if m.startswith({unused!r})))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
