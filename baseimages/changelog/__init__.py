@@ -5,8 +5,9 @@ one image has installed and its apt sources (`installed(registry, ref, manifests
 `changelog`, `installed` and `Installed` are loaded from `.compute` when first used: it loads the layer
 readers (python-debian among them), which a run that reads no layer never needs."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..core.lazy import lazy_names
 from .model import (
     SCHEMA,
     Changelog,
@@ -20,19 +21,10 @@ from .model import (
 )
 from .render import markdown, text_lines
 
-_COMPUTE = ("Installed", "changelog", "installed")
-
 if TYPE_CHECKING:
     from .compute import Installed, changelog, installed
 else:
-
-    def __getattr__(name: str) -> Any:
-        if name in _COMPUTE:
-            from . import compute
-
-            return getattr(compute, name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+    __getattr__ = lazy_names(__name__, ".compute", ("Installed", "changelog", "installed"))
 
 __all__ = [
     "SCHEMA",

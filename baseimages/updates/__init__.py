@@ -6,8 +6,9 @@ each has been waiting (`remember`, `waiting`).
 `check_updates`, `Target` and `debian_arch` are loaded from `.compute` when first used: it loads the readers
 of package indexes and archives (python-debian, packaging), which a run that looks for no update never needs."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..core.lazy import lazy_names
 from .model import (
     KINDS,
     SCHEMA,
@@ -33,19 +34,10 @@ from .store import (
     waiting,
 )
 
-_COMPUTE = ("Target", "check_updates", "debian_arch")
-
 if TYPE_CHECKING:
     from .compute import Target, check_updates, debian_arch
 else:
-
-    def __getattr__(name: str) -> Any:
-        if name in _COMPUTE:
-            from . import compute
-
-            return getattr(compute, name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+    __getattr__ = lazy_names(__name__, ".compute", ("Target", "check_updates", "debian_arch"))
 
 __all__ = [
     "INSTALLABLE_METRIC",
