@@ -21,7 +21,7 @@ from ..core.runs import owned_tempdir
 from ..engine.client import BuildRequest, Engine, LineSink, RunResult
 from .contract_build import check_dockerfile, platform_folder, read_results
 from .runner import RunnerCheck, runner_request
-from .smoke import applicable, judge_commands, runner_output, skip_check
+from .smoke import applicable, judge_commands, run_checks, runner_output, skip_check
 
 KIND = "contract"
 RUN_ID_PLACEHOLDER = "<run id>"
@@ -191,7 +191,7 @@ def _skip_marker(
         return None
     if path in known:
         return (known[path] or "").strip() if known[path] is not None else None
-    output = runner_output(engine.run(runner_request(base_ref, platform, [path], [path], [])))
+    output = run_checks(engine, runner_request(base_ref, platform, [path], [path], []))
     if output.problem or output.paths.get(path) is None:
         return None
     return output.markers.get(path, "").strip()

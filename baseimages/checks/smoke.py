@@ -25,6 +25,7 @@ ConfigLookup = Callable[[str], Mapping[str, Any] | None]  # platform -> image co
 
 _OUTPUT_LIMIT = 400
 NOT_RUN = "no result: the check runner stopped before it"
+RUNS_WHEN_OUTPUT_LOST = 3  # runs of the check runner in all, when the engine loses its output
 
 
 def run_smoke(
@@ -62,7 +63,7 @@ def smoke_result(
     result = PlatformResult(platform=platform)
     commands = applicable(spec.commands, platform)
     extra = sorted(markers or {})
-    output = RunnerOutput() if request is None else runner_output(engine.run(request))
+    output = RunnerOutput() if request is None else run_checks(engine, request)
     result.checks.extend(check_files(spec.files, output))
     result.checks.extend(judge_commands(commands, output, allowed_skip))
     if output.problem:
@@ -105,6 +106,27 @@ def smoke_request(image: str, spec: SmokeSpec, platform: str, markers: Sequence[
     paths = sorted({f.path for f in spec.files} | skip_markers | set(markers))
     checks = [RunnerCheck(tuple(c.command), c.skip_if_exists) for c in commands]
     return runner_request(image, platform, paths, sorted(skip_markers | set(markers)), checks)
+
+
+def run_checks(engine: Engine, request: RunRequest) -> RunnerOutput:
+    """Run the check runner's REQUEST and read its document. A run that the engine lost the output of
+    runs again, in a new container, up to RUNS_WHEN_OUTPUT_LOST runs in all.
+
+    The runner exits 0 only once it has written its end line, so an incomplete document with exit code 0
+    was lost on its way from the container: under load dockerd waits at most 2 s after a container
+    exits for its output to drain, then closes the pipe and drops the rest ("stream copy error: reading
+    from a closed fifo" in its log), for `docker run` and `docker logs` alike. An incomplete document
+    with any other exit code is what the runner did (it could not start, it was killed) and is kept."""
+    for _ in range(RUNS_WHEN_OUTPUT_LOST):
+        run = engine.run(request)
+        output = runner_output(run)
+        if not output.problem or run.exit_code != 0:
+            return output
+    output.problem += (
+        f"; the runner finished (exit code 0), so the Docker engine lost its output, in each of "
+        f"{RUNS_WHEN_OUTPUT_LOST} runs"
+    )
+    return output
 
 
 def runner_output(run: RunResult) -> RunnerOutput:

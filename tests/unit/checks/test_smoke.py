@@ -8,7 +8,7 @@ import pytest
 from fake_runner import answer, decode_args, is_runner
 
 from baseimages.catalog.spec import CommandTest, FileTest, MetadataTest, SmokeSpec
-from baseimages.checks.smoke import check_metadata, run_smoke
+from baseimages.checks.smoke import RUNS_WHEN_OUTPUT_LOST, check_metadata, run_smoke
 from baseimages.core.results import Status
 from baseimages.engine.client import RunRequest, RunResult
 
@@ -264,6 +264,43 @@ def test_a_runner_cut_short_keeps_the_checks_it_finished_and_fails_the_rest():
     ]
     assert result.checks[1].detail.startswith("no result")
     assert "no end marker" in result.checks[2].detail
+
+
+class LosesOutput(FakeEngine):
+    """An engine that drops all of the runner's stdout in its first LOSSES runs (the runner exited 0)."""
+
+    def __init__(self, losses: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.losses = losses
+
+    def run(self, request: RunRequest) -> RunResult:
+        whole = super().run(request)
+        if len(self.requests) <= self.losses:
+            return RunResult(whole.exit_code, "", whole.stderr)
+        return whole
+
+
+def test_a_runner_whose_output_the_engine_lost_runs_again_and_its_checks_are_judged_on_the_new_run():
+    engine = LosesOutput(2, commands={("true",): RunResult(0, "yes\n", "")})
+    spec = SmokeSpec(commands=(CommandTest("true", ("true",), stdout="yes"),))
+    result = run_smoke(engine, IMAGE, spec, "linux/amd64")
+    assert len(engine.requests) == RUNS_WHEN_OUTPUT_LOST == 3
+    assert [(c.name, c.status) for c in result.checks] == [("true", Status.PASSED)]
+
+
+def test_output_lost_in_every_run_fails_the_checks_and_says_the_engine_lost_it():
+    engine = LosesOutput(99, commands={("true",): RunResult(0, "", "")})
+    result = run_smoke(engine, IMAGE, SmokeSpec(commands=(CommandTest("true", ("true",)),)), "linux/amd64")
+    assert len(engine.requests) == RUNS_WHEN_OUTPUT_LOST
+    assert [(c.name, c.status) for c in result.checks] == [("true", Status.FAILED), ("check runner", Status.FAILED)]
+    said = result.checks[-1].detail
+    assert "no header" in said and "the Docker engine lost its output, in each of 3 runs" in said
+
+
+def test_a_runner_that_failed_is_not_run_again():
+    engine = FakeEngine({("true",): RunResult(0, "", "")}, runner_fails=True)
+    run_smoke(engine, IMAGE, SmokeSpec(commands=(CommandTest("true", ("true",)),)), "linux/amd64")
+    assert len(engine.requests) == 1
 
 
 def test_more_markers_are_read_in_the_same_container_for_later_stages():
