@@ -248,6 +248,7 @@ class Factory:
         for base in dict.fromkeys(i.spec.parent for i in plan.images if i.spec.parent_is_external):
             tools.resolve_digest(base)  # first, as a run needs them first (asked once; decide_plan reads them)
         found, states = read_ahead(tools, plan, current)
+        tools.tags_read = states
         reviews: Review = reviewer(tools, states)
         if policy.mode == "updates":  # one look at every image; a run records it (see _record_look)
             tools.updates_look = look(tools, self.settings, self.catalog, plan)

@@ -34,7 +34,7 @@ from ..core.interrupts import exit_code_of, signal_of
 from ..core.results import ImageResult, ImageStatus
 from ..core.retry import RetryNotice
 from ..engine.client import interrupt_children
-from ..registry.published import tags_at
+from ..registry.published import Promotion, tags_at
 from .beside import Beside, wait_all
 from .dry_run import ImagePlan, StageActions
 from .permits import ImageState as _State
@@ -140,7 +140,8 @@ class Scheduler:
             decision = ctx.decision
             if decision is not None and decision.action is Verdict.SKIP and decision.current_digest:
                 permits.drop(ctx.name)
-                return self._unchanged(ctx, state, decision.current_digest, decision.built)
+                seen = self.tools.tags_read.get(ctx.name)  # nothing moved its tags since
+                return self._unchanged(ctx, state, decision.current_digest, decision.built, seen)
             if decision is not None and decision.action is Verdict.CONVERGE:
                 permits.drop(ctx.name)
                 return self._converge(ctx, state, parent)
@@ -242,12 +243,15 @@ class Scheduler:
             ctx.result.status = ImageStatus.TESTED
             self.emit(ctx.name, Phase.TESTED, detail=f"{ctx.built.ref} ({ctx.built.digest})")
 
-    def _unchanged(self, ctx: ImageContext, state: _State, digest: str, built: dt.datetime | None) -> None:
-        """The image is published already at DIGEST (built on BUILT): no tag moves; its children use it."""
+    def _unchanged(
+        self, ctx: ImageContext, state: _State, digest: str, built: dt.datetime | None, seen: Promotion | None = None
+    ) -> None:
+        """The image is published already at DIGEST (built on BUILT): no tag moves; its children use it. SEEN:
+        where its tags stood when the run decided, if nothing moved them since."""
         result = ctx.result
         result.status = ImageStatus.UNCHANGED
         result.digest = digest
-        result.tags = tags_at(self.tools.registry, ctx.image, digest, built)
+        result.tags = tags_at(self.tools.registry, ctx.image, digest, built, seen)
         state.pinned = published(ctx, digest, result.tags)
         state.ok = True
         self.emit(ctx.name, Phase.UNCHANGED, detail=f"{ctx.image.repository}:{ctx.image.spec.version}")

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import count, takewhile
 from typing import Protocol
 
 from ..catalog.plan import PlannedImage
@@ -41,19 +42,29 @@ def immutable_tag(registry: RegistryClient, image: PlannedImage, digest: str) ->
         build += 1
 
 
-def tags_at(registry: RegistryClient, image: PlannedImage, digest: str, built: dt.datetime | None) -> list[str]:
+def tags_at(
+    registry: RegistryClient,
+    image: PlannedImage,
+    digest: str,
+    built: dt.datetime | None,
+    seen: Promotion | None = None,
+) -> list[str]:
     """The tags of IMAGE's repository that point at DIGEST now, among those a promotion on the day BUILT
-    (or today) set: where a consumer finds an unchanged image."""
+    (or today) set: where a consumer finds an unchanged image. SEEN (where the version's tags stood when
+    the run decided, which nothing has moved since) answers for the tags it read and those its tag list
+    lacks; only the others are asked."""
     tags = image.tags if built is None else compute_tags(image.spec.version, built.date())
     candidates = [*tags.rolling, *(t for t in image.tags.rolling if t not in tags.rolling)]
-
-    found = []
-    build = 1
-    while (existing := registry.digest(parse_reference(f"{image.repository}:{tags.immutable(build)}"))) is not None:
-        if existing == digest:
-            found.append(tags.immutable(build))
-        build += 1
-    return found + [tag for tag, now in digests(registry, image.repository, candidates).items() if now == digest]
+    if seen is None or seen.repository != image.repository or not seen.listed:
+        found = []
+        build = 1
+        while (now := registry.digest(parse_reference(f"{image.repository}:{tags.immutable(build)}"))) is not None:
+            if now == digest:
+                found.append(tags.immutable(build))
+            build += 1
+        return found + [tag for tag, now in digests(registry, image.repository, candidates).items() if now == digest]
+    immutable = list(takewhile(seen.listed.__contains__, (tags.immutable(build) for build in count(1))))
+    return [tag for tag, now in seen.now([*immutable, *candidates], registry).items() if now == digest]
 
 
 class TagReader(Protocol):
@@ -110,6 +121,15 @@ class Promotion:
     newest: str
     digest: str
     at: dict[str, str | None]
+    listed: frozenset[str] = frozenset()  # the repository's tags when it was read
+
+    def now(self, tags: Iterable[str], registry: TagReader) -> dict[str, str | None]:
+        """Tag -> the digest it named when this was read (None: no such tag), for each of TAGS: those it
+        HEADed and those its tag list lacks are known; the others are asked of REGISTRY now."""
+        known = {self.newest: self.digest, **self.at}
+        wanted = list(dict.fromkeys(tags))
+        asked = digests(registry, self.repository, [t for t in wanted if t not in known and t in self.listed])
+        return {tag: known[tag] if tag in known else asked.get(tag) for tag in wanted}
 
     @property
     def behind(self) -> tuple[str, ...]:
@@ -138,7 +158,7 @@ def promotion(
     digest = at[newest.tag]
     if digest is None:  # removed since it was listed
         return None
-    return Promotion(repository, newest.tag, digest, {tag: at.get(tag) for tag in wanted})
+    return Promotion(repository, newest.tag, digest, {tag: at.get(tag) for tag in wanted}, frozenset(listed))
 
 
 def _short(digest: str | None) -> str:

@@ -31,6 +31,7 @@ from ...core.retry import RetrySink, call_with_retries
 from ...core.runs import owned_tempdir
 from ...engine.client import Engine, LineSink, git_output
 from ...registry.client import ImageIndex, RegistryClient
+from ...registry.published import Promotion
 from ...settings.config import Settings
 from ...trust.signing import Cosign
 from ...updates import UpdatesReport
@@ -115,6 +116,7 @@ class Tools:
         self._unreachable: str | None = None  # why a dry run stopped asking the registry
         self.layer_facts: dict[str, LayerFacts] = {}  # what each layer read for a changelog holds, by digest
         self.updates_look: UpdatesReport | None = None  # refresh `updates`: the run's look, until recorded
+        self.tags_read: dict[str, Promotion | None] = {}  # image -> where its tags stood when the run decided
 
     def for_planning(self, registry: RegistryClient | None = None, resolve: bool = False) -> Tools:
         """These tools as a dry run uses them: REGISTRY (default: the run's) is only read, the folder is

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import threading
+from collections import Counter
 
 import pytest
 from fakes import AttestingCosign, FakeEngine, MemoryRegistry
@@ -23,6 +24,7 @@ from baseimages.pipeline.actions import MoveTags
 from baseimages.pipeline.converge import read_ahead
 from baseimages.pipeline.factory import Factory
 from baseimages.pipeline.options import RunOptions
+from baseimages.registry.published import promotion, tags_at
 from baseimages.settings.config import Settings
 from baseimages.trust.signing import Cosign
 
@@ -142,6 +144,51 @@ def test_tags_that_agree_cost_no_write_and_the_image_stays_unchanged(family):
     report = _push(family, registry)
     assert {image.status for image in report.images} == {ImageStatus.UNCHANGED}
     assert registry.tag_moves == moves
+
+
+class CountingHeads(MemoryRegistry):
+    """Counts each tag's HEADs (`digest` of a tag reference; a manifest's GET, `summary`, is not one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heads: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def digest(self, ref: Reference) -> str | None:
+        if not ref.digest:
+            with self._lock:
+                self.heads[f"{ref.repository}:{ref.tag}"] += 1
+        return super().digest(ref)
+
+    def summary(self, ref: Reference) -> tuple[str, dict[str, str]] | None:
+        digest = MemoryRegistry.digest(self, ref)
+        return None if digest is None else (digest, self.annotations.get(digest, {}))
+
+
+def test_a_run_that_changes_nothing_asks_for_each_tag_once_and_finds_the_tags_in_what_it_decided_on(family):
+    registry = CountingHeads()
+    first = _push(family, registry)
+    registry.heads.clear()
+    report = _push(family, registry)
+    assert {image.status for image in report.images} == {ImageStatus.UNCHANGED}
+    assert [image.tags for image in report.images] == [image.tags for image in first.images]
+    assert report.image("uv").tags == ["1.0.0-20261129.1", "1.0.0", "1.0", "1", "2026.11", "latest"]
+    assert max(registry.heads.values()) == 1, registry.heads
+
+
+def test_the_tags_at_a_digest_found_with_the_decisions_reads_are_those_asked_for_and_cost_no_request(family):
+    registry = CountingHeads()
+    _push(family, registry)
+    factory, catalog = _factory(family, registry)
+    plan = make_plan(catalog, factory.settings, now=TODAY)
+    image = plan.images[0]
+    digest = registry.tags[UV]["1.0.0"]
+    registry.heads.clear()
+    seen = promotion(registry, UV, "1.0.0")
+    assert seen is not None
+    assert tags_at(registry, image, digest, TODAY, seen) == tags_at(registry, image, digest, TODAY)
+    with_seen = 6  # promotion's own HEADs; tags_at with them asks nothing more
+    assert sum(registry.heads.values()) == with_seen + 7  # without: the immutable tags 1 and 2, the 5 rolling
 
 
 def test_the_dry_run_shows_the_converging_moves_as_the_run_executes_them(family):
