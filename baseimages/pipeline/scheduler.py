@@ -140,7 +140,7 @@ class Scheduler:
             decision = ctx.decision
             if decision is not None and decision.action is Verdict.SKIP and decision.current_digest:
                 permits.drop(ctx.name)
-                seen = self.tools.tags_read.get(ctx.name)  # nothing moved its tags since
+                seen = self.tools.tags_read.get(ctx.name)  # where its tags stood: nothing moved them since
                 return self._unchanged(ctx, state, decision.current_digest, decision.built, seen)
             if decision is not None and decision.action is Verdict.CONVERGE:
                 permits.drop(ctx.name)
@@ -246,8 +246,7 @@ class Scheduler:
     def _unchanged(
         self, ctx: ImageContext, state: _State, digest: str, built: dt.datetime | None, seen: Promotion | None = None
     ) -> None:
-        """The image is published already at DIGEST (built on BUILT): no tag moves; its children use it. SEEN:
-        where its tags stood when the run decided, if nothing moved them since."""
+        """The image is published already at DIGEST (built on BUILT): no tag moves; its children use it."""
         result = ctx.result
         result.status = ImageStatus.UNCHANGED
         result.digest = digest
@@ -332,8 +331,9 @@ class Scheduler:
             decision = ctx.decision
             if decision is not None and decision.action is Verdict.SKIP and decision.current_digest:
                 digest = decision.current_digest
+                seen = tools.tags_read.get(image.name)
                 no_tags: list[str] = []
-                tags = tools.read_or(partial(tags_at, tools.registry, image, digest, decision.built), no_tags)
+                tags = tools.read_or(partial(tags_at, tools.registry, image, digest, decision.built, seen), no_tags)
                 built[image.name] = published(ctx, digest, tags)
                 out.append(ImagePlan(image, decision, published=digest))
                 continue

@@ -176,6 +176,17 @@ def test_a_run_that_changes_nothing_asks_for_each_tag_once_and_finds_the_tags_in
     assert max(registry.heads.values()) == 1, registry.heads
 
 
+def test_the_dry_run_of_a_run_that_changes_nothing_asks_for_each_tag_once_too(family):
+    registry = CountingHeads()
+    _push(family, registry)
+    factory, catalog = _factory(family, registry)
+    registry.heads.clear()
+    dry = factory.dry_run(make_plan(catalog, factory.settings, now=TODAY), RunOptions(push=True))
+    published = [registry.tags[f"{REGISTRY}/t/{name}"]["1.0.0"] for name in ("uv", "ml")]
+    assert [item.published for item in dry.images] == published
+    assert max(registry.heads.values()) == 1, registry.heads
+
+
 def test_the_tags_at_a_digest_found_with_the_decisions_reads_are_those_asked_for_and_cost_no_request(family):
     registry = CountingHeads()
     _push(family, registry)
