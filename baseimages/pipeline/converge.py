@@ -26,7 +26,7 @@ from ..registry.published import Promotion, promotion
 from ..trust.verify import own_key_failures
 from .stages import Tools
 
-READ_JOBS = 8  # images whose reads are in flight at once
+READ_JOBS = 8  # reads in flight at once (two per image: its version's manifest, its tags)
 
 
 def read(tools: Tools, image: PlannedImage) -> Promotion | None:
@@ -40,19 +40,17 @@ def read_ahead(
     tools: Tools, plan: Plan, current: Callable[[str], Current | None]
 ) -> tuple[dict[str, Current | None], dict[str, Promotion | None]]:
     """Every image's reads, in flight together (a run that changes nothing is mostly these): CURRENT of its
-    `repository:version` (by that reference) and where its tags stand (`read`, by image name). The first
-    error any raised is raised."""
-
-    def both(image: PlannedImage) -> tuple[Current | None, Promotion | None]:
-        return current(f"{image.repository}:{image.spec.version}"), read(tools, image)
-
-    pool = ThreadPoolExecutor(max_workers=max(1, min(READ_JOBS, len(plan.images))), thread_name_prefix="read")
+    `repository:version` (by that reference) and, beside it, where its tags stand (`read`, by image name).
+    The first error any raised is raised."""
+    images = plan.images
+    pool = ThreadPoolExecutor(max_workers=max(1, min(READ_JOBS, 2 * len(images))), thread_name_prefix="read")
     try:
-        found = list(pool.map(both, plan.images))
+        currents = [pool.submit(current, f"{i.repository}:{i.spec.version}") for i in images]
+        states = [pool.submit(read, tools, i) for i in images]
+        found = {f"{i.repository}:{i.spec.version}": f.result() for i, f in zip(images, currents, strict=True)}
+        return found, {i.name: f.result() for i, f in zip(images, states, strict=True)}
     finally:
         pool.shutdown(wait=False, cancel_futures=True)  # after an error, what was still queued never starts
-    by_ref = {f"{i.repository}:{i.spec.version}": f[0] for i, f in zip(plan.images, found, strict=True)}
-    return by_ref, {i.name: f[1] for i, f in zip(plan.images, found, strict=True)}
 
 
 def reviewer(tools: Tools, states: Mapping[str, Promotion | None]) -> Callable[[PlannedImage, Decision], Decision]:

@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 
 import pytest
-from fakes import AttestingCosign, FakeEngine, MemoryRegistry
+from fakes import AttestingCosign, FakeEngine, MemoryRegistry, TagTable
 
 from baseimages.catalog.changes import Action as Verdict
 from baseimages.catalog.plan import make_plan
@@ -243,12 +243,24 @@ def test_with_a_signing_key_a_half_promotion_signed_with_its_passing_test_record
     assert ("verify-attestation", f"{UV}@{new}") in runner.verbs()
 
 
+class MeetingTags(TagTable):
+    """Each tag list waits at TOGETHER, once it is set."""
+
+    together: threading.Barrier | None = None
+
+    def __call__(self, repository: Reference) -> list[str]:
+        if self.together is not None:
+            self.together.wait()
+        return super().__call__(repository)
+
+
 def test_every_images_reads_are_in_flight_together_before_any_verdict(family):
-    registry = MemoryRegistry()
+    registry = MemoryRegistry(tags=MeetingTags())
     _push(family, registry)
     factory, catalog = _factory(family, registry)
     plan = make_plan(catalog, factory.settings, now=TODAY)
-    together = threading.Barrier(len(plan.images), timeout=5)  # one image's reads alone would time out here
+    # Each image's manifest read and its tag list, all at once: any two in a row would time out here.
+    registry.tags.together = together = threading.Barrier(2 * len(plan.images), timeout=5)
 
     def current(reference):
         together.wait()
