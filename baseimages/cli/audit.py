@@ -8,14 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..audit.auditor import audit
-from ..audit.model import ImageAudit
 from ..catalog.plan import Plan
-from ..registry.connect import registry_client
 from ..settings.config import Settings
 from .options import Options
+
+if TYPE_CHECKING:
+    from ..audit.model import ImageAudit
 
 
 def add_audit_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -35,6 +35,9 @@ def add_audit_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def audit_command(settings: Settings, plan: Plan, options: Options, out: TextIO) -> int:
+    from ..audit.auditor import audit  # loaded by the command that uses it, not by every CLI start
+    from ..registry.connect import registry_client
+
     def show(image: ImageAudit) -> None:
         for problem in image.problems:
             print(problem.line(), file=out, flush=True)

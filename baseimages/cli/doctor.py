@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..catalog.plan import Plan
-from ..doctor.checkup import Finding, run_doctor
 from ..settings.config import Settings
+
+if TYPE_CHECKING:
+    from ..doctor.checkup import Finding
 
 
 def add_doctor_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -19,6 +21,8 @@ def add_doctor_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def doctor(settings: Settings, plan: Plan, *, as_json: bool, out: TextIO) -> int:
+    from ..doctor.checkup import run_doctor  # loaded by the command that uses it, not by every CLI start
+
     def show(finding: Finding) -> None:
         for line in finding.lines():
             print(line, file=out, flush=True)
