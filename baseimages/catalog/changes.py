@@ -9,9 +9,10 @@ REVIEW, given by the pipeline): it converges the tags instead (`Action.CONVERGE`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -94,6 +95,7 @@ class Decision:
     proof: str = ""  # CONVERGE: the newest immutable tag, which names current_digest
     disagrees: bool = False  # its tags disagree and were not converged: a build must promote (never settle)
     fresh: bool = False  # build every step again: an installable update would not land from cached steps
+    published: dict[str, str] = field(default_factory=dict)  # the annotations of the index at the version tag
 
 
 def decide(
@@ -106,7 +108,21 @@ def decide(
     policy: RefreshPolicy,
     now: dt.datetime,
 ) -> Decision:
-    """Build or skip, with the reasons a person reads in `plan`."""
+    """Build or skip, with the reasons a person reads in `plan` (and the published index's annotations)."""
+    decision = _verdict(inputs, current, version, parent, parent_is_external, parent_rebuilt, policy, now)
+    return decision if current is None else dataclasses.replace(decision, published=dict(current.annotations))
+
+
+def _verdict(
+    inputs: Inputs,
+    current: Current | None,
+    version: str,
+    parent: str,
+    parent_is_external: bool,
+    parent_rebuilt: bool,
+    policy: RefreshPolicy,
+    now: dt.datetime,
+) -> Decision:
     digest = current.digest if current else None
     if policy.force:
         return Decision(Action.BUILD, ("forced (--force)",), inputs, digest)

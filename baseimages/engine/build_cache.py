@@ -16,6 +16,10 @@ repository of the push registry (`REPO:buildcache-amd64`, `REPO:buildcache-arm64
 `bake-file` gives each bake target the same kind of cache at `REPO:buildcache`: bake builds a
 target's platforms in one build, whose cache export holds them all.
 
+What a ref held after the build that made a published image is recorded in that image's index
+(`BUILD_CACHE_KEY`, per platform: `cache_layers`), so that a later rebuild of the same inputs can tell
+whether the cache it would build from is that one (see `pipeline.stages.reuse`).
+
 The cache never carries a secret: the CA bundle and the index URL are build secrets, mounted for the
 steps that use them and never written to a layer, and BuildKit keys a cached step by its command and
 inputs, not by a secret's content.
@@ -23,10 +27,13 @@ inputs, not by a secret's content.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 CACHE_TAG_PREFIX = "buildcache-"
+BUILD_CACHE_KEY = "io.baseimages.build-cache"  # the index annotation: platform=cache_layers(...);...
 
 
 def cache_tag(platform: str) -> str:
@@ -67,3 +74,26 @@ def bake_cache(repository: str) -> tuple[str, str]:
     """The `cache-from` and `cache-to` entries of the bake target of REPOSITORY's image."""
     ref = f"type=registry,ref={repository}:{CACHE_TAG_PREFIX.rstrip('-')}"
     return ref, f"{ref},mode=max,ignore-error=true"
+
+
+def cache_layers(index: Mapping[str, Any]) -> str:
+    """What a cache ref holds, from its INDEX document: the sha256 of its layers' digests, sorted. Each
+    export of the same cache writes its index anew (the order of its entries, their annotations and its
+    config's record order change); the layers it holds do not."""
+    layers = sorted(str(e.get("digest", "")) for e in index.get("manifests", []) if "layer" in str(e.get("mediaType")))
+    return hashlib.sha256("\n".join(layers).encode()).hexdigest()[:32]
+
+
+def encode_cache_states(states: Mapping[str, str]) -> str:
+    """The `BUILD_CACHE_KEY` annotation's value: each platform's `cache_layers`, in platform order."""
+    return ";".join(f"{platform}={states[platform]}" for platform in sorted(states))
+
+
+def decode_cache_states(value: str) -> dict[str, str]:
+    """Platform -> its `cache_layers`, from a `BUILD_CACHE_KEY` value (entries that do not parse are left out)."""
+    out: dict[str, str] = {}
+    for item in value.split(";"):
+        platform, sep, state = item.partition("=")
+        if sep and platform and state:
+            out[platform] = state
+    return out

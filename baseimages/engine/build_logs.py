@@ -22,6 +22,8 @@ AROUND_LINES = 15  # before an ERROR line that names no step
 MAX_LINES = 80
 
 _STEP_ERROR = re.compile(r"^#(\d+) ERROR\b")
+_DOCKERFILE_STEP = re.compile(r"^#(\d+) \[[^\]]*\b\d+/\d+\] (?P<instruction>\S+)")
+_STEP_CACHED = re.compile(r"^#(\d+) CACHED\s*$")
 _STEP_LINE = re.compile(r"^#(\d+) ")
 
 
@@ -96,3 +98,17 @@ class BuildLogs:
             return self.path(image).open("w", encoding="utf-8")
         except OSError as exc:
             raise ConfigError(self._flag, str(self.directory), f"cannot write a build log there: {exc}") from None
+
+
+def cached_steps(lines: Sequence[str]) -> tuple[int, int]:
+    """How many of a build's Dockerfile steps BuildKit found CACHED, of how many, from its plain progress
+    LINES (`#N [stage 2/5] RUN ...`, then `#N CACHED`). FROM steps are left out: a base is resolved, not
+    built."""
+    steps: set[str] = set()
+    cached: set[str] = set()
+    for line in lines:
+        if (step := _DOCKERFILE_STEP.match(line)) is not None and step["instruction"].upper() != "FROM":
+            steps.add(step.group(1))
+        elif (hit := _STEP_CACHED.match(line)) is not None:
+            cached.add(hit.group(1))
+    return len(steps & cached), len(steps)

@@ -63,6 +63,23 @@ class PlatformBuild(Action):
 
 
 @dataclass(frozen=True)
+class CacheProbe(Action):
+    """A `docker buildx build` of one platform that exports nothing (`type=cacheonly`): whether BuildKit
+    finds every step in the cache. It changes nothing (its cache is not written)."""
+
+    platform: str
+    builder: str
+    request: BuildRequest
+    writes = False
+
+    def commands(self) -> list[str]:
+        return [shlex.join(self.request.argv())]
+
+    def summary(self) -> str:
+        return f"{self.platform} on {self.builder}: is every step in the registry cache?"
+
+
+@dataclass(frozen=True)
 class MergePlatforms(Action):
     """The platform archives merged into one image index (an OCI layout and its archive), annotated."""
 

@@ -26,7 +26,7 @@ from baseimages.engine.buildx_errors import build_failure
 from baseimages.engine.client import BuildRequest, PullRequest, RunRequest, RunResult
 from baseimages.oci.archive import archive_index
 from baseimages.registry.client import ImageIndex, PlatformManifest, UploadResult
-from baseimages.registry.documents import Manifest
+from baseimages.registry.documents import INDEX_TYPES, Manifest
 
 BASE_DIGEST = "sha256:" + "b" * 64
 
@@ -210,6 +210,7 @@ class MemoryRegistry:
     tag_moves: list[tuple[str, str, str]] = field(default_factory=list)  # (repository, tag, digest)
     blobs: dict[str, bytes] = field(default_factory=dict)  # digest -> every manifest and blob uploaded
     on_retry: Any = None  # the client's retry sink (a changelog's layer reads are retried through it)
+    caches: dict[str, dict[str, Any]] = field(default_factory=dict)  # "repository:tag" -> a build cache's index
 
     def digest(self, ref: Reference) -> str | None:
         if ref.digest:
@@ -240,7 +241,11 @@ class MemoryRegistry:
         return json.loads(self.blobs[digest]) if digest in self.blobs else {"config": {}}
 
     def manifest(self, ref: Reference) -> Manifest | None:
-        """An uploaded manifest, by digest (what a changelog reads)."""
+        """An uploaded manifest, by digest (what a changelog reads), or a build cache's index, by tag."""
+        cache = self.caches.get(f"{ref.path}:{ref.tag}")
+        if cache is not None and not ref.digest:
+            body = json.dumps(cache).encode()
+            return Manifest(digest_of(body.decode()), INDEX_TYPES[0], body, cache)
         body = self.blobs.get(ref.digest or "")
         if body is None:
             return None

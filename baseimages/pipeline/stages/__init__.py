@@ -9,6 +9,7 @@ from .changelog import Changelog
 from .checks import SmokeTest
 from .contract import ContractTest
 from .promote import Converge, MoveSettled, Promote
+from .reuse import ReuseCached
 from .sbom import AttachSbom
 from .sign import RecordTests, Sign
 from .sizes import CompareSizes
@@ -18,6 +19,7 @@ from .upload import UploadCandidate
 def default_stages() -> list[Stage]:
     return [
         ResolveBase(),
+        ReuseCached(),
         Build(),
         Identify(),
         UploadCandidate(),
@@ -47,6 +49,7 @@ __all__ = [
     "Promote",
     "RecordTests",
     "ResolveBase",
+    "ReuseCached",
     "Sign",
     "SmokeTest",
     "Stage",

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from ...catalog.fingerprint import FINGERPRINT_KEY, Inputs, compute_inputs
 from ...catalog.labels import image_labels, index_annotations
+from ...core.errors import RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
-from ...engine.build_cache import registry_cache
+from ...engine.build_cache import BUILD_CACHE_KEY, cache_layers, cache_ref, encode_cache_states, registry_cache
 from ...engine.builders import is_docker_context
 from ...engine.client import BuildRequest
 from ...oci.archive import archive_index
@@ -67,13 +68,19 @@ class Build(Stage):
         actions = build_actions(ctx, inputs)
         engine = ctx.tools.engine
 
+        exported: dict[str, str] = {}  # platform -> what its cache ref holds, when its build wrote it anew
+
         def one(build: PlatformBuild) -> PlatformArchive:
             platform = build.platform
             ctx.result.builders[platform] = build.builder
             ctx.note(f"building on {build.builder}", platform)
             sink = ctx.tools.line_sink(ctx.name)
             on_line = None if sink is None else (lambda line: sink(f"[{platform}] {line}"))
+            before = cache_state(ctx, build)
             ctx.with_retries(lambda: engine.build(build.request, f"{ctx.name} ({platform})", on_line=on_line))
+            after = cache_state(ctx, build)
+            if after is not None and after != before:
+                exported[platform] = after
             ctx.note(f"built on {build.builder}", platform)
             return PlatformArchive(platform, build.archive)
 
@@ -81,7 +88,13 @@ class Build(Stage):
         [merge], [load] = only(actions, MergePlatforms), only(actions, LoadArchive)
         with ThreadPoolExecutor(max_workers=max(1, len(builds))) as pool:
             parts = list(pool.map(one, builds))
-        merged = merge_platform_archives(parts, merge.layout, merge.archive, merge.annotations)
+        annotations = dict(merge.annotations)
+        if BUILD_CACHE_KEY in annotations:
+            if len(exported) == len(builds):
+                annotations[BUILD_CACHE_KEY] = encode_cache_states(exported)
+            else:  # a cache export that failed (or another build's) is no record of this build
+                del annotations[BUILD_CACHE_KEY]
+        merged = merge_platform_archives(parts, merge.layout, merge.archive, annotations)
         for part in parts:
             part.archive.unlink(missing_ok=True)
         engine.load(load.archive)  # into the local image store, for the smoke tests and the contract
@@ -116,11 +129,32 @@ def build_actions(ctx: ImageContext, inputs: Inputs) -> list[Action]:
         request = build_request(ctx, ctx.parent, inputs, platform, archive, metadata_file=metadata)
         actions.append(PlatformBuild(platform, builder_name(request.docker_context or request.builder), request))
     notes = index_annotations(ctx.plan.created, ctx.parent.digest, inputs) if ctx.push else {}
+    if all(a.request.cache_to for a in only(actions, PlatformBuild)) and actions:
+        notes[BUILD_CACHE_KEY] = CACHE_RECORD
+        ref = cache_ref(ctx.image.repository, "<platform>")
+        actions.append(Read(f"read each platform's registry cache ({ref}) before and after its build: the layers of "
+                            f"those its build wrote anew go into the index ({BUILD_CACHE_KEY})"))  # fmt: skip
     layout, archive = _merged(ctx)
     parts = tuple(a.archive for a in only(actions, PlatformBuild))
     actions.append(MergePlatforms(parts, layout, archive, _unknown_fingerprint(ctx, inputs, notes)))
     actions.append(LoadArchive(archive, candidate_ref(ctx)))
     return actions
+
+
+CACHE_RECORD = "<each platform's registry cache layers, when its build wrote them>"
+
+
+def cache_state(ctx: ImageContext, build: PlatformBuild) -> str | None:
+    """What BUILD's registry cache ref holds now (`cache_layers`); None when the build exports no cache,
+    the ref does not exist or cannot be read (then nothing is recorded: a record is never a guess)."""
+    if not build.request.cache_to:
+        return None
+    ref = parse_reference(cache_ref(ctx.image.repository, build.platform))
+    try:
+        found = ctx.with_retries(lambda: ctx.tools.registry.manifest(ref))
+    except RegistryError:
+        return None
+    return None if found is None or not found.is_index else cache_layers(found.doc)
 
 
 def _unknown_fingerprint(ctx: ImageContext, inputs: Inputs, values: dict[str, str]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from baseimages.catalog.plan import make_plan
 from baseimages.core.events import Event, Phase
 from baseimages.pipeline.factory import Factory
 from baseimages.pipeline.options import RunOptions
-from baseimages.pipeline.stages import ImageContext, default_stages
+from baseimages.pipeline.stages import Build, ImageContext, ResolveBase, default_stages
 from baseimages.pipeline.stages.sbom import AttachSbom
 from baseimages.settings.config import Settings
 
@@ -123,7 +123,7 @@ def test_a_failed_platform_build_fails_the_image_and_nothing_is_merged_or_loaded
     engine = ArmFails()
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
-    factory = Factory(settings, catalog, engine=engine, registry=MemoryRegistry(), stages=default_stages()[:3])
+    factory = Factory(settings, catalog, engine=engine, registry=MemoryRegistry(), stages=[ResolveBase(), Build()])
     report = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
     assert "uv (linux/arm64): docker buildx build failed" in (report.image("uv").error or "")
     assert engine.loaded == []
@@ -157,7 +157,7 @@ def test_the_stages_after_build_see_the_merged_candidate_its_layout_and_its_arch
     engine = FakeEngine()
     settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
     catalog = family.load()
-    stages = [*default_stages()[:2], Record()]
+    stages = [ResolveBase(), Build(), Record()]
     Factory(settings, catalog, engine=engine, registry=MemoryRegistry(), stages=stages).run(
         make_plan(catalog, settings, now=NOW), RunOptions()
     )
