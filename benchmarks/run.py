@@ -108,7 +108,7 @@ class Bench:
         return Sample(
             "baseimages",
             seconds,
-            buildx_seconds=length(intervals(images, ("build",))),
+            buildx_seconds=length(intervals(images, ("reuse", "build"))),
             test_seconds=length(intervals(images, TESTS)),
             push_seconds=length(intervals(images, ("push", "promote"))),
             phases=phases,

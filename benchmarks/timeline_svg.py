@@ -34,6 +34,7 @@ COLOURS = {
     "sbom": "#d4a6c8",
     "identify": "#9c755f",
     "resolve": "#bab0ac",
+    "reuse": "#c5b0d5",
     "setup": "#bab0ac",
     "changelog": "#76b7b2",
     "sizes": "#edc948",

@@ -127,10 +127,13 @@ class DockerEngine:
                 raise BuildError(image, f"buildx wrote no image digest to its metadata file ({exc})") from None
 
     def build_files(self, request: BuildRequest, image: str, on_line: LineSink | None = None) -> None:
-        """Build REQUEST, whose output is files (`type=local`): nothing goes to the image store, there is
-        no image and so no digest (what the files say is the caller's to check)."""
-        if request.output.get("type") != "local":
-            raise BuildError(image, f"build_files needs a type=local output, not {request.output.get('type')}")
+        """Build REQUEST, whose output is files (`type=local`) or nothing (`type=cacheonly`: what its progress
+        says is all): nothing goes to the image store, there is no image and so no digest (what the files or
+        the lines say is the caller's to check)."""
+        if request.output.get("type") not in ("local", "cacheonly"):
+            raise BuildError(
+                image, f"build_files needs a type=local or cacheonly output, not {request.output.get('type')}"
+            )
         self._build(request, image, on_line)
 
     def _build(self, request: BuildRequest, image: str, on_line: LineSink | None, metadata: Path | None = None) -> None:

@@ -7,6 +7,8 @@ python-on-whales arguments that run it, from the same fields, so that the two ca
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +102,22 @@ class BuildRequest:
     def client_options(self) -> dict[str, Any]:
         """python-on-whales' `DockerClient` arguments the build needs: its Docker context, if any."""
         return {"context": self.docker_context} if self.docker_context else {}
+
+    def recipe(self) -> str:
+        """A hash of what shapes the exported image besides its steps' results: labels, build args (the
+        parent's pinned digest is in its labels; how BASE_IMAGE names it is left out), output options (the
+        archive's path left out), attestations, platforms and the names of the build contexts. Two
+        requests with the same recipe whose steps all come from the same cache export the same image."""
+        shaping = {
+            "labels": dict(self.labels),
+            "build_args": {k: v for k, v in self.build_args.items() if k != "BASE_IMAGE"},
+            "output": {k: v for k, v in self.output.items() if k != "dest"},
+            "provenance": dict(self.provenance or {}),
+            "attest": dict(self.attest or {}),
+            "platforms": list(self.platforms),
+            "contexts": sorted(self.build_contexts),
+        }
+        return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,13 @@ from secret_scan import host_only_needles, marked_ca_bundle
 from baseimages import Factory, ImageStatus, RunOptions, RunReport, Settings, load_catalog, make_plan
 from baseimages.core.errors import BaseImagesError
 from baseimages.core.reference import parse_reference
-from baseimages.engine.build_cache import cache_ref, registry_cache
+from baseimages.engine.build_cache import (
+    BUILD_CACHE_KEY,
+    cache_layers,
+    cache_ref,
+    decode_cache_states,
+    registry_cache,
+)
 from baseimages.engine.client import BuildRequest, DockerEngine
 from baseimages.registry.client import RegistryClient
 from baseimages.settings.config import INDEX_URL_ENV
@@ -98,6 +104,28 @@ def test_without_the_build_cache_a_push_writes_no_cache_ref(
     assert result.status is ImageStatus.PROMOTED, result.error
     tags = registry_client.tags(parse_reference(result.repository))
     assert "latest" in tags and not [tag for tag in tags if tag.startswith("buildcache")]
+
+
+def test_a_forced_rebuild_from_the_cache_its_published_build_exported_settles_without_exporting(
+    cached_push, engine: DockerEngine, registry_client: RegistryClient
+) -> None:
+    settings, first = cached_push
+    published = first.image("python311-uv")
+    assert published.status is ImageStatus.PROMOTED, published.error
+    summary = registry_client.summary(parse_reference(f"{published.repository}@{published.digest}"))
+    assert summary is not None
+    recorded = decode_cache_states(summary[1][BUILD_CACHE_KEY])
+    for platform in [p.platform for p in published.platforms]:
+        cache = registry_client.manifest(parse_reference(cache_ref(published.repository, platform)))
+        assert cache is not None and recorded[platform] == cache_layers(cache.doc)
+    catalog = load_catalog(settings.catalog_dir, settings.platforms)
+    forced = RunOptions(push=True, force=True)
+    report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), forced)
+    again = report.image("python311-uv")
+    assert again.status is ImageStatus.UNCHANGED, again.error
+    assert again.digest == published.digest
+    assert again.reasons[-1].startswith("every step in the registry cache its published build exported"), again.reasons
+    assert "build" not in again.seconds and "reuse" in again.seconds
 
 
 def _tiny_build(tmp_path: Path, cache_to: dict[str, str] | None, cache_from: dict[str, str] | None) -> BuildRequest:

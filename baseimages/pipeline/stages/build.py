@@ -80,7 +80,7 @@ class Build(Stage):
             ctx.with_retries(lambda: engine.build(build.request, f"{ctx.name} ({platform})", on_line=on_line))
             after = cache_state(ctx, build)
             if after is not None and after != before:
-                exported[platform] = after
+                exported[platform] = cache_record(after, build)
             ctx.note(f"built on {build.builder}", platform)
             return PlatformArchive(platform, build.archive)
 
@@ -142,6 +142,11 @@ def build_actions(ctx: ImageContext, inputs: Inputs) -> list[Action]:
 
 
 CACHE_RECORD = "<each platform's registry cache layers, when its build wrote them>"
+
+
+def cache_record(state: str, build: PlatformBuild) -> str:
+    """What the index records of BUILD: the cache STATE it exported and its request's recipe."""
+    return f"{state}+{build.request.recipe()}"
 
 
 def cache_state(ctx: ImageContext, build: PlatformBuild) -> str | None:

@@ -1,20 +1,23 @@
 """Settle a rebuild of published inputs without exporting it, when the registry cache proves the outcome.
 
-A rebuild of inputs already published (`--force`, or the refresh window) builds every step from the
-registry cache and, being reproducible, comes out as the published image; but to find that out each
-platform's build exports the whole image, and on an engine without the layers (a fresh CI runner)
-BuildKit reads every layer back from the cache and rewrites it. This stage asks first, per platform:
+A rebuild of inputs already published (`--force`, the same day) builds every step from the registry
+cache and, being reproducible, comes out as the published image; but to find that out each platform's
+build exports the whole image, and on an engine without the layers (a fresh CI runner) BuildKit reads
+every layer back from the cache and rewrites it. This stage asks first, per platform:
 
-- is the platform's registry cache ref the one the published build exported? The published index
-  records what each ref held after that build (`BUILD_CACHE_KEY`, written only when the build wrote the
-  ref anew), and the ref is read now;
+- would the build export what the published build exported, given the same steps? The published
+  index records, per platform, the recipe of its build request (labels, the build date, output
+  options...: `BuildRequest.recipe`) beside what the registry cache ref held after that build
+  (`BUILD_CACHE_KEY`; recorded only when the build wrote the ref anew, so that a failed cache export
+  is never taken for this build's), and the image's inputs must have the published fingerprint;
+- is the registry cache ref still what that build exported? It is read now;
 - does BuildKit find every step in the cache? A build with `type=cacheonly` output (nothing exported,
   the cache not written) says so in its progress.
 
-When both hold for every platform, the build would export the layers the published image was made
-from, under the published inputs (the same fingerprint): the image settles on the published digest and
-nothing after this stage runs. Otherwise the build runs as usual. `--no-cache` never asks (its point is
-to run every step again), nor does a fresh build (refresh `updates`).
+When all hold for every platform, the image settles on the published digest and nothing after this
+stage runs (its children build FROM the published image). Otherwise the build runs as usual, with the
+reason in the progress. `--no-cache` never asks (its point is to run every step again), nor does a
+fresh build (refresh `updates`). A build on another day exports another image (its dates): it builds.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from ...engine.build_cache import BUILD_CACHE_KEY, decode_cache_states
 from ...engine.build_logs import cached_steps
 from ..actions import Action, CacheProbe, PlatformBuild, Read, only
 from .base import ImageContext, Settled, Stage
-from .build import build_actions, cache_state, image_inputs
+from .build import build_actions, cache_record, cache_state, image_inputs
 
 
 class ReuseCached(Stage):
@@ -93,7 +96,10 @@ class ReuseCached(Stage):
         builds = only(build_actions(ctx, inputs), PlatformBuild)
         if set(recorded) != {b.platform for b in builds}:
             return "the published index records no registry cache for every platform"
-        moved = [b.platform for b in builds if cache_state(ctx, b) != recorded[b.platform]]
+        other = [b.platform for b in builds if recorded[b.platform].partition("+")[2] != b.request.recipe()]
+        if other:
+            return f"its {', '.join(other)} build would not export the published image (labels, build date or options)"
+        moved = [b.platform for b in builds if cache_record(cache_state(ctx, b) or "", b) != recorded[b.platform]]
         if moved:
             return f"the registry cache of {', '.join(moved)} is no longer the one the published build exported"
         return None
@@ -110,10 +116,16 @@ def _not_all_cached(ctx: ImageContext, probes: list[CacheProbe]) -> str | None:
 def _probe(ctx: ImageContext, probe: CacheProbe) -> str | None:
     """What PROBE's build says against reusing (None: every Dockerfile step cached)."""
     lines: list[str] = []
+    sink = ctx.tools.line_sink(ctx.name)  # the image's build log (`--log-dir`) gets the probe's lines too
+
+    def line(text: str) -> None:
+        lines.append(text)
+        if sink is not None:
+            sink(f"[{probe.platform}] {text}")
 
     def ask() -> None:
         lines.clear()
-        ctx.tools.engine.build_files(probe.request, f"{ctx.name} ({probe.platform})", lines.append)
+        ctx.tools.engine.build_files(probe.request, f"{ctx.name} ({probe.platform})", line)
 
     ctx.note(f"asking the registry cache on {probe.builder}", probe.platform)
     try:

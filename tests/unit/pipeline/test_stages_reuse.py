@@ -74,11 +74,11 @@ def _cache_index() -> dict[str, Any]:
     return {"manifests": [*layers, {"mediaType": "application/vnd.buildkit.cacheconfig.v0", "digest": "sha256:c"}]}
 
 
-def _push(family, engine: CachingEngine, **options: Any):
-    settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
+def _push(family, engine: CachingEngine, now: dt.datetime = NOW, level: int = 1, **options: Any):
+    settings = Settings(root=family.root, registry=REGISTRY, namespace="t", layer_compression_level=level)
     catalog = family.load()
     factory = Factory(settings, catalog, engine=engine, registry=engine.registry)
-    return factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True, **options))
+    return factory.run(make_plan(catalog, settings, now=now), RunOptions(push=True, **options))
 
 
 def _published(family) -> tuple[CachingEngine, Any]:
@@ -93,7 +93,9 @@ def test_a_pushed_index_records_each_platforms_registry_cache_its_build_wrote(fa
     uv = first.image("uv")
     recorded = decode_cache_states(engine.registry.annotations[uv.digest][BUILD_CACHE_KEY])
     assert set(recorded) == {"linux/amd64", "linux/arm64"}
-    assert recorded["linux/amd64"] == cache_layers(engine.registry.caches["t/uv:buildcache-amd64"])
+    cache, _, recipe = recorded["linux/amd64"].partition("+")
+    assert cache == cache_layers(engine.registry.caches["t/uv:buildcache-amd64"])
+    assert recipe == engine.by_platform[("uv", "linux/amd64")].recipe()
 
 
 def test_a_forced_rebuild_from_the_published_builds_cache_settles_without_building(family):
@@ -118,6 +120,15 @@ def test_a_registry_cache_written_since_the_published_build_is_no_proof_and_the_
     uv = second.image("uv")
     assert "build" in uv.seconds and not any(n == "uv" for n, _ in engine.probes)
     assert uv.reasons[-1].startswith("rebuilt byte for byte")  # the build itself found it published
+
+
+def test_a_build_that_would_export_another_image_builds_another_day_or_another_compression(family):
+    engine, _ = _published(family)
+    next_day = _push(family, engine, now=NOW + dt.timedelta(days=1), force=True)
+    assert engine.probes == [] and all("build" in image.seconds for image in next_day.images)
+    engine, _ = _published(family)
+    other_level = _push(family, engine, level=6, force=True)
+    assert engine.probes == [] and all("build" in image.seconds for image in other_level.images)
 
 
 def test_a_step_the_cache_lacks_on_one_platform_makes_the_image_build(family):
