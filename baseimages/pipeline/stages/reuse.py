@@ -27,9 +27,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ...catalog.changes import Action as Verdict
 from ...catalog.fingerprint import FINGERPRINT_KEY
-from ...core.errors import BuildError
+from ...core.errors import BuildError, RegistryError
 from ...core.events import Phase
-from ...engine.build_cache import BUILD_CACHE_KEY, decode_cache_states
+from ...engine.build_cache import BUILD_CACHE_KEY, cache_ref, decode_cache_states
 from ...engine.build_logs import cached_steps
 from ..actions import Action, CacheProbe, PlatformBuild, Read, only
 from .base import ImageContext, Settled, Stage
@@ -63,10 +63,8 @@ class ReuseCached(Stage):
     def actions(self, ctx: ImageContext) -> list[Action]:
         assert ctx.parent is not None and ctx.decision is not None
         builds = only(build_actions(ctx, image_inputs(ctx, ctx.parent.digest)), PlatformBuild)
-        recorded = ctx.decision.published.get(BUILD_CACHE_KEY, "")
-        actions: list[Action] = [
-            Read(f"the registry cache of each platform: what the published build exported? ({recorded})")
-        ]
+        ref = cache_ref(ctx.image.repository, "<platform>")
+        actions: list[Action] = [Read(f"read {ref} of each platform: still what the published build exported?")]
         for build in builds:
             probe = dataclasses.replace(build.request, output={"type": "cacheonly"}, cache_to=None, metadata_file=None)
             actions.append(CacheProbe(build.platform, build.builder, probe))
@@ -130,7 +128,7 @@ def _probe(ctx: ImageContext, probe: CacheProbe) -> str | None:
     ctx.note(f"asking the registry cache on {probe.builder}", probe.platform)
     try:
         ctx.with_retries(ask)
-    except BuildError as exc:
+    except (BuildError, RegistryError) as exc:  # the build will say it again, or succeed
         return f"the probe failed ({str(exc).splitlines()[0]})"
     hit, steps = cached_steps(lines)
     return None if steps and hit == steps else f"{hit} of {steps} steps cached"

@@ -122,3 +122,23 @@ def test_the_cache_is_on_by_default_and_a_library_override_turns_it_off(tmp_path
     settings = Settings(root=tmp_path)
     assert settings.build_cache is True
     assert settings.with_overrides(build_cache=False).build_cache is False
+
+
+def test_what_a_cache_ref_holds_is_its_layers_whatever_the_order_and_annotations_of_its_index():
+    from baseimages.engine.build_cache import cache_layers
+
+    layer, config = "application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.buildkit.cacheconfig.v0"
+    a, b = {"mediaType": layer, "digest": "sha256:a"}, {"mediaType": layer, "digest": "sha256:b"}
+    one = {"manifests": [a, b, {"mediaType": config, "digest": "sha256:c1"}]}
+    again = {"manifests": [{**b, "annotations": {"x": "y"}}, a, {"mediaType": config, "digest": "sha256:c2"}]}
+    other = {"manifests": [a]}
+    assert cache_layers(one) == cache_layers(again) != cache_layers(other)
+
+
+def test_the_cache_record_annotation_round_trips_per_platform_and_drops_what_does_not_parse():
+    from baseimages.engine.build_cache import decode_cache_states, encode_cache_states
+
+    states = {"linux/arm64": "b+2", "linux/amd64": "a+1"}
+    assert encode_cache_states(states) == "linux/amd64=a+1;linux/arm64=b+2"
+    assert decode_cache_states(encode_cache_states(states)) == states
+    assert decode_cache_states("linux/amd64=a+1;junk;=x;linux/arm64=") == {"linux/amd64": "a+1"}

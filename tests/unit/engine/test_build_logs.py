@@ -59,3 +59,25 @@ def test_a_log_directory_that_cannot_be_made_is_a_config_error_naming_the_flag(t
     with pytest.raises(ConfigError) as info:
         BuildLogs(tmp_path / "file" / "logs").prepare()
     assert info.value.source == "--log-dir" and str(tmp_path / "file" / "logs") in str(info.value)
+
+
+def test_cached_steps_counts_the_dockerfile_steps_buildkit_found_cached_leaving_from_out():
+    from baseimages.engine.build_logs import cached_steps
+
+    lines = [
+        "#1 [internal] load build definition from Dockerfile",
+        "#1 DONE 0.0s",
+        "#5 [builder 1/3] FROM docker.io/library/python:3.11-slim@sha256:31225cc7",
+        "#5 DONE 0.0s",
+        "#7 [builder 2/3] COPY requirements.txt /tmp/uv-requirements.txt",
+        "#7 CACHED",
+        "#8 [builder 3/3] RUN pip install -r /tmp/uv-requirements.txt",
+        "#8 CACHED",
+        "#9 [stage-1 2/5] COPY --from=builder /opt/uv-tool/bin/uv /usr/local/bin/",
+        "#9 0.212 copying",
+        "#9 DONE 0.3s",
+        "#8 [builder 3/3] RUN pip install -r /tmp/uv-requirements.txt",  # a header may come again
+    ]
+    assert cached_steps(lines) == (2, 3)
+    assert cached_steps([line for line in lines if not line.startswith("#9")]) == (2, 2)
+    assert cached_steps(["#1 [internal] load .dockerignore", "#1 DONE 0.0s"]) == (0, 0)

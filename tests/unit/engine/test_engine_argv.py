@@ -368,3 +368,29 @@ def test_docker_engine_build_files_failure_is_a_build_error_with_log(monkeypatch
     with pytest.raises(BuildError) as info:
         DockerEngine().build_files(request, "uv contract service")
     assert info.value.log.splitlines() == ["#7 RUN uv pip sync", line]
+
+
+def test_a_build_requests_recipe_changes_with_what_shapes_the_image_and_not_with_paths_or_how_base_is_named(
+    tmp_path,
+):
+    from baseimages.engine.requests import BuildRequest
+
+    def request(**changes):
+        fields = {
+            "context": tmp_path / "ctx",
+            "dockerfile": tmp_path / "ctx" / "Dockerfile",
+            "platforms": ["linux/amd64"],
+            "build_args": {"BASE_IMAGE": "reg/uv:candidate-1.0.0@sha256:p", "SOURCE_DATE_EPOCH": "1796515200"},
+            "labels": {"org.opencontainers.image.created": "2026-12-06T00:00:00Z"},
+            "output": {"type": "oci", "dest": str(tmp_path / "a.tar"), "compression-level": "1"},
+        }
+        return BuildRequest(**{**fields, **changes})
+
+    base = request().recipe()
+    assert request(output={"type": "oci", "dest": str(tmp_path / "b.tar"), "compression-level": "1"}).recipe() == base
+    assert request(build_args={"BASE_IMAGE": "reg/uv@sha256:p", "SOURCE_DATE_EPOCH": "1796515200"}).recipe() == base
+    assert request(context=tmp_path / "elsewhere").recipe() == base
+    assert request(labels={"org.opencontainers.image.created": "2026-12-07T00:00:00Z"}).recipe() != base
+    assert request(build_args={"BASE_IMAGE": "x", "SOURCE_DATE_EPOCH": "1796601600"}).recipe() != base
+    assert request(output={"type": "oci", "dest": str(tmp_path / "a.tar"), "compression-level": "6"}).recipe() != base
+    assert request(platforms=["linux/arm64"]).recipe() != base
