@@ -117,7 +117,7 @@ def test_a_forced_rebuild_from_the_cache_its_published_build_exported_settles_wi
     recorded = decode_cache_states(summary[1][BUILD_CACHE_KEY])
     for platform in [p.platform for p in published.platforms]:
         cache = registry_client.manifest(parse_reference(cache_ref(published.repository, platform)))
-        assert cache is not None and recorded[platform] == cache_layers(cache.doc)
+        assert cache is not None and recorded[platform].partition("+")[0] == cache_layers(cache.doc)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     forced = RunOptions(push=True, force=True)
     report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), forced)
