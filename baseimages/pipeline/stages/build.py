@@ -129,11 +129,11 @@ def build_actions(ctx: ImageContext, inputs: Inputs) -> list[Action]:
         request = build_request(ctx, ctx.parent, inputs, platform, archive, metadata_file=metadata)
         actions.append(PlatformBuild(platform, builder_name(request.docker_context or request.builder), request))
     notes = index_annotations(ctx.plan.created, ctx.parent.digest, inputs) if ctx.push else {}
-    if all(a.request.cache_to for a in only(actions, PlatformBuild)) and actions:
+    if actions and all(a.request.cache_to for a in only(actions, PlatformBuild)):
         notes[BUILD_CACHE_KEY] = CACHE_RECORD
         ref = cache_ref(ctx.image.repository, "<platform>")
-        actions.append(Read(f"read each platform's registry cache ({ref}) before and after its build: the layers of "
-                            f"those its build wrote anew go into the index ({BUILD_CACHE_KEY})"))  # fmt: skip
+        actions.append(Read(f"read {ref} before and after each platform's build: when every build wrote its cache "
+                            f"anew, the index records it with the build's recipe ({BUILD_CACHE_KEY})"))  # fmt: skip
     layout, archive = _merged(ctx)
     parts = tuple(a.archive for a in only(actions, PlatformBuild))
     actions.append(MergePlatforms(parts, layout, archive, _unknown_fingerprint(ctx, inputs, notes)))
