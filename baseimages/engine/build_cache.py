@@ -17,8 +17,9 @@ repository of the push registry (`REPO:buildcache-amd64`, `REPO:buildcache-arm64
 target's platforms in one build, whose cache export holds them all.
 
 What a ref held after the build that made a published image is recorded in that image's index
-(`BUILD_CACHE_KEY`, per platform: `cache_layers`), so that a later rebuild of the same inputs can tell
-whether the cache it would build from is that one (see `pipeline.stages.reuse`).
+(`BUILD_CACHE_KEY`, per platform: `cache_layers` and the build request's recipe), so that a later
+rebuild of the same inputs can tell whether the cache it would build from is that one (see
+`pipeline.stages.reuse`).
 
 The cache never carries a secret: the CA bundle and the index URL are build secrets, mounted for the
 steps that use them and never written to a layer, and BuildKit keys a cached step by its command and
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 CACHE_TAG_PREFIX = "buildcache-"
-BUILD_CACHE_KEY = "io.baseimages.build-cache"  # the index annotation: platform=cache_layers(...);...
+BUILD_CACHE_KEY = "io.baseimages.build-cache"  # the index annotation: PLATFORM=CACHE_LAYERS+RECIPE;...
 
 
 def cache_tag(platform: str) -> str:
@@ -85,12 +86,13 @@ def cache_layers(index: Mapping[str, Any]) -> str:
 
 
 def encode_cache_states(states: Mapping[str, str]) -> str:
-    """The `BUILD_CACHE_KEY` annotation's value: each platform's `cache_layers`, in platform order."""
+    """The `BUILD_CACHE_KEY` annotation's value: each platform's record (`cache_layers`, `+`, the build
+    request's recipe), in platform order."""
     return ";".join(f"{platform}={states[platform]}" for platform in sorted(states))
 
 
 def decode_cache_states(value: str) -> dict[str, str]:
-    """Platform -> its `cache_layers`, from a `BUILD_CACHE_KEY` value (entries that do not parse are left out)."""
+    """Platform -> its record, from a `BUILD_CACHE_KEY` value (entries that do not parse are left out)."""
     out: dict[str, str] = {}
     for item in value.split(";"):
         platform, sep, state = item.partition("=")
