@@ -41,6 +41,7 @@ class CachingEngine(FakeEngine):
 
     registry: MemoryRegistry = field(default_factory=MemoryRegistry)
     misses: set[str] = field(default_factory=set)
+    writes_cache: bool = True  # False: a cache export that failed (ignore-error) or wrote the same layers
     probe_fails: bool = False
     probes: list[tuple[str, str]] = field(default_factory=list)  # (image, platform)
 
@@ -49,7 +50,7 @@ class CachingEngine(FakeEngine):
 
     def build(self, request: BuildRequest, image: str, on_line: Any = None) -> str:
         digest = super().build(request, image, on_line)
-        if request.cache_to:
+        if request.cache_to and self.writes_cache:
             self.registry.caches[request.cache_to["ref"].split("/", 1)[1]] = _cache_index()
         return digest
 
@@ -96,6 +97,18 @@ def test_a_pushed_index_records_each_platforms_registry_cache_its_build_wrote(fa
     cache, _, recipe = recorded["linux/amd64"].partition("+")
     assert cache == cache_layers(engine.registry.caches["t/uv:buildcache-amd64"])
     assert recipe == engine.by_platform[("uv", "linux/amd64")].recipe()
+
+
+def test_a_build_whose_cache_ref_did_not_change_records_nothing_a_record_is_never_a_guess(family):
+    engine = CachingEngine(writes_cache=False)
+    for name in ("uv", "ml", "security"):
+        for arch in ("amd64", "arm64"):
+            engine.registry.caches[f"t/{name}:buildcache-{arch}"] = _cache_index()  # an older build's
+    first = _push(family, engine)
+    assert first.exit_code == 0
+    assert all(BUILD_CACHE_KEY not in engine.registry.annotations[i.digest] for i in first.images)
+    second = _push(family, engine, force=True)
+    assert engine.probes == [] and all("build" in image.seconds for image in second.images)
 
 
 def test_a_forced_rebuild_from_the_published_builds_cache_settles_without_building(family):
