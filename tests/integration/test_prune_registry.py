@@ -315,6 +315,8 @@ def test_prune_waits_for_a_push_that_holds_the_lock_and_does_not_disturb_it(year
             "--project",
             str(year.project),
             "--force",
+            "--no-cache",  # every step runs: a push that holds the lock while prune waits (a forced rebuild
+            # of the published inputs alone would settle from the registry cache at once)
             "--report",
             str(report),
         ],

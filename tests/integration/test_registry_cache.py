@@ -120,7 +120,8 @@ def test_a_forced_rebuild_from_the_cache_its_published_build_exported_settles_wi
         assert cache is not None and recorded[platform].partition("+")[0] == cache_layers(cache.doc)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     forced = RunOptions(push=True, force=True)
-    report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), forced)
+    plan = make_plan(catalog, settings, now=first.started)  # the published build's date (a run may cross midnight)
+    report = Factory(settings, catalog, engine=engine).run(plan, forced)
     again = report.image("python311-uv")
     assert again.status is ImageStatus.UNCHANGED, again.error
     assert again.digest == published.digest
