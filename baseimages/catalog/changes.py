@@ -108,21 +108,7 @@ def decide(
     policy: RefreshPolicy,
     now: dt.datetime,
 ) -> Decision:
-    """Build or skip, with the reasons a person reads in `plan` (and the published index's annotations)."""
-    decision = _verdict(inputs, current, version, parent, parent_is_external, parent_rebuilt, policy, now)
-    return decision if current is None else dataclasses.replace(decision, published=dict(current.annotations))
-
-
-def _verdict(
-    inputs: Inputs,
-    current: Current | None,
-    version: str,
-    parent: str,
-    parent_is_external: bool,
-    parent_rebuilt: bool,
-    policy: RefreshPolicy,
-    now: dt.datetime,
-) -> Decision:
+    """Build or skip, with the reasons a person reads in `plan`."""
     digest = current.digest if current else None
     if policy.force:
         return Decision(Action.BUILD, ("forced (--force)",), inputs, digest)
@@ -191,6 +177,8 @@ def decide_plan(
         decision = decide(
             inputs, found, spec.version, spec.parent, spec.parent_is_external, parent_rebuilt, policy, now
         )
+        if found is not None:  # what a later stage may read of the published index (see stages.reuse)
+            decision = dataclasses.replace(decision, published=dict(found.annotations))
         decisions[image.name] = review(image, decision) if review is not None else decision
     return decisions
 

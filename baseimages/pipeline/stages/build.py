@@ -15,7 +15,7 @@ from ...core.events import Phase
 from ...core.reference import parse_reference
 from ...engine.build_cache import BUILD_CACHE_KEY, cache_layers, cache_ref, encode_cache_states, registry_cache
 from ...engine.builders import is_docker_context
-from ...engine.client import BuildRequest
+from ...engine.client import BuildRequest, LineSink
 from ...oci.archive import archive_index
 from ...oci.merge import PlatformArchive, merge_platform_archives
 from ...registry.published import immutable_tag
@@ -74,8 +74,7 @@ class Build(Stage):
             platform = build.platform
             ctx.result.builders[platform] = build.builder
             ctx.note(f"building on {build.builder}", platform)
-            sink = ctx.tools.line_sink(ctx.name)
-            on_line = None if sink is None else (lambda line: sink(f"[{platform}] {line}"))
+            on_line = platform_log(ctx, platform)
             before = cache_state(ctx, build)
             ctx.with_retries(lambda: engine.build(build.request, f"{ctx.name} ({platform})", on_line=on_line))
             after = cache_state(ctx, build)
@@ -142,6 +141,13 @@ def build_actions(ctx: ImageContext, inputs: Inputs) -> list[Action]:
 
 
 CACHE_RECORD = "<each platform's registry cache layers, when its build wrote them>"
+
+
+def platform_log(ctx: ImageContext, platform: str) -> LineSink | None:
+    """Where a build of PLATFORM writes its lines: the image's build log (`--log-dir`), each line marked
+    with the platform; None when no log is written."""
+    sink = ctx.tools.line_sink(ctx.name)
+    return None if sink is None else (lambda line: sink(f"[{platform}] {line}"))
 
 
 def cache_record(state: str, build: PlatformBuild) -> str:

@@ -33,7 +33,7 @@ from ...engine.build_cache import BUILD_CACHE_KEY, cache_ref, decode_cache_state
 from ...engine.build_logs import cached_steps
 from ..actions import Action, CacheProbe, PlatformBuild, Read, only
 from .base import ImageContext, Settled, Stage
-from .build import build_actions, cache_record, cache_state, image_inputs
+from .build import build_actions, cache_record, cache_state, image_inputs, platform_log
 
 
 class ReuseCached(Stage):
@@ -114,12 +114,12 @@ def _not_all_cached(ctx: ImageContext, probes: list[CacheProbe]) -> str | None:
 def _probe(ctx: ImageContext, probe: CacheProbe) -> str | None:
     """What PROBE's build says against reusing (None: every Dockerfile step cached)."""
     lines: list[str] = []
-    sink = ctx.tools.line_sink(ctx.name)  # the image's build log (`--log-dir`) gets the probe's lines too
+    log = platform_log(ctx, probe.platform)  # the image's build log gets the probe's lines too
 
     def line(text: str) -> None:
         lines.append(text)
-        if sink is not None:
-            sink(f"[{probe.platform}] {text}")
+        if log is not None:
+            log(text)
 
     def ask() -> None:
         lines.clear()
