@@ -18,7 +18,7 @@ from ..catalog.spec import ContractSpec
 from ..core.errors import BuildError, ConfigError
 from ..core.results import CheckResult, Status
 from ..core.runs import owned_tempdir
-from ..engine.client import BuildRequest, Engine, LineSink, RunResult
+from ..engine.client import BuildRequest, Engine, LineSink, RunRequest, RunResult
 from .contract_build import check_dockerfile, platform_folder, read_results
 from .runner import RunnerCheck, runner_request
 from .smoke import applicable, judge_commands, run_checks, runner_output, skip_check
@@ -191,7 +191,21 @@ def _skip_marker(
         return None
     if path in known:
         return (known[path] or "").strip() if known[path] is not None else None
-    output = run_checks(engine, runner_request(base_ref, platform, [path], [path], []))
+    request = marker_request(contract, base_ref, platform)
+    assert request is not None
+    return read_marker(engine, request, path)
+
+
+def marker_request(contract: ContractSpec, base_ref: str, platform: str) -> RunRequest | None:
+    """The runner container that reads the contract's skip marker in BASE_REF on PLATFORM (None: no marker)."""
+    path = contract.skip_if_exists
+    return None if not path else runner_request(base_ref, platform, [path], [path], [])
+
+
+def read_marker(engine: Engine, request: RunRequest, path: str) -> str | None:
+    """Run REQUEST (`marker_request`'s): the content of the marker PATH, None when the image has none (or the
+    runner could not say: then the contract runs, and fails where the marker would have skipped it)."""
+    output = run_checks(engine, request)
     if output.problem or output.paths.get(path) is None:
         return None
     return output.markers.get(path, "").strip()

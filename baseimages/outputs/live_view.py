@@ -9,7 +9,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from rich.console import Console, Group, RenderableType
@@ -42,6 +42,7 @@ class _Row:
     started: float | None = None  # when the image left `waiting`
     ended: float | None = None
     detail: str = ""
+    seen: set[Phase] = field(default_factory=set)  # the phases the row has been in
 
 
 class LiveView:
@@ -115,13 +116,20 @@ class LiveView:
             return Group(*parts)
 
     def _update(self, row: _Row, event: Event) -> None:
+        """The row takes the phase of the stage that began last; a later note of a stage that began before it
+        and still runs beside it (the smoke tests beside the contract, the changelog) is shown as its detail."""
+        detail = " ".join(event.detail.split())
+        if event.phase is not row.phase and event.phase in row.seen and event.phase not in _DONE:
+            row.detail = f"{event.phase.value}: {detail}" if detail else row.detail
+            return
+        row.seen.add(event.phase)
         if event.phase is not row.phase:
             row.phase, row.since = event.phase, event.elapsed
         if row.started is None and event.phase is not Phase.WAITING:
             row.started = event.elapsed
         if event.phase in _DONE:
             row.ended = event.elapsed
-        row.detail = " ".join(event.detail.split())
+        row.detail = detail
 
     def _failure_text(self, image: str, detail: str) -> str:
         lines = self._lines.get(image)

@@ -329,6 +329,8 @@ class Factory:
 
         pull = puller(self.engine, pinned, retrying)
         requests = {platform: smoke_request(pinned, spec.smoke, platform) for platform in chosen}
+        for platform in chosen:
+            note("", platform)
         result.platforms = smoke_all(self.engine, self.registry, spec, pinned, requests, index, note, pull)
         check_sizes(spec, index, result, parent_index=None)
         result.status = ImageStatus.TESTED if result.smoke_passed else ImageStatus.FAILED

@@ -7,7 +7,7 @@ Its rules, the same for every stage list:
   the image is `blocked` (built and tested, not promoted) when the parent then failed;
 - at most `jobs` images run their heavy stages at once (build to contract), siblings in parallel; a
   free permit goes by rank, never to whichever thread asked first (`permits`); a `beside` stage runs
-  while the next ones do (`beside`);
+  while the next ones do (`beside`), awaited before the next light stage and before the permit goes;
 - a stage that raises fails its image: its own and its descendants' tags stay where they were, while
   independent siblings go on; a stop signal (Ctrl-C, SIGTERM: `baseimages.core.interrupts`) starts no
   further stage (so no tag moves), stops the children and fails every image that was not done.
@@ -183,11 +183,13 @@ class Scheduler:
                 if heavy and i == heavy[0]:
                     permits.acquire(ctx.name)
                     held = True
-                if stage.beside:
-                    pending.append(Beside(partial(self._run_stage, stage), ctx))
+                if stage.beside:  # announced here, so that the stages after it are announced after it
+                    began = self._announce(stage, ctx)
+                    pending.append(Beside(partial(self._run_stage, stage, began=began), ctx, stage.joined))
                 else:
                     self._run_stage(stage, ctx)
                 if held and i == heavy[-1]:
+                    wait_all(pending)  # a heavy stage beside the last holds the permit too
                     permits.release()
                     held = False
                 if ctx.settled is not None:  # what it built is already published: nothing more to do
@@ -203,11 +205,21 @@ class Scheduler:
                 permits.release()
         return ctx.settled is not None or waited or self._parent_ok(ctx, parent)
 
-    def _run_stage(self, stage: Stage, ctx: ImageContext) -> None:
+    def _run_stage(self, stage: Stage, ctx: ImageContext, began: float | None = None) -> None:
+        """Run STAGE on CTX, announced and timed from now, or from BEGAN when it was announced already."""
         if self._cancel.is_set():
             raise RunCancelled(
                 f"{ctx.name}: interrupted ({self._signal.name}); its tags did not move", exit_code_of(self._signal)
             )
+        if began is None:
+            began = self._announce(stage, ctx)
+        with self._timed(ctx.result, stage.key, began):
+            stage.run(ctx)
+
+    def _announce(self, stage: Stage, ctx: ImageContext) -> float:
+        """Give CTX the stage's progress callbacks and emit its phase: once for the image, or, for a stage
+        announced per platform, on each platform (where its notes say more later). Returns when it began."""
+        began = time.monotonic()
 
         def note(detail: str, platform: str | None) -> None:
             if platform is not None:
@@ -221,8 +233,10 @@ class Scheduler:
         ctx.retried = retried
         if not stage.per_platform:
             self.emit(ctx.name, stage.phase, detail=stage.detail(ctx))
-        with self._timed(ctx.result, stage.key):
-            stage.run(ctx)
+        else:
+            for platform in ctx.image.platforms:
+                note("", platform)
+        return began
 
     def _parent_ok(self, ctx: ImageContext, parent: _State | None) -> bool:
         if parent is None:
@@ -297,9 +311,10 @@ class Scheduler:
         self.emit(ctx.name, Phase.BLOCKED, detail=reason)
 
     @contextlib.contextmanager
-    def _timed(self, result: ImageResult, key: str) -> Iterator[None]:
-        """Record KEY's wall time and its interval since the run started (the report's timeline)."""
-        start = time.monotonic()
+    def _timed(self, result: ImageResult, key: str, start: float | None = None) -> Iterator[None]:
+        """Record KEY's wall time and its interval since the run started (the report's timeline), from START
+        (default: now)."""
+        start = time.monotonic() if start is None else start
         try:
             yield
         finally:

@@ -57,6 +57,8 @@ class FakeEngine:
     # Every other image's layer is a tar of its seed, and its config an Env of it (every build differs).
     contents: dict[str, dict[str, bytes]] = field(default_factory=dict)
     slow_contract: set[str] = field(default_factory=set)  # image names whose contract build takes 0.5 s
+    slow_runs: set[str] = field(default_factory=set)  # parts of image references whose check runs take 0.5 s
+    platform_files: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)  # platform -> more FILES
     flaky_contract: set[str] = field(default_factory=set)  # image names whose first contract build gets a 503
     log: list[str] = field(default_factory=list)  # "build NAME" as a build starts, "contract NAME done" as one ends
     builds: list[str] = field(default_factory=list)  # the image of each build (one per platform)
@@ -148,10 +150,14 @@ class FakeEngine:
         """A run of the check runner: each check answered by `_respond`, paths probed in FILES."""
         with self._lock:
             self.runs.append(request)
+            self.log.append(f"run {request.image} {request.platform}")
+        if any(part in request.image for part in self.slow_runs):
+            time.sleep(0.5)
         failing = any(part in request.image for part in self.fail_runs)
         if not is_runner(request.command):
             return self._respond(tuple(request.command), failing)
-        return answer(request.command, lambda argv: self._respond(argv, failing), self.files)
+        files = self.files | self.platform_files.get(request.platform or "", {})
+        return answer(request.command, lambda argv: self._respond(argv, failing), files)
 
     @staticmethod
     def _respond(command: tuple[str, ...], failing: bool) -> RunResult:

@@ -24,7 +24,7 @@ def default_stages() -> list[Stage]:
         Identify(),
         UploadCandidate(),
         Changelog(),  # beside the checks
-        SmokeTest(),
+        SmokeTest(),  # beside the contract
         ContractTest(),
         CompareSizes(),
         Sign(),

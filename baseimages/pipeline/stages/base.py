@@ -26,7 +26,7 @@ from ...changelog.layers import LayerFacts
 from ...core.errors import BuildError, InternalError, RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
-from ...core.results import ImageResult
+from ...core.results import CheckResult, ImageResult
 from ...core.retry import RetrySink, call_with_retries
 from ...core.runs import owned_tempdir
 from ...engine.client import Engine, LineSink, git_output
@@ -241,8 +241,8 @@ class ImageContext:
     immutable: str | None = None  # the immutable tag it will get when it promotes (once identified)
     settled: Settled | None = None
     changelog: Changelog | None = None  # what changed since the build its promotion replaces (once read)
-    # platform -> marker path -> its content (None: absent), read by the smoke tests for later stages
-    markers: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    # platform -> the contract's checks, until they join the smoke tests' (SmokeTest.joined)
+    contract_checks: dict[str, list[CheckResult]] = field(default_factory=dict)
     note: Note = field(default=lambda detail, platform: None)
     retried: RetrySink = field(default=lambda notice: None)  # told of each retry `with_retries` makes
 
@@ -272,7 +272,7 @@ class Stage:
     gate: Gate | None = None
     publishes_candidate: bool = False  # children may build FROM ctx.built once it ran (see `publishes`)
     per_platform: bool = False  # announced per platform (by its notes), not once for the whole image
-    beside: bool = False  # a light stage that runs while the next ones do, awaited before the next light one
+    beside: bool = False  # runs while the next ones do, awaited before the next light one (then `joined`)
 
     def applies(self, ctx: ImageContext) -> bool:
         return True
@@ -292,6 +292,10 @@ class Stage:
         """What `run` does on CTX as it is now, in order: the records its run executes and a dry run
         renders (a dry run's context holds placeholders for what only a run knows)."""
         return []
+
+    def joined(self, ctx: ImageContext) -> None:
+        """A `beside` stage, once awaited (what its run set on its view copied back to CTX): what it adds to
+        the image's result then, when the stages it ran beside are done."""
 
     def assume(self, ctx: ImageContext) -> None:
         """A dry run: fill in CTX as `run` would, with placeholders, for the stages after this one."""

@@ -3,7 +3,7 @@ size budget; the same checks serve `test` on an image that is already in a regis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,19 +22,21 @@ MB = 1_000_000
 
 
 class SmokeTest(Stage):
+    """Every platform's smoke container at once, held to the size budget once uploaded; beside the next
+    stages (the contract), whose checks join the smoke tests' once both ran (`joined`)."""
+
     key = "smoke"
     phase = Phase.SMOKE_TESTING
     per_platform = True
+    beside = True
 
     def actions(self, ctx: ImageContext) -> list[Action]:
-        """One container per platform (the check runner), which reads the contract's skip marker too."""
+        """One container per platform (the check runner)."""
         assert ctx.built is not None
         spec = ctx.image.spec
-        contract = spec.contract
-        markers = (contract.skip_if_exists,) if contract and contract.skip_if_exists else ()
         sizes = size_check_names(spec) if ctx.index is not None else []  # held to the budget once uploaded
         return [
-            ContainerRun(p, smoke_request(ctx.built.ref, spec.smoke, p, markers), (*check_names(spec.smoke, p), *sizes))
+            ContainerRun(p, smoke_request(ctx.built.ref, spec.smoke, p), (*check_names(spec.smoke, p), *sizes))
             for p in ctx.image.platforms
         ]
 
@@ -44,9 +46,6 @@ class SmokeTest(Stage):
         tools = ctx.tools
         tools.check_local(built)
         spec = ctx.image.spec
-        contract = spec.contract
-        # The contract's skip marker is read in the same containers, for the contract stage.
-        markers = (contract.skip_if_exists,) if contract and contract.skip_if_exists else ()
         ctx.result.platforms = smoke_all(
             tools.engine,
             tools.registry,
@@ -55,8 +54,6 @@ class SmokeTest(Stage):
             {run.platform: run.request for run in only(self.actions(ctx), ContainerRun)},
             ctx.index,
             ctx.note,
-            markers=markers,
-            found=ctx.markers,
         )
         for platform_result in ctx.result.platforms:
             platform_result.builder = ctx.result.builders.get(platform_result.platform, "")
@@ -65,6 +62,13 @@ class SmokeTest(Stage):
             if ctx.parent is not None and spec.size_budget and spec.size_budget.max_mb_over_parent:
                 parent_index = tools.registry.index(parse_reference(ctx.parent.pinned_ref))
             check_sizes(spec, ctx.index, ctx.result, parent_index)
+        raise_if_failed(ctx.result)
+
+    def joined(self, ctx: ImageContext) -> None:
+        """The smoke tests and the contract beside them both ran: the contract's checks after the smoke tests'
+        on each platform, and the image failed when one of them failed."""
+        for platform_result in ctx.result.platforms:
+            platform_result.checks.extend(ctx.contract_checks.get(platform_result.platform, []))
         raise_if_failed(ctx.result)
 
 
@@ -77,25 +81,18 @@ def smoke_all(
     index: ImageIndex | None,
     note: Note,
     pull: Callable[[str], None] | None = None,
-    markers: Sequence[str] = (),
-    found: dict[str, dict[str, str | None]] | None = None,
 ) -> list[PlatformResult]:
-    """Smoke-test REF on every platform of REQUESTS at once: each platform's container run (`smoke_request`'s,
-    MARKERS included), None where nothing runs in a container. With PULL, each platform is fetched
-    first (runs themselves never pull); otherwise REF is in the local image store already.
-    MARKERS are more marker paths to read on the way: FOUND gets, per platform, each one's content (None
-    when absent)."""
+    """Smoke-test REF on every platform of REQUESTS at once: each platform's container run (`smoke_request`'s),
+    None where nothing runs in a container. With PULL, each platform is fetched first (runs themselves never
+    pull); otherwise REF is in the local image store already. NOTE is told each platform's verdict (the
+    caller announced their start)."""
 
     def one(platform: str) -> PlatformResult:
-        note("", platform)
         if pull is not None:
             pull(platform)
         config = platform_config(engine, registry, index, ref, platform) if spec.smoke.metadata is not None else None
-        seen: dict[str, str | None] = dict.fromkeys(markers)
         allowed = spec.skips_allowed.get(platform)
-        result = smoke_result(engine, requests[platform], spec.smoke, platform, config, allowed, seen)
-        if found is not None:
-            found[platform] = seen
+        result = smoke_result(engine, requests[platform], spec.smoke, platform, config, allowed)
         passed = sum(c.status is Status.PASSED for c in result.checks)
         skipped = sum(c.status is Status.SKIPPED for c in result.checks)
         note(f"{result.status.value}: {passed}/{result.executed} passed, {skipped} skipped", platform)

@@ -87,7 +87,8 @@ def test_the_live_view_shows_each_image_and_platform_in_its_phase_and_why_one_fa
     assert all(_row(mid, image, platform) for image, platform in ROWS), mid  # every row from the start
     assert _row(mid, "ml", "linux/amd64").split()[2] == "waiting"
     assert any("smoke testing" in _row(s, "ml", "linux/arm64") for s in screens)
-    assert any("contract testing" in _row(s, "uv", "linux/amd64") for s in screens)
+    uv_rows = [_row(s, "uv", "linux/amd64") for s in screens]
+    assert any("contract testing" in row for row in uv_rows), "\n".join(uv_rows)
     for image, platform in [("uv", "linux/amd64"), ("security", "linux/arm64")]:
         row = _row(final, image, platform)
         assert row.split()[2] == "promoted", row
@@ -126,3 +127,20 @@ def test_a_failure_shows_the_excerpt_of_the_images_build_log():
     assert "uv: why it failed" in text and "failed to resolve source metadata" in text
     assert "other output" not in text
     assert "failed" in next(line for line in text.splitlines() if line.startswith("uv "))
+
+
+def test_a_row_keeps_the_stage_that_began_last_and_shows_the_notes_of_one_beside_it_as_its_detail():
+    stream = io.StringIO()
+    view = LiveView({"ml": ["linux/amd64"]}, Console(file=stream, width=160, force_terminal=False))
+    view.event(Event("ml", Phase.SMOKE_TESTING, 1.0, "linux/amd64"))
+    view.event(Event("ml", Phase.CONTRACT_TESTING, 1.1, detail="service FROM ml"))
+    view.event(Event("ml", Phase.SMOKE_TESTING, 3.0, "linux/amd64", "passed: 7/7 passed, 0 skipped"))
+    Console(file=stream, width=160).print(view.render())
+    [row] = [line for line in stream.getvalue().splitlines() if line.startswith("ml ")]
+    assert "contract testing" in row and "smoke testing: passed: 7/7 passed" in row, row
+    view.event(Event("ml", Phase.COMPARING_SIZES, 4.0))
+    view.event(Event("ml", Phase.FAILED, 4.5, detail="ml: smoke tests failed"))
+    stream.truncate(0)
+    Console(file=stream, width=160).print(view.render())
+    [row] = [line for line in stream.getvalue().splitlines() if line.startswith("ml ")]
+    assert "failed" in row.split()[2], row

@@ -129,8 +129,9 @@ def _effects(action: Action) -> list[str]:
 
 
 def _canonical(effects: list[str]) -> list[str]:
-    """EFFECTS normalised: digests, the run's folder; the platforms of one step (built or smoke-tested at
-    once, in any order) sorted among themselves."""
+    """EFFECTS normalised: digests, the run's folder; the effects of one step that run at once, in any
+    order, sorted among themselves: the platforms of a build; the checks (each platform's smoke container,
+    the contract's marker reads and its service build, beside them)."""
 
     def normal(effect: str) -> str:  # a command line compared word by word (a placeholder is quoted, a path not)
         if not effect.startswith(("docker ", "cosign ")):
@@ -138,8 +139,8 @@ def _canonical(effects: list[str]) -> list[str]:
         return shlex.join(DIGEST.sub("<digest>", WORKDIR.sub("<tmp>", word)) for word in shlex.split(effect))
 
     def step(effect: str) -> str:  # effects of one step that run in parallel, per platform
-        if effect.startswith("docker create"):
-            return "smoke"
+        if effect.startswith("docker create") or "type=local," in effect:
+            return "checks"
         return "build" if "type=oci," in effect else effect
 
     normalised = [normal(effect) for effect in effects]
