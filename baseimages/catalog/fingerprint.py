@@ -89,9 +89,14 @@ def context_hash(directory: Path) -> str:
     return digest.hexdigest()
 
 
+def context_patterns(directory: Path) -> list[tuple[bool, str]]:
+    """The patterns of DIRECTORY's .dockerignore, each (negated, pattern), for `is_ignored`."""
+    return _read_dockerignore(directory / ".dockerignore")
+
+
 def context_files(directory: Path) -> list[str]:
     """Relative paths (POSIX) of the files in DIRECTORY that .dockerignore does not exclude."""
-    patterns = _read_dockerignore(directory / ".dockerignore")
+    patterns = context_patterns(directory)
     out = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()

@@ -36,10 +36,11 @@ from ..core.retry import RetryNotice
 from ..engine.client import interrupt_children
 from ..registry.published import Promotion, tags_at
 from .beside import Beside, wait_all
-from .dry_run import ImagePlan, StageActions
+from .dry_run import ImagePlan
 from .permits import ImageState as _State
 from .permits import Permits, ranks
-from .stages import Converge, Gate, ImageContext, MoveSettled, Pinned, Stage, Tools
+from .stages import Converge, Gate, ImageContext, MoveSettled, Stage, Tools
+from .walk import published, walk
 
 SUCCEEDED = (ImageStatus.PROMOTED, ImageStatus.UNCHANGED, ImageStatus.TESTED)
 
@@ -332,44 +333,5 @@ class Scheduler:
     # ------------------------------------------------------------------ dry run
 
     def walk(self, plan: Plan, push: bool, decisions: Mapping[str, Decision], tools: Tools) -> list[ImagePlan]:
-        """What a run would do, per image in build order, without running anything: each stage that
-        applies gives its actions, then fills in the context as its run would (with placeholders). An
-        image the DECISIONS leave unchanged runs nothing; its children build FROM its published digest. A
-        converging image moves its lagging tags only (`Converge`), its children build FROM that digest."""
-        out: list[ImagePlan] = []
-        built: dict[str, Pinned] = {}
-        for image in plan.images:
-            ctx = ImageContext(image, plan, push, tools, ImageResult(image.name, image.repository))
-            ctx.decision = decisions.get(image.name)
-            if not image.spec.parent_is_external:
-                ctx.parent = built[image.spec.parent]
-            decision = ctx.decision
-            if decision is not None and decision.action is Verdict.SKIP and decision.current_digest:
-                digest = decision.current_digest
-                seen = tools.tags_read.get(image.name)
-                no_tags: list[str] = []
-                tags = tools.read_or(partial(tags_at, tools.registry, image, digest, decision.built, seen), no_tags)
-                built[image.name] = published(ctx, digest, tags)
-                out.append(ImagePlan(image, decision, published=digest))
-                continue
-            if decision is not None and decision.action is Verdict.CONVERGE and decision.current_digest:
-                moves = StageActions(self.converger.key, tuple(self.converger.actions(ctx)))
-                built[image.name] = published(ctx, decision.current_digest, [decision.proof])
-                out.append(ImagePlan(image, decision, [moves]))
-                continue
-            item = ImagePlan(image, decision)
-            for stage in self.stages:
-                if stage.applies(ctx):
-                    item.stages.append(StageActions(stage.key, tuple(stage.actions(ctx))))
-                    stage.assume(ctx)
-            assert ctx.built is not None, f"no stage built {image.name}"
-            built[image.name] = ctx.built
-            out.append(item)
-        return out
-
-
-def published(ctx: ImageContext, digest: str, tags: Sequence[str]) -> Pinned:
-    """An unchanged image as its children build FROM it: by DIGEST in its repository, named by the first
-    of the TAGS that point at it (its immutable tag), else its version."""
-    name = f"{ctx.image.repository}:{tags[0] if tags else ctx.image.spec.version}"
-    return Pinned(f"{ctx.image.repository}@{digest}", digest, local=False, name=name)
+        """What a run would do, without running anything (`walk.walk` over these stages)."""
+        return walk(self.stages, self.converger, plan, push, decisions, tools)
