@@ -92,9 +92,12 @@ class Bench:
         ]
 
     def baseimages(self, namespace: str, extra: Sequence[str] = (), logs: Path | None = None) -> Sample:
-        """One `push` (with EXTRA flags; with LOGS: each image's buildx log written there)."""
+        """One `push` (with EXTRA flags; with LOGS: each image's buildx log written there). Each namespace has
+        its own changelog layer cache: a cold run's namespace is new, so is its cache; runs in one namespace
+        share it, as the runs of a scheduled job on one machine do."""
         report = self.work / f"report-{uuid.uuid4().hex[:6]}.json"
-        cmd = self.cli("push", namespace) + ["--report", str(report), *extra]
+        layers = self.work / "layer-cache" / namespace
+        cmd = self.cli("push", namespace) + ["--report", str(report), "--layer-cache", str(layers), *extra]
         if logs is not None:
             cmd += ["--log-dir", str(logs)]
         started = time.monotonic()

@@ -111,6 +111,10 @@ SETTINGS: tuple[Setting[Any], ...] = (
     Setting("updates-state", "BASEIMAGES_UPDATES_STATE", "--updates-state", AnyPath("FILE"),
             Path("~/.cache/baseimages/updates-state.json"),
             "where `updates` records when each installable update was first seen (how long it has waited)"),
+    Setting("layer-cache", "BASEIMAGES_LAYER_CACHE", "--layer-cache", AnyPath(), Path("~/.cache/baseimages/layers"),
+            "where the facts a changelog read of each layer (packages, Python distributions, file signatures) "
+            "are kept by layer digest, so that the next changelog does not read that layer again; files no run "
+            "used for 30 days are removed"),
     Setting("wheelhouse", "BASEIMAGES_WHEELHOUSE", "--wheelhouse", ExistingPath(directory=True), None,
             "local wheels, given to builds as the `wheelhouse` build context", detect=offline.WHEELHOUSE),
     Setting("ca-bundle", "BASEIMAGES_CA_BUNDLE", "--ca-bundle", ExistingPath(directory=False), None,
@@ -189,6 +193,7 @@ class Settings:
     credentials: Credentials | None = field(default=None, repr=False)  # login for `registry`
     lock_dir: Path = _declared("lock_dir")
     updates_state: Path = _declared("updates_state")  # see baseimages.updates.store
+    layer_cache: Path = _declared("layer_cache")  # see baseimages.changelog.facts_cache
     ca_bundle: Path | None = _declared("ca_bundle")
     wheelhouse: Path | None = _declared("wheelhouse")
     sign_key: Path | None = _declared("sign_key")

@@ -173,6 +173,9 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
         "updates-state": SettingSample(
             f'"{tmp_path}/state-toml.json"', f"{tmp_path}/state-text.json", tmp_path / "state-text.json", "5", None
         ),
+        "layer-cache": SettingSample(
+            f'"{tmp_path}/layers-toml"', f"{tmp_path}/layers-text", tmp_path / "layers-text", "5", None
+        ),
         "wheelhouse": SettingSample(
             f'"{tmp_path}/wheels-toml"',
             f"{tmp_path}/wheels-text",

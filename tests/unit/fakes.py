@@ -208,6 +208,7 @@ class MemoryRegistry:
 
     fail_upload: set[str] = field(default_factory=set)
     fail_tags: set[str] = field(default_factory=set)
+    blobs_read: list[str] = field(default_factory=list)  # the digest of each blob opened (layers a changelog read)
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=1, max_seconds=1))
     tags: TagTable = field(default_factory=TagTable)  # repository -> tag -> digest; `tags(ref)` lists them
     indexes: dict[str, list[str]] = field(default_factory=dict)  # digest -> platforms
@@ -259,6 +260,7 @@ class MemoryRegistry:
         return Manifest(ref.digest or "", str(doc.get("mediaType", MANIFEST_TYPE)), body, doc)
 
     def open_blob(self, ref: Reference, digest: str, size: int) -> _Blob:
+        self.blobs_read.append(digest)
         if digest not in self.blobs:
             raise RegistryError(f"{ref.repository}@{digest}: blob unknown")
         return _Blob(self.blobs[digest])

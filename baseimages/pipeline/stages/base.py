@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ...catalog.labels import repository_url
 from ...catalog.plan import Plan, PlannedImage
 from ...changelog import Changelog
-from ...changelog.layers import LayerFacts
+from ...changelog.facts_cache import FactsCache
 from ...core.errors import BuildError, InternalError, RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
@@ -114,7 +114,7 @@ class Tools:
         self.planning = False  # a dry run's tools: placeholders for what only a run knows, no engine
         self._resolving = False  # a dry run's tools resolve bases (else: placeholders)
         self._unreachable: str | None = None  # why a dry run stopped asking the registry
-        self.layer_facts: dict[str, LayerFacts] = {}  # what each layer read for a changelog holds, by digest
+        self.layer_facts = FactsCache(settings.layer_cache)  # what each layer read for a changelog holds
         self.updates_look: UpdatesReport | None = None  # refresh `updates`: the run's look, until recorded
         self.tags_read: dict[str, Promotion | None] = {}  # image -> where its tags stood when the run decided
 

@@ -379,7 +379,7 @@ def test_no_build_cache_turns_the_registry_cache_off_and_it_is_on_by_default(pro
     assert parse_args(["push", "--project", str(project.root), "--no-build-cache"]).settings().build_cache is False
 
 
-ANY_PATH = ("lock-dir", "updates-state")  # any text is a path
+ANY_PATH = ("lock-dir", "updates-state", "layer-cache")  # any text is a path
 
 
 @pytest.mark.parametrize("setting", [s for s in VALUED if s.key not in ANY_PATH], ids=lambda s: s.key)

@@ -152,3 +152,16 @@ def test_the_dry_run_lists_the_changelog_stage_as_a_read_and_the_signed_changelo
     assert isinstance(read, Read) and not read.writes and f"{REGISTRY}/t/tiny:1.0.0" in read.summary()
     assert any(CHANGELOG_TYPE in line for line in plan.commands())
     assert list(stages).index("changelog") < list(stages).index("sign")
+
+
+def test_the_next_runs_changelog_reads_no_layer_a_run_before_it_read_from_the_registry_again(tiny):
+    registry = MemoryRegistry()
+    first = _push(tiny, registry, _contents(), NOV)
+    read_first = list(registry.blobs_read)
+    assert read_first  # a first promotion's changelog reads its layers
+    registry.blobs_read.clear()
+    report = _push(tiny, registry, _contents(("jq", "1.6-2.1")), DEC)
+    result = report.image("tiny")
+    assert result.status is ImageStatus.PROMOTED and result.digest != first.image("tiny").digest
+    assert {p["state"] for p in result.changelog["platforms"].values()} == {"changed"}
+    assert registry.blobs_read and not set(registry.blobs_read) & set(read_first)  # the new layers alone
