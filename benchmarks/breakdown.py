@@ -47,14 +47,11 @@ from results_meta import describe, metadata, write_results
 from run import FAMILY, REGISTRY, ROOT, Bench
 from scenarios import empty_engine
 
-from baseimages.catalog.build_context import steady_copy
-
 Argv = list[str]
 Builds = dict[str, list[Argv]]  # image -> its platform builds, in the product's order of images
 PARENT = "python311-uv"
 _DIGEST = re.compile(r"<digest of ([A-Za-z0-9_.-]+)>")
 _FINGERPRINT = re.compile(r"<fingerprint of [A-Za-z0-9_.-]+>")
-_COPY = re.compile(r"# copy the build context (\S+) to (\S+), \.dockerignore applied")
 
 
 # ---------------------------------------------------------------------- the product's commands
@@ -62,14 +59,9 @@ _COPY = re.compile(r"# copy the build context (\S+) to (\S+), \.dockerignore app
 
 def product_builds(lines: list[str], work: Path, digests: dict[str, str]) -> Builds:
     """The platform builds (`--output type=oci`) among a dry run's command LINES, grouped by image (its
-    title label), placeholders filled: `<tmp>` is WORK, `<digest of X>` DIGESTS[X]; each build context the
-    lines copy, copied (into WORK)."""
+    title label), placeholders filled: `<tmp>` is WORK, `<digest of X>` DIGESTS[X]."""
     builds: Builds = {}
     for line in lines:
-        copy = _COPY.match(line)
-        if copy:  # the build context the builds read: copied as the product copies it
-            steady_copy(Path(copy[1]), Path(copy[2].replace("<tmp>", str(work))))
-            continue
         if not line.startswith("docker buildx build ") or "type=oci," not in line:
             continue
         text = _DIGEST.sub(lambda m: digests.get(m[1], m[0]), line.replace("<tmp>", str(work)))

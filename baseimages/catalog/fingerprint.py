@@ -89,14 +89,9 @@ def context_hash(directory: Path) -> str:
     return digest.hexdigest()
 
 
-def context_patterns(directory: Path) -> list[tuple[bool, str]]:
-    """The patterns of DIRECTORY's .dockerignore, each (negated, pattern), for `is_ignored`."""
-    return _read_dockerignore(directory / ".dockerignore")
-
-
 def context_files(directory: Path) -> list[str]:
     """Relative paths (POSIX) of the files in DIRECTORY that .dockerignore does not exclude."""
-    patterns = context_patterns(directory)
+    patterns = _read_dockerignore(directory / ".dockerignore")
     out = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()

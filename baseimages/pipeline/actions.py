@@ -44,20 +44,6 @@ class Action:
 
 
 @dataclass(frozen=True)
-class CopyContext(Action):
-    """The image's folder copied as its build context, every time in it fixed (`catalog.build_context`)."""
-
-    source: Path
-    dest: Path
-
-    def commands(self) -> list[str]:
-        return [f"# copy the build context {self.source} to {self.dest}, .dockerignore applied, every time fixed"]
-
-    def summary(self) -> str:
-        return f"build context: {self.source}, copied with every time fixed"
-
-
-@dataclass(frozen=True)
 class PlatformBuild(Action):
     """One `docker buildx build` of one platform on its builder, into its own OCI archive."""
 

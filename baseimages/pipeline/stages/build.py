@@ -8,7 +8,6 @@ import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ...catalog.build_context import steady_copy
 from ...catalog.fingerprint import FINGERPRINT_KEY, Inputs, compute_inputs
 from ...catalog.labels import image_labels, index_annotations
 from ...core.errors import RegistryError
@@ -20,17 +19,7 @@ from ...engine.client import BuildRequest, LineSink
 from ...oci.archive import archive_index
 from ...oci.merge import PlatformArchive, merge_platform_archives
 from ...registry.published import immutable_tag
-from ..actions import (
-    Action,
-    CopyContext,
-    LoadArchive,
-    MergePlatforms,
-    PlatformBuild,
-    Read,
-    is_placeholder,
-    only,
-    placeholder,
-)
+from ..actions import Action, LoadArchive, MergePlatforms, PlatformBuild, Read, is_placeholder, only, placeholder
 from .base import ImageContext, Pinned, Settled, Stage
 
 
@@ -94,7 +83,6 @@ class Build(Stage):
             ctx.note(f"built on {build.builder}", platform)
             return PlatformArchive(platform, build.archive)
 
-        copy_context(actions)
         builds = only(actions, PlatformBuild)
         [merge], [load] = only(actions, MergePlatforms), only(actions, LoadArchive)
         with ThreadPoolExecutor(max_workers=max(1, len(builds))) as pool:
@@ -133,7 +121,7 @@ def build_actions(ctx: ImageContext, inputs: Inputs) -> list[Action]:
     their archives into one index, and its load into the local image store."""
     assert ctx.parent is not None
     workdir = ctx.tools.workdir
-    actions: list[Action] = [CopyContext(ctx.image.spec.directory, context_dir(ctx))]
+    actions: list[Action] = []
     for platform in ctx.image.platforms:
         stem = workdir / f"{ctx.name}.{_slug(platform)}"
         archive, metadata = Path(f"{stem}.oci.tar"), Path(f"{stem}.metadata.json")
@@ -153,17 +141,6 @@ def build_actions(ctx: ImageContext, inputs: Inputs) -> list[Action]:
 
 
 CACHE_RECORD = "<each platform's registry cache layers, when its build wrote them>"
-
-
-def context_dir(ctx: ImageContext) -> Path:
-    """Where the image's build context is copied, every time in it fixed (`CopyContext`)."""
-    return ctx.tools.workdir / f"{ctx.name}.context"
-
-
-def copy_context(actions: list[Action]) -> None:
-    """Execute the CopyContext of ACTIONS (`build_actions`'): the builds read the copy."""
-    for action in only(actions, CopyContext):
-        steady_copy(action.source, action.dest)
 
 
 def platform_log(ctx: ImageContext, platform: str) -> LineSink | None:
@@ -332,7 +309,7 @@ def build_request(
     builder, docker_context = _where(mapped)
     base_image, parent_contexts = parent.base_for(default_builder=mapped is None)
     return BuildRequest(
-        context=context_dir(ctx),
+        context=spec.directory,
         dockerfile=spec.dockerfile,
         platforms=(platform,),
         build_args={

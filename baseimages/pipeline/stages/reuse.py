@@ -31,9 +31,9 @@ from ...core.errors import BuildError, RegistryError
 from ...core.events import Phase
 from ...engine.build_cache import BUILD_CACHE_KEY, cache_ref, decode_cache_states
 from ...engine.build_logs import cached_steps
-from ..actions import Action, CacheProbe, CopyContext, PlatformBuild, Read, only
+from ..actions import Action, CacheProbe, PlatformBuild, Read, only
 from .base import ImageContext, Settled, Stage
-from .build import build_actions, cache_record, cache_state, copy_context, image_inputs, platform_log
+from .build import build_actions, cache_record, cache_state, image_inputs, platform_log
 
 
 class ReuseCached(Stage):
@@ -62,11 +62,9 @@ class ReuseCached(Stage):
 
     def actions(self, ctx: ImageContext) -> list[Action]:
         assert ctx.parent is not None and ctx.decision is not None
-        planned = build_actions(ctx, image_inputs(ctx, ctx.parent.digest))
-        builds = only(planned, PlatformBuild)
+        builds = only(build_actions(ctx, image_inputs(ctx, ctx.parent.digest)), PlatformBuild)
         ref = cache_ref(ctx.image.repository, "<platform>")
         actions: list[Action] = [Read(f"read {ref} of each platform: still what the published build exported?")]
-        actions += only(planned, CopyContext)  # the probes read the build's context
         for build in builds:
             probe = dataclasses.replace(build.request, output={"type": "cacheonly"}, cache_to=None, metadata_file=None)
             actions.append(CacheProbe(build.platform, build.builder, probe))
@@ -76,11 +74,7 @@ class ReuseCached(Stage):
         assert ctx.parent is not None and ctx.decision is not None
         digest = ctx.decision.current_digest
         assert digest is not None
-        actions = self.actions(ctx)
-        why = self._not_reusable(ctx)
-        if why is None:
-            copy_context(actions)
-            why = _not_all_cached(ctx, only(actions, CacheProbe))
+        why = self._not_reusable(ctx) or _not_all_cached(ctx, only(self.actions(ctx), CacheProbe))
         if why is not None:
             ctx.note(f"building: {why}", None)
             return

@@ -89,14 +89,3 @@ def test_the_table_gives_each_pieces_cost_against_the_product_commands_and_the_r
     assert "| product commands | 1 | 60.0 | 1.50 |  |" in text
     assert "| no cache export | 1 | 50.0 | 1.25 | -10.0 s |" in text
     assert "| the product's push without tests | | 70.0 | 1.75 | |" in text
-
-
-def test_the_build_contexts_the_dry_run_copies_are_copied_into_the_work_folder_as_the_product_does(tmp_path) -> None:
-    source = tmp_path / "images" / "uv"
-    source.mkdir(parents=True)
-    (source / "Dockerfile").write_text("FROM scratch\n")
-    work = tmp_path / "work"
-    copy = f"# copy the build context {source} to <tmp>/uv.context, .dockerignore applied, every time fixed"
-    found = product_builds([copy, *LINES[:2]], work, {"uv": "sha256:bb"})
-    assert (work / "uv.context" / "Dockerfile").read_text() == "FROM scratch\n"
-    assert len(found["uv"]) == 2

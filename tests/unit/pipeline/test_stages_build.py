@@ -5,13 +5,10 @@ candidate from the parent's OCI layout."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from fakes import FakeEngine, MemoryRegistry
 
-from baseimages.catalog.build_context import STEADY_TIME
 from baseimages.catalog.plan import make_plan
 from baseimages.core.events import Event, Phase
 from baseimages.pipeline.factory import Factory
@@ -145,9 +142,6 @@ def test_dry_run_shows_one_build_per_platform_with_the_builder_of_its_platform(f
     assert len(builds) == 4
     for line in builds:
         assert ("--builder node2" in line) == ("--platform linux/arm64" in line)
-        assert line.split()[-1].strip("'").endswith(".context")  # the copy of the image's folder, every time fixed
-    copies = [line for line in lines if line.startswith("# copy the build context")]
-    assert len(copies) == 2 and all("every time fixed" in line for line in copies)
 
 
 def test_the_stages_after_build_see_the_merged_candidate_its_layout_and_its_archive(family):
@@ -198,30 +192,3 @@ def test_a_platform_mapped_to_a_docker_context_builds_on_that_context_not_with_b
     assert (arm64.docker_context, arm64.builder) == ("node2", None)
     assert arm64.argv()[:3] == ["docker", "--context", "node2"]
     assert report.image("uv").builders == {"linux/amd64": "default", "linux/arm64": "node2"}
-
-
-class ContextReader(FakeEngine):
-    """FakeEngine that notes, as each build starts, the files of its context with their times."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.contexts: dict[str, dict[str, float]] = {}
-
-    def build(self, request, image, on_line=None):
-        root = Path(request.context)
-        found = {p.relative_to(root).as_posix(): os.lstat(p).st_mtime for p in root.rglob("*")}
-        self.contexts[image] = found | {".": os.lstat(root).st_mtime}
-        return super().build(request, image, on_line)
-
-
-def test_every_platform_builds_from_a_copy_of_the_images_folder_whose_every_time_is_fixed(family):
-    (family.images_dir / "uv" / "app.txt").write_text("hello\n")
-    os.utime(family.images_dir / "uv" / "app.txt", (1_900_000_000, 1_900_000_000))
-    engine = ContextReader()
-    _run(family, engine)
-    uv = {image: files for image, files in engine.contexts.items() if image.startswith("uv ")}
-    assert len(uv) == 2
-    for files in uv.values():
-        assert {"app.txt", "Dockerfile", "image.yaml"} <= files.keys()
-        assert set(files.values()) == {STEADY_TIME}
-    assert all(Path(r.context).name == f"{name}.context" for (name, _), r in engine.by_platform.items())
