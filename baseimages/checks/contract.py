@@ -98,18 +98,6 @@ def run_contract(
     return judge_contract(contract, platforms, found, known, skips_allowed or {})
 
 
-def contract_skips(
-    contract: ContractSpec, platforms: Sequence[str], markers: Mapping[str, Mapping[str, str | None]]
-) -> dict[str, str]:
-    """Platform -> the content of the contract's skip marker, for the platforms whose base has it, as the
-    smoke tests read it (MARKERS: platform -> path -> content, None when absent; unread counts as absent)."""
-    path = contract.skip_if_exists
-    if not path:
-        return {}
-    found = {platform: markers.get(platform, {}).get(path) for platform in platforms}
-    return {platform: content.strip() for platform, content in found.items() if content is not None}
-
-
 def contract_groups(contract: ContractSpec, platforms: Sequence[str]) -> list[list[str]]:
     """PLATFORMS grouped by the checks that apply to them: one build per group (usually one for all)."""
     groups: dict[tuple[str, ...], list[str]] = {}
