@@ -179,9 +179,72 @@ def test_a_forced_rebuild_without_cache_is_byte_for_byte_the_same_and_moves_no_t
     for name in names:
         result = again.image(name)
         assert result.status.value == "unchanged", (name, result.reasons, result.error)
-        assert result.reasons[-1].startswith("rebuilt byte for byte"), result.reasons
+        if not result.reasons[-1].startswith("rebuilt byte for byte"):
+            pytest.fail(f"{name}: {result.reasons}\n{_differences(registry_client, result)}")
         assert result.digest == report.image(name).digest
         assert _all_tags(registry_client, result) == before[name]
+
+
+def _differences(client: RegistryClient, image) -> str:
+    """What differs between the published platform manifests of IMAGE and its candidate's: config and
+    layers (a layer whose uncompressed content is the same is a compression difference), and for a layer
+    whose content differs, the first tar entries that differ (name, mode, owner, time, size, content)."""
+    published = client.index(parse_reference(f"{image.repository}@{image.digest}"))
+    tags = client.tags(parse_reference(image.repository))
+    tag = next((t for t in tags if t.startswith("candidate-") and t.removeprefix("candidate-") in image.tags), None)
+    if tag is None:
+        return "no candidate tag to compare with"
+    candidate = client.index(parse_reference(f"{image.repository}:{tag}"))
+    lines = [f"published {published.digest}, candidate {candidate.digest}"]
+    for old in published.manifests:
+        new = candidate.for_platform(old.platform)
+        if new is None or new.digest == old.digest:
+            continue
+        lines.append(f"{old.platform}: {old.digest} -> {new.digest}")
+        docs = [_get(parse_reference(f"{image.repository}@{m.digest}")) for m in (old, new)]
+        configs = [client.blob_json(parse_reference(image.repository), d["config"]["digest"]) for d in docs]
+        changed = [(key, a, b) for key, a, b in _changed(*configs) if not key.startswith("rootfs")]
+        lines += [f"  config {key}: {a!r:.200} -> {b!r:.200}" for key, a, b in changed]
+        pairs = zip(docs[0]["layers"], docs[1]["layers"], configs[0]["rootfs"]["diff_ids"],
+                    configs[1]["rootfs"]["diff_ids"], strict=False)  # fmt: skip
+        for n, (a, b, diff_a, diff_b) in enumerate(pairs):
+            if a["digest"] == b["digest"]:
+                continue
+            if diff_a == diff_b:
+                lines.append(f"  layer {n}: the same content, compressed otherwise ({a['size']} vs {b['size']} bytes)")
+                continue
+            entries = [_tar_entries(client, image.repository, layer) for layer in (a, b)]
+            changed = sorted(k for k in entries[0].keys() | entries[1].keys() if entries[0].get(k) != entries[1].get(k))
+            lines.append(f"  layer {n}: {len(changed)} entries differ")
+            lines += [f"    {k}: {entries[0].get(k)} -> {entries[1].get(k)}" for k in changed[:15]]
+    return "\n".join(lines)
+
+
+def _changed(a: dict, b: dict, prefix: str = "") -> list[tuple[str, object, object]]:
+    """(key, old, new) of what differs between A and B, nested mappings (the config's labels) key by key."""
+    found: list[tuple[str, object, object]] = []
+    for key in sorted(a.keys() | b.keys()):
+        old, new = a.get(key), b.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            found += _changed(old, new, f"{prefix}{key}.")
+        elif old != new:
+            found.append((f"{prefix}{key}", old, new))
+    return found
+
+
+def _tar_entries(client: RegistryClient, repository: str, layer: dict) -> dict[str, tuple]:
+    import gzip
+    import io
+    import tarfile
+
+    data = gzip.decompress(client.blob(parse_reference(repository), layer["digest"], layer["size"]))
+    entries: dict[str, tuple] = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar:
+            content = tar.extractfile(member) if member.isfile() else None
+            digest = hashlib.sha256(content.read()).hexdigest()[:12] if content is not None else member.linkname
+            entries[member.name] = (oct(member.mode), member.uid, member.gid, member.mtime, member.size, digest)
+    return entries
 
 
 def _all_tags(client: RegistryClient, image) -> dict[str, str | None]:
