@@ -8,7 +8,7 @@ from typing import Any
 
 TESTS = ("smoke", "contract")
 TOOLS = ("baseimages", "bake")  # the two tools every scenario times
-BREAKDOWN = {"build": ("reuse", "build"), "upload": ("push",), "smoke": ("smoke",), "contract": ("contract",)}
+BREAKDOWN = {"build": ("warm", "reuse", "build"), "upload": ("push",), "smoke": ("smoke",), "contract": ("contract",)}
 
 
 @dataclass

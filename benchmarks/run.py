@@ -111,7 +111,7 @@ class Bench:
         return Sample(
             "baseimages",
             seconds,
-            buildx_seconds=length(intervals(images, ("reuse", "build"))),
+            buildx_seconds=length(intervals(images, ("warm", "reuse", "build"))),
             test_seconds=length(intervals(images, TESTS)),
             push_seconds=length(intervals(images, ("push", "promote"))),
             phases=phases,

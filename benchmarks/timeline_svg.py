@@ -35,6 +35,7 @@ COLOURS = {
     "identify": "#9c755f",
     "resolve": "#bab0ac",
     "reuse": "#c5b0d5",
+    "warm": "#a0cbe8",
     "setup": "#bab0ac",
     "changelog": "#76b7b2",
     "sizes": "#edc948",
@@ -47,16 +48,17 @@ _DONE = re.compile(r"^#(?P<id>\d+) (?:DONE (?P<seconds>[0-9.]+)s|CACHED|ERROR\b.
 
 def report_bars(report: Mapping[str, Any]) -> list[Bar]:
     """One row per image with each stage's interval (the report's `timeline`), and one row per image and
-    platform with that platform's build (`platform_timeline`)."""
+    platform with that platform's cache warm-up and build (`platform_timeline`)."""
     bars: list[Bar] = []
     for image in report.get("images", []):
         name = image["name"]
         for phase, (start, end) in image.get("timeline", {}).items():
             bars.append((name, phase, float(start), float(end)))
         for platform, phases in image.get("platform_timeline", {}).items():
-            if "build" in phases:
-                start, end = phases["build"]
-                bars.append((f"{name} [{platform}]", "build", float(start), float(end)))
+            for phase in ("warm", "build"):  # a platform's cache warm-up, then its build
+                if phase in phases:
+                    start, end = phases[phase]
+                    bars.append((f"{name} [{platform}]", phase, float(start), float(end)))
     return bars
 
 

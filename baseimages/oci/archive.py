@@ -8,13 +8,14 @@ blob (a TarFile is not thread-safe), and no blob is ever held in memory whole.
 
 from __future__ import annotations
 
+import shutil
 import tarfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import Abandoned, RegistryError
+from ..core.errors import Abandoned, BuildError, RegistryError
 from .documents import descriptor, field_of, json_object, platform_of
 
 CHUNK = 1024 * 1024  # bytes per read of a blob: what one socket send gets
@@ -126,3 +127,23 @@ def archive_index(archive: Path) -> tuple[str, dict[str, str]]:
         if platform is not None:
             platforms[platform] = descriptor(entry, str(archive), "an index entry")[0]
     return top_digest, platforms
+
+
+def extract_layout(archive: Path, layout: Path) -> None:
+    """ARCHIVE unpacked as the OCI layout directory LAYOUT (what BuildKit reads as the named build context
+    `oci-layout://LAYOUT@DIGEST`): its index.json, oci-layout and blobs, nothing else, never outside LAYOUT."""
+    try:
+        with open_archive(archive) as tar:
+            for member in tar.getmembers():
+                parts = member.name.split("/")
+                wanted = member.name in ("index.json", "oci-layout") or (len(parts) == 3 and parts[0] == "blobs")
+                if not member.isfile() or not wanted or ".." in parts or "" in parts:
+                    continue
+                target = layout.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                assert source is not None  # a regular file
+                with source, target.open("wb") as out:
+                    shutil.copyfileobj(source, out, CHUNK)
+    except (tarfile.TarError, OSError) as exc:
+        raise BuildError(str(archive), f"cannot unpack it as an OCI layout: {exc}") from None

@@ -12,6 +12,7 @@ from . import view
 
 COLORS = {
     "resolve": "#8d8d8d",
+    "warm": "#9edae5",
     "reuse": "#c5b0d5",
     "build": "#1f77b4",
     "identify": "#aec7e8",

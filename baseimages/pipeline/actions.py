@@ -80,6 +80,27 @@ class CacheProbe(Action):
 
 
 @dataclass(frozen=True)
+class CacheWarm(Action):
+    """A build of one platform FROM the parent's output of that platform (SOURCE), run as soon as the
+    parent built it while its other platforms still build, exporting nothing (`type=cacheonly`, the
+    registry cache not written): the image's own build of that platform then finds its steps in BuildKit's
+    cache, whose keys follow a base's layers, not where they were read from. Skipped when the parent's
+    candidate exists first, or no `jobs` permit is free."""
+
+    platform: str
+    builder: str
+    source: str
+    request: BuildRequest
+    writes = False
+
+    def commands(self) -> list[str]:
+        return [shlex.join(self.request.argv())]
+
+    def summary(self) -> str:
+        return f"{self.platform} on {self.builder}: its steps FROM {self.source}, exporting nothing"
+
+
+@dataclass(frozen=True)
 class MergePlatforms(Action):
     """The platform archives merged into one image index (an OCI layout and its archive), annotated."""
 

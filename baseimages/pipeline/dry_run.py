@@ -14,6 +14,7 @@ from ..catalog.changes import Decision
 from ..catalog.plan import Plan, PlannedImage
 from .actions import (
     Action,
+    CacheWarm,
     ContainerRun,
     ContractBuild,
     LoadArchive,
@@ -121,6 +122,10 @@ def _stage_lines(stage: StageActions, item: ImagePlan) -> list[str]:
         out = ["  build, one per platform:"] + [f"    {build.summary()}" for build in builds]
         merge = only(actions, MergePlatforms) + only(actions, LoadArchive)
         return out + [f"    then {' and '.join(a.summary() for a in merge)}"]
+    warms = only(actions, CacheWarm)
+    if warms:
+        title = "  cache warm-up, while the parent still builds (if that platform ends first and a job is free):"
+        return [title] + [f"    {warm.summary()}" for warm in warms]
     if only(actions, ContainerRun):
         runs = only(actions, ContainerRun)
         total = sum(len(run.checks) for run in runs)

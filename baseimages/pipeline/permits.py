@@ -61,6 +61,16 @@ class Permits:
             self._free -= 1
             self._changed.notify_all()
 
+    def try_acquire(self, name: str) -> bool:
+        """Take a permit for NAME, not yet ready, if one is free now and no ready image ranks before it (a
+        child's cache warm-up while its parent builds); never waits."""
+        with self._changed:
+            if self._free == 0 or any(self._key(other) < self._key(name) for other in self._ready - {name}):
+                return False
+            self._free -= 1
+            self._changed.notify_all()
+            return True
+
     def release(self) -> None:
         with self._changed:
             self._free += 1
@@ -79,7 +89,8 @@ class Permits:
 
 class ImageState:
     """Where one image is, for its children: `built` once its candidate exists (or it was skipped, or it
-    failed before building), `done` once it promoted or failed."""
+    failed before building), `done` once it promoted or failed; before that, the output of each platform
+    its build `offer`ed (built while its other platforms still build), for its children's cache warm-ups."""
 
     def __init__(self, children: Sequence[str] = (), permits: Permits | None = None) -> None:
         self.built = threading.Event()
@@ -88,12 +99,28 @@ class ImageState:
         self.ok = False  # promoted (or unchanged, or tested in a build run)
         self._children = tuple(children)
         self._permits = permits
+        self._offers: dict[str, Pinned] = {}
+        self._offered = threading.Condition()
+
+    def offer(self, platform: str, output: Pinned) -> None:
+        """PLATFORM's OUTPUT is built (the image's other platforms still build)."""
+        with self._offered:
+            self._offers[platform] = output
+            self._offered.notify_all()
+
+    def offered(self, platform: str) -> Pinned | None:
+        """Wait until PLATFORM's output is offered (it), or the candidate exists (None: build FROM that)."""
+        with self._offered:
+            self._offered.wait_for(lambda: platform in self._offers or self.built.is_set())
+            return None if self.built.is_set() else self._offers[platform]
 
     def publish(self) -> None:
         """Children may go on: ready for a permit, all at once, before any of them wakes."""
         if self._permits is not None and not self.built.is_set():
             self._permits.ready(self._children)
-        self.built.set()
+        with self._offered:
+            self.built.set()
+            self._offered.notify_all()
 
     def release(self) -> None:
         self.publish()

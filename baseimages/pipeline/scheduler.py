@@ -3,6 +3,7 @@
 Its rules, the same for every stage list:
 - a child starts as soon as its parent's candidate exists (the stage that `publishes` it ran),
   so that it builds while the parent is tested; it is `blocked` when the parent failed before that;
+  its `early` stage (its cache warm-up) runs before, while the parent builds (`early`);
 - a stage gated on the parent (`Gate.PARENT_DONE`: promotion) waits until the parent promoted, and
   the image is `blocked` (built and tested, not promoted) when the parent then failed;
 - at most `jobs` images run their heavy stages at once (build to contract), siblings in parallel; a
@@ -37,6 +38,7 @@ from ..engine.client import interrupt_children
 from ..registry.published import Promotion, tags_at
 from .beside import Beside, wait_all
 from .dry_run import ImagePlan
+from .early import EarlyStages
 from .permits import ImageState as _State
 from .permits import Permits, ranks
 from .stages import Converge, Gate, ImageContext, MoveSettled, Stage, Tools
@@ -97,8 +99,10 @@ class Scheduler:
         permits = Permits(self.tools.settings.jobs, ranks(plan), ready=roots)
         children = {c.name: [k.name for k in contexts if k.image.spec.parent == c.name] for c in contexts}
         states = {ctx.name: _State(children[ctx.name], permits) for ctx in contexts}
+        announce = partial(self._announce, quiet=True)  # an early stage shows by its notes only
+        early = EarlyStages(self.stages, contexts, states, permits, announce, self._cancel)
         pool = ThreadPoolExecutor(max_workers=max(1, len(contexts)))
-        futures = [pool.submit(self._image, ctx, states, permits) for ctx in contexts]
+        futures = [pool.submit(self._image, ctx, states, permits, early) for ctx in contexts]
         try:
             # Until all are done, or one raised what a stage does not catch (Ctrl-C in a worker thread).
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
@@ -126,11 +130,12 @@ class Scheduler:
         result.status, result.exit_code = ImageStatus.FAILED, exit_code_of(self._signal)
         result.error = f"{ctx.name}: interrupted ({self._signal.name}); its tags did not move"
 
-    def _image(self, ctx: ImageContext, states: dict[str, _State], permits: Permits) -> None:
+    def _image(self, ctx: ImageContext, states: dict[str, _State], permits: Permits, early: EarlyStages) -> None:
         """One image, from waiting for its parent to its last stage."""
         state = states[ctx.name]
         spec = ctx.image.spec
         parent = None if spec.parent_is_external else states[spec.parent]
+        warm = early.start(ctx, parent)
         try:
             if parent is not None:
                 parent.built.wait()
@@ -156,6 +161,7 @@ class Scheduler:
         except Exception as exc:  # a bug: this image fails, the others go on, the report is written
             self._fail(ctx, InternalError(ctx.name, exc))
         finally:
+            early.end(ctx, warm)
             permits.drop(ctx.name)
             state.release()
         return None
@@ -165,7 +171,7 @@ class Scheduler:
         False when the image was blocked by its parent. A permit is held from the first heavy stage to the
         last (light stages between them included: no other image's build slips in between an image's
         build and its tests)."""
-        stages = [s for s in self.stages if s.applies(ctx)]
+        stages = [s for s in self.stages if not s.early and s.applies(ctx)]  # early ones: EarlyStages
         heavy = [i for i, s in enumerate(stages) if s.heavy]
         if not heavy:
             permits.drop(ctx.name)
@@ -182,7 +188,10 @@ class Scheduler:
                     if not self._parent_ok(ctx, parent):
                         return False
                 if heavy and i == heavy[0]:
-                    permits.acquire(ctx.name)
+                    if ctx.warming is not None and ctx.warming.close():
+                        permits.drop(ctx.name)  # its warm-up's permit is the image's now
+                    else:
+                        permits.acquire(ctx.name)
                     held = True
                 if stage.beside:  # announced here, so that the stages after it are announced after it
                     began = self._announce(stage, ctx)
@@ -217,9 +226,10 @@ class Scheduler:
         with self._timed(ctx.result, stage.key, began):
             stage.run(ctx)
 
-    def _announce(self, stage: Stage, ctx: ImageContext) -> float:
-        """Give CTX the stage's progress callbacks and emit its phase: once for the image, or, for a stage
-        announced per platform, on each platform (where its notes say more later). Returns when it began."""
+    def _announce(self, stage: Stage, ctx: ImageContext, quiet: bool = False) -> float:
+        """Give CTX the stage's progress callbacks and emit its phase (unless QUIET): once for the image, or,
+        for a stage announced per platform, on each platform (where its notes say more later). Returns when
+        it began."""
         began = time.monotonic()
 
         def note(detail: str, platform: str | None) -> None:
@@ -232,6 +242,8 @@ class Scheduler:
 
         ctx.note = note
         ctx.retried = retried
+        if quiet:
+            return began
         if not stage.per_platform:
             self.emit(ctx.name, stage.phase, detail=stage.detail(ctx))
         else:

@@ -50,6 +50,8 @@ def walk(
             continue
         item = ImagePlan(image, decision)
         for stage in stages:
+            if stage.early and (ctx.parent is None or not ctx.parent.local):
+                continue  # an early stage waits for what the parent builds in this run
             if stage.applies(ctx):
                 item.stages.append(StageActions(stage.key, tuple(stage.actions(ctx))))
                 stage.assume(ctx)
@@ -57,6 +59,19 @@ def walk(
         built[image.name] = ctx.built
         out.append(item)
     return out
+
+
+def early_stages(stages: Sequence[Stage], contexts: Sequence[ImageContext]) -> dict[str, Stage]:
+    """Image -> the `early` stage it runs (its cache warm-up while its parent builds): an image whose parent
+    builds in this run (no decision, a build run, or one to build) and to which the stage applies."""
+    builds = {c.name for c in contexts if c.decision is None or c.decision.action is Verdict.BUILD}
+    return {
+        ctx.name: stage
+        for ctx in contexts
+        if ctx.image.spec.parent in builds
+        for stage in stages
+        if stage.early and stage.applies(ctx)
+    }
 
 
 def published(ctx: ImageContext, digest: str, tags: Sequence[str]) -> Pinned:

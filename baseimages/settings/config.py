@@ -101,6 +101,10 @@ SETTINGS: tuple[Setting[Any], ...] = (
     Setting("build-cache", "BASEIMAGES_BUILD_CACHE", "--no-build-cache", Switch(flag_sets=False), True,
             "when pushing, each build reads and writes its BuildKit cache at `REPO:buildcache-<arch>` "
             "in the push registry (one ref per platform, `mode=max`)"),
+    Setting("warm-up", "BASEIMAGES_WARM_UP", "--no-warm-up", Switch(flag_sets=False), True,
+            "a child's build of a platform runs early, FROM its parent's output of that platform while the "
+            "parent's other platforms still build (exporting nothing, when a job is free), so that its own "
+            "build finds every step cached"),
     Setting("layer-compression-level", "BASEIMAGES_LAYER_COMPRESSION_LEVEL", "--layer-compression-level",
             WholeNumber(0, 9), 1,
             "gzip level of the layers a build makes: BuildKit compresses each one again when it sets its files' "
@@ -189,6 +193,7 @@ class Settings:
     retry_max_seconds: int = _declared("retry_max_seconds")  # per registry request, waits included
     upload_jobs: int = _declared("upload_jobs")  # blobs of one image uploaded at once
     build_cache: bool = _declared("build_cache")  # see baseimages.engine.build_cache
+    warm_up: bool = _declared("warm_up")  # see baseimages.pipeline.stages.warm
     layer_compression_level: int = _declared("layer_compression_level")  # gzip level of the output's layers
     credentials: Credentials | None = field(default=None, repr=False)  # login for `registry`
     lock_dir: Path = _declared("lock_dir")

@@ -166,6 +166,7 @@ def setting_samples(tmp_path: Path) -> dict[str, SettingSample]:
         "retry-max-seconds": SettingSample("100", "20", 20, "2.5", "twenty"),
         "upload-jobs": SettingSample("8", "1", 1, "0", "four"),
         "build-cache": SettingSample("false", "yes", True, '"true"', "maybe"),
+        "warm-up": SettingSample("false", "yes", True, '"true"', "maybe"),
         "layer-compression-level": SettingSample("6", "9", 9, "10", "fast"),
         "lock-dir": SettingSample(
             f'"{tmp_path}/locks-toml"', f"{tmp_path}/locks-text", tmp_path / "locks-text", "5", None

@@ -62,6 +62,10 @@ class FakeEngine:
     flaky_contract: set[str] = field(default_factory=set)  # image names whose first contract build gets a 503
     log: list[str] = field(default_factory=list)  # "build NAME" as a build starts, "contract NAME done" as one ends
     builds: list[str] = field(default_factory=list)  # the image of each build (one per platform)
+    warmups: list[tuple[str, str]] = field(default_factory=list)  # (image, platform) of each cache warm-up done
+    warm_seconds: float = 0.0  # how long a cache warm-up takes
+    fail_warm: set[str] = field(default_factory=set)  # image names whose cache warm-up fails
+    platform_seconds: dict[str, float] = field(default_factory=dict)  # platform -> how long its builds take
     platform_builds: list[tuple[str, str, str | None]] = field(default_factory=list)  # (image, platform, builder)
     by_platform: dict[tuple[str, str], BuildRequest] = field(default_factory=dict)  # (image, platform) -> request
     loaded: list[str] = field(default_factory=list)  # archives `docker image load` was given
@@ -88,7 +92,8 @@ class FakeEngine:
             self.most_concurrent = max(self.most_concurrent, len(self._building))
             self.most_concurrent_of_image = max(self.most_concurrent_of_image, self._building[name])
         try:
-            time.sleep(0.5 if name in self.slow else self.build_seconds)
+            seconds = self.platform_seconds.get(request.platforms[0], self.build_seconds)
+            time.sleep(0.5 if name in self.slow else seconds)
             if name == self.interrupt_build:
                 raise KeyboardInterrupt
             if name in self.fail_build:
@@ -129,7 +134,10 @@ class FakeEngine:
         return None
 
     def build_files(self, request: BuildRequest, image: str, on_line: Any = None) -> None:
-        """A contract build: its checks answered as `run` answers them (FAIL_RUNS matched on IMAGE)."""
+        """A contract build: its checks answered as `run` answers them (FAIL_RUNS matched on IMAGE); a cache
+        warm-up (`type=cacheonly` FROM the parent's output) recorded in WARMUPS, its layout checked."""
+        if request.output.get("type") == "cacheonly" and "baseimages-parent" in request.build_contexts:
+            return self._warm_up(request, image)
         with self._lock:
             self.builds.append(image)
         name = image.split(" ")[0]
@@ -145,6 +153,19 @@ class FakeEngine:
         failing = any(part in image for part in self.fail_runs)
         dest = Path(request.output["dest"])
         answer_build(request.dockerfile, dest, request.platforms, lambda _, argv: self._respond(argv, failing))
+
+    def _warm_up(self, request: BuildRequest, image: str) -> None:
+        name = image.split(" ")[0]
+        [platform] = request.platforms
+        layout, _, digest = request.build_contexts["baseimages-parent"].removeprefix("oci-layout://").partition("@")
+        assert (Path(layout) / "blobs" / digest.replace(":", "/", 1)).is_file(), (layout, digest)
+        with self._lock:
+            self.log.append(f"warm {name} {platform}")
+        time.sleep(self.warm_seconds)
+        if name in self.fail_warm:
+            raise BuildError(image, "docker buildx build failed (exit 1): ERROR: boom", log="ERROR: boom")
+        with self._lock:
+            self.warmups.append((name, platform))
 
     def run(self, request: RunRequest) -> RunResult:
         """A run of the check runner: each check answered by `_respond`, paths probed in FILES."""

@@ -3,21 +3,24 @@ observer of the scheduler's events): it then runs, shows in progress, the timeli
 
 from __future__ import annotations
 
-from .base import Gate, ImageContext, Pinned, Stage, Tools
-from .build import Build, Identify, ResolveBase
+from .base import Gate, ImageContext, Pinned, Stage, Tools, Warming
+from .build import Build, ResolveBase
 from .changelog import Changelog
 from .checks import SmokeTest
 from .contract import ContractTest
+from .identify import Identify
 from .promote import Converge, MoveSettled, Promote
 from .reuse import ReuseCached
 from .sbom import AttachSbom
 from .sign import RecordTests, Sign
 from .sizes import CompareSizes
 from .upload import UploadCandidate
+from .warm import WarmCache
 
 
 def default_stages() -> list[Stage]:
     return [
+        WarmCache(),  # early: while the parent still builds
         ResolveBase(),
         ReuseCached(),
         Build(),
@@ -55,5 +58,7 @@ __all__ = [
     "Stage",
     "Tools",
     "UploadCandidate",
+    "WarmCache",
+    "Warming",
     "default_stages",
 ]

@@ -213,6 +213,45 @@ class Tools:
         return self.settings.source or repository_url(remote)
 
 
+class Warming:
+    """A child's cache warm-up (`WarmCache`) while its parent still builds: OFFERED waits for the parent's
+    output of a platform (None once the parent's candidate exists); the child's own build of a platform
+    waits until that platform's warm-up is `over`. A warm-up may take a `jobs` permit (TAKE: only a free
+    one, never waiting); once the image's own stages begin (`close`), the permit is the image's."""
+
+    def __init__(self, platforms: tuple[str, ...], offered: Callable[[str], Pinned | None], take: Callable[[], bool]):
+        self.offered = offered
+        self._take = take
+        self._over = {platform: threading.Event() for platform in platforms}
+        self._lock = threading.Lock()
+        self._permit = self._closed = False
+
+    def take_permit(self) -> bool:
+        """Whether the warm-up holds a permit: taken now if one is free (never once closed)."""
+        with self._lock:
+            if not self._permit and not self._closed:
+                self._permit = self._take()
+            return self._permit
+
+    def close(self) -> bool:
+        """No permit is taken from now on; True (once) when the warm-up holds one, which the caller now owns."""
+        with self._lock:
+            first, self._closed = not self._closed, True
+            return first and self._permit
+
+    def over(self, platform: str) -> None:
+        self._over[platform].set()
+
+    def finish(self) -> None:
+        for event in self._over.values():
+            event.set()
+
+    def wait(self, platform: str) -> None:
+        event = self._over.get(platform)
+        if event is not None:
+            event.wait()
+
+
 @dataclass(frozen=True)
 class Settled:
     """A stage found the image already published (DIGEST): the rest of its stages do not run; only MOVES,
@@ -241,6 +280,8 @@ class ImageContext:
     immutable: str | None = None  # the immutable tag it will get when it promotes (once identified)
     settled: Settled | None = None
     changelog: Changelog | None = None  # what changed since the build its promotion replaces (once read)
+    offer: Callable[[str, Pinned], None] | None = None  # a parent's: a platform built while others build
+    warming: Warming | None = None  # a child's cache warm-up while its parent builds (WarmCache)
     # platform -> the contract's checks, until they join the smoke tests' (SmokeTest.joined)
     contract_checks: dict[str, list[CheckResult]] = field(default_factory=dict)
     note: Note = field(default=lambda detail, platform: None)
@@ -273,6 +314,7 @@ class Stage:
     publishes_candidate: bool = False  # children may build FROM ctx.built once it ran (see `publishes`)
     per_platform: bool = False  # announced per platform (by its notes), not once for the whole image
     beside: bool = False  # runs while the next ones do, awaited before the next light one (then `joined`)
+    early: bool = False  # runs while the image waits for its parent's candidate (beside the parent's build)
 
     def applies(self, ctx: ImageContext) -> bool:
         return True

@@ -5,22 +5,22 @@ the local image store under its candidate tag (never a promoted one), with OCI l
 from __future__ import annotations
 
 import dataclasses
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ...catalog.fingerprint import FINGERPRINT_KEY, Inputs, compute_inputs
 from ...catalog.labels import image_labels, index_annotations
-from ...core.errors import RegistryError
+from ...core.errors import BuildError, RegistryError
 from ...core.events import Phase
 from ...core.reference import parse_reference
 from ...engine.build_cache import BUILD_CACHE_KEY, cache_layers, cache_ref, encode_cache_states, registry_cache
 from ...engine.builders import is_docker_context
 from ...engine.client import BuildRequest, LineSink
-from ...oci.archive import archive_index
+from ...oci.archive import archive_index, extract_layout
 from ...oci.merge import PlatformArchive, merge_platform_archives
-from ...registry.published import immutable_tag
 from ..actions import Action, LoadArchive, MergePlatforms, PlatformBuild, Read, is_placeholder, only, placeholder
-from .base import ImageContext, Pinned, Settled, Stage
+from .base import ImageContext, Pinned, Stage
 
 
 class ResolveBase(Stage):
@@ -69,9 +69,14 @@ class Build(Stage):
         engine = ctx.tools.engine
 
         exported: dict[str, str] = {}  # platform -> what its cache ref holds, when its build wrote it anew
+        builds = only(actions, PlatformBuild)
+        building = {build.platform for build in builds}
+        lock = threading.Lock()
 
         def one(build: PlatformBuild) -> PlatformArchive:
             platform = build.platform
+            if ctx.warming is not None:
+                ctx.warming.wait(platform)  # its warm-up's steps are in the cache once it is over
             ctx.result.builders[platform] = build.builder
             ctx.note(f"building on {build.builder}", platform)
             on_line = platform_log(ctx, platform)
@@ -81,9 +86,13 @@ class Build(Stage):
             if after is not None and after != before:
                 exported[platform] = cache_record(after, build)
             ctx.note(f"built on {build.builder}", platform)
+            with lock:
+                building.discard(platform)
+                others = bool(building)
+            if others and ctx.offer is not None:
+                _offer(ctx, build)
             return PlatformArchive(platform, build.archive)
 
-        builds = only(actions, PlatformBuild)
         [merge], [load] = only(actions, MergePlatforms), only(actions, LoadArchive)
         with ThreadPoolExecutor(max_workers=max(1, len(builds))) as pool:
             parts = list(pool.map(one, builds))
@@ -109,6 +118,25 @@ class Build(Stage):
     def _built(ctx: ImageContext, merge: MergePlatforms, digest: str) -> None:
         ctx.archive = merge.archive
         ctx.built = Pinned(candidate_ref(ctx), digest, local=True, layout=merge.layout)
+
+
+def _offer(ctx: ImageContext, build: PlatformBuild) -> None:
+    """BUILD's output offered to the children's cache warm-ups (`WarmCache`) as an OCI layout, while the
+    other platforms still build; when it cannot be unpacked, the children build as they would without."""
+    assert ctx.offer is not None
+    layout = platform_output(ctx.tools.workdir, ctx.name, build.platform)
+    try:
+        extract_layout(build.archive, layout)
+        digest = archive_index(build.archive)[1][build.platform]
+    except (BuildError, RegistryError, KeyError) as exc:
+        ctx.note(f"not offered to the children's warm-ups: {exc}", build.platform)
+        return
+    ctx.offer(build.platform, Pinned(f"{ctx.name} ({build.platform})", digest, local=True, layout=layout))
+
+
+def platform_output(workdir: Path, image: str, platform: str) -> Path:
+    """Where IMAGE's build of PLATFORM is offered to its children's warm-ups: an OCI layout directory."""
+    return workdir / f"{image}.{_slug(platform)}.oci"
 
 
 def _merged(ctx: ImageContext) -> tuple[Path, Path]:
@@ -191,73 +219,6 @@ def _where(name: str | None) -> tuple[str | None, str | None]:
 
 def _slug(platform: str) -> str:
     return platform.replace("/", "-")
-
-
-class Identify(Stage):
-    """Name the build before children use it. When pushing: a build whose platform manifests are the
-    ones already published for its version (a reproducible rebuild) is settled there, nothing moves and
-    its children build FROM the published index; otherwise its name is the immutable tag it will have
-    (the day's tag that already names its digest, else the next free number): the `base.name` of its
-    children. In a build run children may build FROM it from here on; when pushing, once it is uploaded."""
-
-    key = "identify"
-    phase = Phase.IDENTIFYING
-    heavy = False
-
-    def publishes(self, ctx: ImageContext) -> bool:
-        return not ctx.push  # pushing, children wait for the candidate's upload (they build FROM it there)
-
-    def actions(self, ctx: ImageContext) -> list[Action]:
-        assert ctx.built is not None
-        if not ctx.push:
-            return []
-        image = ctx.image
-        return [Read(f"find the immutable tag of {ctx.built.digest}: {image.repository}:{image.tags.dated}.N "
-                     "(registry API: HEAD per build number of the day)")]  # fmt: skip
-
-    def run(self, ctx: ImageContext) -> None:
-        assert ctx.built is not None
-        image = ctx.image
-        if ctx.push:
-            # Tags that disagree (not converged) are set anew by this build's promotion, even a reproduced one.
-            disagrees = ctx.decision is not None and ctx.decision.disagrees
-            published = None if disagrees else _reproduces(ctx)
-            if published is not None:
-                reason = f"rebuilt byte for byte: the platform manifests of {published} (nothing moved)"
-                ctx.settled = Settled(published, reason)
-                return
-            ctx.immutable = immutable_tag(ctx.tools.registry, image, ctx.built.digest)
-        self._name(ctx)
-
-    def assume(self, ctx: ImageContext) -> None:
-        """A dry run names the build with the day's next free immutable tag (read from the registry, when
-        it answers); whether a rebuild reproduces a published one only a run can tell."""
-        assert ctx.built is not None
-        if ctx.push:
-            image, digest = ctx.image, ctx.built.digest
-            unknown = f"{image.tags.dated}.<N>"
-            ctx.immutable = ctx.tools.read_or(lambda: immutable_tag(ctx.tools.registry, image, digest), unknown)
-        self._name(ctx)
-
-    @staticmethod
-    def _name(ctx: ImageContext) -> None:
-        assert ctx.built is not None
-        image = ctx.image
-        tag = ctx.immutable if ctx.push else image.spec.version
-        ctx.built = dataclasses.replace(ctx.built, name=f"{image.repository}:{tag}")
-
-
-def _reproduces(ctx: ImageContext) -> str | None:
-    """The digest published at the image's version when the build has exactly its platform manifests."""
-    assert ctx.archive is not None
-    registry = ctx.tools.registry
-    version = parse_reference(f"{ctx.image.repository}:{ctx.image.spec.version}")
-    published = registry.digest(version)
-    if published is None:
-        return None
-    _, built = archive_index(ctx.archive)
-    index = registry.index(parse_reference(f"{ctx.image.repository}@{published}"))
-    return published if {m.platform: m.digest for m in index.manifests} == built else None
 
 
 def candidate_ref(ctx: ImageContext) -> str:

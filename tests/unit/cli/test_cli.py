@@ -140,6 +140,16 @@ def test_list_names_each_image(project):
 
 
 def _build_lines(out: str) -> list[list[str]]:
+    """The builds that export an image (a child's cache warm-ups, `type=cacheonly`, left out)."""
+    return [argv for argv in _all_builds(out) if "type=cacheonly" not in argv]
+
+
+def _warm_lines(out: str) -> list[list[str]]:
+    """A child's cache warm-ups: its build FROM its parent's output of a platform, exporting nothing."""
+    return [argv for argv in _all_builds(out) if "type=cacheonly" in argv]
+
+
+def _all_builds(out: str) -> list[list[str]]:
     return [shlex.split(line) for line in out.splitlines() if line.startswith("docker buildx build")]
 
 
@@ -154,7 +164,8 @@ def test_push_dry_run_passes_ca_bundle_and_index_url_as_secrets_without_leaking_
     assert "pypi.corp.example" not in out
     builds = _build_lines(out)
     assert len(builds) == 6  # one per image and platform
-    for argv in builds:
+    assert len(_warm_lines(out)) == 4  # ml's and security's, of each platform
+    for argv in _all_builds(out):
         assert f"--secret id=ca-bundle,src={bundle.resolve()}" in shlex.join(argv)
         assert "id=index-url,env=BASEIMAGES_INDEX_URL" in argv
     assert any(line.startswith("# tag ") for line in out.splitlines())
@@ -164,7 +175,8 @@ def test_push_dry_run_without_offline_inputs_has_no_secrets(project):
     code, out, _ = run("push", "--dry-run=commands", "--project", str(project.root))
     assert code == 0
     assert "--secret" not in out
-    assert "--build-context" not in out
+    contexts = [argv[i + 1] for argv in _all_builds(out) for i, word in enumerate(argv) if word == "--build-context"]
+    assert contexts and all(c.startswith("baseimages-parent=oci-layout://<tmp>/uv.linux-") for c in contexts)
 
 
 def test_upload_jobs_flag_sets_how_many_blobs_the_upload_sends_at_once(project):
@@ -196,6 +208,11 @@ def test_push_dry_run_builds_children_from_the_parent_candidate_and_uploads_cand
     assert "--builder" not in ml  # no mapping: the default builder
     assert ml[ml.index("--provenance") + 1] == "mode=max"
     assert "SOURCE_DATE_EPOCH=" in " ".join(ml)
+    # Before that, while uv's other platform still builds, ml's steps warmed FROM uv's output of each platform.
+    for argv, platform in zip(_warm_lines(out), ("amd64", "arm64"), strict=True):
+        assert "BASE_IMAGE=baseimages-parent" in argv and argv[argv.index("--output") + 1] == "type=cacheonly"
+        context = f"baseimages-parent=oci-layout://<tmp>/uv.linux-{platform}.oci@<digest of uv linux/{platform}>"
+        assert argv[argv.index("--build-context") + 1] == context and "--cache-to" not in argv
     # Then merged into one index, with the annotations change detection reads back; loaded into the local store.
     merge = next(line for line in out.splitlines() if line.startswith("# merge") and "<tmp>/ml.oci.tar" in line)
     assert "org.opencontainers.image.base.digest=<digest of uv>" in merge

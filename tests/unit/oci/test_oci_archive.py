@@ -9,8 +9,8 @@ import threading
 import pytest
 from fake_registry import make_image
 
-from baseimages.core.errors import Abandoned, RegistryError
-from baseimages.oci.archive import CHUNK, OciArchive, archive_index, open_archive
+from baseimages.core.errors import Abandoned, BuildError, RegistryError
+from baseimages.oci.archive import CHUNK, OciArchive, archive_index, extract_layout, open_archive
 
 
 @pytest.fixture
@@ -91,3 +91,35 @@ def test_compressed_archive_is_refused_as_not_an_archive_it_can_stream(big, tmp_
     with pytest.raises(RegistryError, match=f"{packed}: cannot read the image archive"):
         make_client().upload_archive(packed, fake_registry.ref("team/big:candidate"))
     assert fake_registry.requests == []
+
+
+def test_extract_layout_unpacks_an_archive_into_a_layout_with_every_blob(tmp_path):
+    image = make_image("two", attestation=True)
+    archive = image.write_archive(tmp_path / "two.tar")
+    extract_layout(archive, tmp_path / "two.oci")
+    assert (tmp_path / "two.oci" / "index.json").is_file()
+    for digest, body in image.blobs.items():
+        assert (tmp_path / "two.oci" / "blobs" / digest.replace(":", "/", 1)).read_bytes() == body
+
+
+def test_extract_layout_writes_nothing_outside_the_layout_and_nothing_but_layout_files(tmp_path):
+    import io
+    import tarfile
+
+    archive = tmp_path / "evil.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name in ("../escaped", "blobs/sha256/../../../escaped2", "etc/passwd", "index.json"):
+            info = tarfile.TarInfo(name)
+            info.size = 2
+            tar.addfile(info, io.BytesIO(b"{}"))
+    extract_layout(archive, tmp_path / "out")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
+        "evil.tar",
+        "out/index.json",
+    ]
+
+
+def test_extract_layout_of_an_unreadable_archive_is_a_build_error_naming_it(tmp_path):
+    (tmp_path / "bad.tar").write_bytes(b"not a tar")
+    with pytest.raises(BuildError, match="bad.tar: cannot unpack it as an OCI layout"):
+        extract_layout(tmp_path / "bad.tar", tmp_path / "out")

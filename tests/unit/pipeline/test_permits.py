@@ -72,3 +72,44 @@ def test_at_most_jobs_images_hold_a_permit_at_once() -> None:
     for thread in threads:
         thread.join(2)
     assert sorted(order) == ["a", "b", "c"]
+
+
+def test_try_acquire_takes_a_free_permit_at_once_and_never_waits() -> None:
+    permits = Permits(2, {"uv": (-1, 0), "ml": (0, 1)}, ready=["uv"])
+    permits.acquire("uv")
+    assert permits.try_acquire("ml") is True
+    assert permits.try_acquire("security") is False  # none free: it does not wait
+    permits.release()
+    assert permits.try_acquire("security") is True
+
+
+def test_try_acquire_leaves_a_free_permit_to_a_ready_image_of_better_rank() -> None:
+    permits = Permits(1, {"solo": (0, 0), "ml": (0, 1)}, ready=["solo"])
+    assert permits.try_acquire("ml") is False  # solo is ready and ranks first
+    permits.acquire("solo")
+    permits.release()
+    assert permits.try_acquire("ml") is True
+
+
+def test_an_offered_platform_output_is_given_until_the_candidate_exists_then_none() -> None:
+    from pathlib import Path
+
+    from baseimages.pipeline.permits import ImageState
+    from baseimages.pipeline.stages import Pinned
+
+    state = ImageState()
+    output = Pinned("uv (linux/amd64)", "sha256:" + "a" * 64, local=True, layout=Path("/tmp/uv.oci"))
+    got: list[object] = []
+    waiter = threading.Thread(target=lambda: got.append(state.offered("linux/amd64")), daemon=True)
+    waiter.start()
+    time.sleep(0.05)
+    assert waiter.is_alive()  # nothing offered yet: it waits
+    state.offer("linux/amd64", output)
+    waiter.join(1)
+    assert got == [output]
+    later = threading.Thread(target=lambda: got.append(state.offered("linux/arm64")), daemon=True)
+    later.start()
+    state.publish()  # the candidate exists: a platform never offered is not waited for any more
+    later.join(1)
+    assert got == [output, None]
+    assert state.offered("linux/amd64") is None  # the candidate is what children build FROM now

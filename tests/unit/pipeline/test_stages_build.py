@@ -138,8 +138,8 @@ def test_dry_run_shows_one_build_per_platform_with_the_builder_of_its_platform(f
         .dry_run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
         .lines("commands")
     )
-    builds = [line for line in lines if line.startswith("docker buildx build")]
-    assert len(builds) == 4
+    builds = [line for line in lines if line.startswith("docker buildx build") and "type=cacheonly" not in line]
+    assert len(builds) == 4  # a child's cache warm-ups (type=cacheonly) aside
     for line in builds:
         assert ("--builder node2" in line) == ("--platform linux/arm64" in line)
 

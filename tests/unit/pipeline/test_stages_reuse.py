@@ -55,7 +55,7 @@ class CachingEngine(FakeEngine):
         return digest
 
     def build_files(self, request: BuildRequest, image: str, on_line: Any = None) -> None:
-        if request.output.get("type") != "cacheonly":
+        if request.output.get("type") != "cacheonly" or "baseimages-parent" in request.build_contexts:
             return super().build_files(request, image, on_line)
         assert request.cache_to is None and request.metadata_file is None  # a probe writes nothing
         [platform] = request.platforms
@@ -171,6 +171,6 @@ def test_the_dry_run_of_a_forced_rebuild_shows_each_platforms_cache_probe(family
     catalog = family.load()
     factory = Factory(settings, catalog, engine=engine, registry=engine.registry)
     lines = factory.dry_run(make_plan(catalog, settings, now=NOW), RunOptions(push=True, force=True)).lines("commands")
-    probes = [line for line in lines if "type=cacheonly" in line]
+    probes = [line for line in lines if "type=cacheonly" in line and "baseimages-parent=oci-layout" not in line]
     assert len(probes) == 6 and not any("--cache-to" in line for line in probes)
     assert engine.probes == []  # a dry run asks nothing of the engine
