@@ -102,16 +102,18 @@ class CacheWarm(Action):
 
 @dataclass(frozen=True)
 class MergePlatforms(Action):
-    """The platform archives merged into one image index (an OCI layout and its archive), annotated."""
+    """The platform archives merged into one image index (its archive, and an OCI layout when a child on
+    another builder reads it), annotated."""
 
     archives: tuple[Path, ...]
-    layout: Path
+    layout: Path | None
     archive: Path
     annotations: Mapping[str, str] = field(default_factory=dict)
 
     def commands(self) -> list[str]:
         annotated = "".join(f", {key}={value}" for key, value in self.annotations.items())
-        return [f"# merge the platform archives into one index: {self.layout} and {self.archive}{annotated}"]
+        into = f"{self.layout} and {self.archive}" if self.layout is not None else str(self.archive)
+        return [f"# merge the platform archives into one index: {into}{annotated}"]
 
     def summary(self) -> str:
         return f"merge {len(self.archives)} platform archives into one index ({self.archive})"

@@ -139,9 +139,12 @@ def platform_output(workdir: Path, image: str, platform: str) -> Path:
     return workdir / f"{image}.{_slug(platform)}.oci"
 
 
-def _merged(ctx: ImageContext) -> tuple[Path, Path]:
-    """Where the merged image goes: its OCI layout (children on other builders read it) and its archive."""
-    return ctx.tools.workdir / f"{ctx.name}.oci", ctx.tools.workdir / f"{ctx.name}.oci.tar"
+def _merged(ctx: ImageContext) -> tuple[Path | None, Path]:
+    """Where the merged image goes: its OCI layout, only in a build run with builders mapped (a child built
+    on another builder reads it there; one on the default builder from the local store, and when pushing,
+    every child from the uploaded candidate), and its archive (the upload and the load read it)."""
+    layout = None if ctx.push or not ctx.tools.settings.builders else ctx.tools.workdir / f"{ctx.name}.oci"
+    return layout, ctx.tools.workdir / f"{ctx.name}.oci.tar"
 
 
 def build_actions(ctx: ImageContext, inputs: Inputs) -> list[Action]:

@@ -81,3 +81,23 @@ def test_a_missing_archive_is_a_build_error_naming_it(tmp_path):
     missing = PlatformArchive("linux/amd64", tmp_path / "nothing.tar")
     with pytest.raises(BuildError, match="nothing.tar"):
         merge_platform_archives([missing], tmp_path / "x.oci", tmp_path / "x.tar", {})
+
+
+def test_without_a_layout_only_the_archive_is_written_and_it_is_the_same_archive(tmp_path):
+    parts = [_part(tmp_path, p)[1] for p in ("linux/amd64", "linux/arm64")]
+    with_layout = merge_platform_archives(parts, tmp_path / "uv.oci", tmp_path / "a.tar", NOTES)
+    alone = merge_platform_archives(parts, None, tmp_path / "b.tar", NOTES)
+    assert alone.layout is None and not (tmp_path / "b.oci").exists()
+    assert (alone.digest, alone.manifests) == (with_layout.digest, with_layout.manifests)
+    assert (tmp_path / "a.tar").read_bytes() == (tmp_path / "b.tar").read_bytes()
+
+
+def test_the_layout_holds_every_file_of_the_archive_with_the_same_bytes(tmp_path):
+    parts = [_part(tmp_path, p)[1] for p in ("linux/amd64", "linux/arm64")]
+    merged = merge_platform_archives(parts, tmp_path / "uv.oci", tmp_path / "uv.tar", NOTES)
+    assert merged.layout is not None
+    with tarfile.open(merged.archive) as tar:
+        files = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+        times = {m.mtime for m in tar.getmembers()}
+    on_disk = {p.relative_to(merged.layout).as_posix(): p.read_bytes() for p in merged.layout.rglob("*") if p.is_file()}
+    assert on_disk == files and times == {0}

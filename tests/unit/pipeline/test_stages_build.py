@@ -144,25 +144,34 @@ def test_dry_run_shows_one_build_per_platform_with_the_builder_of_its_platform(f
         assert ("--builder node2" in line) == ("--platform linux/arm64" in line)
 
 
-def test_the_stages_after_build_see_the_merged_candidate_its_layout_and_its_archive(family):
+@pytest.mark.parametrize(
+    ("builders", "layout"), [({}, False), ({"linux/arm64": "node2"}, True)], ids=["default builder", "mapped"]
+)
+def test_the_stages_after_build_see_the_merged_candidate_its_archive_and_a_layout_where_one_is_read(
+    family, builders, layout
+):
     seen: list[ImageContext] = []
+    written: dict[str, bool] = {}  # image -> whether its layout directory exists as the next stage runs
 
     class Record(AttachSbom):  # any stage after Build sees the merged candidate
         def run(self, ctx: ImageContext) -> None:
             seen.append(ctx)
+            written[ctx.name] = ctx.built is not None and ctx.built.layout is not None and ctx.built.layout.is_dir()
 
         def applies(self, ctx: ImageContext) -> bool:
             return True
 
     engine = FakeEngine()
-    settings = Settings(root=family.root, registry=REGISTRY, namespace="t")
+    settings = Settings(root=family.root, registry=REGISTRY, namespace="t", builders=builders)
     catalog = family.load()
     stages = [ResolveBase(), Build(), Record()]
     Factory(settings, catalog, engine=engine, registry=MemoryRegistry(), stages=stages).run(
         make_plan(catalog, settings, now=NOW), RunOptions()
     )
     uv = next(ctx for ctx in seen if ctx.name == "uv")
-    assert uv.built is not None and uv.built.layout is not None and uv.archive is not None
+    assert uv.built is not None and uv.archive is not None
+    # a build run: a child on another builder reads the parent's layout; on the default one, the local store
+    assert (uv.built.layout is not None) is layout and written["uv"] is layout
     assert uv.built.digest == engine.local[uv.built.ref]
 
 
