@@ -42,6 +42,7 @@ class EarlyStages:
         if stage is None or parent is None:
             return None
         ctx.warming = Warming(ctx.image.platforms, parent.offered, partial(self._permits.try_acquire, ctx.name))
+        self._permits.hope(ctx.name)  # a free permit goes to the warm-up of the best-ranked child
         return Beside(partial(self._run, stage), ctx)
 
     def _run(self, stage: Stage, ctx: ImageContext) -> None:
@@ -54,6 +55,7 @@ class EarlyStages:
                 stage.run(ctx)
         finally:
             ctx.warming.finish()  # no build of the image waits for it any more
+            self._permits.unhope(ctx.name)
         spans = [phases[stage.key] for phases in ctx.result.platform_timeline.values() if stage.key in phases]
         if spans:
             start, end = min(s[0] for s in spans), max(s[1] for s in spans)

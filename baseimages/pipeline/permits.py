@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from .stages import Pinned
 
 
+# Seconds a child's warm-up waits after its parent offered a platform's output: a candidate that follows
+# this soon (the parent's platforms ended together, e.g. every step cached) leaves it nothing to gain, and
+# the child's build of that platform would wait for a warm-up doing its own work again.
+WARM_GRACE = 3.0
+
+
 def ranks(plan: Plan) -> dict[str, tuple[int, int]]:
     """Each planned image's rank: (minus its number of descendants in PLAN, its place in PLAN)."""
     parents = {image.name: image.spec.parent for image in plan.images if not image.spec.parent_is_external}
@@ -43,6 +49,7 @@ class Permits:
         self._free = max(1, jobs)
         self._rank = dict(rank)
         self._ready: set[str] = set(ready)
+        self._hopeful: set[str] = set()  # may try for a permit soon (see `hope`)
         self._changed = threading.Condition()
 
     def ready(self, names: Iterable[str]) -> None:
@@ -61,11 +68,24 @@ class Permits:
             self._free -= 1
             self._changed.notify_all()
 
-    def try_acquire(self, name: str) -> bool:
-        """Take a permit for NAME, not yet ready, if one is free now and no ready image ranks before it (a
-        child's cache warm-up while its parent builds); never waits."""
+    def hope(self, name: str) -> None:
+        """NAME, not yet ready, may `try_acquire` a permit soon (a child's cache warm-up while its parent
+        builds): until it tries (or `drop`s), a free permit is left to it over any that ranks after it."""
         with self._changed:
-            if self._free == 0 or any(self._key(other) < self._key(name) for other in self._ready - {name}):
+            self._hopeful.add(name)
+
+    def unhope(self, name: str) -> None:
+        """NAME will not `try_acquire` after all (its warm-up is over)."""
+        with self._changed:
+            self._hopeful.discard(name)
+
+    def try_acquire(self, name: str) -> bool:
+        """Take a permit for NAME if one is free now and no ready or hopeful image ranks before it; never
+        waits (NAME is no longer hopeful)."""
+        with self._changed:
+            self._hopeful.discard(name)
+            others = (self._ready | self._hopeful) - {name}
+            if self._free == 0 or any(self._key(other) < self._key(name) for other in others):
                 return False
             self._free -= 1
             self._changed.notify_all()
@@ -79,6 +99,7 @@ class Permits:
     def drop(self, name: str) -> None:
         """NAME will not ask for a permit (any more): the others no longer wait for it."""
         with self._changed:
+            self._hopeful.discard(name)
             if name in self._ready:
                 self._ready.discard(name)
                 self._changed.notify_all()
@@ -109,9 +130,11 @@ class ImageState:
             self._offered.notify_all()
 
     def offered(self, platform: str) -> Pinned | None:
-        """Wait until PLATFORM's output is offered (it), or the candidate exists (None: build FROM that)."""
+        """PLATFORM's output once offered, if the candidate still does not exist `WARM_GRACE` seconds later;
+        None once the candidate exists (build FROM that)."""
         with self._offered:
             self._offered.wait_for(lambda: platform in self._offers or self.built.is_set())
+            self._offered.wait_for(self.built.is_set, timeout=WARM_GRACE)
             return None if self.built.is_set() else self._offers[platform]
 
     def publish(self) -> None:

@@ -12,6 +12,7 @@ from conftest import CatalogWriter
 from report_family import REGISTRY, GrowingRegistry, TimedEngine, write_family
 
 import baseimages.pipeline.factory
+import baseimages.pipeline.permits
 from baseimages.cli.main import main
 
 
@@ -23,6 +24,7 @@ def run(root: Path) -> int:
     )  # arm64 builds take longer (QEMU): the children warm their amd64 cache meanwhile
     registry = GrowingRegistry()
     baseimages.pipeline.factory.DockerEngine = lambda: engine  # type: ignore[assignment,misc]
+    baseimages.pipeline.permits.WARM_GRACE = 0.3  # a warm-up starts soon after the parent's amd64 output
     baseimages.pipeline.factory.registry_client = lambda *args, **kwargs: registry  # type: ignore[assignment]
     return main(["push", "--project", str(family.root), "--lock-dir", str(root / "locks")])
 

@@ -12,7 +12,8 @@ holds the very layers of that output. The child's own build of the platform, FRO
 for the warm-up and finds every step cached; it exports, tags and tests as ever (nothing it promotes
 comes from the warm-up).
 
-It runs only where it can help, with the `warm-up` setting on (the default): not with `--no-cache` or
+It runs only where it can help, with the `warm-up` setting on (the default): not when the parent's
+candidate exists within `WARM_GRACE` seconds of the offer (see `permits`), not with `--no-cache` or
 a fresh build (every step runs again anyway), not for a Dockerfile that declares `ARG BASE_IMAGE` inside
 a stage (the base's reference would then be part of every step's key, and it differs), and only with a
 free `jobs` permit (taken, never waited for, kept by the image for its own build). A warm-up that fails

@@ -91,11 +91,16 @@ def test_try_acquire_leaves_a_free_permit_to_a_ready_image_of_better_rank() -> N
     assert permits.try_acquire("ml") is True
 
 
-def test_an_offered_platform_output_is_given_until_the_candidate_exists_then_none() -> None:
+def test_an_offered_platform_output_is_given_after_the_grace_until_the_candidate_exists_then_none(
+    monkeypatch,
+) -> None:
     from pathlib import Path
 
+    import baseimages.pipeline.permits as permits
     from baseimages.pipeline.permits import ImageState
     from baseimages.pipeline.stages import Pinned
+
+    monkeypatch.setattr(permits, "WARM_GRACE", 0.1)
 
     state = ImageState()
     output = Pinned("uv (linux/amd64)", "sha256:" + "a" * 64, local=True, layout=Path("/tmp/uv.oci"))
@@ -105,6 +110,8 @@ def test_an_offered_platform_output_is_given_until_the_candidate_exists_then_non
     time.sleep(0.05)
     assert waiter.is_alive()  # nothing offered yet: it waits
     state.offer("linux/amd64", output)
+    time.sleep(0.03)
+    assert waiter.is_alive()  # within the grace: the candidate may be about to exist
     waiter.join(1)
     assert got == [output]
     later = threading.Thread(target=lambda: got.append(state.offered("linux/arm64")), daemon=True)
@@ -113,3 +120,35 @@ def test_an_offered_platform_output_is_given_until_the_candidate_exists_then_non
     later.join(1)
     assert got == [output, None]
     assert state.offered("linux/amd64") is None  # the candidate is what children build FROM now
+
+
+def test_an_offer_followed_by_the_candidate_within_the_grace_gives_none(monkeypatch) -> None:
+    from pathlib import Path
+
+    import baseimages.pipeline.permits as permits
+    from baseimages.pipeline.permits import ImageState
+    from baseimages.pipeline.stages import Pinned
+
+    monkeypatch.setattr(permits, "WARM_GRACE", 5.0)
+    state = ImageState()
+    got: list[object] = []
+    waiter = threading.Thread(target=lambda: got.append(state.offered("linux/amd64")), daemon=True)
+    waiter.start()
+    state.offer("linux/amd64", Pinned("uv (linux/amd64)", "sha256:" + "a" * 64, local=True, layout=Path("/x")))
+    time.sleep(0.05)
+    state.publish()  # the candidate, well within the grace
+    waiter.join(1)
+    assert got == [None]
+
+
+def test_a_free_permit_goes_to_the_warm_up_of_the_best_ranked_hopeful_child_whichever_tries_first() -> None:
+    permits = Permits(2, {"uv": (-2, 0), "ml": (0, 1), "security": (0, 2)}, ready=["uv"])
+    permits.acquire("uv")
+    permits.hope("ml")
+    permits.hope("security")
+    assert permits.try_acquire("security") is False  # ml ranks first and may still try
+    assert permits.try_acquire("ml") is True
+    permits.release()
+    permits.hope("security")
+    permits.unhope("security")  # its warm-up ended without trying
+    assert permits.try_acquire("security") is True

@@ -50,6 +50,14 @@ class TimedEngine(FakeEngine):
             self.ended[key] = time.monotonic()
 
 
+@pytest.fixture(autouse=True)
+def short_grace(monkeypatch):
+    """A warm-up starts 50 ms after its parent's offer (unless the candidate came first), not 3 s."""
+    import baseimages.pipeline.permits as permits
+
+    monkeypatch.setattr(permits, "WARM_GRACE", 0.05)
+
+
 @pytest.fixture
 def family(catalog_writer):
     catalog_writer.add("uv")
@@ -89,6 +97,17 @@ def test_in_a_build_run_too_the_child_warms_while_the_parent_builds(family):
     report = _run(family, engine, push=False)
     assert report.exit_code == 0
     assert engine.warmups == [("ml", "linux/amd64")]
+
+
+def test_no_warm_up_when_the_parents_candidate_follows_its_platforms_output_within_the_grace(family, monkeypatch):
+    import baseimages.pipeline.permits as permits
+
+    monkeypatch.setattr(permits, "WARM_GRACE", 2.0)  # longer than the parent's arm64 build is still to take
+    engine = TimedEngine(platform_seconds=SLOW_ARM)
+    report = _run(family, engine)
+    assert report.exit_code == 0
+    assert engine.warmups == [] and "warm" not in report.image("ml").timeline
+    assert engine.started[("ml", "linux/amd64")] < engine.ended[("uv", "linux/arm64")] + 1.0  # not held back
 
 
 def test_no_warm_up_takes_a_permit_that_is_not_free(family):
