@@ -8,6 +8,9 @@ A permit goes to the ready image of the lowest rank; an image that ranks better 
 not asked yet is waited for, so that a parent's children do not race for the one free permit. Every
 image leaves the ready set, by `acquire` or by `drop` (skipped, blocked, failed: it never asks).
 
+A child's cache warm-up, before it is ready, may only `try_acquire` a permit that is free at once (never
+waiting); children that may warm say so (`hope`), and a free permit is left to the best-ranked of them.
+
 Rank: an image with more descendants first (the images waiting for it are the run's longest chains),
 then the plan's order. The scheduler's own rule, not a setting.
 """
