@@ -141,7 +141,9 @@ def test_the_parents_promotion_gate_is_marked_where_the_children_waited(rendered
 
 
 def _visible_area(bars: list[dict[str, str]], phase: str) -> float:
-    """The area of PHASE's bars that no bar drawn after it (on the same row) covers."""
+    """The area of PHASE's bars that no bar drawn after it (on the same row) covers, each visible piece
+    without its edge pixels (anti-aliased into the colour beside them: a bar 2 px wide may show no pixel
+    of its own colour)."""
     area = 0.0
     for number, bar in enumerate(bars):
         if bar["data-phase"] != phase:
@@ -150,12 +152,12 @@ def _visible_area(bars: list[dict[str, str]], phase: str) -> float:
         covers = sorted(
             (float(b["x"]), float(b["x"]) + float(b["width"])) for b in bars[number + 1 :] if b["y"] == bar["y"]
         )
-        visible, at = 0.0, start
+        pieces, at = [], start
         for left, right in covers:
-            visible += max(0.0, min(left, end) - at)
+            pieces.append(max(0.0, min(left, end) - at))
             at = max(at, min(right, end))
-        visible += max(0.0, end - at)
-        area += visible * float(bar["height"])
+        pieces.append(max(0.0, end - at))
+        area += sum(max(0.0, piece - 2.0) for piece in pieces) * max(0.0, float(bar["height"]) - 2.0)
     return area
 
 
