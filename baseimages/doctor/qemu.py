@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..engine.platforms import MACHINES, runs_natively
 from .model import DoctorContext, Finding, Verdict
 
 # docker arch -> (ELF class: 1 32-bit, 2 64-bit; byte order: 1 little, 2 big; e_machine)
@@ -26,8 +27,6 @@ ELF: dict[str, tuple[int, int, int]] = {
     "riscv64": (2, 1, 0xF3),
     "mips64le": (2, 1, 0x08),
 }
-MACHINES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm"}
-NATIVE_ALSO = {"amd64": {"386"}}  # what a CPU runs without emulation besides its own
 INSTALL = (
     "install and register QEMU: apt-get install qemu-user-static binfmt-support (Debian; `scripts/engine up` "
     "does it), or docker run --privileged --rm tonistiigi/binfmt --install {arch}"
@@ -89,8 +88,7 @@ def parse_handler(name: str, text: str) -> Handler:
 
 def check_qemu(ctx: DoctorContext) -> Sequence[Finding]:
     host = MACHINES.get(ctx.host_arch, ctx.host_arch)
-    native = {host} | NATIVE_ALSO.get(host, set())
-    foreign = [p for p in ctx.platforms if p.split("/")[1] not in native]
+    foreign = [p for p in ctx.platforms if not runs_natively(p, ctx.host_arch)]
     if not foreign:
         return [Finding("qemu", Verdict.OK, f"no emulation needed: {host} runs {', '.join(ctx.platforms)} natively")]
     directory = ctx.binfmt_dir

@@ -68,6 +68,8 @@ class Engine(Protocol):
 
     def local_digest(self, reference: str) -> str | None: ...
 
+    def architecture(self) -> str: ...
+
 
 class DockerEngine:
     """The real engine: python-on-whales against the local Docker daemon and buildx."""
@@ -80,6 +82,7 @@ class DockerEngine:
             client = DockerClient(host=host) if host else DockerClient()
         self._docker = client
         self._contexts: dict[str, DockerClient] = {}  # a client per Docker context a build runs on
+        self._architecture: str | None = None
 
     def _client(self, options: dict[str, Any]) -> DockerClient:
         """This engine's client, or one for the Docker context in a request's CLIENT_OPTIONS."""
@@ -258,6 +261,18 @@ class DockerEngine:
             "User": config.user or "",
             "WorkingDir": str(config.working_dir or ""),
         }
+
+    def architecture(self) -> str:
+        """The daemon's machine as `docker info` names it (x86_64, aarch64), asked once; "" when it does not
+        answer (then no platform counts as emulated)."""
+        from python_on_whales.exceptions import DockerException
+
+        if self._architecture is None:
+            try:
+                self._architecture = str(self._docker.system.info().architecture or "")
+            except DockerException:
+                self._architecture = ""
+        return self._architecture
 
     def login(self, server: str, credentials: Credentials) -> None:
         """`docker login` (password on stdin, never on a command line), for BuildKit and pulls."""

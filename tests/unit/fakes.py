@@ -66,6 +66,8 @@ class FakeEngine:
     warm_seconds: float = 0.0  # how long a cache warm-up takes
     fail_warm: set[str] = field(default_factory=set)  # image names whose cache warm-up fails
     platform_seconds: dict[str, float] = field(default_factory=dict)  # platform -> how long its builds take
+    machine: str = ""  # what `docker info` names the engine's machine ("": unknown, nothing emulated)
+    started: dict[tuple[str, str], float] = field(default_factory=dict)  # (image, platform) -> its build's start
     platform_builds: list[tuple[str, str, str | None]] = field(default_factory=list)  # (image, platform, builder)
     by_platform: dict[tuple[str, str], BuildRequest] = field(default_factory=dict)  # (image, platform) -> request
     loaded: list[str] = field(default_factory=list)  # archives `docker image load` was given
@@ -86,6 +88,7 @@ class FakeEngine:
             self.builds.append(name)
             self.log.append(f"build {name}")
             self.platform_builds += [(name, platform, request.builder) for platform in request.platforms]
+            self.started[(name, ",".join(request.platforms))] = time.monotonic()
             self.requests[name] = request
             self.by_platform[(name, ",".join(request.platforms))] = request
             self._building[name] = self._building.get(name, 0) + 1
@@ -211,6 +214,9 @@ class FakeEngine:
 
     def local_digest(self, reference: str) -> str | None:
         return self.local.get(reference)
+
+    def architecture(self) -> str:
+        return self.machine
 
 
 class TagTable(dict[str, dict[str, str]]):

@@ -4,8 +4,10 @@ the local image store under its candidate tag (never a promoted one), with OCI l
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from ...core.reference import parse_reference
 from ...engine.build_cache import BUILD_CACHE_KEY, cache_layers, cache_ref, encode_cache_states, registry_cache
 from ...engine.builders import is_docker_context
 from ...engine.client import BuildRequest, LineSink
+from ...engine.platforms import runs_natively
 from ...oci.archive import archive_index, extract_layout
 from ...oci.merge import PlatformArchive, merge_platform_archives
 from ..actions import Action, LoadArchive, MergePlatforms, PlatformBuild, Read, is_placeholder, only, placeholder
@@ -72,16 +75,19 @@ class Build(Stage):
         builds = only(actions, PlatformBuild)
         building = {build.platform for build in builds}
         lock = threading.Lock()
+        lead = HeadStart(emulated(ctx, builds))
 
         def one(build: PlatformBuild) -> PlatformArchive:
             platform = build.platform
             if ctx.warming is not None:
                 ctx.warming.wait(platform)  # its warm-up's steps are in the cache once it is over
+            lead.wait(platform)
             ctx.result.builders[platform] = build.builder
             ctx.note(f"building on {build.builder}", platform)
             on_line = platform_log(ctx, platform)
             before = cache_state(ctx, build)
-            ctx.with_retries(lambda: engine.build(build.request, f"{ctx.name} ({platform})", on_line=on_line))
+            with lead.running(platform):
+                ctx.with_retries(lambda: engine.build(build.request, f"{ctx.name} ({platform})", on_line=on_line))
             after = cache_state(ctx, build)
             if after is not None and after != before:
                 exported[platform] = cache_record(after, build)
@@ -95,7 +101,7 @@ class Build(Stage):
 
         [merge], [load] = only(actions, MergePlatforms), only(actions, LoadArchive)
         with ThreadPoolExecutor(max_workers=max(1, len(builds))) as pool:
-            parts = list(pool.map(one, builds))
+            parts = list(pool.map(one, lead.first(builds)))
         annotations = dict(merge.annotations)
         if BUILD_CACHE_KEY in annotations:
             if len(exported) == len(builds):
@@ -118,6 +124,54 @@ class Build(Stage):
     def _built(ctx: ImageContext, merge: MergePlatforms, digest: str) -> None:
         ctx.archive = merge.archive
         ctx.built = Pinned(candidate_ref(ctx), digest, local=True, layout=merge.layout)
+
+
+HEAD_START = 2.0  # seconds the emulated platforms' builds run before the native ones start
+
+
+class HeadStart:
+    """The emulated platforms' builds (the slow ones, under QEMU) start first, the native ones once they have
+    ended or HEAD_START seconds later: a step that holds a lock (a `sharing=locked` cache mount, such as
+    apt's) is then the emulated build's first, instead of making it wait for the native one's."""
+
+    def __init__(self, platforms: set[str]) -> None:
+        self._emulated = set(platforms)
+        self._left = set(platforms)
+        self._lock = threading.Lock()
+        self._over = threading.Event()
+        if not platforms:
+            self._over.set()
+
+    def first(self, builds: list[PlatformBuild]) -> list[PlatformBuild]:
+        """BUILDS with the emulated platforms' first (the order they start in)."""
+        return sorted(builds, key=lambda build: build.platform not in self._emulated)
+
+    def wait(self, platform: str) -> None:
+        """Until PLATFORM may start: at once if it is emulated, else at the end of the head start."""
+        if platform not in self._emulated:
+            self._over.wait(HEAD_START)
+
+    @contextlib.contextmanager
+    def running(self, platform: str) -> Iterator[None]:
+        """PLATFORM's build; the head start is over when every emulated platform's build has ended."""
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._left.discard(platform)
+                if not self._left:
+                    self._over.set()
+
+
+def emulated(ctx: ImageContext, builds: list[PlatformBuild]) -> set[str]:
+    """The platforms of BUILDS that the engine runs under emulation, when others run natively (on the default
+    builder: a mapped builder's machine is its own); none when the engine does not say what it runs on."""
+    local = [build.platform for build in builds if not (build.request.builder or build.request.docker_context)]
+    machine = ctx.tools.engine.architecture() if len(local) > 1 else ""
+    if not machine:
+        return set()
+    slow = {platform for platform in local if not runs_natively(platform, machine)}
+    return slow if slow and len(slow) < len(local) else set()
 
 
 def _offer(ctx: ImageContext, build: PlatformBuild) -> None:
