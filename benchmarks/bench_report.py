@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 
 from bench_model import BREAKDOWN, Sample, Scenario, without_tests
-from floor import REPRODUCIBLE, floor_table
+from floor import FLOORS, floor_table
 
 NOT_RECORDED = "not recorded"
 
@@ -36,7 +36,7 @@ def markdown(scenarios: list[Scenario], measured: str) -> str:
         tests = statistics.median((s.test_seconds or 0) / s.seconds for s in samples)
         no_tests = _ratio_without_tests(samples, bk["median"])
         rows = [("baseimages", bi), ("bake", bk)]
-        rows += [(REPRODUCIBLE, st) for st in [scenario.stats(REPRODUCIBLE)] if st]
+        rows += [(floor, st) for floor in FLOORS for st in [scenario.stats(floor)] if st]
         for tool, st in rows:
             extra = f"{ratio:.2f} | {outside:.0%} | {tests:.0%} | {no_tests}" if tool == "baseimages" else " | | | "
             lines.append(

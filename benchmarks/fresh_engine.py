@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench_model import Sample, Scenario
-from floor import REPRODUCIBLE
+from floor import CHAINED, REPRODUCIBLE
 
 if TYPE_CHECKING:
     from run import Bench
@@ -113,7 +113,7 @@ def variants(tools: tuple[str, ...], round_: int, caches: tuple[bool, ...]) -> l
 
     chosen = []
     for cache in caches:
-        these = tools if cache else tuple(t for t in tools if t != REPRODUCIBLE)
+        these = tuple(t for t in tools if t != CHAINED and (cache or t != REPRODUCIBLE))
         chosen += [(tool, cache) for tool in order(round_, these)]
     return chosen
 

@@ -9,6 +9,7 @@ reproducible, floor.py, as a third tool in the scenarios that build: A B C, B C 
     python benchmarks/run.py            every scenario, 3 rounds (cold builds take long: see --quick),
                                         with bake made reproducible as a third tool (floor.py; --no-floor)
     python benchmarks/run.py --quick    no cold builds, one parent-change round, no 4b (under 15 minutes)
+    python benchmarks/run.py --floor-chained   the third tool bakes each child FROM its parent's archive
     python benchmarks/run.py --only fresh   scenario 5 alone: a fresh engine (scripts/node2), with and
                                             without the registry build cache (see fresh_engine.py)
 
@@ -39,11 +40,11 @@ from typing import Any
 
 from bench_model import TESTS, TOOLS, Sample, Scenario, breakdown, intervals, length
 from bench_report import markdown
-from floor import REPRODUCIBLE, day_epoch, reproducible
+from floor import CHAINED, REPRODUCIBLE, bake_chained, day_epoch, reproducible
 from fresh_engine import annotate
 from results_meta import describe, metadata, write_results
 from scenarios import cold, fresh, noop, one_change, overlap, parent_change, remove_images
-from timeline_svg import bake_bars, render, report_bars
+from timeline_svg import Bar, bake_bars, render, report_bars
 
 from baseimages.settings.config import SETTINGS
 
@@ -52,19 +53,25 @@ FAMILY = ["python311-uv", "python311-ml", "python311-security"]
 BAKE_ATTEMPTS = 8  # bake does not retry a registry's 500 on a HEAD; Debian's registry answers some under load
 REGISTRY = "localhost:5000"
 Edit = Callable[[dict[str, Any]], None]  # a change to bake's file
-SHORT = {"baseimages": "bi", "bake": "bake", REPRODUCIBLE: "bake-r"}  # each tool's part of a namespace
+SHORT = {
+    "baseimages": "bi",
+    "bake": "bake",
+    REPRODUCIBLE: "bake-r",
+    CHAINED: "bake-c",
+}  # each tool's part of a namespace
 
 
 class Bench:
-    def __init__(self, work: Path, verbose: bool, out: Path | None = None, floor: bool = False) -> None:
+    def __init__(self, work: Path, verbose: bool, out: Path | None = None, floor: str | None = None) -> None:
         self.work = work
         self.verbose = verbose
         self.out = out  # where timeline-<scenario>.svg go (None: nowhere)
-        # the tools of the scenarios that build: with FLOOR, bake made reproducible too (floor.py)
-        self.tools = (*TOOLS, REPRODUCIBLE) if floor else TOOLS
+        # the tools of the scenarios that build: with FLOOR, bake made reproducible (or chained) too (floor.py)
+        self.tools = (*TOOLS, floor) if floor else TOOLS
         self.last_report: dict[str, Any] = {}  # the report of baseimages' latest run
         self.last_bake: list[tuple[float, str]] = []  # bake's latest progress, each line with its second
         self.last_bakes: dict[str, list[tuple[float, str]]] = {}  # the latest progress per bake tool
+        self.chained_bars: list[Bar] = []  # bake made reproducible, chained: its two bakes' steps (floor.py)
         self.project = work / "project"
         shutil.copytree(ROOT / "images", self.project / "images")
         # The package's bytecode, as pip compiles it when it installs the wheel: with PYTHONDONTWRITEBYTECODE
@@ -127,12 +134,14 @@ class Bench:
         log: list[str] | None = None,
         before_repeat: Callable[[], None] | None = None,
         tool: str = "bake",
+        keep: bool = False,
     ) -> Sample:
         """One bake of the family on the Docker context BUILDER (default: the current one), its bake file
         changed by EDIT; with LOG, buildx's plain progress of the run that counted is collected there;
         BEFORE_REPEAT runs before a run that failed is repeated. The timer includes writing the bake file
         (bake cannot run without one; baseimages' timer includes its own planning). TOOL names the sample
-        and the timeline panel (bake, or bake made reproducible, whose archives are removed after it)."""
+        and the timeline panel (bake, or bake made reproducible, whose archives are removed after it
+        unless KEEP)."""
         from python_on_whales import DockerClient
         from python_on_whales.exceptions import DockerException
 
@@ -159,7 +168,8 @@ class Bench:
                 continue
             seconds = time.monotonic() - started
             self.last_bake = self.last_bakes[tool] = lines
-            shutil.rmtree(self.work / "oci", ignore_errors=True)  # made reproducible's archives: gigabytes
+            if not keep:  # made reproducible's archives: gigabytes
+                shutil.rmtree(self.work / "oci", ignore_errors=True)
             if log is not None:
                 log[:] = [line for _, line in lines]
             return Sample(tool, seconds, rebuilt=list(FAMILY), failed_attempts=attempt)
@@ -180,7 +190,10 @@ class Bench:
         if self.out is None or not self.last_report or not self.last_bake:
             return
         panels = [("baseimages", report_bars(self.last_report))]
-        panels += [(tool, bake_bars(lines, FAMILY)) for tool, lines in self.last_bakes.items()]
+        panels += [
+            (tool, self.chained_bars if tool == CHAINED else bake_bars(lines, FAMILY))
+            for tool, lines in self.last_bakes.items()
+        ]
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / f"timeline-{name}.svg").write_text(render(panels, f"{title}: the last round"))
 
@@ -188,6 +201,10 @@ class Bench:
         """One timed run of TOOL into NAMESPACE; bake made reproducible builds the targets ONLY (None: all)."""
         if tool == "baseimages":
             sample = self.baseimages(namespace)
+        elif tool == CHAINED and only is None:
+            sample = bake_chained(self, namespace, FAMILY)
+        elif tool == CHAINED:  # the changed images alone: their parents are cached, not built (floor.py)
+            sample = self.bake(namespace, edit=self.made_reproducible(only=only), tool=tool)
         else:
             sample = self.bake(
                 namespace, edit=self.made_reproducible(only=only) if tool == REPRODUCIBLE else None, tool=tool
@@ -242,6 +259,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="skip cold builds; one parent-change round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-floor", action="store_true", help="no third tool, bake made reproducible (floor.py)")
+    parser.add_argument(
+        "--floor-chained",
+        action="store_true",
+        help="the third tool chains each child to its parent's archive (floor.py)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--name", help="results file stem (default: results; fresh-engine with --only fresh alone)")
     parser.add_argument(
@@ -275,7 +297,8 @@ def measure(args: argparse.Namespace, written: Callable[[list[Scenario]], None])
     chosen = [(n, f) for n, f in plan if not args.only or n in args.only]
     scenarios: list[Scenario] = []
     with tempfile.TemporaryDirectory(prefix="baseimages-bench-") as tmp:
-        bench = Bench(Path(tmp), verbose=not args.quiet, out=args.out, floor=not args.no_floor)
+        floor = None if args.no_floor else CHAINED if args.floor_chained else REPRODUCIBLE
+        bench = Bench(Path(tmp), verbose=not args.quiet, out=args.out, floor=floor)
         bench.run_id = args.fresh_reuse or bench.run_id
         for name, func in chosen:
             if args.quick and name in ("cold", "overlap"):

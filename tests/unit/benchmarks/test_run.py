@@ -16,8 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
 from bench_model import Sample, Scenario  # noqa: E402
 from bench_report import markdown  # noqa: E402
-from floor import REPRODUCIBLE  # noqa: E402
-from run import Bench, _same_failure_again  # noqa: E402
+from fake_image import make_image  # noqa: E402
+from floor import CHAINED, REPRODUCIBLE  # noqa: E402
+from run import FAMILY, Bench, _same_failure_again  # noqa: E402
 from scenarios import cold_namespace, order  # noqa: E402
 
 
@@ -75,12 +76,17 @@ def test_a_run_that_did_not_record_tests_alone_has_no_ratio_without_tests() -> N
     assert markdown([scenario], "Measured then.").splitlines()[4].endswith("| 1.15 |")
 
 
+def _bench_in(root: Path, monkeypatch: pytest.MonkeyPatch, floor: str) -> Bench:
+    """A Bench with FLOOR as its third tool, for a checkout at ROOT with no images."""
+    monkeypatch.setattr("run.ROOT", root)
+    (root / "images").mkdir()
+    return Bench(root / "work", verbose=False, floor=floor)
+
+
 def test_bake_made_reproducible_runs_bakes_file_edited_and_keeps_its_own_timeline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("run.ROOT", tmp_path)
-    (tmp_path / "images").mkdir()
-    bench = Bench(tmp_path / "work", verbose=False, floor=True)
+    bench = _bench_in(tmp_path, monkeypatch, REPRODUCIBLE)
     assert bench.tools == ("baseimages", "bake", REPRODUCIBLE)
     edits: list[Any] = []
     runs = iter(range(100))
@@ -100,6 +106,40 @@ def test_bake_made_reproducible_runs_bakes_file_edited_and_keeps_its_own_timelin
     assert "rewrite-timestamp=true" in definition["target"]["uv"]["output"][0]
     assert set(bench.last_bakes) == {"bake", REPRODUCIBLE}
     assert bench.last_bakes["bake"] != bench.last_bakes[REPRODUCIBLE]
+
+
+def test_bake_made_reproducible_chained_bakes_the_parent_then_its_children_from_its_oci_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = _bench_in(tmp_path, monkeypatch, CHAINED)
+    parent = make_image("uv")
+    baked: list[dict[str, Any]] = []
+
+    def write(namespace: str, edit: Any) -> None:  # the edited bake file, and the archives its bake writes
+        chained = {"baseimages-parent": f"target:{FAMILY[0]}"}
+        targets = {name: {"contexts": dict(chained) if name != FAMILY[0] else {}} for name in FAMILY}
+        definition: dict[str, Any] = {"group": {"default": {"targets": list(FAMILY)}}, "target": targets}
+        edit(definition)
+        baked.append(definition)
+        for name in definition["group"]["default"]["targets"]:
+            dest = definition["target"][name]["output"][0].split("dest=")[1].split(",")[0]
+            (parent if name == FAMILY[0] else make_image(name)).write_archive(Path(dest), name=name)
+
+    class Buildx:  # bake names a step's target only when it builds more than one
+        def bake(self, files: list[str], progress: str, stream_logs: bool) -> Iterator[str]:
+            yield "#1 [linux/amd64 1/2] FROM base" if len(baked) == 1 else f"#1 [{FAMILY[1]} linux/amd64 1/2] FROM uv"
+            yield "#1 DONE 0.1s"
+
+    use_buildx(monkeypatch, Buildx())
+    monkeypatch.setattr(bench, "write_bake_file", write)
+    sample = bench.run(CHAINED, bench.namespace("cold", CHAINED))
+    assert (sample.tool, sample.failed_attempts) == (CHAINED, 0)
+    assert [d["group"]["default"]["targets"] for d in baked] == [FAMILY[:1], FAMILY[1:]]
+    layout = bench.work / "parent-layout"
+    for child in FAMILY[1:]:
+        assert baked[1]["target"][child]["contexts"]["baseimages-parent"] == f"oci-layout://{layout}@{parent.digest}"
+    assert not layout.exists() and not (bench.work / "oci").exists()  # gigabytes, in a real run
+    assert {bar[0] for bar in bench.chained_bars} == {f"{FAMILY[0]} [linux/amd64]", f"{FAMILY[1]} [linux/amd64]"}
 
 
 def test_bake_is_repeated_after_registry_errors_but_not_after_the_same_mistake_twice() -> None:
