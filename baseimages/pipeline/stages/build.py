@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -75,7 +75,7 @@ class Build(Stage):
         builds = only(actions, PlatformBuild)
         building = {build.platform for build in builds}
         lock = threading.Lock()
-        lead = HeadStart(emulated(ctx, builds))
+        lead = HeadStart(*emulated(ctx, builds))
 
         def one(build: PlatformBuild) -> PlatformArchive:
             platform = build.platform
@@ -134,12 +134,13 @@ class HeadStart:
     ended or HEAD_START seconds later: a step that holds a lock (a `sharing=locked` cache mount, such as
     apt's) is then the emulated build's first, instead of making it wait for the native one's."""
 
-    def __init__(self, platforms: set[str]) -> None:
-        self._emulated = set(platforms)
-        self._left = set(platforms)
+    def __init__(self, emulated: Collection[str] = (), native: Collection[str] = ()) -> None:
+        """EMULATED start at once, NATIVE after the head start; any other platform at once too."""
+        self._emulated, self._native = set(emulated), set(native)
+        self._left = set(emulated)
         self._lock = threading.Lock()
         self._over = threading.Event()
-        if not platforms:
+        if not emulated:
             self._over.set()
 
     def first(self, builds: list[PlatformBuild]) -> list[PlatformBuild]:
@@ -147,8 +148,8 @@ class HeadStart:
         return sorted(builds, key=lambda build: build.platform not in self._emulated)
 
     def wait(self, platform: str) -> None:
-        """Until PLATFORM may start: at once if it is emulated, else at the end of the head start."""
-        if platform not in self._emulated:
+        """Until PLATFORM may start: a native platform at the end of the head start, any other at once."""
+        if platform in self._native:
             self._over.wait(HEAD_START)
 
     @contextlib.contextmanager
@@ -163,15 +164,15 @@ class HeadStart:
                     self._over.set()
 
 
-def emulated(ctx: ImageContext, builds: list[PlatformBuild]) -> set[str]:
-    """The platforms of BUILDS that the engine runs under emulation, when others run natively (on the default
-    builder: a mapped builder's machine is its own); none when the engine does not say what it runs on."""
+def emulated(ctx: ImageContext, builds: list[PlatformBuild]) -> tuple[set[str], set[str]]:
+    """The platforms of BUILDS on the default builder that the engine runs under emulation, and those it runs
+    natively; both empty unless there are some of each (a mapped builder's machine is its own) and the engine
+    says what it runs on."""
     local = [build.platform for build in builds if not (build.request.builder or build.request.docker_context)]
     machine = ctx.tools.engine.architecture() if len(local) > 1 else ""
-    if not machine:
-        return set()
-    slow = {platform for platform in local if not runs_natively(platform, machine)}
-    return slow if slow and len(slow) < len(local) else set()
+    slow = {platform for platform in local if machine and not runs_natively(platform, machine)}
+    native = set(local) - slow
+    return (slow, native) if slow and native else (set(), set())
 
 
 def _offer(ctx: ImageContext, build: PlatformBuild) -> None:

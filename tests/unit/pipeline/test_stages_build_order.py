@@ -67,13 +67,21 @@ def test_the_native_platform_starts_as_soon_as_the_emulated_build_has_ended(one_
 
 def test_a_failed_emulated_build_ends_the_head_start(monkeypatch):
     monkeypatch.setattr(build, "HEAD_START", 30.0)
-    lead = build.HeadStart({ARM64})
+    lead = build.HeadStart({ARM64}, {AMD64})
     with pytest.raises(RuntimeError), lead.running(ARM64):
         raise RuntimeError("the build failed")
     started = time.monotonic()
     lead.wait(AMD64)  # nothing left to wait for
     assert time.monotonic() - started < 5.0
-    assert [b.platform for b in lead.first([_build(AMD64), _build(ARM64)])] == [ARM64, AMD64]
+    assert [b.platform for b in lead.first([_build(AMD64), _build(ARM64)])] == [ARM64, AMD64]  # the order they start in
+
+
+def test_a_platform_on_a_builder_of_its_own_never_waits_for_the_head_start(monkeypatch):
+    monkeypatch.setattr(build, "HEAD_START", 30.0)
+    lead = build.HeadStart({"linux/s390x"}, {AMD64})  # arm64 mapped elsewhere: neither emulated nor native here
+    started = time.monotonic()
+    lead.wait(ARM64)
+    assert time.monotonic() - started < 5.0
 
 
 @pytest.mark.parametrize(
