@@ -100,8 +100,10 @@ class Build(Stage):
             return PlatformArchive(platform, build.archive)
 
         [merge], [load] = only(actions, MergePlatforms), only(actions, LoadArchive)
+        started = lead.first(builds)
         with ThreadPoolExecutor(max_workers=max(1, len(builds))) as pool:
-            parts = list(pool.map(one, lead.first(builds)))
+            built = dict(zip((build.platform for build in started), pool.map(one, started), strict=True))
+        parts = [built[build.platform] for build in builds]  # the index in the catalog's platform order
         annotations = dict(merge.annotations)
         if BUILD_CACHE_KEY in annotations:
             if len(exported) == len(builds):

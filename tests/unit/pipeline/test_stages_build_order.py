@@ -33,9 +33,11 @@ def _run(catalog_writer, engine, builders=None):
     settings = Settings(root=catalog_writer.root, registry="registry.test:5000", namespace="t", builders=builders or {})
     catalog = catalog_writer.load()
     stages = [s for s in default_stages() if not isinstance(s, AttachSbom)]  # no cdxgen here
-    factory = Factory(settings, catalog, engine=engine, registry=MemoryRegistry(), stages=stages)
+    registry = MemoryRegistry()
+    factory = Factory(settings, catalog, engine=engine, registry=registry, stages=stages)
     report = factory.run(make_plan(catalog, settings, now=NOW), RunOptions(push=True))
     assert report.exit_code == 0, [i.error for i in report.images]
+    return report, registry
 
 
 def _lag(engine):
@@ -49,6 +51,14 @@ def test_on_an_x86_64_engine_arm64_starts_first_and_amd64_when_its_head_start_is
     _run(one_image, engine)
     assert 0.25 <= _lag(engine) < 1.5  # after the head start, long before arm64's build ended
     assert engine.most_concurrent_of_image == 2  # then both build at once
+
+
+def test_the_index_lists_the_platforms_in_the_catalogs_order_whichever_started_first(one_image, monkeypatch):
+    monkeypatch.setattr(build, "HEAD_START", 0.1)
+    engine = FakeEngine(machine="x86_64")
+    report, registry = _run(one_image, engine)
+    assert _lag(engine) > 0  # arm64 started first
+    assert registry.indexes[report.image("uv").digest] == [AMD64, ARM64]
 
 
 def test_on_an_aarch64_engine_amd64_is_the_one_that_starts_first(one_image, monkeypatch):
