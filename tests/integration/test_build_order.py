@@ -9,28 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lab_tools import RecordingEngine
+
 from baseimages import Factory, ImageStatus, RunOptions, load_catalog, make_plan
-from baseimages.engine.client import BuildRequest, DockerEngine, LineSink
 
 NAME = "order-lab"
-
-
-class LinesEngine(DockerEngine):
-    """The real engine, keeping each platform's build progress lines."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: dict[str, list[str]] = {}
-
-    def build(self, request: BuildRequest, image: str, on_line: LineSink | None = None) -> str:
-        kept = self.lines.setdefault(request.platforms[0], [])
-
-        def keep(line: str) -> None:
-            kept.append(line)
-            if on_line is not None:
-                on_line(line)
-
-        return super().build(request, image, keep)
 
 
 def _write(project: Path, token: str) -> None:
@@ -58,11 +41,11 @@ def test_arm64_under_qemu_takes_a_locked_cache_mount_before_amd64(
     _write(tmp_path, uuid.uuid4().hex)  # a cache mount (and a step) no earlier build has
     settings = fresh_settings(tmp_path, test_registry)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
-    engine = LinesEngine()
+    engine = RecordingEngine()
     assert engine.architecture() == "x86_64"
     report = Factory(settings, catalog, engine=engine).run(make_plan(catalog, settings), RunOptions(push=False))
     assert report.exit_code == 0, [(i.name, i.error) for i in report.images]
     assert [i.status for i in report.images] == [ImageStatus.TESTED]
-    arm, amd = engine.lines["linux/arm64"], engine.lines["linux/amd64"]
+    arm, amd = (engine.logs[(NAME, platform, "oci")] for platform in ("linux/arm64", "linux/amd64"))
     assert _second(arm, "locked from") < _second(amd, "locked from")
     assert _second(amd, "locked from") >= _second(arm, "unlocked at")  # amd64's step waited for arm64's

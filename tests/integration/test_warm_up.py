@@ -11,29 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_tools import RecordingEngine
 
 from baseimages import Factory, ImageStatus, RunOptions, RunReport, load_catalog, make_plan
-from baseimages.engine.client import BuildRequest, DockerEngine
 
 PARENT, CHILD = "warm-parent", "warm-child"
-
-
-class RecordingEngine(DockerEngine):
-    """The real engine, keeping each build's progress lines: (image, platform, output type) -> lines."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.logs: dict[tuple[str, str, str], list[str]] = {}
-
-    def _build(self, request: BuildRequest, image: str, on_line: Any, metadata: Path | None = None) -> None:
-        lines = self.logs.setdefault((image.split(" ")[0], request.platforms[0], request.output["type"]), [])
-
-        def both(line: str) -> None:
-            lines.append(line)
-            if on_line is not None:
-                on_line(line)
-
-        super()._build(request, image, both, metadata)
 
 
 def _write(project: Path, token: str) -> None:
