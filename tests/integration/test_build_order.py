@@ -22,7 +22,7 @@ def _write(project: Path, token: str) -> None:
     folder.mkdir(parents=True)
     (folder / "Dockerfile").write_text(
         "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE}\n"
-        f"RUN --mount=type=cache,target=/var/cache/lock,id=order-{token},sharing=locked "
+        f"RUN --mount=type=cache,target=/var/cache/lock,id=order-{token},sharing=locked echo {token}; "
         'echo "locked from $(date +%s.%N)"; sleep 5; echo "unlocked at $(date +%s.%N)"\n'
     )
     smoke = "smoke:\n  commands:\n    - name: it runs\n      command: [cat, /etc/hostname]\n"
@@ -38,7 +38,9 @@ def _second(lines: list[str], what: str) -> float:
 def test_arm64_under_qemu_takes_a_locked_cache_mount_before_amd64(
     test_registry: str, tmp_path: Path, fresh_settings: Callable[..., Any]
 ) -> None:
-    _write(tmp_path, uuid.uuid4().hex)  # a cache mount (and a step) no earlier build has
+    # A step no earlier build has: BuildKit leaves a cache mount's id out of the step's cache key, so the token
+    # is in the command too (with the id alone, a rerun on the same engine found the step CACHED).
+    _write(tmp_path, uuid.uuid4().hex)
     settings = fresh_settings(tmp_path, test_registry)
     catalog = load_catalog(settings.catalog_dir, settings.platforms)
     engine = RecordingEngine()
