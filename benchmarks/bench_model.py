@@ -24,6 +24,8 @@ class Sample:
     rebuilt: list[str] = field(default_factory=list)
     failed_attempts: int = 0  # bake: runs that failed (it does not retry a flaky registry) and were repeated
     cached: str | None = None  # what BuildKit's log says of the Dockerfile steps (scenario 5), e.g. "31 of 31 CACHED"
+    cpu_seconds: float | None = None  # the machine's busy CPU-seconds during the run, every process (cpu.py)
+    cores: int | None = None  # the cores they were spent on
 
 
 @dataclass

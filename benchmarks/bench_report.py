@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 
 from bench_model import BREAKDOWN, Sample, Scenario, without_tests
+from cpu import cpu_table
 from floor import FLOORS, floor_table
 
 NOT_RECORDED = "not recorded"
@@ -44,6 +45,7 @@ def markdown(scenarios: list[Scenario], measured: str) -> str:
                 f"{st['median']:.2f} | {st['max']:.2f} | {extra} |"
             )
     lines += floor_table(scenarios)
+    lines += cpu_table(scenarios)
     lines += _breakdown(scenarios)
     lines += [f"\n{scenario.note}" for scenario in scenarios if scenario.note]
     failures = sum(s.failed_attempts for sc in scenarios for s in sc.samples)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -40,6 +41,7 @@ from typing import Any
 
 from bench_model import TESTS, TOOLS, Sample, Scenario, breakdown, intervals, length
 from bench_report import markdown
+from cpu import busy_seconds
 from floor import CHAINED, REPRODUCIBLE, bake_chained, day_epoch, reproducible
 from fresh_engine import annotate
 from results_meta import describe, metadata, write_results
@@ -198,7 +200,9 @@ class Bench:
         (self.out / f"timeline-{name}.svg").write_text(render(panels, f"{title}: the last round"))
 
     def run(self, tool: str, namespace: str, only: list[str] | None = None) -> Sample:
-        """One timed run of TOOL into NAMESPACE; bake made reproducible builds the targets ONLY (None: all)."""
+        """One timed run of TOOL into NAMESPACE; bake made reproducible builds the targets ONLY (None: all).
+        The machine's busy CPU time during it is recorded too (cpu.py)."""
+        busy = busy_seconds()
         if tool == "baseimages":
             sample = self.baseimages(namespace)
         elif tool == CHAINED and only is None:
@@ -209,6 +213,7 @@ class Bench:
             sample = self.bake(
                 namespace, edit=self.made_reproducible(only=only) if tool == REPRODUCIBLE else None, tool=tool
             )
+        sample.cpu_seconds, sample.cores = round(busy_seconds() - busy, 1), os.cpu_count()
         if self.verbose:
             print(f"    {tool:<18} {sample.seconds:7.2f} s  {namespace}", flush=True)
         return sample
