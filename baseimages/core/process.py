@@ -69,3 +69,9 @@ def signal_children(signum: int) -> None:
     for child in children_of(os.getpid()):
         with contextlib.suppress(OSError):
             os.kill(child, signum)
+
+
+def git_output(root: Path, *args: str) -> str:
+    """`git -C ROOT ARGS` stdout, or "" outside a git checkout (labels are then left out)."""
+    done = run_process(["git", "-C", str(root), *args], timeout=10)
+    return done.stdout.strip() if done.ok else ""

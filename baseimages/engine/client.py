@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.errors import BuildError, EngineError, RegistryError
-from ..core.process import children_of, run_process, signal_children
+from ..core.process import children_of, signal_children
 from ..core.runs import RUN_LABEL, owned_tempdir, this_run
 from ..settings.config import Credentials
 from .buildx_errors import build_failure, classify_push_failure, is_transient_text
@@ -39,7 +39,6 @@ __all__ = [
     "RunResult",
     "children_of",
     "classify_push_failure",
-    "git_output",
     "interrupt_children",
     "is_transient_text",
 ]
@@ -336,12 +335,6 @@ class DockerEngine:
             return str(self._docker.image.inspect(reference).id)
         except DockerException:
             return None
-
-
-def git_output(root: Path, *args: str) -> str:
-    """`git -C ROOT ARGS` stdout, or "" outside a git checkout (labels are then left out)."""
-    done = run_process(["git", "-C", str(root), *args], timeout=10)
-    return done.stdout.strip() if done.ok else ""
 
 
 def interrupt_children() -> None:

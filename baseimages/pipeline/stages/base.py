@@ -25,11 +25,12 @@ from ...changelog import Changelog
 from ...changelog.facts_cache import FactsCache
 from ...core.errors import BuildError, InternalError, RegistryError
 from ...core.events import Phase
+from ...core.process import git_output
 from ...core.reference import parse_reference
 from ...core.results import CheckResult, ImageResult
 from ...core.retry import RetrySink, call_with_retries
 from ...core.runs import owned_tempdir
-from ...engine.client import Engine, LineSink, git_output
+from ...engine.client import Engine, LineSink
 from ...registry.client import ImageIndex, RegistryClient
 from ...registry.published import Promotion
 from ...settings.config import Settings
