@@ -35,14 +35,19 @@ def cpu_table(scenarios: list[Scenario]) -> list[str]:
         if scenario.skipped or bake is None:
             continue
         for tool in dict.fromkeys(s.tool for s in scenario.samples):
-            runs = [s for s in scenario.timed(tool) if s.cpu_seconds is not None and s.cores]
+            runs = [
+                (s.seconds, s.cpu_seconds, s.cores)
+                for s in scenario.timed(tool)
+                if s.cpu_seconds is not None and s.cores
+            ]
             if not runs:
                 continue
-            cpu = statistics.median(s.cpu_seconds or 0.0 for s in runs)
-            share = statistics.median((s.cpu_seconds or 0.0) / (s.cores or 1) / s.seconds for s in runs)
-            bound = statistics.median((s.cpu_seconds or 0.0) / (s.cores or 1) for s in runs)
+            wall = statistics.median(seconds for seconds, _, _ in runs)
+            cpu = statistics.median(busy for _, busy, _ in runs)
+            share = statistics.median(busy / cores / seconds for seconds, busy, cores in runs)
+            bound = statistics.median(busy / cores for _, busy, cores in runs)
             rows.append(
-                f"| {scenario.title} | {tool} | {statistics.median(s.seconds for s in runs):.1f} | {cpu:.1f} | "
+                f"| {scenario.title} | {tool} | {wall:.1f} | {cpu:.1f} | "
                 f"{share:.0%} | {bound:.1f} | {bound / bake['median']:.2f}x |"
             )
     if not rows:
